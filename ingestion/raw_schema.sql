@@ -1,0 +1,78 @@
+-- The raw layer: what ingestion lands, append-only. Applied idempotently before every load.
+-- Every landed table: typed key columns + the record as JSONB + load metadata (_load_id, _extracted_at,
+-- _logical_date, _request). A unique key per entity makes redelivery a no-op: the first delivery wins.
+
+create schema if not exists raw;
+
+-- One row per load (source × entity × night attempt): what came in, what was kept, what was refused.
+create table if not exists raw._loads (
+    load_id          uuid primary key,
+    source           text not null,
+    entity           text not null,
+    logical_date     date not null,
+    started_at       timestamptz not null,
+    finished_at      timestamptz,
+    status           text not null check (status in ('running', 'success', 'failed')),
+    rows_received    integer not null default 0,
+    rows_inserted    integer not null default 0,
+    rows_duplicate   integer not null default 0,
+    rows_quarantined integer not null default 0,
+    api_calls        integer not null default 0,
+    error            text
+);
+
+-- Records that failed validation: never dropped silently, kept here with the reason.
+create table if not exists raw._quarantine (
+    quarantine_id  bigserial primary key,
+    load_id        uuid not null,
+    source         text not null,
+    entity         text not null,
+    reason         text not null,
+    record         text not null,
+    quarantined_at timestamptz not null default now()
+);
+
+-- Incremental state (cursors, watermarks), committed in the same transaction as the rows it covers.
+create table if not exists raw._ingestion_state (
+    source     text not null,
+    entity     text not null,
+    state      jsonb not null,
+    load_id    uuid not null,
+    updated_at timestamptz not null,
+    primary key (source, entity)
+);
+
+-- Advocacy platform shares export (file drop): one row per share.
+create table if not exists raw.advocacy__shares (
+    share_id      text not null unique,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null
+);
+
+-- LinkedIn memberCreatorPostAnalytics, aggregation TOTAL: one cumulative count per post × metric × night.
+create table if not exists raw.linkedin__member_post_analytics (
+    post_urn      text not null,
+    metric_type   text not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (post_urn, metric_type, _logical_date)
+);
+
+-- Typeform responses: one row per submitted response.
+create table if not exists raw.typeform__responses (
+    form_id        text not null,
+    response_token text not null,
+    submitted_at   timestamptz not null,
+    payload        jsonb not null,
+    _load_id       uuid not null,
+    _extracted_at  timestamptz not null,
+    _logical_date  date not null,
+    _request       text not null,
+    unique (form_id, response_token)
+);

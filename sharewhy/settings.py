@@ -1,0 +1,72 @@
+"""Configuration in one place: every path and environment variable sharewhy reads.
+
+Credentials are never read here: API tokens come from Airflow connections (`AIRFLOW_CONN_<NAME>`),
+the warehouse password (if any) from `SHAREWHY_WAREHOUSE_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg.conninfo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: Project-local state (embedded warehouse data, Airflow home, file drops, logs, data docs). Git ignores it.
+STATE_DIR = Path(os.environ.get("SHAREWHY_HOME", REPO_ROOT / ".sharewhy")).resolve()
+WAREHOUSE_DIR = STATE_DIR / "warehouse"
+AIRFLOW_HOME = STATE_DIR / "airflow"
+LOG_DIR = STATE_DIR / "logs"
+DATA_DOCS_DIR = STATE_DIR / "data_docs"
+
+DAGS_DIR = REPO_ROOT / "dags"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+#: Airflow connection ids of the external systems.
+LINKEDIN_CONN_ID = "linkedin_api"
+TYPEFORM_CONN_ID = "typeform_api"
+
+#: Database schema names, sources → raw → staging → marts → audit → bi.
+RAW_SCHEMA = "raw"
+BI_BUILD_SCHEMA = "bi_build"
+BI_SCHEMA = "bi"
+AUDIT_SCHEMA = "audit"
+
+
+def drop_dir() -> Path:
+    """Folder where file-drop sources (the advocacy platform's shares export) arrive."""
+    return Path(os.environ.get("SHAREWHY_DROP_DIR", STATE_DIR / "drops")).resolve()
+
+
+def external_warehouse_url() -> str | None:
+    """The warehouse the user pointed us at, or None to use the embedded one."""
+    return os.environ.get("SHAREWHY_WAREHOUSE_URL") or None
+
+
+def warehouse_url() -> str:
+    """libpq URL of the warehouse every component uses.
+
+    `SHAREWHY_WAREHOUSE_URL` wins; otherwise the embedded warehouse, which must be running
+    (`sharewhy warehouse start`; `make demo` starts it).
+    """
+    url = external_warehouse_url()
+    if url:
+        return url
+    from sharewhy import warehouse
+
+    return warehouse.running_url()
+
+
+def libpq_env(url: str) -> dict[str, str]:
+    """The standard PG* variables for a libpq URL; dbt's profiles.yml reads these."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD", "dbname": "PGDATABASE"}
+    env = {var: str(params[key]) for key, var in names.items() if params.get(key) not in (None, "")}
+    env.setdefault("PGPORT", "5432")
+    return env
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server, another database (key=value conninfo, which psycopg and psql accept)."""
+    return psycopg.conninfo.make_conninfo(url, dbname=dbname)
