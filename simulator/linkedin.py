@@ -1,0 +1,166 @@
+"""LinkedIn `memberCreatorPostAnalytics` (q=entity, aggregation=TOTAL) as documented, failures included.
+
+Rules (see /tmp/sharewhy_spec.md and reference/api-contracts.md §1, §1d):
+- `Authorization: Bearer` → else 401; a daily call quota → 429 with no rate-limit headers;
+- `LinkedIn-Version: YYYYMM[.RR]` → missing 400 `VERSION_MISSING`; a version is active from 12 months before
+  `as_of`'s month up to that month, any other (older, future, malformed) is 426 `NONEXISTENT_VERSION`;
+- `X-Restli-Protocol-Version: 2.0.0` → else 400;
+- `entity` must be the Rest.li 2.0 union with the URN percent-encoded inside the parentheses, exactly;
+- `metricType` is the union object before 202605 and a plain string from 202605; `LINK_CLICKS` exists from 202604.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime
+from urllib.parse import unquote
+
+from simulator.company import Company, PostTotals
+from simulator.messages import ApiRequest, ApiResponse
+
+ANALYTICS_PATH = "/memberCreatorPostAnalytics"
+
+#: queryType → the lifetime total it counts.
+METRICS = {
+    "IMPRESSION": "impressions",
+    "MEMBERS_REACHED": "members_reached",
+    "REACTION": "reactions",
+    "COMMENT": "comments",
+    "RESHARE": "reshares",
+    "LINK_CLICKS": "link_clicks",
+}
+LINK_CLICKS_SINCE_VERSION = 202604
+PLAIN_METRIC_TYPE_SINCE_VERSION = 202605
+METRIC_TYPE_UNION_KEY = "com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1"
+ACTIVE_VERSION_MONTHS = 12
+DEFAULT_COUNT = 10
+MAX_COUNT = 100
+DEFAULT_DAILY_QUOTA = 1_000_000
+
+_VERSION = re.compile(r"(\d{4})(\d{2})(?:\.\d{2})?")
+# The union member, then the URN with its three colons percent-encoded (hex digits in either case).
+_ENTITY = re.compile(r"\((share|ugc):urn%3[aA]li%3[aA](share|ugcPost)%3[aA](\d{1,19})\)")
+_UNION_MEMBER_OF_URN_TYPE = {"share": "share", "ugcPost": "ugc"}
+
+
+def _error(status: int, code: str, message: str, service_error_code: int | None = None) -> ApiResponse:
+    body: dict[str, object] = {"status": status}
+    if service_error_code is not None:
+        body["serviceErrorCode"] = service_error_code
+    body.update(code=code, message=message)
+    return ApiResponse(status, body)
+
+
+def _bad_request(message: str) -> ApiResponse:
+    return _error(400, "ILLEGAL_ARGUMENT", message)
+
+
+def _month_number(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+class LinkedInApi:
+    def __init__(self, company: Company, token: str, daily_quota: int = DEFAULT_DAILY_QUOTA):
+        self._company = company
+        self._token = token
+        self._daily_quota = daily_quota
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        if not request.has_bearer_token(self._token):
+            return _error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", service_error_code=65600)
+        if not self._take_quota():
+            message = "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."
+            return _error(429, "TOO_MANY_REQUESTS", message, service_error_code=101)
+        version = request.header("linkedin-version")
+        if not version:
+            return _error(
+                400,
+                "VERSION_MISSING",
+                "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+            )
+        version_month = self._active_version(version.strip())
+        if version_month is None:
+            return _error(426, "NONEXISTENT_VERSION", f"Requested version {version.strip()} is not active")
+        if request.header("x-restli-protocol-version") != "2.0.0":
+            return _error(400, "INVALID_PROTOCOL_VERSION", "Header X-Restli-Protocol-Version: 2.0.0 is required")
+        if request.path.rstrip("/") != ANALYTICS_PATH:
+            return _error(404, "NOT_FOUND", f"No resource found for {request.path}")
+        if request.method != "GET":
+            return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported on {ANALYTICS_PATH}")
+        return self._analytics(request.raw_query, version_month)
+
+    def _take_quota(self) -> bool:
+        """Count the call against the day's quota; the simulated day is the one ending at `as_of`."""
+        with self._lock:
+            self._calls += 1
+            return self._calls <= self._daily_quota
+
+    def _active_version(self, version: str) -> int | None:
+        """The version as YYYYMM if it is active at `as_of`, else None."""
+        match = _VERSION.fullmatch(version)
+        if not match:
+            return None
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            return None
+        as_of: datetime = self._company.as_of
+        age_months = _month_number(as_of.year, as_of.month) - _month_number(year, month)
+        if not 0 <= age_months <= ACTIVE_VERSION_MONTHS:
+            return None
+        return year * 100 + month
+
+    def _analytics(self, raw_query: str, version: int) -> ApiResponse:
+        raw_params: dict[str, str] = {}
+        for pair in filter(None, raw_query.split("&")):
+            name, _, value = pair.partition("=")
+            raw_params.setdefault(unquote(name), value)
+
+        if unquote(raw_params.get("q", "")) != "entity":
+            return _bad_request("Query parameter q must be 'entity' (the simulator implements the entity finder only)")
+
+        raw_entity = raw_params.get("entity")
+        if raw_entity is None:
+            return _bad_request("Query parameter entity is required")
+        entity = _ENTITY.fullmatch(raw_entity)
+        if not entity or _UNION_MEMBER_OF_URN_TYPE[entity[2]] != entity[1]:
+            return _bad_request(
+                f"Invalid value for param entity: {raw_entity!r}. Expected the Rest.li 2.0 union "
+                "(share:urn%3Ali%3Ashare%3A{id}) or (ugc:urn%3Ali%3AugcPost%3A{id})"
+            )
+        union_member, urn = entity[1], f"urn:li:{entity[2]}:{entity[3]}"
+
+        query_type = unquote(raw_params.get("queryType", ""))
+        if query_type not in METRICS or (query_type == "LINK_CLICKS" and version < LINK_CLICKS_SINCE_VERSION):
+            return _bad_request(f"Invalid value for param queryType: {query_type!r} in version {version}")
+        if unquote(raw_params.get("aggregation", "")) != "TOTAL":
+            return _bad_request("Query parameter aggregation must be TOTAL (DAILY is not simulated)")
+        try:
+            start = int(unquote(raw_params.get("start", "0")))
+            count = int(unquote(raw_params.get("count", str(DEFAULT_COUNT))))
+        except ValueError:
+            return _bad_request("Query parameters start and count must be integers")
+        if start < 0 or not 0 <= count <= MAX_COUNT:
+            return _bad_request(f"start must be >= 0 and count between 0 and {MAX_COUNT}")
+
+        share = self._company.find_post(urn)
+        if share is None:
+            return _error(404, "NOT_FOUND", f"Post {urn} not found")
+        counters: PostTotals = self._company.counters(share)
+        metric_type: object = query_type
+        if version < PLAIN_METRIC_TYPE_SINCE_VERSION:
+            metric_type = {METRIC_TYPE_UNION_KEY: query_type}
+        elements = [
+            {
+                "count": getattr(counters, METRICS[query_type]),
+                "metricType": metric_type,
+                "targetEntity": {union_member: urn},
+                "dateRange": {},
+            }
+        ]
+        return ApiResponse(
+            200,
+            {"paging": {"start": start, "count": count, "links": []}, "elements": elements[start : start + count]},
+        )

@@ -1,0 +1,29 @@
+"""The request and response the vendor handlers exchange with the HTTP server (no HTTP machinery in the handlers)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str  # below the vendor prefix, e.g. "/memberCreatorPostAnalytics"
+    raw_query: str  # exactly as sent, still percent-encoded
+    headers: Mapping[str, str]  # header names lower-cased
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def has_bearer_token(self, token: str) -> bool:
+        scheme, _, presented = (self.header("authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: object
+    headers: Mapping[str, str] = field(default_factory=dict)

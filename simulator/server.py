@@ -1,0 +1,226 @@
+"""One local HTTP server for every simulated source: `/linkedin/rest/...`, `/typeform/...` and `/health`.
+
+`start()` runs it in a background thread for tests; `main()` is `sharewhy simulate serve`, which writes the shares
+drop and the ground truth, prints one JSON ready-line and serves until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from simulator.company import Company
+from simulator.linkedin import DEFAULT_DAILY_QUOTA, LinkedInApi
+from simulator.messages import ApiRequest, ApiResponse
+from simulator.typeform import TypeformApi
+
+HOST = "127.0.0.1"
+LINKEDIN_PREFIX = "/linkedin/rest"
+TYPEFORM_PREFIX = "/typeform"
+TOKEN_ENV = "SHAREWHY_SIMULATOR_TOKEN"
+TRUTH_FILE_NAME = "ground_truth.json"
+
+
+class _SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, linkedin: LinkedInApi, typeform: TypeformApi, verbose: bool):
+        self.linkedin = linkedin
+        self.typeform = typeform
+        self.verbose = verbose
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__((HOST, port), _Handler)
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End idle keep-alive connections too, so a stopped simulator answers nothing at all."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
+    server_version = "sharewhy-simulator"
+    disable_nagle_algorithm = True  # headers and body are two writes: without TCP_NODELAY each call waits ~40 ms
+    server: _SimulatorHTTPServer
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)  # drain the body so the connection can be reused
+        path, _, raw_query = self.path.partition("?")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            response = self._route(path, raw_query, headers)
+        except Exception:  # a simulator bug must not hang the client: answer 500 and show the traceback
+            traceback.print_exc()
+            response = ApiResponse(500, {"status": 500, "message": "simulator error"})
+        self._send(response)
+
+    def _route(self, path: str, raw_query: str, headers: dict[str, str]) -> ApiResponse:
+        if path == "/health":
+            return ApiResponse(200, {"status": "ok"})
+        for prefix, api in ((LINKEDIN_PREFIX, self.server.linkedin), (TYPEFORM_PREFIX, self.server.typeform)):
+            if path.startswith(prefix + "/"):
+                return api.handle(ApiRequest(self.command, path[len(prefix) :], raw_query, headers))
+        return ApiResponse(404, {"status": 404, "message": f"no simulated endpoint at {path}"})
+
+    def _send(self, response: ApiResponse) -> None:
+        body = json.dumps(response.body, separators=(",", ":")).encode()
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class RunningSimulator:
+    """A simulator serving in a background thread; `stop()` it, or use it as a context manager."""
+
+    def __init__(self, server: _SimulatorHTTPServer, company: Company, truth_path: Path):
+        self.company = company
+        self.truth_path = truth_path
+        self.base_url = f"http://{HOST}:{server.server_address[1]}"
+        self.linkedin_base_url = self.base_url + LINKEDIN_PREFIX
+        self.typeform_base_url = self.base_url + TYPEFORM_PREFIX
+        self.form_ids = list(company.form_ids)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sharewhy-simulator", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+        self._server.close_connections()
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start(
+    as_of: datetime | date,
+    seed: int = 7,
+    *,
+    drop_dir: Path,
+    token: str,
+    port: int = 0,
+    truth_path: Path | None = None,
+    linkedin_daily_quota: int = DEFAULT_DAILY_QUOTA,
+    survey_opens_on: date | None = None,
+    verbose: bool = False,
+) -> RunningSimulator:
+    """Write the shares drop and the ground truth for the company at `as_of`, then serve its APIs on 127.0.0.1.
+
+    A naive `as_of` is UTC, a date is its midnight UTC. `truth_path` defaults to `<drop_dir>/ground_truth.json`.
+    `survey_opens_on` pins the survey wave's opening day (default: the Monday of the week 45 days before `as_of`).
+    """
+    if not token:
+        raise ValueError("the simulator needs a non-empty API token")
+    company = Company(seed, as_of, survey_opens_on)
+    drop_dir = Path(drop_dir)
+    company.write_shares_drop(drop_dir)
+    truth_path = company.write_ground_truth(Path(truth_path) if truth_path else drop_dir / TRUTH_FILE_NAME)
+    server = _SimulatorHTTPServer(
+        port, LinkedInApi(company, token, linkedin_daily_quota), TypeformApi(company, token), verbose
+    )
+    return RunningSimulator(server, company, truth_path.resolve())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sharewhy simulate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the simulated APIs until SIGTERM/SIGINT")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    serve.add_argument(
+        "--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD; the company is observed at its 00:00 UTC"
+    )
+    serve.add_argument("--seed", type=int, default=7)
+    serve.add_argument("--drop-dir", type=Path, required=True, help="the shares export goes to DROP_DIR/advocacy/")
+    serve.add_argument("--truth", type=Path, help=f"ground-truth JSON (default: DROP_DIR/{TRUTH_FILE_NAME})")
+    serve.add_argument("--linkedin-daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        print(f"sharewhy simulate: set {TOKEN_ENV} to the API token the simulator should accept", file=sys.stderr)
+        return 2
+
+    stop_requested = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop_requested.set())
+
+    try:
+        simulator = start(
+            args.as_of,
+            args.seed,
+            drop_dir=args.drop_dir,
+            token=token,
+            port=args.port,
+            truth_path=args.truth,
+            linkedin_daily_quota=args.linkedin_daily_quota,
+            verbose=args.verbose,
+        )
+    except OSError as error:
+        print(f"sharewhy simulate: cannot start: {error}", file=sys.stderr)
+        return 1
+    with simulator:
+        ready = {
+            "base_url": simulator.base_url,
+            "linkedin": simulator.linkedin_base_url,
+            "typeform": simulator.typeform_base_url,
+            "form_ids": simulator.form_ids,
+            "truth": str(simulator.truth_path),
+        }
+        print(json.dumps(ready), flush=True)
+        while not stop_requested.wait(timeout=1.0):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
