@@ -1,0 +1,1 @@
+"""One module per source: how to reach it, page it and validate its records."""

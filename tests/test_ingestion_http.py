@@ -1,0 +1,159 @@
+"""The shared HTTP layer against real local servers: retries, timeouts, 429 policies, errors, exact query strings."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Mapping
+
+import pytest
+from test_ingestion_stubs import TOKEN, RecordingApp, Reply, raw_query, serve
+
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    ApiError,
+    Encoded,
+    RateLimitExceeded,
+    RateLimitPolicy,
+    RetryPolicy,
+    Timeouts,
+    redact,
+)
+from ingestion.paging import OffsetPaging
+
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+PATIENT_ON_429 = RateLimitPolicy(retries=2, advice="come back tomorrow")
+
+
+class Echo(RecordingApp):
+    def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+        return Reply(200, {"path": path})
+
+
+def client(base_url: str, **options) -> ApiClient:
+    options.setdefault("retry", FAST)
+    options.setdefault("rate_limit", PATIENT_ON_429)
+    return ApiClient("vendor", ApiConfig(base_url, TOKEN), **options)
+
+
+def test_5xx_is_retried_until_success():
+    app = Echo(fail_first=(503, 502))
+    with serve(app) as base_url, client(base_url) as api:
+        response = api.get("/things", [("a", "1")])
+    assert response.body == {"path": "/things?a=1"}
+    assert api.api_calls == 3
+    assert all(headers["Authorization"] == f"Bearer {TOKEN}" for _, headers in app.requests)
+
+
+def test_persistent_5xx_fails_naming_source_endpoint_status_and_vendor_message():
+    app = Echo(fail_first=(503, 503, 503))
+    with serve(app) as base_url, client(base_url) as api, pytest.raises(ApiError) as raised:
+        api.get("/things", [("a", "1")])
+    assert raised.value.status == 503
+    assert str(raised.value) == "vendor: GET /things?a=1 failed: HTTP 503: injected failure. gave up after 3 attempts"
+    assert api.api_calls == 3
+
+
+def test_read_timeout_is_retried():
+    class StallsOnce(RecordingApp):
+        def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+            return Reply(200, {"ok": True}, delay=2.0 if len(self.requests) == 1 else 0)
+
+    with serve(StallsOnce()) as base_url, client(base_url, timeouts=Timeouts(connect=1, read=0.5)) as api:
+        assert api.get("/slow").body == {"ok": True}
+    assert api.api_calls == 2
+
+
+def test_connection_refused_fails_after_bounded_attempts():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with client(f"http://127.0.0.1:{port}") as api, pytest.raises(ApiError) as raised:
+        api.get("/things")
+    assert raised.value.status is None
+    assert api.api_calls == FAST.attempts
+    assert str(raised.value).startswith("vendor: GET /things failed: no HTTP response: ConnectionError")
+
+
+def test_client_errors_are_not_retried_and_carry_the_vendor_code():
+    class Refuses(RecordingApp):
+        def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+            if path.startswith("/linkedin"):
+                body = {"status": 401, "serviceErrorCode": 65600, "code": "INVALID_ACCESS_TOKEN", "message": "Invalid"}
+                return Reply(401, body)
+            details = [{"code": "INVALID", "description": "too big", "field": "page_size", "in": "query"}]
+            return Reply(400, {"code": "VALIDATION_ERROR", "description": "bad request", "details": details})
+
+    with serve(Refuses()) as base_url, client(base_url) as api:
+        with pytest.raises(ApiError) as linkedin_style:
+            api.get("/linkedin")
+        with pytest.raises(ApiError) as typeform_style:
+            api.get("/typeform", [("page_size", 5000)])
+    assert api.api_calls == 2
+    assert str(linkedin_style.value) == (
+        "vendor: GET /linkedin failed: HTTP 401 INVALID_ACCESS_TOKEN (serviceErrorCode 65600): Invalid"
+    )
+    assert str(typeform_style.value) == (
+        "vendor: GET /typeform?page_size=5000 failed: HTTP 400 VALIDATION_ERROR: bad request (page_size: too big)"
+    )
+
+
+def test_429_backs_off_then_succeeds():
+    app = Echo(fail_first=(429, 429))
+    with serve(app) as base_url, client(base_url) as api:
+        assert api.get("/things").body == {"path": "/things"}
+    assert api.api_calls == 3
+
+
+def test_429_beyond_the_policy_fails_with_its_advice():
+    app = Echo(fail_first=(429,) * 10)
+    with serve(app) as base_url, client(base_url) as api, pytest.raises(RateLimitExceeded) as raised:
+        api.get("/things")
+    assert api.api_calls == PATIENT_ON_429.retries + 1
+    assert str(raised.value).endswith("HTTP 429: injected failure. come back tomorrow")
+
+
+def test_query_goes_out_exactly_as_built():
+    app = Echo()
+    params = [
+        ("entity", Encoded("(share:urn%3Ali%3Ashare%3A123)")),
+        ("since", "2026-11-25T23:00:00Z"),
+        ("x", "a b+c/d"),
+    ]
+    with serve(app) as base_url, client(base_url) as api:
+        response = api.get("/q", params)
+    wire = "/q?entity=(share:urn%3Ali%3Ashare%3A123)&since=2026-11-25T23:00:00Z&x=a%20b%2Bc%2Fd"
+    assert app.paths == [wire]
+    assert response.request == base_url + wire
+
+
+def test_offset_paging_stops_on_the_first_short_page():
+    class FiveElements(RecordingApp):
+        def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+            query = raw_query(path)
+            start, count = int(query["start"]), int(query["count"])
+            elements = list(range(5))[start : start + count]
+            return Reply(200, {"paging": {"start": start, "count": count}, "elements": elements})
+
+    app = FiveElements()
+    with serve(app) as base_url, client(base_url) as api:
+        pages = list(OffsetPaging(count=2).pages(api, "/e", [("q", "x")]))
+    assert [page.records for page in pages] == [[0, 1], [2, 3], [4]]
+    assert app.paths == ["/e?q=x&start=0&count=2", "/e?q=x&start=2&count=2", "/e?q=x&start=4&count=2"]
+
+
+def test_redact_scrubs_secrets_bearer_credentials_and_url_userinfo():
+    text = f"GET http://user:pw@host/x?token={TOKEN} Authorization: Bearer abc.def"
+    assert redact(text, [TOKEN]) == "GET http://***@host/x?token=*** Authorization: Bearer ***"
+
+
+def test_the_token_stays_out_of_repr_and_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    config = ApiConfig("http://127.0.0.1:1", TOKEN)
+    app = Echo(fail_first=(500,))
+    with serve(app) as base_url, client(base_url) as api:
+        api.get("/things")
+    assert TOKEN not in repr(config)
+    assert "retrying" in caplog.text
+    assert TOKEN not in caplog.text

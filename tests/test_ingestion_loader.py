@@ -1,0 +1,180 @@
+"""The loader against a real PostgreSQL: one transaction per load, dedupe on rerun, quarantine, failure records,
+streaming, and no credential anywhere it writes, raises or logs."""
+
+from __future__ import annotations
+
+import logging
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import psycopg
+import pytest
+from test_ingestion_stubs import (
+    TOKEN,
+    LinkedInStub,
+    TypeformStub,
+    serve,
+    share_line,
+    typeform_response,
+    write_shares_file,
+)
+
+from ingestion.http import ApiConfig, ApiError
+from ingestion.loader import apply_raw_schema, land
+from ingestion.records import Quarantined, Row
+from ingestion.run import land_advocacy_shares, land_linkedin_post_analytics, land_typeform_responses
+from ingestion.sources.advocacy import TARGET
+
+NIGHT = date(2026, 11, 24)
+EXTRACTED_AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+
+
+class ScriptedExtraction:
+    """`count` share rows (+ one quarantined record), optionally failing after `fail_after` records."""
+
+    api_calls = 7
+
+    def __init__(self, previous_state, count: int, fail_after: int | None = None, payload_bytes: int = 10) -> None:
+        self._previous = (previous_state or {}).get("nights", 0)
+        self._count, self._fail_after, self._filler = count, fail_after, "x" * payload_bytes
+
+    def records(self) -> Iterator[Row | Quarantined]:
+        for n in range(self._count):
+            if n == self._fail_after:
+                raise RuntimeError(f"source went away (token {TOKEN})")
+            yield Row((f"s-{n}",), {"share_id": f"s-{n}", "filler": self._filler}, "shares.csv", EXTRACTED_AT)
+        yield Quarantined("audience_size 'lots' is not a non-negative integer", "s-x,e-0001,...,lots")
+
+    def state(self) -> dict:
+        return {"nights": self._previous + 1}
+
+
+def table_counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in ("advocacy__shares", "_quarantine", "_ingestion_state")
+        }
+
+
+def test_the_raw_schema_applies_idempotently(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        apply_raw_schema(conn)
+        apply_raw_schema(conn)
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+        ).fetchall()
+    assert [name for (name,) in tables] == [
+        "_ingestion_state",
+        "_loads",
+        "_quarantine",
+        "advocacy__shares",
+        "linkedin__member_post_analytics",
+        "typeform__responses",
+    ]
+
+
+def test_a_rerun_of_the_same_night_inserts_nothing_new(fresh_db):
+    first = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 50))
+    after_first = table_counts(fresh_db)
+    rerun = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 50))
+
+    assert (first.rows_received, first.rows_inserted, first.rows_duplicate, first.rows_quarantined) == (51, 50, 0, 1)
+    assert (rerun.rows_received, rerun.rows_inserted, rerun.rows_duplicate, rerun.rows_quarantined) == (51, 0, 50, 1)
+    assert table_counts(fresh_db)["advocacy__shares"] == after_first["advocacy__shares"] == 50
+    with psycopg.connect(fresh_db) as conn:
+        loads = conn.execute(
+            "select status, rows_received, rows_inserted, rows_duplicate, rows_quarantined, api_calls, error"
+            " from raw._loads order by started_at"
+        ).fetchall()
+        metadata = conn.execute(
+            "select distinct _load_id::text, _logical_date, _extracted_at, _request from raw.advocacy__shares"
+        ).fetchall()
+    assert loads == [("success", 51, 50, 0, 1, 7, None), ("success", 51, 0, 50, 1, 7, None)]
+    assert metadata == [(first.load_id, NIGHT, EXTRACTED_AT, "shares.csv")]
+
+
+def test_a_failure_mid_load_leaves_neither_rows_nor_state_and_records_a_failed_load(fresh_db):
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 3))
+    before = table_counts(fresh_db)
+
+    with pytest.raises(RuntimeError, match="source went away"):
+        land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 50, fail_after=40), secrets=[TOKEN])
+
+    assert table_counts(fresh_db) == before
+    with psycopg.connect(fresh_db) as conn:
+        state = conn.execute("select state from raw._ingestion_state").fetchone()[0]
+        failed = conn.execute(
+            "select rows_inserted, api_calls, error, finished_at is not null from raw._loads where status = 'failed'"
+        ).fetchall()
+    assert state == {"nights": 1}
+    assert failed == [(0, 7, "RuntimeError: source went away (token ***)", True)]
+
+
+def test_quarantined_records_keep_their_reason_and_record(fresh_db):
+    report = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 1))
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute("select load_id::text, source, entity, reason, record from raw._quarantine").fetchall()
+    assert rows == [
+        (
+            report.load_id,
+            "advocacy",
+            "shares",
+            "audience_size 'lots' is not a non-negative integer",
+            "s-x,e-0001,...,lots",
+        )
+    ]
+
+
+def test_memory_does_not_grow_with_the_volume_streamed(fresh_db):
+    """20,000 records of ~1 kB (≈20 MB) stream through COPY with a small, bounded client-side peak."""
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 1))  # schema and connection warm-up
+    tracemalloc.start()
+    try:
+        report = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 20_000, payload_bytes=1000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.rows_inserted == 19_999
+    assert peak < 1_000_000
+
+
+def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    post = "urn:li:share:7000000000000000001"
+    write_shares_file(tmp_path, "2026-11-24", [share_line("s-1", post, "2026-11-24T09:00:00Z")])
+    land_advocacy_shares(fresh_db, NIGHT, tmp_path)
+    linkedin_counts = {q: 5 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
+    raised = []
+    with serve(LinkedInStub({post: linkedin_counts})) as linkedin_url, serve(
+        TypeformStub({"form-1": [typeform_response("t-1", "2026-11-24T10:00:00Z")]})
+    ) as typeform_url:
+        land_linkedin_post_analytics(fresh_db, NIGHT, ApiConfig(f"{linkedin_url}/linkedin/rest", TOKEN))
+        land_typeform_responses(fresh_db, NIGHT, ApiConfig(f"{typeform_url}/typeform", TOKEN), ["form-1"])
+        with pytest.raises(ApiError) as sunset:
+            land_linkedin_post_analytics(fresh_db, NIGHT, ApiConfig(f"{linkedin_url}/linkedin/rest", TOKEN, "202401"))
+        with pytest.raises(ApiError) as unknown_form:
+            land_typeform_responses(fresh_db, NIGHT, ApiConfig(f"{typeform_url}/typeform", TOKEN), ["nope"])
+        raised += [str(sunset.value), str(unknown_form.value)]
+    with pytest.raises(RuntimeError):  # its message carries the token: the recorded error must not
+        land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 5, fail_after=2), secrets=[TOKEN])
+
+    with psycopg.connect(fresh_db) as conn:
+        tables = conn.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()
+        dumps = {
+            table: conn.execute(f"select coalesce(string_agg(t::text, ' '), '') from raw.{table} t").fetchone()[0]
+            for (table,) in tables
+        }
+        requests = conn.execute(
+            "select _request from raw.linkedin__member_post_analytics"
+            " union all select _request from raw.typeform__responses"
+        ).fetchall()
+        errors = conn.execute("select error from raw._loads where status = 'failed' order by started_at").fetchall()
+
+    assert dumps["linkedin__member_post_analytics"] and dumps["typeform__responses"]
+    assert len(requests) == 7 and all(request.startswith("http://127.0.0.1:") for (request,) in requests)
+    assert [error.split(":")[0] for (error,) in errors] == ["VersionNotActive", "ApiError", "RuntimeError"]
+    assert all(TOKEN not in text for text in dumps.values())
+    assert all(TOKEN not in text for text in raised)
+    assert TOKEN not in caplog.text and "load" in caplog.text
