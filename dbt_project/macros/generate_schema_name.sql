@@ -1,0 +1,10 @@
+{#- A model's custom schema (`+schema:` in dbt_project.yml) is used as is — `staging`, `marts`, `bi_build` — instead
+    of dbt's default `<target schema>_<custom schema>`: the rest of the pipeline (GX audit, publish, BI grants) names
+    these schemas directly. Models without a custom schema go to the target's schema. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

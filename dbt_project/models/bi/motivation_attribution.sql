@@ -1,0 +1,106 @@
+-- Per month × network × motivation: the group's totals and the part of each attributed to the motivation.
+-- k-anonymity: a month × network group with fewer than var('k_anonymity') surveyed sharers shows no motivation
+-- split at all — everything goes to `unattributed`. Every motivation has a row in every group (zeros where
+-- nothing is attributed), and the attributed parts of a group sum to its totals exactly (numeric throughout).
+
+with
+
+shares as (
+
+    select * from {{ ref('fct_shares') }}
+
+),
+
+share_attribution as (
+
+    select * from {{ ref('fct_share_motivation_attribution') }}
+
+),
+
+motivations as (
+
+    select motivation from {{ ref('dim_motivation') }}
+
+),
+
+group_totals as (
+
+    select
+        share_month as month,
+        network,
+        count(*) as shares,
+        sum(impressions) as impressions,
+        sum(engagements) as engagements,
+        sum(clicks) as clicks
+    from shares
+    group by share_month, network
+
+),
+
+group_respondents as (
+
+    select
+        share_month as month,
+        network,
+        count(distinct employee_id) filter (where survey_response_token is not null) as respondents
+    from share_attribution
+    group by share_month, network
+
+),
+
+groups as (
+
+    select
+        group_totals.*,
+        coalesce(group_respondents.respondents, 0) as respondents,
+        coalesce(group_respondents.respondents, 0) < {{ var('k_anonymity', 5) }} as is_suppressed
+    from group_totals
+    left join group_respondents
+        on group_totals.month = group_respondents.month
+        and group_totals.network = group_respondents.network
+
+),
+
+attributed as (
+
+    select
+        groups.month,
+        groups.network,
+        case when groups.is_suppressed then 'unattributed' else share_attribution.motivation end as motivation,
+        sum(share_attribution.attributed_shares) as attributed_shares,
+        sum(share_attribution.attributed_impressions) as attributed_impressions,
+        sum(share_attribution.attributed_engagements) as attributed_engagements,
+        sum(share_attribution.attributed_clicks) as attributed_clicks
+    from share_attribution
+    inner join groups
+        on share_attribution.share_month = groups.month
+        and share_attribution.network = groups.network
+    group by 1, 2, 3
+
+),
+
+final as (
+
+    select
+        groups.month::date as month,
+        groups.network::text as network,
+        motivations.motivation::text as motivation,
+        groups.respondents::integer as respondents,
+        groups.shares::bigint as shares,
+        groups.impressions::bigint as impressions,
+        groups.engagements::bigint as engagements,
+        groups.clicks::bigint as clicks,
+        trim_scale(coalesce(attributed.attributed_shares, 0)) as attributed_shares,
+        trim_scale(coalesce(attributed.attributed_impressions, 0)) as attributed_impressions,
+        trim_scale(coalesce(attributed.attributed_engagements, 0)) as attributed_engagements,
+        trim_scale(coalesce(attributed.attributed_clicks, 0)) as attributed_clicks
+    from groups
+    cross join motivations
+    left join attributed
+        on groups.month = attributed.month
+        and groups.network = attributed.network
+        and motivations.motivation = attributed.motivation
+
+)
+
+select * from final

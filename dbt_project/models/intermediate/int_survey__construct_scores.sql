@@ -1,0 +1,88 @@
+-- Each response's score on each construct of the survey instrument: the mean of the construct's items, with
+-- reverse-coded items flipped, and that mean normalised to [0, 1] on the items' scale. Every response gets a row
+-- for every construct; a construct none of whose items was answered scores null.
+
+with
+
+responses as (
+
+    select * from {{ ref('stg_typeform__responses') }}
+    -- a response that cannot be linked to an employee cannot be linked to shares
+    where employee_id is not null
+
+),
+
+answers as (
+
+    select * from {{ ref('stg_typeform__answers') }}
+    where answer_number is not null
+
+),
+
+instrument as (
+
+    select * from {{ ref('survey_instrument') }}
+
+),
+
+constructs as (
+
+    select distinct construct from instrument
+
+),
+
+item_scores as (
+
+    select
+        answers.form_id,
+        answers.response_token,
+        instrument.construct,
+        case
+            when instrument.reverse_coded
+                then instrument.scale_min + instrument.scale_max - answers.answer_number
+            else answers.answer_number
+        end as item_score,
+        instrument.scale_min,
+        instrument.scale_max
+    from answers
+    inner join instrument on answers.question_ref = instrument.question_ref
+
+),
+
+scored as (
+
+    select
+        form_id,
+        response_token,
+        construct,
+        count(*) as items_answered,
+        -- exact numerics; trim_scale only drops trailing zeros (1.5, not 1.5000000000000000)
+        trim_scale(avg(item_score)) as mean_score,
+        -- normalised per item, so items on different scales still average on one [0, 1] scale
+        trim_scale(avg((item_score - scale_min) / (scale_max - scale_min))) as normalised_score
+    from item_scores
+    group by form_id, response_token, construct
+
+),
+
+final as (
+
+    select
+        responses.form_id,
+        responses.response_token,
+        responses.employee_id,
+        responses.submitted_at,
+        constructs.construct,
+        coalesce(scored.items_answered, 0) as items_answered,
+        scored.mean_score,
+        scored.normalised_score
+    from responses
+    cross join constructs
+    left join scored
+        on responses.form_id = scored.form_id
+        and responses.response_token = scored.response_token
+        and constructs.construct = scored.construct
+
+)
+
+select * from final

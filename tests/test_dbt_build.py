@@ -1,0 +1,266 @@
+"""`dbt build` of dbt_project/ on a real PostgreSQL, from a small handcrafted raw layer.
+
+One build over a fixture whose numbers are worked out by hand: shares in October (5 surveyed sharers, so the
+motivation split is shown) and November (2 surveyed sharers, so it is suppressed), LinkedIn counters over two
+nights (the latest must win), survey answers with a reverse-coded item and an all-zero respondent. A second
+build over poisoned raw rows must fail on the data tests that guard staging, and build nothing downstream.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from sharewhy import settings
+
+RAW_SCHEMA_SQL = settings.REPO_ROOT / "ingestion" / "raw_schema.sql"
+FORM_ID = "motivation-2026w36"
+LOGICAL_DATE = date(2026, 11, 5)
+OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
+MOTIVATIONS = ("obligated", "good_news", "proud", "educate", "unattributed")
+METRICS = ("shares", "impressions", "engagements", "clicks")
+
+# Answers per employee, by question ref. obligated_2 is reverse coded (6 − answer).
+# e-0001: obligated (2, 6−5=1) → 1.5 → 0.125; good_news (5, 4) → 0.875; proud (3, 4) → 0.625; educate (1, 2) → 0.125.
+#   Σ = 1.75 → 0.0714285…, 0.5, 0.3571428…, 0.0714285… → rounded 0.071429 + 0.5 + 0.357143 + 0.071429 = 1.000001,
+#   so good_news, the largest, absorbs −0.000001.
+E1_WEIGHTS = {
+    "obligated": Decimal("0.071429"),
+    "good_news": Decimal("0.499999"),
+    "proud": Decimal("0.357143"),
+    "educate": Decimal("0.071429"),
+}
+ANSWERS = {
+    "e-0001": {"obligated_1": 2, "obligated_2": 5, "good_news_1": 5, "good_news_2": 4,
+               "proud_1": 3, "proud_2": 4, "educate_1": 1, "educate_2": 2},
+    # every construct at the scale's middle → 0.5 each → 0.25 each
+    "e-0002": {"obligated_1": 3, "obligated_2": 3, "good_news_1": 3, "good_news_2": 3,
+               "proud_1": 3, "proud_2": 3, "educate_1": 3, "educate_2": 3},
+    # every construct at the bottom (obligated_2 = 5 reversed) → all 0 → equal weights 0.25
+    "e-0003": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
+               "proud_1": 1, "proud_2": 1, "educate_1": 1, "educate_2": 1},
+    # only proud → weight 1 on proud
+    "e-0004": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
+               "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
+    "e-0005": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
+               "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
+    # answers only after sharing: the October share predates the profile, so it stays unattributed
+    "e-0006": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
+               "proud_1": 1, "proud_2": 1, "educate_1": 5, "educate_2": 5},
+}
+SUBMITTED_AT = {
+    "e-0001": "2026-09-01T10:00:00Z", "e-0002": "2026-09-02T10:00:00Z", "e-0003": "2026-09-03T10:00:00Z",
+    "e-0004": "2026-09-04T10:00:00Z", "e-0005": "2026-09-05T10:00:00Z", "e-0006": "2026-10-20T10:00:00Z",
+}
+
+
+@dataclass(frozen=True)
+class Share:
+    share_id: str
+    employee_id: str
+    post_id: str
+    shared_at: str
+    #: night (logical date) → metric type → cumulative count; no nights = not observed yet
+    nights: dict[date, dict[str, int]]
+
+
+def _post(n: int, kind: str = "share") -> str:
+    return f"urn:li:{kind}:{7_000_000_000_000_000_000 + n}"
+
+
+NIGHT_1, NIGHT_2 = date(2026, 11, 3), date(2026, 11, 4)
+SHARES = [
+    # October: e-0001…e-0005 have profiles, e-0009 never answered, e-0006 answered after sharing.
+    Share("s-01", "e-0001", _post(1), "2026-10-05T09:00:00Z", {
+        NIGHT_1: {"IMPRESSION": 500, "MEMBERS_REACHED": 400, "REACTION": 20, "COMMENT": 5, "RESHARE": 1,
+                  "LINK_CLICKS": 4},
+        NIGHT_2: {"IMPRESSION": 1000, "MEMBERS_REACHED": 800, "REACTION": 30, "COMMENT": 8, "RESHARE": 2,
+                  "LINK_CLICKS": 10},
+    }),
+    Share("s-02", "e-0002", _post(2, "ugcPost"), "2026-10-06T09:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 200, "REACTION": 10, "LINK_CLICKS": 4}}),
+    Share("s-03", "e-0003", _post(3), "2026-10-07T09:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 400, "REACTION": 14, "COMMENT": 4, "RESHARE": 2}}),
+    Share("s-04", "e-0004", _post(4), "2026-10-08T09:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 300, "REACTION": 6, "LINK_CLICKS": 3}}),
+    Share("s-05", "e-0005", _post(5), "2026-10-09T09:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 100, "REACTION": 2, "LINK_CLICKS": 1}}),
+    Share("s-06", "e-0009", _post(6), "2026-10-09T12:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 600, "REACTION": 12, "LINK_CLICKS": 6}}),
+    Share("s-07", "e-0006", _post(7), "2026-10-05T12:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 100, "REACTION": 1}}),
+    # November: only two surveyed sharers → below k = 5 → suppressed. s-09 not observed yet → zeros.
+    Share("s-08", "e-0001", _post(8), "2026-11-02T09:00:00Z",
+          {NIGHT_2: {"IMPRESSION": 50, "REACTION": 5, "LINK_CLICKS": 1}}),
+    Share("s-09", "e-0002", _post(9), "2026-11-03T09:00:00Z", {}),
+]
+
+
+def _share_payload(share: Share, share_mode: str = "manual") -> dict:
+    return {
+        "share_id": share.share_id, "employee_id": share.employee_id, "content_id": "c-001", "network": "linkedin",
+        "post_id": share.post_id, "shared_at": share.shared_at, "tracking_link": "bit.ly/abcdefg",
+        "share_mode": share_mode, "copy_edited": False, "campaign": None, "audience_size": 1000,
+    }
+
+
+def _response_payload(token: str, employee_id: str, submitted_at: str, answers: list[tuple[str, int]]) -> dict:
+    return {
+        "landing_id": token, "token": token, "response_id": token,
+        "landed_at": submitted_at, "submitted_at": submitted_at, "metadata": {},
+        "hidden": {"employee_id": employee_id}, "calculated": {"score": 0},
+        "answers": [
+            {"field": {"id": f"id-{ref}", "ref": ref, "type": "opinion_scale"}, "type": "number", "number": number}
+            for ref, number in answers
+        ],
+    }
+
+
+def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict]) -> None:
+    """Create the raw layer and land the given shares (with their LinkedIn nights) and survey responses."""
+    load_id, extracted_at = uuid.uuid4(), datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc)
+    meta = (load_id, extracted_at, LOGICAL_DATE, "test fixture")
+    with psycopg.connect(url) as conn:
+        conn.execute(RAW_SCHEMA_SQL.read_text())
+        for share, share_mode in shares:
+            conn.execute(
+                "insert into raw.advocacy__shares values (%s, %s, %s, %s, %s, %s)",
+                (share.share_id, Jsonb(_share_payload(share, share_mode)), *meta),
+            )
+            for night, counts in share.nights.items():
+                for metric, count in counts.items():
+                    element = {"count": count, "metricType": metric, "targetEntity": {"share": share.post_id},
+                               "dateRange": {}}
+                    conn.execute(
+                        "insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
+                        (share.post_id, metric, Jsonb(element), load_id, extracted_at, night, "test fixture"),
+                    )
+        for payload in responses:
+            conn.execute(
+                "insert into raw.typeform__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (FORM_ID, payload["token"], payload["submitted_at"], Jsonb(payload), *meta),
+            )
+
+
+def _dbt_build(url: str, work_dir: Path) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).with_name("dbt")
+    project = settings.DBT_PROJECT_DIR
+    return subprocess.run(
+        [str(dbt), "build", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
+        env={**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"},
+        cwd=project, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The handcrafted raw layer, built by `dbt build`; yields the database's conninfo."""
+    responses = [
+        _response_payload(f"t-{employee_id}", employee_id, SUBMITTED_AT[employee_id], list(answers.items()))
+        for employee_id, answers in ANSWERS.items()
+    ]
+    _load(module_db, [(share, "manual") for share in SHARES], responses)
+    result = _dbt_build(module_db, tmp_path_factory.mktemp("dbt"))
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return module_db
+
+
+def _attribution(url: str, month: date) -> dict[str, dict]:
+    """motivation → its bi_build.motivation_attribution row (column → value) for one month on LinkedIn."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute(
+            "select * from bi_build.motivation_attribution where month = %s and network = 'linkedin'", (month,)
+        ).fetchall()
+    return {row["motivation"]: row for row in rows}
+
+
+def test_every_group_has_every_motivation_and_its_parts_sum_exactly_to_its_totals(built: str) -> None:
+    for month in (OCTOBER, NOVEMBER):
+        rows = _attribution(built, month)
+        assert set(rows) == set(MOTIVATIONS)
+        for metric in METRICS:
+            (total,) = {row[metric] for row in rows.values()}
+            parts = [row[f"attributed_{metric}"] for row in rows.values()]
+            assert all(isinstance(part, Decimal) for part in parts)
+            assert sum(parts) == total, (month, metric)
+
+
+def test_october_is_split_by_the_sharers_weights_at_share_time(built: str) -> None:
+    rows = _attribution(built, OCTOBER)
+    proud = rows["proud"]
+    # e-0001…e-0005; e-0009 never answered and e-0006 answered after sharing
+    assert proud["respondents"] == 5
+    assert proud["shares"] == 7
+    # s-01 counts from the latest night (1000 impressions, 30 + 8 + 2 engagements, 10 clicks), not the first
+    assert proud["impressions"] == 1000 + 200 + 400 + 300 + 100 + 600 + 100
+    assert proud["engagements"] == 40 + 10 + 20 + 6 + 2 + 12 + 1
+    assert proud["clicks"] == 10 + 4 + 3 + 1 + 6
+    assert {motivation: row["attributed_impressions"] for motivation, row in rows.items()} == {
+        # 1000 × e-0001's weight + 200 × 0.25 (e-0002) + 400 × 0.25 (e-0003, all zero) [+ 300 + 100 (e-0004/5)]
+        "obligated": Decimal("221.429"),
+        "good_news": Decimal("649.999"),
+        "proud": Decimal("907.143"),
+        "educate": Decimal("221.429"),
+        # s-06 (e-0009, no response) + s-07 (e-0006, response after the share)
+        "unattributed": Decimal("700"),
+    }
+    good_news, quarter = rows["good_news"], Decimal("0.25")
+    assert good_news["attributed_shares"] == E1_WEIGHTS["good_news"] + quarter + quarter
+    assert good_news["attributed_engagements"] == 40 * E1_WEIGHTS["good_news"] + 10 * quarter + 20 * quarter
+
+
+def test_a_group_below_k_respondents_is_all_unattributed(built: str) -> None:
+    rows = _attribution(built, NOVEMBER)
+    unattributed = rows["unattributed"]
+    assert unattributed["respondents"] == 2
+    # s-09 not observed yet: it counts as a share with zero outcomes
+    assert [unattributed[metric] for metric in METRICS] == [2, 50, 5, 1]
+    assert [unattributed[f"attributed_{metric}"] for metric in METRICS] == [2, 50, 5, 1]
+    for motivation in ("obligated", "good_news", "proud", "educate"):
+        assert [rows[motivation][f"attributed_{metric}"] for metric in METRICS] == [0, 0, 0, 0]
+
+
+def test_weights_of_a_respondent_are_rounded_and_sum_to_one(built: str) -> None:
+    with psycopg.connect(built) as conn:
+        weights = dict(conn.execute(
+            "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = 'e-0001'"
+        ).fetchall())
+        all_zero = conn.execute(
+            "select array_agg(distinct weight) from intermediate.int_survey__motivation_weights"
+            " where employee_id = 'e-0003'"
+        ).fetchone()[0]
+    assert weights == E1_WEIGHTS
+    assert sum(weights.values()) == 1
+    assert all_zero == [Decimal("0.25")]
+
+
+def test_poisoned_staging_fails_its_data_tests_and_builds_nothing_downstream(fresh_db: str, tmp_path: Path) -> None:
+    share = SHARES[0]
+    duplicated_answer = _response_payload(
+        "t-dup", "e-0001", SUBMITTED_AT["e-0001"], [*ANSWERS["e-0001"].items(), ("proud_1", 5)]
+    )
+    _load(fresh_db, [(share, "carrier_pigeon")], [duplicated_answer])
+
+    result = _dbt_build(fresh_db, tmp_path)
+
+    assert result.returncode != 0
+    assert "FAIL 1 unique_combination_stg_typeform__answers_form_id__response_token__question_ref" in result.stdout
+    assert "FAIL 1 accepted_values_stg_advocacy__shares_share_mode__manual__scheduled" in result.stdout
+    with psycopg.connect(fresh_db) as conn:
+        downstream = conn.execute(
+            "select to_regclass('marts.fct_shares'), to_regclass('intermediate.int_survey__construct_scores'),"
+            " to_regclass('bi_build.motivation_attribution')"
+        ).fetchone()
+    assert downstream == (None, None, None)
