@@ -1,0 +1,231 @@
+"""The audit step of write–audit–publish: validate the `bi_build` candidates with GX Core, keep the evidence.
+
+One ephemeral GX context per run, built entirely in code (suites from `expectations.suites`): nothing GX-side
+persists between runs or needs a project folder. The evidence that does persist:
+- one row per expectation result in `audit.validation_runs` (queryable history, written in one transaction);
+- Data Docs HTML in `settings.DATA_DOCS_DIR / <run id>`, written by the checkpoint's `UpdateDataDocsAction` into a
+  filesystem site added to the ephemeral context (its validation results live in memory just long enough to render).
+
+GX is imported inside `run_audit` (the import costs ~5 s), so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from expectations.connection import GX_CONNECTION_STRING, gx_url_in_environment
+from expectations.naming import docs_dirname
+from expectations.suites import build_suites
+from expectations.thresholds import DEFAULT, Thresholds
+from sharewhy import settings
+
+log = logging.getLogger(__name__)
+
+DOCS_SITE = "sharewhy_audit"
+
+#: Parts of a COMPLETE result that grow with the table (every unexpected value); the partial samples stay.
+_UNBOUNDED_RESULT_KEYS = frozenset({"unexpected_list", "unexpected_index_list", "unexpected_index_query"})
+
+_CREATE_AUDIT_TABLE = f"""
+create schema if not exists {settings.AUDIT_SCHEMA};
+create table if not exists {settings.AUDIT_SCHEMA}.validation_runs (
+    id bigint generated always as identity primary key,
+    run_id text not null,
+    suite text not null,
+    expectation_type text not null,
+    column_name text,
+    description text,
+    success boolean not null,
+    observed jsonb not null,
+    validated_at timestamptz not null
+);
+create index if not exists validation_runs_run_id on {settings.AUDIT_SCHEMA}.validation_runs (run_id);
+"""
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result, in plain Python."""
+
+    suite: str
+    expectation_type: str
+    column: str | None
+    description: str | None
+    success: bool
+    #: GX's `result` dict (observed value, unexpected counts and samples, unexpected rows) plus any exception.
+    observed: dict[str, Any] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """How a person recognises the expectation: its description, else `type(column)`."""
+        if self.description:
+            return self.description
+        return f"{self.expectation_type}({self.column})" if self.column else self.expectation_type
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    run_id: str
+    success: bool
+    passed: int
+    failed: int
+    failures: list[ExpectationOutcome]
+    #: `index.html` of the run's Data Docs site.
+    data_docs_path: Path
+    elapsed_s: float
+
+    def summary(self) -> str:
+        verdict = "passed" if self.success else "FAILED"
+        lines = [f"audit {self.run_id} {verdict}: {self.passed} passed, {self.failed} failed"]
+        lines.append(f"  Data Docs: {self.data_docs_path}")
+        lines += [f"  ✗ [{f.suite}] {f.name}: {_brief(f.observed)}" for f in self.failures]
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> None:
+        if not self.success:
+            raise AuditFailed(self)
+
+
+class AuditFailed(RuntimeError):
+    """The build did not pass its audit; `bi` must not be switched to it."""
+
+    def __init__(self, result: AuditResult):
+        super().__init__(result.summary())
+        self.result = result
+
+
+def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT) -> AuditResult:
+    """Validate each suite of `build_suites(thresholds)` against its table in `bi_build`; record and return the outcome.
+
+    Raises GX's `TestConnectionError` when the warehouse or an audited table cannot be reached (nothing recorded,
+    so `publish` refuses the run). Not for concurrent use by threads of one process: the warehouse URL reaches GX
+    through one process-wide environment variable.
+    """
+    started = dt.datetime.now(dt.timezone.utc)
+    docs_dir = settings.DATA_DOCS_DIR / docs_dirname(run_id)
+    with gx_url_in_environment(warehouse_url):
+        outcomes = _validate(run_id, thresholds, docs_dir)
+    _record(warehouse_url, run_id, outcomes, validated_at=started)
+    failures = [outcome for outcome in outcomes if not outcome.success]
+    result = AuditResult(
+        run_id=run_id,
+        success=not failures,
+        passed=len(outcomes) - len(failures),
+        failed=len(failures),
+        failures=failures,
+        data_docs_path=docs_dir / "index.html",
+        elapsed_s=(dt.datetime.now(dt.timezone.utc) - started).total_seconds(),
+    )
+    log.info("%s (%.1f s)", result.summary(), result.elapsed_s)
+    return result
+
+
+def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path) -> list[ExpectationOutcome]:
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    warehouse = context.data_sources.add_postgres(name="warehouse", connection_string=GX_CONNECTION_STRING)
+    validation_definitions = []
+    for table, suite in build_suites(thresholds).items():
+        asset = warehouse.add_table_asset(name=table, table_name=table, schema_name=settings.BI_BUILD_SCHEMA)
+        validation_definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=suite.name,
+                    data=asset.add_batch_definition_whole_table("whole_table"),
+                    suite=context.suites.add(suite),
+                )
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="bi_build_audit",
+            validation_definitions=validation_definitions,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+            # COMPLETE: the SQL expectations then report the offending rows (GX caps them at 200).
+            result_format={"result_format": "COMPLETE"},
+        )
+    )
+    checkpoint_result = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+    return [
+        _outcome(suite_result.suite_name, expectation_result)
+        for suite_result in checkpoint_result.run_results.values()
+        for expectation_result in suite_result.results
+    ]
+
+
+def _outcome(suite: str, result) -> ExpectationOutcome:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    columns = kwargs.get("column_list") or [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    observed = _jsonable({k: v for k, v in (result.result or {}).items() if k not in _UNBOUNDED_RESULT_KEYS})
+    errors = sorted(set(_exception_messages(result.exception_info)))
+    if errors:
+        observed["exception"] = "; ".join(errors)
+    return ExpectationOutcome(
+        suite=suite,
+        expectation_type=config.type,
+        column=",".join(columns) or None,
+        description=config.description,
+        success=bool(result.success),
+        observed=observed,
+    )
+
+
+def _exception_messages(info: Any) -> list[str]:
+    """Messages of the exceptions GX caught: `exception_info` is one ExceptionInfo dict, or (when a metric failed)
+    a dict of metric id → ExceptionInfo or a set of them."""
+    if isinstance(info, dict) and "exception_message" in info:
+        return [info["exception_message"]] if info.get("raised_exception") else []
+    children = info.values() if isinstance(info, dict) else info if isinstance(info, (set, list, tuple)) else ()
+    return [message for child in children for message in _exception_messages(child)]
+
+
+def _jsonable(value: Any) -> Any:
+    """GX results hold Decimals, dates and numpy scalars; keep them readable in jsonb."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _brief(observed: dict[str, Any]) -> str:
+    """The most telling part of a failure's details, for the one-line summary."""
+    keys = ("exception", "observed_value", "unexpected_count", "partial_unexpected_list", "details")
+    telling = {key: observed[key] for key in keys if observed.get(key) not in (None, [], {})}
+    return json.dumps(telling, default=str)[:500]
+
+
+def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome], validated_at: dt.datetime) -> None:
+    """Replace the run's rows in `audit.validation_runs` (a retried run keeps only its latest results)."""
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(_CREATE_AUDIT_TABLE)
+        conn.execute(f"delete from {settings.AUDIT_SCHEMA}.validation_runs where run_id = %s", (run_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"insert into {settings.AUDIT_SCHEMA}.validation_runs"
+                " (run_id, suite, expectation_type, column_name, description, success, observed, validated_at)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (run_id, o.suite, o.expectation_type, o.column, o.description, o.success, Jsonb(o.observed),
+                     validated_at)
+                    for o in outcomes
+                ],
+            )
