@@ -27,6 +27,9 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 LINKEDIN_CONN_ID = "linkedin_api"
 TYPEFORM_CONN_ID = "typeform_api"
 
+#: Retries of a failed Airflow task (exponential backoff). The demo and the tests set 0 to fail fast.
+TASK_RETRIES = int(os.environ.get("SHAREWHY_TASK_RETRIES", "2"))
+
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"
 BI_BUILD_SCHEMA = "bi_build"

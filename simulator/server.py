@@ -118,6 +118,11 @@ class RunningSimulator:
         self.linkedin_base_url = self.base_url + LINKEDIN_PREFIX
         self.typeform_base_url = self.base_url + TYPEFORM_PREFIX
         self.form_ids = list(company.form_ids)
+        #: Airflow connection id → what a client needs besides the token: {"base_url": ..., "extra": {...}}.
+        self.connections = {
+            "linkedin_api": {"base_url": self.linkedin_base_url, "extra": {}},
+            "typeform_api": {"base_url": self.typeform_base_url, "extra": {"form_ids": self.form_ids}},
+        }
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sharewhy-simulator", daemon=True
@@ -215,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             "typeform": simulator.typeform_base_url,
             "form_ids": simulator.form_ids,
             "truth": str(simulator.truth_path),
+            "connections": simulator.connections,
         }
         print(json.dumps(ready), flush=True)
         while not stop_requested.wait(timeout=1.0):

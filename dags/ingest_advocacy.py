@@ -1,0 +1,35 @@
+"""Land the advocacy platform's shares export (a nightly file drop) into `raw.advocacy__shares`.
+
+Every share made that night arrives as `shares_<date>.csv` in the drop folder (`SHAREWHY_DROP_DIR`).
+A rerun of a night lands nothing twice: the file's rows are keyed on `share_id`.
+"""
+
+from dataclasses import asdict
+
+from airflow.sdk import dag, task
+from pipeline.assets import RAW_ADVOCACY_SHARES
+from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+
+
+@dag(
+    schedule=nightly("0 0 * * *"),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ingestion", "advocacy"],
+    doc_md=__doc__,
+)
+def ingest_advocacy():
+    @task(outlets=[RAW_ADVOCACY_SHARES])
+    def land_shares(logical_date=None) -> dict:
+        from ingestion.run import land_advocacy_shares
+        from sharewhy import settings
+
+        report = land_advocacy_shares(settings.warehouse_url(), logical_date.date(), settings.drop_dir())
+        return asdict(report)
+
+    land_shares()
+
+
+ingest_advocacy()

@@ -1,0 +1,54 @@
+"""Build the warehouse with dbt, audit the build with Great Expectations, and publish `bi` only when it passes.
+
+Write–audit–publish: dbt builds staging, marts and the `bi` candidates (schema `bi_build`); the GX suites audit them;
+on a pass `bi` switches to the audited build in one transaction. On a failure the run fails naming the failing
+expectations, `bi` keeps the last good data, and the results stay in `audit.validation_runs` and the Data Docs.
+
+Runs when every raw table has landed for the night, or at 04:00 UTC at the latest.
+"""
+
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from pipeline.assets import BI, RAW_TABLES
+from pipeline.defaults import DEFAULT_ARGS, START_DATE
+
+
+@dag(
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 4 * * *", timezone="UTC"),
+        assets=RAW_TABLES[0] & RAW_TABLES[1] & RAW_TABLES[2],
+    ),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "retries": 0},  # a failed audit must not be retried into a pass
+    tags=["dbt", "quality-gate", "publish"],
+    doc_md=__doc__,
+)
+def transform_audit_publish():
+    @task
+    def dbt_build() -> None:
+        from sharewhy import dbt, settings
+
+        dbt.run(["build"], settings.warehouse_url())
+
+    @task
+    def audit(run_id=None) -> dict:
+        from expectations.audit import run_audit
+        from sharewhy import settings
+
+        result = run_audit(settings.warehouse_url(), run_id)
+        print(result.summary())
+        result.raise_if_failed()  # `bi` keeps the last good data; the failing expectations are in the message
+        return {"passed": result.passed, "failed": result.failed, "data_docs": str(result.data_docs_path)}
+
+    @task(outlets=[BI])
+    def publish(run_id=None) -> str:
+        from expectations.publish import publish
+        from sharewhy import settings
+
+        return publish(settings.warehouse_url(), run_id)
+
+    dbt_build() >> audit() >> publish()
+
+
+transform_audit_publish()

@@ -1,0 +1,121 @@
+"""`sharewhy demo`: one complete night through Airflow on the embedded default, then a readable summary.
+
+Starts the embedded warehouse (unless `SHAREWHY_WAREHOUSE_URL` is set) and the source simulator on 127.0.0.1,
+prepares a project-local Airflow home, and runs each of the night's DAGs with `airflow dags test` for the chosen
+logical date. Airflow's own output goes to a log file; the console gets one line per DAG and the summary.
+Running it again for the same night lands nothing twice (every raw table is keyed; see ingestion/raw_schema.sql).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+from sharewhy import dbt, settings, summary, warehouse
+
+#: The night's DAGs in the order a scheduler would finish them: file drops, then APIs, then the build.
+NIGHT_DAGS = ["ingest_advocacy", "ingest_linkedin", "ingest_typeform", "transform_audit_publish"]
+
+SIMULATOR_SEED = 7
+SIMULATOR_DIR = settings.STATE_DIR / "simulator"
+
+
+def run(night: str | None = None) -> int:
+    night_date = date.fromisoformat(night) if night else datetime.now(timezone.utc).date() - timedelta(days=1)
+    settings.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = settings.LOG_DIR / f"demo-{night_date}.log"
+    print(f"sharewhy demo — the night of {night_date}  (Airflow output: {log_path})")
+
+    url = settings.external_warehouse_url()
+    if url:
+        print("  warehouse: SHAREWHY_WAREHOUSE_URL")
+    else:
+        url = warehouse.start()
+        print(f"  warehouse: embedded PostgreSQL, {warehouse.status()}")
+
+    token = secrets.token_urlsafe(24)  # lives only in this process's environment and its children's
+    with open(log_path, "a") as log, _simulator(night_date, token, log) as ready:
+        print(f"  simulator: {ready['base_url']} (seed {SIMULATOR_SEED}, ground truth in {ready['truth']})")
+        env = _airflow_env(ready["connections"], token)
+        _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log)
+        for dag_id in NIGHT_DAGS:
+            ok = _step(f"dag {dag_id}", [_airflow(), "dags", "test", dag_id, night_date.isoformat()], env, log)
+            if not ok:
+                print(f"\nThe night failed in {dag_id}: see {log_path}")
+                return 1
+
+    with psycopg.connect(url) as conn:
+        print()
+        print(summary.render(conn, night_date, dbt.TARGET_DIR / "run_results.json"))
+    print(
+        "\nWhere to look next:\n"
+        f"  psql \"$(.venv/bin/sharewhy warehouse url)\"      # bi.*, raw._loads, raw._quarantine, audit.validation_runs\n"
+        f"  {settings.DATA_DOCS_DIR}     # Great Expectations Data Docs of each audit\n"
+        f"  {log_path}    # everything Airflow, dbt and GX printed\n"
+        "  .venv/bin/sharewhy warehouse stop                # when you are done (the data stays)"
+    )
+    return 0
+
+
+@contextmanager
+def _simulator(night: date, token: str, log):
+    """The source simulator as a child process, answering as of the end of `night`."""
+    command = [
+        sys.executable, "-m", "sharewhy.cli", "simulate", "serve",
+        "--port", "0",
+        "--as-of", (night + timedelta(days=1)).isoformat(),
+        "--seed", str(SIMULATOR_SEED),
+        "--drop-dir", str(settings.drop_dir()),
+        "--truth", str(SIMULATOR_DIR / f"ground_truth-{night}.json"),
+    ]
+    SIMULATOR_DIR.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": token}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the simulator did not start (exit code {process.wait()}); see the log")
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _airflow_env(connections: dict, token: str) -> dict[str, str]:
+    """Environment for the Airflow CLI: a project-local home, our DAGs, and one connection per source API."""
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(settings.AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "SHAREWHY_TASK_RETRIES": "0",
+        "DO_NOT_TRACK": "1",
+    }
+    for conn_id, conn in connections.items():
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+            {"conn_type": "http", "password": token, "extra": {"base_url": conn["base_url"], **conn["extra"]}}
+        )
+    return env
+
+
+def _airflow() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _step(label: str, command: list[str], env: dict[str, str], log) -> bool:
+    """Run one command, its output into the log; print one status line; return whether it succeeded."""
+    started = time.monotonic()
+    log.write(f"\n===== {label}: {' '.join(command)}\n")
+    log.flush()
+    result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.REPO_ROOT)
+    print(f"  {label:<34} {'ok' if result.returncode == 0 else 'FAILED':<7} {time.monotonic() - started:6.1f} s")
+    return result.returncode == 0
