@@ -7,7 +7,7 @@ expectations, `bi` keeps the last good data, and the results stay in `audit.vali
 Runs when every raw table has landed for the night, or at 04:00 UTC at the latest.
 """
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from pipeline.assets import BI, RAW_TABLES
 from pipeline.defaults import DEFAULT_ARGS, START_DATE
 
@@ -15,7 +15,7 @@ from pipeline.defaults import DEFAULT_ARGS, START_DATE
 @dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 4 * * *", timezone="UTC"),
-        assets=RAW_TABLES[0] & RAW_TABLES[1] & RAW_TABLES[2],
+        assets=AssetAll(*RAW_TABLES),
     ),
     start_date=START_DATE,
     catchup=False,

@@ -15,6 +15,11 @@ import pytest
 from sharewhy import settings, warehouse
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Airflow reads its configuration on first import: give the tests their own home, our DAGs, and fail-fast tasks.
+os.environ["AIRFLOW_HOME"] = str(settings.STATE_DIR / "airflow-test")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(settings.DAGS_DIR)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["SHAREWHY_TASK_RETRIES"] = "0"
 
 
 @pytest.fixture(scope="session")
