@@ -10,7 +10,7 @@ stays in `.sharewhy/warehouse/pgdata` for the next `start`.
 
 from __future__ import annotations
 
-import logging
+import atexit
 import subprocess
 import warnings
 
@@ -18,8 +18,6 @@ from sharewhy import settings
 
 PGDATA = settings.WAREHOUSE_DIR / "pgdata"
 DATABASE = "sharewhy"
-
-log = logging.getLogger(__name__)
 
 
 class WarehouseNotRunning(RuntimeError):
@@ -44,6 +42,9 @@ def start() -> str:
 
     settings.WAREHOUSE_DIR.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(PGDATA, cleanup_mode=None)
+    # With cleanup_mode=None pgserver's exit hook only does bookkeeping, and it logs after pytest or the
+    # interpreter has closed the streams; the server's life is managed by `start`/`stop` here.
+    atexit.unregister(server._cleanup)
     admin_url = server.get_uri("postgres")
     import psycopg
 
