@@ -12,9 +12,11 @@ Why this shape:
   columns); views for tables that are no longer built are dropped, so `bi` is exactly the release.
 - The newest `KEEP_RELEASES` releases stay (the previous ones are a rollback away: repoint the views), older ones
   are dropped; `audit.bi_releases` records which schema came from which run, in publish order.
-- BI tools read through views with the view owner's rights, so a BI role needs `usage` on `bi` and `select` on
-  its views only, never rights on the release schemas (grant via `alter default privileges in schema bi`, since a
-  dropped and recreated view loses its grants).
+- BI tools read through views with the view owner's rights, so the `bi_reader` role (`expectations.bi_reader`)
+  needs `usage` on `bi` and `select` on its views only, never rights on the release schemas. A dropped and
+  recreated view loses its grants, so they are given again in the switch transaction, after the views.
+- The row counts of the volume-checked marts and candidates are recorded in the same transaction
+  (`expectations.volumes`): the next night's audit compares its build with them.
 - `publish` refuses a run whose audit (in `audit.validation_runs`) is missing or failed: the gate holds even if a
   caller forgets to check the audit result.
 - Concurrent publishes are serialised by a transaction-level advisory lock. A reader holding one `bi` view while
@@ -29,7 +31,10 @@ import logging
 import psycopg
 from psycopg import sql
 
+from expectations import bi_reader
 from expectations.naming import release_schema
+from expectations.suites import VOLUME_CHECKED
+from expectations.volumes import record_published_volumes
 from sharewhy import settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +103,8 @@ def _publish_once(warehouse_url: str, run_id: str) -> str:
         conn.execute("select pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
         _require_audited_build(conn, run_id)
         conn.execute(_CREATE_REGISTRY)
+        record_published_volumes(conn, run_id, VOLUME_CHECKED)
+        bi_reader.ensure_role(conn)
 
         superseded = _schema_exists(conn, release)
         if superseded:  # the same run published before (a re-run): replace that release
@@ -111,6 +118,7 @@ def _publish_once(warehouse_url: str, run_id: str) -> str:
         for (view,) in conn.execute(_VIEWS, (settings.BI_SCHEMA,)).fetchall():
             if view not in tables:
                 conn.execute(sql.SQL("drop view {}").format(sql.Identifier(settings.BI_SCHEMA, view)))
+        bi_reader.grant_read_on_bi(conn)
 
         if superseded:
             conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(_SUPERSEDED)))
