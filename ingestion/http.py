@@ -1,11 +1,13 @@
 """The one HTTP layer every API source goes through.
 
 One `requests.Session` per source, (connect, read) timeouts, retries with exponential backoff and jitter for
-connection errors, timeouts and 5xx, and HTTP 429 handed to the vendor's own `RateLimitPolicy`. Every request sent
-is counted (retries too: they count against the vendor's quota as well).
+connection errors, timeouts, 5xx and bodies cut off midway, and rate limiting (HTTP 429, or whatever the vendor
+signals instead) handed to the vendor's own `RateLimitPolicy`. Every request sent is counted (retries too: they
+count against the vendor's quota as well).
 
-Credentials: the bearer token only ever travels in the Authorization header. URLs never carry it, so the request
-URL can be logged and stored as `_request`; `redact()` still scrubs every text that leaves this module.
+Credentials: the token only ever travels in a header (`Authorization: Bearer`, or the vendor's own header such as
+Qualtrics' `X-API-TOKEN`). URLs never carry it, so the request URL can be logged and stored as `_request`;
+`redact()` still scrubs every text that leaves this module.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,8 @@ import requests
 log = logging.getLogger(__name__)
 
 REDACTED = "***"
+#: Waiting for a rate-limit reset: this much past the announced second, so the window has surely turned.
+RESET_SLACK = 0.05
 #: Failures worth another try: the connection, a timeout, or a body cut off midway.
 TRANSIENT_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
@@ -70,11 +74,60 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class RateWindow:
+    """A rate-limit window the vendor reports in headers: calls left, and when it resets — an epoch in seconds
+    (X's `x-rate-limit-reset`) or seconds from now (SurveyMonkey's `…-Reset`)."""
+
+    remaining_header: str
+    reset_header: str
+    reset_is_epoch: bool = True
+
+    def reset_in(self, headers: Mapping[str, str]) -> float | None:
+        value = (headers.get(self.reset_header) or "").strip()
+        if not value.isdigit():
+            return None
+        return max(0.0, int(value) - time.time()) if self.reset_is_epoch else float(value)
+
+    def spent(self, headers: Mapping[str, str]) -> bool | None:
+        """Whether the window has no call left; None when the answer does not say."""
+        value = (headers.get(self.remaining_header) or "").strip()
+        return value == "0" if value else None
+
+
+@dataclass(frozen=True)
 class RateLimitPolicy:
-    """What a vendor's HTTP 429 means: back off up to `retries` times, then fail and tell the user `advice`."""
+    """What a vendor's rate limiting means: wait up to `retries` times, then fail and tell the user `advice`.
+
+    How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones (or among all
+    that give a reset, when none says it is spent), never longer than `max_wait` — a longer wait fails at once,
+    saying when the window resets; else exponential backoff. A success that spends a window holds the next call
+    until its reset, so the 429 never comes. A 403 carrying `reason_header` is a rate limit too (Bitly's
+    `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no wait can restore (Bitly's monthly
+    `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
+    """
 
     retries: int
     advice: str
+    windows: tuple[RateWindow, ...] = ()
+    max_wait: float = 900.0
+    reason_header: str | None = None
+    exhausted: Mapping[str, str] = field(default_factory=dict)  # vendor code → advice
+
+    def limits(self, status: int, headers: Mapping[str, str]) -> bool:
+        """Whether this answer is the vendor saying "slow down"."""
+        return status == 429 or (status == 403 and self.reason_header is not None and self.reason_header in headers)
+
+    def reset_in(self, headers: Mapping[str, str], *, spent_only: bool = False) -> float | None:
+        """Seconds until the vendor's spent windows reset, as far as its headers say."""
+        resets = {window: window.reset_in(headers) for window in self.windows}
+        spent = [reset for window, reset in resets.items() if reset is not None and window.spent(headers)]
+        if spent or spent_only:
+            return max(spent, default=None)
+        return max((reset for reset in resets.values() if reset is not None), default=None)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 class Encoded(str):
@@ -94,11 +147,19 @@ class ApiError(RuntimeError):
     vendor's error code and message; never carries a credential."""
 
     def __init__(
-        self, source: str, endpoint: str, status: int | None, code: str | None, message: str, advice: str = ""
+        self,
+        source: str,
+        endpoint: str,
+        status: int | None,
+        code: str | None,
+        message: str,
+        advice: str = "",
+        *,
+        method: str = "GET",
     ) -> None:
         self.source, self.endpoint, self.status, self.code, self.message = source, endpoint, status, code, message
         outcome = f"HTTP {status}" if status is not None else "no HTTP response"
-        text = f"{source}: GET {endpoint} failed: {outcome}"
+        text = f"{source}: {method} {endpoint} failed: {outcome}"
         if code:
             text += f" {code}"
         if message:
@@ -109,7 +170,16 @@ class ApiError(RuntimeError):
 
 
 class RateLimitExceeded(ApiError):
-    """The vendor kept answering 429 after the backoff its `RateLimitPolicy` allows."""
+    """The vendor kept rate limiting after the waits its `RateLimitPolicy` allows, or said its quota is spent."""
+
+
+class SchemaDrift(ApiError):
+    """A response that lacks what the vendor's contract guarantees (a renamed or missing field): the vendor changed
+    its API, so the load fails rather than land records it cannot read."""
+
+    def __init__(self, source: str, endpoint: str, what: str) -> None:
+        advice = "the vendor's response no longer matches its documented contract: check its changelog"
+        super().__init__(source, endpoint, 200, "SCHEMA_DRIFT", what, advice)
 
 
 @dataclass(frozen=True)
@@ -120,14 +190,64 @@ class ApiResponse:
 
 
 def vendor_error(body: bytes) -> tuple[str | None, str]:
-    """(code, message) from an error body: LinkedIn `{status, serviceErrorCode, code, message}` or Typeform
-    `{code, description, details: [{field, description}]}`; the start of the text for anything else."""
+    """(code, message) from an error body of any source's shape (see `_ERROR_SHAPES`); the start of the text for
+    anything else."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None, body[:200].decode("utf-8", "replace").strip()
     if not isinstance(data, dict):
         return None, str(data)[:200]
+    for matches, read in _ERROR_SHAPES:
+        if matches(data):
+            code, message = read(data)
+            return (str(code) if code not in (None, "") else None), str(message or "")
+    return _linkedin_or_typeform_error(data)
+
+
+def _x_error(data: dict) -> tuple[object, str]:
+    """X: problem JSON `{title, detail, type}`, or `{errors: [{code, message}]}` (the 429 body)."""
+    if "title" in data or "detail" in data:
+        return data.get("title"), str(data.get("detail") or "")
+    first = data["errors"][0] if data["errors"] and isinstance(data["errors"][0], dict) else {}
+    return first.get("code"), str(first.get("message") or first.get("detail") or "")
+
+
+def _bitly_error(data: dict) -> tuple[object, str]:
+    """Bitly: `{message: "MONTHLY_LIMIT_EXCEEDED", description, resource, errors: [{field, error_code, message}]}`."""
+    fields = [f"{e.get('field')}: {e.get('message') or e.get('error_code')}" for e in data.get("errors") or []]
+    description = str(data.get("description") or "")
+    return data.get("message"), description + (f" ({'; '.join(fields)})" if fields else "")
+
+
+def _surveymonkey_error(data: dict) -> tuple[object, str]:
+    """SurveyMonkey: `{error: {id: "1040" (a string), name, message, docs, http_status_code}}`."""
+    error = data["error"]
+    return error.get("id"), ": ".join(str(part) for part in (error.get("name"), error.get("message")) if part)
+
+
+def _qualtrics_error(data: dict) -> tuple[object, str]:
+    """Qualtrics: `{meta: {httpStatus, requestId, error: {errorCode, errorMessage}}}`."""
+    error = data["meta"]["error"]
+    return error.get("errorCode"), str(error.get("errorMessage") or "")
+
+
+def _oauth_error(data: dict) -> tuple[object, str]:
+    """OAuth 2.0 token endpoints (RFC 6749): `{error: "invalid_client", error_description}`."""
+    return data["error"], str(data.get("error_description") or "")
+
+
+_ERROR_SHAPES: tuple[tuple[Callable[[dict], bool], Callable[[dict], tuple[object, str]]], ...] = (
+    (lambda d: isinstance(d.get("error"), dict), _surveymonkey_error),
+    (lambda d: isinstance(d.get("error"), str), _oauth_error),
+    (lambda d: isinstance(d.get("meta"), dict) and isinstance(d["meta"].get("error"), dict), _qualtrics_error),
+    (lambda d: "resource" in d and "code" not in d and "message" in d, _bitly_error),
+    (lambda d: ("type" in d and "title" in d) or (isinstance(d.get("errors"), list) and "code" not in d), _x_error),
+)
+
+
+def _linkedin_or_typeform_error(data: dict) -> tuple[str | None, str]:
+    """LinkedIn `{status, serviceErrorCode, code, message}` or Typeform `{code, description, details: [...]}`."""
     code, service_code = data.get("code"), data.get("serviceErrorCode")
     if code and service_code is not None:
         code = f"{code} (serviceErrorCode {service_code})"
@@ -145,7 +265,8 @@ def vendor_error(body: bytes) -> tuple[str | None, str]:
 
 
 class ApiClient:
-    """GETs JSON from one vendor's API: `get(path, params)` → `ApiResponse`; `api_calls` counts requests sent."""
+    """Calls one vendor's API: `get(path, params)` → `ApiResponse` (JSON), `post(...)`, `get_bytes(...)` (a file);
+    `api_calls` counts requests sent."""
 
     def __init__(
         self,
@@ -156,15 +277,17 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
+        auth: Callable[[str], Mapping[str, str]] = bearer,
     ) -> None:
         self.source = source
         self.api_calls = 0
         self._base_url = config.base_url.rstrip("/")
         self._secrets = (config.token,)
         self._rate_limit, self._retry, self._timeouts = rate_limit, retry, timeouts
+        self._not_before = 0.0  # epoch seconds: the vendor said its window is spent until then
         self._session = requests.Session()
         self._session.headers.update(headers or {})
-        self._session.headers["Authorization"] = f"Bearer {config.token}"
+        self._session.headers.update(auth(config.token))
 
     def __enter__(self) -> ApiClient:
         return self
@@ -176,6 +299,35 @@ class ApiClient:
         self._session.close()
 
     def get(self, path: str, params: Sequence[tuple[str, object]] = ()) -> ApiResponse:
+        return self.request("GET", path, params)
+
+    def post(
+        self, path: str, params: Sequence[tuple[str, object]] = (), *, json: Any = None, form: Any = None
+    ) -> ApiResponse:
+        """POST a JSON body (`json`) or a form (`form`, a mapping or pairs); the answer is JSON."""
+        return self.request("POST", path, params, json=json, form=form)
+
+    def get_link(self, url: str) -> ApiResponse:
+        """GET a URL the vendor handed out (a `next` page link). It must lie under this client's base URL: the
+        token is only ever sent to the API it belongs to."""
+        if not url.startswith(self._base_url + "/"):
+            raise ApiError(self.source, redact(url, self._secrets), None, None, "refusing a link outside the API base")
+        return self.request("GET", url[len(self._base_url) :])
+
+    def get_bytes(self, path: str, params: Sequence[tuple[str, object]] = ()) -> ApiResponse:
+        """GET a file: `ApiResponse.body` is the raw bytes."""
+        return self.request("GET", path, params, binary=True)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, object]] = (),
+        *,
+        json: Any = None,
+        form: Any = None,
+        binary: bool = False,
+    ) -> ApiResponse:
         query = encode_query(params)
         target = path + (f"?{query}" if query else "")
         url = self._base_url + target
@@ -183,43 +335,84 @@ class ApiClient:
         transient_failures = rate_limited = 0
         while True:
             try:
-                response = self._send(url)
+                response = self._send(method, url, json, form)
             except TRANSIENT_EXCEPTIONS as exc:
                 status, code, message = None, None, redact(f"{type(exc).__name__}: {exc}", self._secrets)
             else:
-                if response.status_code < 400:
-                    return ApiResponse(self._json(response, endpoint), redact(url, self._secrets), datetime.now(UTC))
                 status = response.status_code
-                code, message = vendor_error(response.content)
-                message = redact(message, self._secrets)
-                if status == 429:
-                    rate_limited += 1
-                    if rate_limited > self._rate_limit.retries:
-                        raise RateLimitExceeded(self.source, endpoint, status, code, message, self._rate_limit.advice)
-                    self._back_off(endpoint, f"HTTP 429 {code or ''}", rate_limited, self._rate_limit.retries + 1)
-                    continue
-                if status < 500:
-                    raise ApiError(self.source, endpoint, status, code, message)
+                if status < 400:
+                    self._note_window(response.headers)
+                    try:
+                        body = response.content if binary else orjson.loads(response.content)
+                    except orjson.JSONDecodeError as exc:  # cut off on the way (a proxy, a dropped stream)
+                        code, message = None, f"response is not JSON ({exc})"
+                    else:
+                        return ApiResponse(body, redact(url, self._secrets), datetime.now(UTC))
+                else:
+                    code, message = vendor_error(response.content)
+                    message = redact(message, self._secrets)
+                    if self._rate_limit.limits(status, response.headers):
+                        rate_limited += 1
+                        self._wait_out_rate_limit(method, endpoint, response, code, message, rate_limited)
+                        continue
+                    if status < 500:
+                        raise ApiError(self.source, endpoint, status, code, message, method=method)
             transient_failures += 1
             if transient_failures >= self._retry.attempts:
-                raise ApiError(
-                    self.source, endpoint, status, code, message, f"gave up after {transient_failures} attempts"
-                )
+                advice = f"gave up after {transient_failures} attempts"
+                raise ApiError(self.source, endpoint, status, code, message, advice, method=method)
             outcome = f"HTTP {status} {code or ''}" if status is not None else message
-            self._back_off(endpoint, outcome, transient_failures, self._retry.attempts)
+            delay = self._retry.delay(transient_failures)
+            self._back_off(method, endpoint, outcome, transient_failures, self._retry.attempts, delay)
 
-    def _send(self, url: str) -> requests.Response:
-        prepared = self._session.prepare_request(requests.Request("GET", url))
+    def _send(self, method: str, url: str, json: Any, form: Any) -> requests.Response:
+        if self._not_before:
+            wait = min(self._not_before - time.time(), self._rate_limit.max_wait)
+            self._not_before = 0.0
+            if wait > 0:
+                log.info("%s: the rate-limit window is spent; waiting %.2f s for its reset", self.source, wait)
+                time.sleep(wait)
+        prepared = self._session.prepare_request(requests.Request(method, url, json=json, data=form))
         prepared.url = url  # requests re-quotes URLs; a Rest.li literal must go out byte for byte
         environment = self._session.merge_environment_settings(url, {}, None, None, None)
         self.api_calls += 1
         return self._session.send(prepared, timeout=(self._timeouts.connect, self._timeouts.read), **environment)
 
-    def _back_off(self, endpoint: str, outcome: str, retry: int, attempts: int) -> None:
-        delay = self._retry.delay(retry)
+    def _note_window(self, headers: Mapping[str, str]) -> None:
+        """A success that spent a window's last call: hold the next call until the window resets."""
+        reset_in = self._rate_limit.reset_in(headers, spent_only=True)
+        if reset_in is not None:
+            self._not_before = time.time() + reset_in + RESET_SLACK
+
+    def _wait_out_rate_limit(
+        self, method: str, endpoint: str, response: requests.Response, code: str | None, message: str, attempt: int
+    ) -> None:
+        """Sleep as the vendor's policy says, or raise RateLimitExceeded when no wait will do."""
+        policy = self._rate_limit
+        status = response.status_code
+        if policy.reason_header and policy.reason_header in response.headers:
+            message = f"{message} ({policy.reason_header}: {response.headers[policy.reason_header]})".lstrip()
+        if code in policy.exhausted:
+            raise RateLimitExceeded(self.source, endpoint, status, code, message, policy.exhausted[code], method=method)
+        if attempt > policy.retries:
+            raise RateLimitExceeded(self.source, endpoint, status, code, message, policy.advice, method=method)
+        reset_in = policy.reset_in(response.headers)
+        if reset_in is None:
+            delay = self._retry.delay(attempt)
+        elif reset_in + RESET_SLACK > policy.max_wait:
+            reset_at = datetime.fromtimestamp(time.time() + reset_in, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            waits = f"beyond the {policy.max_wait:.0f} s a load waits"
+            advice = f"the window resets at {reset_at}, {waits}. {policy.advice}"
+            raise RateLimitExceeded(self.source, endpoint, status, code, message, advice, method=method)
+        else:
+            delay = reset_in + RESET_SLACK
+        self._back_off(method, endpoint, f"HTTP {status} {code or ''}", attempt, policy.retries + 1, delay)
+
+    def _back_off(self, method: str, endpoint: str, outcome: str, retry: int, attempts: int, delay: float) -> None:
         log.warning(
-            "%s: GET %s: %s; attempt %d of %d, retrying in %.2f s",
+            "%s: %s %s: %s; attempt %d of %d, retrying in %.2f s",
             self.source,
+            method,
             endpoint,
             outcome,
             retry,
@@ -227,10 +420,3 @@ class ApiClient:
             delay,
         )
         time.sleep(delay)
-
-    def _json(self, response: requests.Response, endpoint: str) -> Any:
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            problem = f"response is not JSON ({exc})"
-            raise ApiError(self.source, endpoint, response.status_code, None, problem) from None

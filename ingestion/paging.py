@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ingestion.http import ApiClient, ApiError, ApiResponse
+from ingestion.http import ApiClient, ApiError, ApiResponse, SchemaDrift
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,10 @@ class Page:
 
 
 def _page(client: ApiClient, response: ApiResponse, path: str, records_key: str) -> Page:
+    """The page's records; a page without its records list is the vendor's contract drifting, not an empty page."""
     records = response.body.get(records_key) if isinstance(response.body, dict) else None
-    if records is None:
-        records = []
     if not isinstance(records, list):
-        raise ApiError(client.source, path, 200, None, f"`{records_key}` in the response is not a list")
+        raise SchemaDrift(client.source, path, f"the answer has no `{records_key}` list")
     return Page(records, response.request, response.received_at)
 
 
@@ -78,3 +77,26 @@ class CursorPaging:
             if isinstance(record, dict) and record.get(self.cursor_field):
                 return str(record[self.cursor_field])
         return None
+
+
+@dataclass(frozen=True)
+class NextLinkPaging:
+    """`page`/`per_page` pages linked by the vendor's absolute `links.next` URL (SurveyMonkey): follow it until it
+    is missing."""
+
+    per_page: int = 100
+    records_key: str = "data"
+
+    def pages(self, client: ApiClient, path: str, params: Sequence[tuple[str, object]]) -> Iterator[Page]:
+        response = client.get(path, [*params, ("per_page", self.per_page)])
+        seen = {response.request}
+        while True:
+            yield _page(client, response, path, self.records_key)
+            links = response.body.get("links") if isinstance(response.body, dict) else None
+            next_url = links.get("next") if isinstance(links, dict) else None
+            if not next_url:
+                return
+            response = client.get_link(next_url)
+            if response.request in seen:
+                raise ApiError(client.source, path, 200, None, "`links.next` leads back to a page already read")
+            seen.add(response.request)

@@ -64,6 +64,17 @@ create table if not exists raw.linkedin__member_post_analytics (
     unique (post_urn, metric_type, _logical_date)
 );
 
+-- HR roster export (file drop): the full roster of each night, one row per employee × logical date.
+create table if not exists raw.hr__roster (
+    employee_id   text not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (employee_id, _logical_date)
+);
+
 -- Typeform responses: one row per submitted response.
 create table if not exists raw.typeform__responses (
     form_id        text not null,
@@ -75,4 +86,76 @@ create table if not exists raw.typeform__responses (
     _logical_date  date not null,
     _request       text not null,
     unique (form_id, response_token)
+);
+
+-- X API v2 post lookup: one tweet object (with its public / non-public / organic metrics) per post × night.
+create table if not exists raw.x__tweet_metrics (
+    tweet_id      text not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (tweet_id, _logical_date)
+);
+
+-- Bitly v4 clicks per tracking link per day (every source, not only the posts): one row per link × complete day.
+create table if not exists raw.bitly__link_clicks (
+    bitlink       text not null,
+    click_date    date not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (bitlink, click_date)
+);
+
+-- SurveyMonkey bulk responses: one row per response version (a response edited later lands again).
+create table if not exists raw.surveymonkey__responses (
+    survey_id     text not null,
+    response_id   text not null,
+    date_modified timestamptz not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (survey_id, response_id, date_modified)
+);
+
+-- Qualtrics response exports: one row per recorded response.
+create table if not exists raw.qualtrics__responses (
+    survey_id     text not null,
+    response_id   text not null,
+    recorded_date timestamptz not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (survey_id, response_id)
+);
+
+-- LinkedIn organizationalEntityShareStatistics of the company page, per day (timeGranularityType DAY).
+create table if not exists raw.linkedin__organization_daily_statistics (
+    organization_urn text not null,
+    day              date not null,
+    payload          jsonb not null,
+    _load_id         uuid not null,
+    _extracted_at    timestamptz not null,
+    _logical_date    date not null,
+    _request         text not null,
+    unique (organization_urn, day)
+);
+
+-- LinkedIn organizationalEntityShareStatistics of each company page post (lifetime counts) per night fetched.
+create table if not exists raw.linkedin__organization_post_statistics (
+    post_urn      text not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (post_urn, _logical_date)
 );

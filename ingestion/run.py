@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingestion.http import ApiConfig
+from ingestion.http import ApiConfig, RetryPolicy, Timeouts
 from ingestion.loader import LoadReport, land
-from ingestion.raw_queries import posts_to_measure
-from ingestion.sources import advocacy, linkedin, typeform
+from ingestion.raw_queries import last_fetched, shared_posts, tracking_links
+from ingestion.refresh import DEFAULT as DEFAULT_REFRESH
+from ingestion.refresh import RefreshPolicy
+from ingestion.sources import (
+    advocacy,
+    bitly,
+    hr,
+    linkedin,
+    linkedin_organization,
+    qualtrics,
+    surveymonkey,
+    typeform,
+    x,
+)
 
-__all__ = ["ApiConfig", "LoadReport", "land_advocacy_shares", "land_linkedin_post_analytics", "land_typeform_responses"]
+__all__ = [
+    "ApiConfig",
+    "LoadReport",
+    "land_advocacy_shares",
+    "land_bitly_link_clicks",
+    "land_hr_roster",
+    "land_linkedin_organization_statistics",
+    "land_linkedin_post_analytics",
+    "land_qualtrics_responses",
+    "land_surveymonkey_responses",
+    "land_typeform_responses",
+    "land_x_tweet_metrics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +51,20 @@ def land_advocacy_shares(warehouse_url: str, logical_date: date, drop_dir: Path)
     return _logged(report, logical_date)
 
 
-def land_linkedin_post_analytics(warehouse_url: str, logical_date: date, api: ApiConfig) -> LoadReport:
-    """The six TOTAL metrics of every LinkedIn post shared before the end of logical_date, at most 90 days old."""
-    post_urns = posts_to_measure(warehouse_url, logical_date)
-    with linkedin.client(api) as client:
+def land_linkedin_post_analytics(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    refresh: RefreshPolicy = DEFAULT_REFRESH,
+) -> LoadReport:
+    """The six TOTAL metrics of the LinkedIn posts shared before the end of logical_date that the refresh schedule
+    says are due (by default: every night for a week, then weekly up to 90 days)."""
+    posts = _due_posts(warehouse_url, logical_date, "linkedin", linkedin.TARGET.table, refresh)
+    post_urns = [post.post_id for post in posts]
+    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
         report = land(
             warehouse_url,
             linkedin.TARGET,
@@ -41,9 +75,58 @@ def land_linkedin_post_analytics(warehouse_url: str, logical_date: date, api: Ap
     return _logged(report, logical_date)
 
 
-def land_typeform_responses(warehouse_url: str, logical_date: date, api: ApiConfig, form_ids: list[str]) -> LoadReport:
+def land_linkedin_organization_statistics(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    organization_urn: str,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    refresh: RefreshPolicy = DEFAULT_REFRESH,
+) -> tuple[LoadReport, LoadReport]:
+    """The company page's statistics: each day not landed yet up to logical_date (one load), and the lifetime
+    statistics of its posts the refresh schedule says are due (another load)."""
+    version = linkedin.version_of(api)
+    fetched = last_fetched(warehouse_url, linkedin_organization.POST_TARGET.table, "post_urn", logical_date)
+
+    def due(posts: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+        return refresh.select(posts, lambda p: p[1], lambda p: p[0], logical_date, fetched, "linkedin page posts")
+
+    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
+        daily = land(
+            warehouse_url,
+            linkedin_organization.DAILY_TARGET,
+            logical_date,
+            lambda state: linkedin_organization.DailyStatisticsExtraction(
+                client, version, organization_urn, logical_date, state
+            ),
+            secrets=(api.token,),
+        )
+    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
+        posts = land(
+            warehouse_url,
+            linkedin_organization.POST_TARGET,
+            logical_date,
+            lambda state: linkedin_organization.PostStatisticsExtraction(
+                client, version, organization_urn, logical_date, due
+            ),
+            secrets=(api.token,),
+        )
+    return _logged(daily, logical_date), _logged(posts, logical_date)
+
+
+def land_typeform_responses(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    form_ids: list[str],
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+) -> LoadReport:
     """Responses submitted from each form's watermark − 1 h up to the end of logical_date, deduplicated on token."""
-    with typeform.client(api) as client:
+    with typeform.client(api, retry=retry, timeouts=timeouts) as client:
         report = land(
             warehouse_url,
             typeform.TARGET,
@@ -52,6 +135,122 @@ def land_typeform_responses(warehouse_url: str, logical_date: date, api: ApiConf
             secrets=(api.token,),
         )
     return _logged(report, logical_date)
+
+
+def land_x_tweet_metrics(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    refresh: RefreshPolicy = DEFAULT_REFRESH,
+) -> LoadReport:
+    """The X posts shared before the end of logical_date that the refresh schedule says are due: their tweet objects
+    and metrics, 100 ids a call."""
+    posts = _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
+    with x.client(api, retry=retry, timeouts=timeouts) as client:
+        report = land(
+            warehouse_url,
+            x.TARGET,
+            logical_date,
+            lambda state: x.TweetMetricsExtraction(client, posts, logical_date),
+            secrets=(api.token,),
+        )
+    return _logged(report, logical_date)
+
+
+def land_bitly_link_clicks(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    now: datetime | None = None,
+    refresh: RefreshPolicy = DEFAULT_REFRESH,
+) -> LoadReport:
+    """Clicks per day of the tracking links shared in the 90 days up to logical_date: the complete days not landed
+    yet (up to logical_date), one call per link, for the links the refresh schedule says are due (the days of a
+    link not due tonight come with its next call)."""
+    links = tracking_links(warehouse_url, logical_date, refresh.horizon)
+    with bitly.client(api, retry=retry, timeouts=timeouts) as client:
+        report = land(
+            warehouse_url,
+            bitly.TARGET,
+            logical_date,
+            lambda state: bitly.LinkClicksExtraction(
+                client, links, logical_date, state, now or datetime.now(UTC), refresh
+            ),
+            secrets=(api.token,),
+        )
+    return _logged(report, logical_date)
+
+
+def land_surveymonkey_responses(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    survey_ids: list[str],
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+) -> LoadReport:
+    """Completed responses changed from each survey's watermark − 1 h up to the end of logical_date. `api.base_url`
+    is the account's `access_url` + /v3 (see `surveymonkey.exchange_code`)."""
+    with surveymonkey.client(api, retry=retry, timeouts=timeouts) as client:
+        report = land(
+            warehouse_url,
+            surveymonkey.TARGET,
+            logical_date,
+            lambda state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),
+            secrets=(api.token,),
+        )
+    return _logged(report, logical_date)
+
+
+def land_qualtrics_responses(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    survey_ids: list[str],
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    poll_interval: float = qualtrics.POLL_INTERVAL,
+) -> LoadReport:
+    """Responses recorded from each survey's watermark − 1 h up to the end of logical_date, one export per survey
+    (started, polled until complete, downloaded)."""
+    with qualtrics.client(api, retry=retry, timeouts=timeouts) as client:
+        report = land(
+            warehouse_url,
+            qualtrics.TARGET,
+            logical_date,
+            lambda state: qualtrics.ResponsesExtraction(
+                client, survey_ids, logical_date, state, poll_interval=poll_interval
+            ),
+            secrets=(api.token,),
+        )
+    return _logged(report, logical_date)
+
+
+def land_hr_roster(warehouse_url: str, logical_date: date, drop_dir: Path) -> LoadReport:
+    """The HR roster export of logical_date (`hr/roster_<logical_date>.csv`), one row per employee."""
+    report = land(
+        warehouse_url,
+        hr.TARGET,
+        logical_date,
+        lambda state: hr.RosterExtraction(Path(drop_dir), logical_date, state),
+    )
+    return _logged(report, logical_date)
+
+
+def _due_posts(warehouse_url: str, logical_date: date, network: str, table: str, refresh: RefreshPolicy):
+    """The posts to `network` the refresh schedule says are due, counting from their last night in `raw.<table>`."""
+    key = {"linkedin": "post_urn", "x": "tweet_id"}[network]
+    posts = shared_posts(warehouse_url, logical_date, network, refresh.horizon)
+    fetched = last_fetched(warehouse_url, table, key, logical_date)
+    return refresh.select(posts, lambda p: p.shared_at, lambda p: p.post_id, logical_date, fetched, network)
 
 
 def _logged(report: LoadReport, logical_date: date) -> LoadReport:

@@ -26,9 +26,27 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 #: Airflow connection ids of the external systems.
 LINKEDIN_CONN_ID = "linkedin_api"
 TYPEFORM_CONN_ID = "typeform_api"
+X_CONN_ID = "x_api"
+BITLY_CONN_ID = "bitly_api"
+SURVEYMONKEY_CONN_ID = "surveymonkey_api"
+QUALTRICS_CONN_ID = "qualtrics_api"
+
+#: When a post's metrics are fetched again (ingestion.refresh): "<up to N days old>:<every M days>" steps; by
+#: default every night for the first 7 days, then weekly up to 90 days.
+REFRESH_SCHEDULE = os.environ.get("SHAREWHY_REFRESH_SCHEDULE", "7:1,90:7")
 
 #: Retries of a failed Airflow task (exponential backoff). The demo and the tests set 0 to fail fast.
 TASK_RETRIES = int(os.environ.get("SHAREWHY_TASK_RETRIES", "2"))
+
+#: How often (seconds) a DAG waiting for another source's landing of the night looks again (a rescheduling sensor).
+WAIT_POKE_SECONDS = int(os.environ.get("SHAREWHY_WAIT_POKE_SECONDS", "300"))
+
+#: Local Airflow (`make airflow`, `sharewhy airflow up`): the api-server's port on 127.0.0.1 and its own home.
+AIRFLOW_API_PORT = int(os.environ.get("SHAREWHY_AIRFLOW_PORT", "8080"))
+AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"
+#: Webhook receiver (`sharewhy webhooks serve`): its port on 127.0.0.1 and its record of deliveries seen.
+WEBHOOK_PORT = int(os.environ.get("SHAREWHY_WEBHOOK_PORT", "8090"))
+WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR / "webhooks")).resolve()
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"

@@ -1,4 +1,5 @@
-"""LinkedIn `memberCreatorPostAnalytics` (q=entity, aggregation=TOTAL) as documented, failures included.
+"""LinkedIn `memberCreatorPostAnalytics` (q=entity, aggregation=TOTAL) as documented, failures included; the
+company page's `organizationalEntityShareStatistics` and Posts finder live in `linkedin_organization`.
 
 Rules (see /tmp/sharewhy_spec.md and reference/api-contracts.md §1, §1d):
 - `Authorization: Bearer` → else 401; a daily call quota → 429 with no rate-limit headers;
@@ -17,6 +18,7 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from simulator.company import Company, PostTotals
+from simulator.linkedin_organization import POSTS_PATH, STATISTICS_PATH, OrganizationEndpoints
 from simulator.messages import ApiRequest, ApiResponse
 
 ANALYTICS_PATH = "/memberCreatorPostAnalytics"
@@ -56,6 +58,15 @@ def _bad_request(message: str) -> ApiResponse:
     return _error(400, "ILLEGAL_ARGUMENT", message)
 
 
+def _raw_params(raw_query: str) -> dict[str, str]:
+    """Query parameters by decoded name, values still percent-encoded (Rest.li literals are checked as sent)."""
+    raw_params: dict[str, str] = {}
+    for pair in filter(None, raw_query.split("&")):
+        name, _, value = pair.partition("=")
+        raw_params.setdefault(unquote(name), value)
+    return raw_params
+
+
 def _month_number(year: int, month: int) -> int:
     return year * 12 + month - 1
 
@@ -67,6 +78,7 @@ class LinkedInApi:
         self._daily_quota = daily_quota
         self._calls = 0
         self._lock = threading.Lock()
+        self._organization = OrganizationEndpoints(company, _error)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         if not request.has_bearer_token(self._token):
@@ -86,10 +98,15 @@ class LinkedInApi:
             return _error(426, "NONEXISTENT_VERSION", f"Requested version {version.strip()} is not active")
         if request.header("x-restli-protocol-version") != "2.0.0":
             return _error(400, "INVALID_PROTOCOL_VERSION", "Header X-Restli-Protocol-Version: 2.0.0 is required")
-        if request.path.rstrip("/") != ANALYTICS_PATH:
+        path = request.path.rstrip("/")
+        if path not in (ANALYTICS_PATH, STATISTICS_PATH, POSTS_PATH):
             return _error(404, "NOT_FOUND", f"No resource found for {request.path}")
         if request.method != "GET":
-            return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported on {ANALYTICS_PATH}")
+            return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported on {path}")
+        if path == STATISTICS_PATH:
+            return self._organization.share_statistics(_raw_params(request.raw_query))
+        if path == POSTS_PATH:
+            return self._organization.posts(_raw_params(request.raw_query))
         return self._analytics(request.raw_query, version_month)
 
     def _take_quota(self) -> bool:
@@ -113,10 +130,7 @@ class LinkedInApi:
         return year * 100 + month
 
     def _analytics(self, raw_query: str, version: int) -> ApiResponse:
-        raw_params: dict[str, str] = {}
-        for pair in filter(None, raw_query.split("&")):
-            name, _, value = pair.partition("=")
-            raw_params.setdefault(unquote(name), value)
+        raw_params = _raw_params(raw_query)
 
         if unquote(raw_params.get("q", "")) != "entity":
             return _bad_request("Query parameter q must be 'entity' (the simulator implements the entity finder only)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class ApiRequest:
     path: str  # below the vendor prefix, e.g. "/memberCreatorPostAnalytics"
     raw_query: str  # exactly as sent, still percent-encoded
     headers: Mapping[str, str]  # header names lower-cased
+    body: bytes = b""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -25,5 +27,12 @@ class ApiRequest:
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
-    body: object
+    body: object  # JSON-serialisable, or bytes sent as they are
     headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds the server stalls before answering (an injected timeout)
+
+
+class VendorApi(Protocol):
+    """One vendor's simulated API: answers a request below its path prefix."""
+
+    def handle(self, request: ApiRequest) -> ApiResponse: ...

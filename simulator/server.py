@@ -1,4 +1,5 @@
-"""One local HTTP server for every simulated source: `/linkedin/rest/...`, `/typeform/...` and `/health`.
+"""One local HTTP server for every simulated source, one path prefix per vendor (`/linkedin/rest/...`,
+`/typeform/...`, `/x/2/...`, `/bitly/v4/...`, `/surveymonkey/...`, `/qualtrics/API/v3/...`), and `/health`.
 
 `start()` runs it in a background thread for tests; `main()` is `sharewhy simulate serve`, which writes the shares
 drop and the ground truth, prints one JSON ready-line and serves until SIGTERM or SIGINT.
@@ -14,19 +15,32 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from sharewhy import settings
+from simulator.bitly import DEFAULT_MONTHLY_QUOTA, BitlyApi
 from simulator.company import Company
+from simulator.faults import FaultInjector
+from simulator.faults import parse as parse_faults
 from simulator.linkedin import DEFAULT_DAILY_QUOTA, LinkedInApi
-from simulator.messages import ApiRequest, ApiResponse
+from simulator.messages import ApiRequest, ApiResponse, VendorApi
+from simulator.qualtrics import DEFAULT_POLLS_TO_COMPLETE, QualtricsApi
+from simulator.surveymonkey import SurveyMonkeyApi
 from simulator.typeform import TypeformApi
+from simulator.x import XApi
 
 HOST = "127.0.0.1"
 LINKEDIN_PREFIX = "/linkedin/rest"
 TYPEFORM_PREFIX = "/typeform"
+X_PREFIX = "/x"
+BITLY_PREFIX = "/bitly"
+SURVEYMONKEY_PREFIX = "/surveymonkey"
+QUALTRICS_PREFIX = "/qualtrics"
 TOKEN_ENV = "SHAREWHY_SIMULATOR_TOKEN"
 TRUTH_FILE_NAME = "ground_truth.json"
 
@@ -34,9 +48,8 @@ TRUTH_FILE_NAME = "ground_truth.json"
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, linkedin: LinkedInApi, typeform: TypeformApi, verbose: bool):
-        self.linkedin = linkedin
-        self.typeform = typeform
+    def __init__(self, port: int, apis: Mapping[str, VendorApi], verbose: bool):
+        self.apis = apis  # path prefix → the vendor's handler
         self.verbose = verbose
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -74,34 +87,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)  # drain the body so the connection can be reused
+        body = self.rfile.read(length) if length else b""  # read whole, so the connection can be reused
         path, _, raw_query = self.path.partition("?")
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
-            response = self._route(path, raw_query, headers)
+            response = self._route(path, raw_query, headers, body)
         except Exception:  # a simulator bug must not hang the client: answer 500 and show the traceback
             traceback.print_exc()
             response = ApiResponse(500, {"status": 500, "message": "simulator error"})
         self._send(response)
 
-    def _route(self, path: str, raw_query: str, headers: dict[str, str]) -> ApiResponse:
+    def _route(self, path: str, raw_query: str, headers: dict[str, str], body: bytes) -> ApiResponse:
         if path == "/health":
             return ApiResponse(200, {"status": "ok"})
-        for prefix, api in ((LINKEDIN_PREFIX, self.server.linkedin), (TYPEFORM_PREFIX, self.server.typeform)):
+        for prefix, api in self.server.apis.items():
             if path.startswith(prefix + "/"):
-                return api.handle(ApiRequest(self.command, path[len(prefix) :], raw_query, headers))
+                return api.handle(ApiRequest(self.command, path[len(prefix) :], raw_query, headers, body))
         return ApiResponse(404, {"status": 404, "message": f"no simulated endpoint at {path}"})
 
     def _send(self, response: ApiResponse) -> None:
-        body = json.dumps(response.body, separators=(",", ":")).encode()
+        if response.delay:
+            time.sleep(response.delay)
+        if isinstance(response.body, bytes):  # a file (Qualtrics' export ZIP): its type is in the headers
+            body = response.body
+        else:
+            body = json.dumps(response.body, separators=(",", ":")).encode()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
+        if "Content-Type" not in response.headers:
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (an injected timeout)
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
@@ -117,11 +138,32 @@ class RunningSimulator:
         self.base_url = f"http://{HOST}:{server.server_address[1]}"
         self.linkedin_base_url = self.base_url + LINKEDIN_PREFIX
         self.typeform_base_url = self.base_url + TYPEFORM_PREFIX
+        self.x_base_url = self.base_url + X_PREFIX + "/2"
+        self.bitly_base_url = self.base_url + BITLY_PREFIX + "/v4"
+        #: SurveyMonkey's token exchange; the `access_url` it answers + "/v3" is the API base.
+        self.surveymonkey_token_url = self.base_url + SURVEYMONKEY_PREFIX + "/oauth/token"
+        self.surveymonkey_base_url = self.base_url + SURVEYMONKEY_PREFIX + "/v3"
+        self.surveymonkey_survey_ids = server.apis[SURVEYMONKEY_PREFIX].survey_ids
+        self.qualtrics_base_url = self.base_url + QUALTRICS_PREFIX + "/API/v3"
+        self.qualtrics_survey_ids = server.apis[QUALTRICS_PREFIX].survey_ids
         self.form_ids = list(company.form_ids)
         #: Airflow connection id → what a client needs besides the token: {"base_url": ..., "extra": {...}}.
         self.connections = {
-            "linkedin_api": {"base_url": self.linkedin_base_url, "extra": {}},
-            "typeform_api": {"base_url": self.typeform_base_url, "extra": {"form_ids": self.form_ids}},
+            settings.LINKEDIN_CONN_ID: {
+                "base_url": self.linkedin_base_url,
+                "extra": {"organization_urn": company.organization_urn},
+            },
+            settings.TYPEFORM_CONN_ID: {"base_url": self.typeform_base_url, "extra": {"form_ids": self.form_ids}},
+            settings.X_CONN_ID: {"base_url": self.x_base_url, "extra": {}},
+            settings.BITLY_CONN_ID: {"base_url": self.bitly_base_url, "extra": {}},
+            settings.SURVEYMONKEY_CONN_ID: {
+                "base_url": self.surveymonkey_base_url,
+                "extra": {"survey_ids": self.surveymonkey_survey_ids},
+            },
+            settings.QUALTRICS_CONN_ID: {
+                "base_url": self.qualtrics_base_url,
+                "extra": {"survey_ids": self.qualtrics_survey_ids},
+            },
         }
         self._server = server
         self._thread = threading.Thread(
@@ -152,23 +194,51 @@ def start(
     port: int = 0,
     truth_path: Path | None = None,
     linkedin_daily_quota: int = DEFAULT_DAILY_QUOTA,
+    x_rate_limit: tuple[int, float] | None = None,
+    bitly_monthly_quota: int = DEFAULT_MONTHLY_QUOTA,
+    bitly_rate_limit: tuple[int, float] | None = None,
+    surveymonkey_limits: tuple[int, int] | None = None,
+    qualtrics_polls_to_complete: int = DEFAULT_POLLS_TO_COMPLETE,
+    qualtrics_failing_exports: int = 0,
+    faults: Iterable[str] = (),
     survey_opens_on: date | None = None,
     verbose: bool = False,
 ) -> RunningSimulator:
-    """Write the shares drop and the ground truth for the company at `as_of`, then serve its APIs on 127.0.0.1.
+    """Write the shares and HR roster drops and the ground truth for the company at `as_of`, then serve its APIs on
+    127.0.0.1.
 
     A naive `as_of` is UTC, a date is its midnight UTC. `truth_path` defaults to `<drop_dir>/ground_truth.json`.
     `survey_opens_on` pins the survey wave's opening day (default: the Monday of the week 45 days before `as_of`).
+    `x_rate_limit` = (calls, window seconds) for each X endpoint instead of the documented 15-minute limits.
+    `bitly_monthly_quota` calls before Bitly's 429 MONTHLY_LIMIT_EXCEEDED; `bitly_rate_limit` = (calls, seconds)
+    before its 403 with `X-Ratelimit-Reason`. `surveymonkey_limits` = (calls a minute, calls a day) instead of a
+    draft app's 120 and 500. Qualtrics exports complete after `qualtrics_polls_to_complete` progress polls; the
+    first `qualtrics_failing_exports` exports fail. `faults` injects vendor failures on demand (see simulator.faults:
+    `429_storm`, `5xx`, `timeout`, `truncated_json`, `drifted_fields`, `expired_token`, `duplicate_deliveries`, each
+    for every vendor or `kind:vendor`).
     """
     if not token:
         raise ValueError("the simulator needs a non-empty API token")
+    planned = parse_faults(faults)  # before anything is written: an unknown fault is refused at once
     company = Company(seed, as_of, survey_opens_on)
     drop_dir = Path(drop_dir)
     company.write_shares_drop(drop_dir)
+    company.write_roster_drop(drop_dir)
     truth_path = company.write_ground_truth(Path(truth_path) if truth_path else drop_dir / TRUTH_FILE_NAME)
-    server = _SimulatorHTTPServer(
-        port, LinkedInApi(company, token, linkedin_daily_quota), TypeformApi(company, token), verbose
-    )
+    apis = {
+        LINKEDIN_PREFIX: LinkedInApi(company, token, linkedin_daily_quota),
+        TYPEFORM_PREFIX: TypeformApi(company, token),
+        X_PREFIX: XApi(company, token, x_rate_limit),
+        BITLY_PREFIX: BitlyApi(company, token, bitly_monthly_quota, bitly_rate_limit),
+        SURVEYMONKEY_PREFIX: SurveyMonkeyApi(company, token, SURVEYMONKEY_PREFIX, surveymonkey_limits),
+        QUALTRICS_PREFIX: QualtricsApi(company, token, qualtrics_polls_to_complete, qualtrics_failing_exports),
+    }
+    vendors = {LINKEDIN_PREFIX: "linkedin", TYPEFORM_PREFIX: "typeform", X_PREFIX: "x", BITLY_PREFIX: "bitly"}
+    vendors |= {SURVEYMONKEY_PREFIX: "surveymonkey", QUALTRICS_PREFIX: "qualtrics"}
+    for prefix, vendor in vendors.items():
+        if vendor in planned:
+            apis[prefix] = FaultInjector(vendor, apis[prefix], planned[vendor])
+    server = _SimulatorHTTPServer(port, apis, verbose)
     return RunningSimulator(server, company, truth_path.resolve())
 
 
@@ -184,6 +254,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--drop-dir", type=Path, required=True, help="the shares export goes to DROP_DIR/advocacy/")
     serve.add_argument("--truth", type=Path, help=f"ground-truth JSON (default: DROP_DIR/{TRUTH_FILE_NAME})")
     serve.add_argument("--linkedin-daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
+    serve.add_argument(
+        "--faults",
+        default="",
+        help="faults to inject, comma-separated, each KIND or KIND:VENDOR (see simulator.faults): 5xx,drifted_fields:x",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -208,9 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             truth_path=args.truth,
             linkedin_daily_quota=args.linkedin_daily_quota,
+            faults=[spec for spec in args.faults.split(",") if spec.strip()],
             verbose=args.verbose,
         )
-    except OSError as error:
+    except (OSError, ValueError) as error:
         print(f"sharewhy simulate: cannot start: {error}", file=sys.stderr)
         return 1
     with simulator:
@@ -218,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             "base_url": simulator.base_url,
             "linkedin": simulator.linkedin_base_url,
             "typeform": simulator.typeform_base_url,
+            "x": simulator.x_base_url,
+            "bitly": simulator.bitly_base_url,
             "form_ids": simulator.form_ids,
             "truth": str(simulator.truth_path),
             "connections": simulator.connections,

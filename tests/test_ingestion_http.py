@@ -6,6 +6,7 @@ import logging
 import socket
 from collections.abc import Mapping
 
+import orjson
 import pytest
 from test_ingestion_stubs import TOKEN, RecordingApp, Reply, raw_query, serve
 
@@ -19,6 +20,7 @@ from ingestion.http import (
     RetryPolicy,
     Timeouts,
     redact,
+    vendor_error,
 )
 from ingestion.paging import OffsetPaging
 
@@ -157,3 +159,55 @@ def test_the_token_stays_out_of_repr_and_logs(caplog):
     assert TOKEN not in repr(config)
     assert "retrying" in caplog.text
     assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        (
+            {"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank", "status": 401},
+            "Unauthorized",
+            "Unauthorized",
+        ),
+        ({"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, "88", "Rate limit exceeded"),
+        (
+            {"message": "MONTHLY_LIMIT_EXCEEDED", "description": "monthly limit", "resource": "bitlinks"},
+            "MONTHLY_LIMIT_EXCEEDED",
+            "monthly limit",
+        ),
+        (
+            {"error": {"id": "1040", "name": "Rate limit reached", "message": "Too many requests.", "docs": "…"}},
+            "1040",
+            "Rate limit reached: Too many requests.",
+        ),
+        (
+            {"meta": {"httpStatus": "400 - Bad Request", "error": {"errorCode": "RP_0.1", "errorMessage": "bad"}}},
+            "RP_0.1",
+            "bad",
+        ),
+    ],
+    ids=["x-problem", "x-429", "bitly", "surveymonkey", "qualtrics"],
+)
+def test_each_vendors_error_body_gives_its_code_and_message(body, code, message):
+    assert vendor_error(orjson.dumps(body)) == (code, message)
+
+
+def test_a_2xx_body_cut_off_midway_is_retried():
+    class CutsOffOnce(RecordingApp):
+        def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+            return Reply(200, b'{"items": [1, 2' if len(self.requests) == 1 else {"items": [1, 2, 3]})
+
+    with serve(CutsOffOnce()) as base_url, client(base_url) as api:
+        assert api.get("/things").body == {"items": [1, 2, 3]}
+    assert api.api_calls == 2
+
+
+def test_a_body_that_never_parses_fails_saying_so():
+    class AlwaysCutOff(RecordingApp):
+        def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+            return Reply(200, b'{"items": [1, 2')
+
+    with serve(AlwaysCutOff()) as base_url, client(base_url) as api, pytest.raises(ApiError) as raised:
+        api.get("/things")
+    assert str(raised.value).startswith("vendor: GET /things failed: HTTP 200: response is not JSON")
+    assert str(raised.value).endswith("gave up after 3 attempts")

@@ -6,24 +6,40 @@ from __future__ import annotations
 import logging
 import tracemalloc
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 from test_ingestion_stubs import (
     TOKEN,
+    BitlyStub,
     LinkedInStub,
     TypeformStub,
+    XStub,
+    bitly_buckets,
     serve,
     share_line,
     typeform_response,
     write_shares_file,
+    x_tweet,
 )
 
 from ingestion.http import ApiConfig, ApiError
 from ingestion.loader import apply_raw_schema, land
 from ingestion.records import Quarantined, Row
-from ingestion.run import land_advocacy_shares, land_linkedin_post_analytics, land_typeform_responses
+from ingestion.run import (
+    land_advocacy_shares,
+    land_bitly_link_clicks,
+    land_linkedin_organization_statistics,
+    land_linkedin_post_analytics,
+    land_qualtrics_responses,
+    land_surveymonkey_responses,
+    land_typeform_responses,
+    land_x_tweet_metrics,
+)
+from ingestion.sources.surveymonkey import exchange_code
+from simulator.server import start
+from simulator.surveymonkey import CLIENT_ID
 from ingestion.sources.advocacy import TARGET
 
 NIGHT = date(2026, 11, 24)
@@ -70,8 +86,15 @@ def test_the_raw_schema_applies_idempotently(fresh_db):
         "_loads",
         "_quarantine",
         "advocacy__shares",
+        "bitly__link_clicks",
+        "hr__roster",
         "linkedin__member_post_analytics",
+        "linkedin__organization_daily_statistics",
+        "linkedin__organization_post_statistics",
+        "qualtrics__responses",
+        "surveymonkey__responses",
         "typeform__responses",
+        "x__tweet_metrics",
     ]
 
 
@@ -142,8 +165,12 @@ def test_memory_does_not_grow_with_the_volume_streamed(fresh_db):
 
 def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    post = "urn:li:share:7000000000000000001"
-    write_shares_file(tmp_path, "2026-11-24", [share_line("s-1", post, "2026-11-24T09:00:00Z")])
+    post, tweet = "urn:li:share:7000000000000000001", "2000000000000000001"
+    shares = [
+        share_line("s-1", post, "2026-11-24T09:00:00Z"),
+        share_line("s-2", tweet, "2026-11-24T09:00:00Z", network="x"),
+    ]
+    write_shares_file(tmp_path, "2026-11-24", shares)
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     linkedin_counts = {q: 5 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
     raised = []
@@ -157,6 +184,34 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
         with pytest.raises(ApiError) as unknown_form:
             land_typeform_responses(fresh_db, NIGHT, ApiConfig(f"{typeform_url}/typeform", TOKEN), ["nope"])
         raised += [str(sunset.value), str(unknown_form.value)]
+    with serve(XStub({tweet: x_tweet(tweet)}, limit=1, window=3600)) as x_url:
+        land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(f"{x_url}/x/2", TOKEN))
+        with pytest.raises(ApiError) as window_spent:  # the next reset is an hour away
+            land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(f"{x_url}/x/2", TOKEN))
+        raised.append(str(window_spent.value))
+    with serve(BitlyStub(lambda path: bitly_buckets(("2026-11-24", 3)), monthly_quota=1)) as bitly_url:
+        bitly_api = ApiConfig(f"{bitly_url}/bitly/v4", TOKEN)
+        land_bitly_link_clicks(fresh_db, NIGHT, bitly_api, now=datetime(2026, 11, 26, tzinfo=UTC))
+        with pytest.raises(ApiError) as quota_spent:  # the next night: the month's quota is gone
+            next_morning = datetime(2026, 11, 27, tzinfo=UTC)
+            land_bitly_link_clicks(fresh_db, NIGHT + timedelta(days=1), bitly_api, now=next_morning)
+        raised.append(str(quota_spent.value))
+    with start(NIGHT + timedelta(days=1), drop_dir=tmp_path / "sim", token=TOKEN, qualtrics_failing_exports=1) as sim:
+        with pytest.raises(ApiError) as no_code:  # the client secret is the token here: it must not show
+            exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "", "http://127.0.0.1/cb")
+        surveymonkey_api = exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "code", "http://127.0.0.1/cb")
+        land_surveymonkey_responses(fresh_db, NIGHT, surveymonkey_api, sim.surveymonkey_survey_ids)
+        with pytest.raises(ApiError) as unknown_survey:
+            land_surveymonkey_responses(fresh_db, NIGHT, surveymonkey_api, ["404"])
+        qualtrics_api = ApiConfig(sim.qualtrics_base_url, TOKEN)
+        with pytest.raises(ApiError) as failed_export:
+            land_qualtrics_responses(fresh_db, NIGHT, qualtrics_api, sim.qualtrics_survey_ids, poll_interval=0.01)
+        land_qualtrics_responses(fresh_db, NIGHT, qualtrics_api, sim.qualtrics_survey_ids, poll_interval=0.01)
+        linkedin_api = ApiConfig(sim.linkedin_base_url, TOKEN)
+        land_linkedin_organization_statistics(fresh_db, NIGHT, linkedin_api, sim.company.organization_urn)
+        with pytest.raises(ApiError) as not_admin:
+            land_linkedin_organization_statistics(fresh_db, NIGHT, linkedin_api, "urn:li:organization:1")
+        raised += [str(no_code.value), str(unknown_survey.value), str(failed_export.value), str(not_admin.value)]
     with pytest.raises(RuntimeError):  # its message carries the token: the recorded error must not
         land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 5, fail_after=2), secrets=[TOKEN])
 
@@ -169,12 +224,37 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
         requests = conn.execute(
             "select _request from raw.linkedin__member_post_analytics"
             " union all select _request from raw.typeform__responses"
+            " union all select _request from raw.x__tweet_metrics"
+            " union all select _request from raw.bitly__link_clicks"
+            " union all (select _request from raw.surveymonkey__responses limit 1)"
+            " union all (select _request from raw.qualtrics__responses limit 1)"
+            " union all (select _request from raw.linkedin__organization_daily_statistics limit 1)"
+            " union all (select _request from raw.linkedin__organization_post_statistics limit 1)"
         ).fetchall()
         errors = conn.execute("select error from raw._loads where status = 'failed' order by started_at").fetchall()
 
-    assert dumps["linkedin__member_post_analytics"] and dumps["typeform__responses"]
-    assert len(requests) == 7 and all(request.startswith("http://127.0.0.1:") for (request,) in requests)
-    assert [error.split(":")[0] for (error,) in errors] == ["VersionNotActive", "ApiError", "RuntimeError"]
+    landed = (
+        "linkedin__member_post_analytics",
+        "typeform__responses",
+        "x__tweet_metrics",
+        "bitly__link_clicks",
+        "surveymonkey__responses",
+        "qualtrics__responses",
+        "linkedin__organization_daily_statistics",
+        "linkedin__organization_post_statistics",
+    )
+    assert all(dumps[table] for table in landed)
+    assert len(requests) == 13 and all(request.startswith("http://127.0.0.1:") for (request,) in requests)
+    assert [error.split(":")[0] for (error,) in errors] == [
+        "VersionNotActive",
+        "ApiError",
+        "RateLimitExceeded",
+        "RateLimitExceeded",
+        "ApiError",
+        "ExportFailed",
+        "ApiError",
+        "RuntimeError",
+    ]
     assert all(TOKEN not in text for text in dumps.values())
     assert all(TOKEN not in text for text in raised)
     assert TOKEN not in caplog.text and "load" in caplog.text

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,8 +24,9 @@ TOKEN = "s3cr3t-T0KEN-never-to-be-seen"
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Any
+    body: Any  # JSON-serialisable, or bytes sent as they are
     delay: float = 0.0  # seconds to stall before answering (to trip read timeouts)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 App = Callable[[str, Mapping[str, str]], Reply]
@@ -39,11 +41,13 @@ def serve(app: App) -> Iterator[str]:
             reply = app(self.path, self.headers)
             if reply.delay:
                 threading.Event().wait(reply.delay)
-            body = orjson.dumps(reply.body)
+            body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
@@ -266,3 +270,118 @@ def write_shares_file(drop_dir: Path, day: str, lines: list[str], header: str = 
     path = folder / f"shares_{day}.csv"
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     return path
+
+
+# --- X API v2 post lookup ----------------------------------------------------------------------------------------
+
+
+def x_tweet(tweet_id: str, likes: int = 3, impressions: int = 100, non_public: bool = True) -> dict[str, Any]:
+    tweet: dict[str, Any] = {
+        "id": tweet_id,
+        "text": "Worth a read https://bit.ly/abc1234",
+        "edit_history_tweet_ids": [tweet_id],
+        "created_at": "2026-11-24T09:00:00.000Z",
+        "public_metrics": {
+            "retweet_count": 1,
+            "reply_count": 0,
+            "like_count": likes,
+            "quote_count": 0,
+            "bookmark_count": 0,
+            "impression_count": impressions,
+        },
+    }
+    if non_public:
+        tweet["non_public_metrics"] = {"impression_count": impressions, "url_link_clicks": 2, "user_profile_clicks": 0}
+        tweet["organic_metrics"] = {"impression_count": impressions, "like_count": likes, "url_link_clicks": 2}
+    return tweet
+
+
+def x_not_found(tweet_id: str) -> dict[str, Any]:
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
+
+
+class XStub(RecordingApp):
+    """`GET /x/2/tweets?ids=…&tweet.fields=…` over `tweets[id]`; ids not in it are partial not-found errors.
+    `limit` calls per window of `window` seconds, with X's rate-limit headers on every answer."""
+
+    PREFIX = "/x/2"
+
+    def __init__(
+        self, tweets: dict[str, dict[str, Any]], *, limit: int = 3500, window: float = 900.0, tell_remaining=True
+    ) -> None:
+        super().__init__()
+        self.tweets, self.limit, self.window, self.tell_remaining = tweets, limit, window, tell_remaining
+        self._opened_at, self._used = 0.0, 0
+        self.answered: list[tuple[float, int, int]] = []  # (when, status, the reset announced)
+
+    def _take(self) -> tuple[bool, dict[str, str]]:
+        now = time.time()
+        if now >= self._opened_at + self.window:
+            self._opened_at, self._used = now, 0
+        allowed = self._used < self.limit
+        self._used += allowed
+        headers = {
+            "x-rate-limit-limit": str(self.limit),
+            "x-rate-limit-remaining": str(self.limit - self._used),
+            "x-rate-limit-reset": str(math.ceil(self._opened_at + self.window)),  # epoch seconds
+        }
+        if not self.tell_remaining:
+            del headers["x-rate-limit-remaining"]
+        return allowed, headers
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+        if headers.get("Authorization") != f"Bearer {TOKEN}":
+            return Reply(401, {"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank", "status": 401})
+        allowed, limit_headers = self._take()
+        self.answered.append((time.time(), 200 if allowed else 429, int(limit_headers["x-rate-limit-reset"])))
+        if not allowed:
+            return Reply(429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, headers=limit_headers)
+        route, _, query = path.partition("?")
+        params = {name: values[0] for name, values in parse_qs(query).items()}
+        ids = params.get("ids", "").split(",")
+        if route != f"{self.PREFIX}/tweets" or not 1 <= len(ids) <= 100:
+            problem = "https://api.twitter.com/2/problems/invalid-request"
+            return Reply(400, {"title": "Invalid Request", "detail": "bad ids", "type": problem}, headers=limit_headers)
+        fields = params.get("tweet.fields", "").split(",")
+        data, errors = [], []
+        for tweet_id in ids:
+            if tweet_id not in self.tweets:
+                errors.append(x_not_found(tweet_id))
+                continue
+            tweet = dict(self.tweets[tweet_id])
+            for name in ("non_public_metrics", "organic_metrics"):
+                if name not in fields:
+                    tweet.pop(name, None)
+            data.append(tweet)
+        body: dict[str, Any] = ({"data": data} if data else {}) | ({"errors": errors} if errors else {})
+        return Reply(200, body, headers=limit_headers)
+
+
+# --- Bitly v4 clicks ---------------------------------------------------------------------------------------------
+
+
+def bitly_buckets(*days_and_clicks: tuple[str, int]) -> dict[str, Any]:
+    link_clicks = [{"clicks": clicks, "date": f"{day}T00:00:00+0000"} for day, clicks in days_and_clicks]
+    return {"link_clicks": link_clicks, "units": len(link_clicks), "unit": "day", "unit_reference": "…"}
+
+
+class BitlyStub(RecordingApp):
+    """Answers every clicks call with `body(path)`; after `monthly_quota` calls, 429 MONTHLY_LIMIT_EXCEEDED."""
+
+    def __init__(self, body: Callable[[str], Any], monthly_quota: int | None = None) -> None:
+        super().__init__()
+        self.body, self.monthly_quota = body, monthly_quota
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+        if self.monthly_quota is not None and len(self.requests) > self.monthly_quota:
+            body = {"message": "MONTHLY_LIMIT_EXCEEDED", "description": "Monthly limit reached", "resource": "bitlinks"}
+            return Reply(429, body)
+        return Reply(200, self.body(path))

@@ -15,6 +15,7 @@ from simulator.company import (
     expected_click_through_rate,
     expected_engagement_rate,
     share_day_of_post,
+    share_day_of_tweet,
 )
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
@@ -72,8 +73,11 @@ def test_counters_grow_with_age_towards_the_total():
 
 
 def test_post_ids_encode_the_share_day_and_exist_only_once_shared():
-    for share in COMPANY.shares:
+    for share in COMPANY.network_shares("linkedin"):
         assert share_day_of_post(share.post_id) == share.shared_at.date()
+    for share in COMPANY.network_shares("x"):
+        assert share_day_of_tweet(share.post_id) == share.shared_at.date()
+        assert COMPANY.find_tweet(share.post_id) == share
     day = AS_OF.date() - timedelta(days=3)
     first, last = COMPANY.shares_on(day)[0], COMPANY.shares_on(day)[-1]
     midway = Company(7, first.shared_at + (last.shared_at - first.shared_at) / 2)
@@ -110,3 +114,24 @@ def test_the_wave_is_the_same_for_seven_consecutive_nights():
     assert all(c.survey_wave.responses == COMPANY.survey_wave.responses for c in nights)
     assert Company(7, AS_OF - timedelta(days=1)).survey_wave.form_id == "motivation-2026w41"
     assert Company(7, AS_OF + timedelta(days=7)).survey_wave.form_id == "motivation-2026w43"
+
+
+def test_x_shares_come_on_top_of_unchanged_linkedin_shares():
+    linkedin, x = COMPANY.network_shares("linkedin"), COMPANY.network_shares("x")
+    # Pinned: the LinkedIn shares of seed 7 are what they were before X was simulated (other tests rely on them).
+    assert len(linkedin) == 436
+    assert (linkedin[0].share_id, linkedin[0].post_id) == ("sh-20261029-001", "urn:li:share:7521360589061221631")
+    assert (linkedin[-1].share_id, linkedin[-1].post_id) == ("sh-20261125-017", "urn:li:ugcPost:7531505363354698005")
+    assert len(x) == 73
+    accounts = COMPANY.x_accounts
+    assert 0.25 * 60 <= len(accounts) <= 0.55 * 60
+    assert {share.employee_id for share in x} <= set(accounts)
+    assert all(share.audience_size == accounts[share.employee_id].followers for share in x)
+    by_employee_content = {(s.employee_id, s.content_id): s.tracking_link for s in linkedin}
+    same_link = [s for s in x if (s.employee_id, s.content_id) in by_employee_content]
+    assert same_link and all(s.tracking_link == by_employee_content[s.employee_id, s.content_id] for s in same_link)
+    deleted = [share for share in x if COMPANY.is_deleted(share)]
+    assert 1 <= len(deleted) <= 10
+    timeline = COMPANY.x_timeline(accounts[x[-1].employee_id].user_id)
+    assert x[-1] in timeline and not set(deleted) & set(timeline)
+    assert [int(t.post_id) for t in timeline] == sorted((int(t.post_id) for t in timeline), reverse=True)

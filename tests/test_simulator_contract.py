@@ -63,7 +63,7 @@ def version(linkedin_version: str) -> dict[str, str]:
 
 def old_share_with_clicks(company: Company):
     """A window share old enough to have clicks and engagements on every counter."""
-    return next(s for s in company.shares if min(vars(company.counters(s)).values()) > 0)
+    return next(s for s in company.network_shares("linkedin") if min(vars(company.counters(s)).values()) > 0)
 
 
 def responses_url(sim, form_id=None):
@@ -80,7 +80,7 @@ def test_health(sim, http):
 
 
 def test_linkedin_rejects_missing_or_wrong_token(sim, http):
-    entity = entity_of(sim.company.shares[0].post_id)
+    entity = entity_of(sim.company.network_shares("linkedin")[0].post_id)
     expected = {
         "status": 401,
         "serviceErrorCode": 65600,
@@ -107,7 +107,7 @@ def test_linkedin_rejects_missing_or_wrong_token(sim, http):
     ],
 )
 def test_linkedin_version_must_be_active(sim, http, linkedin_version, status):
-    entity = entity_of(sim.company.shares[0].post_id)
+    entity = entity_of(sim.company.network_shares("linkedin")[0].post_id)
     response = analytics(http, sim.linkedin_base_url, entity, headers=version(linkedin_version))
     assert response.status_code == status
     if status == 426:
@@ -120,7 +120,8 @@ def test_linkedin_version_must_be_active(sim, http, linkedin_version, status):
 
 def test_linkedin_version_header_is_required(sim, http):
     headers = {k: v for k, v in LINKEDIN_HEADERS.items() if k != "LinkedIn-Version"}
-    response = analytics(http, sim.linkedin_base_url, entity_of(sim.company.shares[0].post_id), headers=headers)
+    entity = entity_of(sim.company.network_shares("linkedin")[0].post_id)
+    response = analytics(http, sim.linkedin_base_url, entity, headers=headers)
     assert response.status_code == 400
     assert response.json()["code"] == "VERSION_MISSING"
 
@@ -130,7 +131,8 @@ def test_linkedin_requires_restli_protocol_2(sim, http, protocol):
     headers = {k: v for k, v in LINKEDIN_HEADERS.items() if k != "X-Restli-Protocol-Version"}
     if protocol:
         headers["X-Restli-Protocol-Version"] = protocol
-    response = analytics(http, sim.linkedin_base_url, entity_of(sim.company.shares[0].post_id), headers=headers)
+    entity = entity_of(sim.company.network_shares("linkedin")[0].post_id)
+    response = analytics(http, sim.linkedin_base_url, entity, headers=headers)
     assert response.status_code == 400
     assert response.json()["status"] == 400
 
@@ -184,7 +186,7 @@ def test_every_metric_returns_the_post_counter_as_of(sim, http):
 
 
 def test_ugc_posts_use_the_ugc_union_member(sim, http):
-    share = next(s for s in sim.company.shares if s.post_id.startswith("urn:li:ugcPost:"))
+    share = next(s for s in sim.company.network_shares("linkedin") if s.post_id.startswith("urn:li:ugcPost:"))
     response = analytics(http, sim.linkedin_base_url, entity_of(share.post_id))
     assert response.status_code == 200
     assert response.json()["elements"][0]["targetEntity"] == {"ugc": share.post_id}
@@ -202,7 +204,7 @@ def test_ugc_posts_use_the_ugc_union_member(sim, http):
     ],
 )
 def test_entity_must_be_restli_2_encoded(sim, http, entity_template):
-    share = next(s for s in sim.company.shares if s.post_id.startswith("urn:li:share:"))
+    share = next(s for s in sim.company.network_shares("linkedin") if s.post_id.startswith("urn:li:share:"))
     number = share.post_id.rsplit(":", 1)[1]
     response = analytics(http, sim.linkedin_base_url, entity_template.format(n=number))
     assert response.status_code == 400
@@ -211,13 +213,13 @@ def test_entity_must_be_restli_2_encoded(sim, http, entity_template):
 
 
 def test_unknown_post_is_404_but_posts_older_than_the_window_are_known(sim, http):
-    share = sim.company.shares[0]
+    share = sim.company.network_shares("linkedin")[0]
     unknown = share.post_id[:-3] + ("000" if not share.post_id.endswith("000") else "001")
     response = analytics(http, sim.linkedin_base_url, entity_of(unknown))
     assert response.status_code == 404
     assert response.json()["status"] == 404
 
-    older = sim.company.shares_on(AS_OF.date() - timedelta(days=80))[0]
+    older = next(s for s in sim.company.shares_on(AS_OF.date() - timedelta(days=80)) if s.network == "linkedin")
     response = analytics(http, sim.linkedin_base_url, entity_of(older.post_id))
     assert response.status_code == 200
     assert response.json()["elements"][0]["count"] == sim.company.counters(older).impressions > 0
@@ -233,7 +235,8 @@ def test_start_count_paging_has_no_total(sim, http):
 
 
 def test_counters_never_decrease_when_as_of_moves_forward(sim, http, tmp_path):
-    posts = [s.post_id for s in sim.company.shares[-6:]] + [s.post_id for s in sim.company.shares[::80]]
+    linkedin = sim.company.network_shares("linkedin")
+    posts = [s.post_id for s in linkedin[-6:]] + [s.post_id for s in linkedin[::80]]
     readings = []
     for days_later in (0, 1, 3):
         if days_later == 0:
@@ -245,7 +248,7 @@ def test_counters_never_decrease_when_as_of_moves_forward(sim, http, tmp_path):
     now, next_day, three_days = readings
     for key in now:
         assert now[key] <= next_day[key] <= three_days[key], key
-    youngest_impressions = ("IMPRESSION", sim.company.shares[-1].post_id)
+    youngest_impressions = ("IMPRESSION", sim.company.network_shares("linkedin")[-1].post_id)
     assert now[youngest_impressions] < next_day[youngest_impressions] < three_days[youngest_impressions]
 
 
@@ -261,7 +264,7 @@ def _read_all_metrics(http, base_url, posts):
 
 def test_daily_quota_gives_429_without_rate_limit_headers(http, tmp_path):
     with start(AS_OF, drop_dir=tmp_path, token=TOKEN, linkedin_daily_quota=2) as limited:
-        entity = entity_of(limited.company.shares[0].post_id)
+        entity = entity_of(limited.company.network_shares("linkedin")[0].post_id)
         statuses = [analytics(http, limited.linkedin_base_url, entity).status_code for _ in range(2)]
         throttled = analytics(http, limited.linkedin_base_url, entity)
     assert statuses == [200, 200]
@@ -419,8 +422,16 @@ def test_shares_drop_has_one_file_per_day_before_as_of(sim):
         rows += day_rows
     truth = json.loads(sim.truth_path.read_text())
     assert len(rows) == truth["counts"]["shares"] == len(sim.company.shares)
-    assert 300 <= len(rows) <= 550
     assert len({row["share_id"] for row in rows}) == len(rows)
+    linkedin = [row for row in rows if row["network"] == "linkedin"]
+    x = [row for row in rows if row["network"] == "x"]
+    assert 300 <= len(linkedin) <= 550
+    assert 0.1 * len(linkedin) <= len(x) <= 0.3 * len(linkedin)
+    assert len(linkedin) + len(x) == len(rows)
+    for row in x:
+        assert re.fullmatch(r"\d{19}", row["post_id"])  # a tweet id
+        assert re.fullmatch(r"sh-\d{8}-x\d\d", row["share_id"])
+    rows = linkedin
     for row in rows:
         assert re.fullmatch(r"urn:li:(share|ugcPost):\d{19}", row["post_id"])
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["shared_at"])
@@ -452,5 +463,12 @@ def test_ground_truth_file(sim):
     assert truth["counts"]["employees"] == 60
     assert truth["counts"]["contents"] == 20
     assert truth["survey"]["form_ids"] == sim.form_ids == ["motivation-2026w42"]
-    impressions_as_of = sum(sim.company.counters(s).impressions for s in sim.company.shares)
-    assert truth["window_counters_as_of"]["impressions"] == impressions_as_of
+    impressions_as_of = {
+        network: sum(sim.company.counters(s).impressions for s in sim.company.network_shares(network))
+        for network in ("linkedin", "x")
+    }
+    assert truth["window_counters_as_of"]["impressions"] == impressions_as_of["linkedin"]  # LinkedIn's, as before X
+    assert truth["window_counters_as_of_by_network"]["linkedin"]["impressions"] == impressions_as_of["linkedin"]
+    assert truth["window_counters_as_of_by_network"]["x"]["impressions"] == impressions_as_of["x"] > 0
+    assert truth["counts"]["shares_by_network"] == {"linkedin": 436, "x": 73}
+    assert truth["counts"]["x_accounts"] == sum(e["x_account"] is not None for e in truth["employees"])

@@ -27,9 +27,26 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
     process = _serve(tmp_path, {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": TOKEN})
     try:
         ready = json.loads(process.stdout.readline())
-        assert sorted(ready) == ["base_url", "form_ids", "linkedin", "truth", "typeform"]
+        assert sorted(ready) == ["base_url", "bitly", "connections", "form_ids", "linkedin", "truth", "typeform", "x"]
+        surveymonkey = ready["connections"].pop("surveymonkey_api")
+        assert surveymonkey["base_url"] == ready["base_url"] + "/surveymonkey/v3"
+        assert [len(i) for i in surveymonkey["extra"]["survey_ids"]] == [9]  # string ids of digits
+        qualtrics = ready["connections"].pop("qualtrics_api")
+        assert qualtrics["base_url"] == ready["base_url"] + "/qualtrics/API/v3"
+        assert [i[:3] for i in qualtrics["extra"]["survey_ids"]] == ["SV_"]
         assert ready["linkedin"] == ready["base_url"] + "/linkedin/rest"
         assert ready["typeform"] == ready["base_url"] + "/typeform"
+        assert ready["x"] == ready["base_url"] + "/x/2"
+        assert ready["bitly"] == ready["base_url"] + "/bitly/v4"
+        assert ready["connections"] == {
+            "linkedin_api": {
+                "base_url": ready["linkedin"],
+                "extra": {"organization_urn": "urn:li:organization:99295745"},
+            },
+            "typeform_api": {"base_url": ready["typeform"], "extra": {"form_ids": ["motivation-2026w42"]}},
+            "x_api": {"base_url": ready["x"], "extra": {}},
+            "bitly_api": {"base_url": ready["bitly"], "extra": {}},
+        }
         assert ready["form_ids"] == ["motivation-2026w42"]
         truth = json.loads((tmp_path / "truth.json").read_text())
         assert ready["truth"] == str(tmp_path / "truth.json")
@@ -67,3 +84,26 @@ def test_stop_closes_kept_alive_connections(tmp_path):
             assert session.get(f"{sim.base_url}/health", timeout=5).json() == {"status": "ok"}
         with pytest.raises(requests.ConnectionError):
             session.get(f"{sim.base_url}/health", timeout=5)
+
+
+def test_faults_are_planned_per_vendor_and_unknown_ones_refused_before_anything_is_written(tmp_path):
+    from simulator import faults
+
+    plan = faults.parse(["5xx", "drifted_fields:x"])
+    assert plan["x"] == {"5xx", "drifted_fields"} and plan["linkedin"] == {"5xx"}
+    assert set(plan) == set(faults.VENDORS)
+    for wrong in ("nonsense", "5xx:myspace"):
+        with pytest.raises(ValueError, match="unknown"):
+            start(datetime(2026, 11, 26, tzinfo=UTC), drop_dir=tmp_path, token=TOKEN, faults=[wrong])
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_injected_fault_answers_in_the_vendors_shape(tmp_path):
+    as_of = datetime(2026, 11, 26, tzinfo=UTC)
+    with start(as_of, drop_dir=tmp_path, token=TOKEN, faults=["expired_token:linkedin", "429_storm:x"]) as sim:
+        linkedin = requests.get(f"{sim.linkedin_base_url}/memberCreatorPostAnalytics", timeout=5)
+        x = requests.get(f"{sim.x_base_url}/tweets?ids=1", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+        typeform = requests.get(f"{sim.typeform_base_url}/forms/nope/responses", timeout=5)
+    assert (linkedin.status_code, linkedin.json()["code"]) == (401, "EXPIRED_ACCESS_TOKEN")
+    assert (x.status_code, x.json()["errors"][0]["code"], x.headers["x-rate-limit-remaining"]) == (429, 88, "0")
+    assert typeform.status_code == 401  # no fault for Typeform: its own answer to a missing token

@@ -1,0 +1,141 @@
+"""X API v2 post lookup: each shared post's public, non-public and organic metrics, up to 100 ids per call.
+
+`GET /2/tweets?ids=<up to 100 ids>&tweet.fields=created_at,public_metrics[,non_public_metrics,organic_metrics]`.
+Non-public and organic metrics exist only for posts younger than 30 days (and only with the author's user
+context), so posts are asked in two groups: the young ones with every metric field, the older ones with public
+metrics only. A 200 can carry partial `errors[]`: a post missing from `data` (deleted, protected) is quarantined
+with X's reason and the rest of the page lands. A 429 waits until `x-rate-limit-reset` — an epoch in seconds,
+not a delay — for at most one 15-minute window; a success that spends the window's last call waits the same way
+before the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    RateLimitPolicy,
+    RateWindow,
+    RetryPolicy,
+    SchemaDrift,
+    Timeouts,
+    encode_query,
+)
+from ingestion.raw_queries import SharedPost, end_of
+from ingestion.records import Quarantined, Row, Target, as_json_text
+
+log = logging.getLogger(__name__)
+
+TARGET = Target("x", "tweet_metrics", "x__tweet_metrics", ("tweet_id",))
+
+ENDPOINT = "/tweets"
+BATCH_SIZE = 100
+PUBLIC_FIELDS = ("created_at", "public_metrics")
+ALL_FIELDS = (*PUBLIC_FIELDS, "non_public_metrics", "organic_metrics")
+#: Non-public metrics exist for 30 days; a day of slack, since the night runs some hours after its logical date.
+NON_PUBLIC_ASKED_FOR = timedelta(days=29)
+WINDOW = timedelta(minutes=15)
+
+RATE_LIMIT = RateLimitPolicy(
+    retries=3,
+    advice="X's 15-minute rate-limit window stayed spent; rerun the load after the reset",
+    windows=(RateWindow("x-rate-limit-remaining", "x-rate-limit-reset", reset_is_epoch=True),),
+    max_wait=WINDOW.total_seconds() + 5,
+)
+
+
+def client(
+    api: ApiConfig,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+    rate_limit: RateLimitPolicy = RATE_LIMIT,
+) -> ApiClient:
+    return ApiClient("x", api, rate_limit=rate_limit, retry=retry, timeouts=timeouts)
+
+
+def is_tweet_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 19
+
+
+class TweetMetricsExtraction:
+    """Every post's tweet object with the metrics its age allows, in batches of 100 ids."""
+
+    def __init__(self, client: ApiClient, posts: Sequence[SharedPost], logical_date: date) -> None:
+        self._client, self._posts, self._logical_date = client, posts, logical_date
+
+    @property
+    def api_calls(self) -> int:
+        return self._client.api_calls
+
+    def batches(self) -> list[tuple[tuple[str, ...], list[str]]]:
+        """(tweet.fields, ids) per call: young posts with every metric, older ones with public metrics only."""
+        end = end_of(self._logical_date)
+        valid = [post for post in self._posts if is_tweet_id(post.post_id)]
+        young = [post.post_id for post in valid if end - post.shared_at < NON_PUBLIC_ASKED_FOR]
+        old = [post.post_id for post in valid if end - post.shared_at >= NON_PUBLIC_ASKED_FOR]
+        return [
+            (fields, ids[start : start + BATCH_SIZE])
+            for fields, ids in ((ALL_FIELDS, young), (PUBLIC_FIELDS, old))
+            for start in range(0, len(ids), BATCH_SIZE)
+        ]
+
+    def records(self) -> Iterator[Row | Quarantined]:
+        for post in self._posts:
+            if not is_tweet_id(post.post_id):
+                yield Quarantined(f"not an X post id: {post.post_id!r}", as_json_text({"post_id": post.post_id}))
+        for fields, ids in self.batches():
+            params = [("ids", ",".join(ids)), ("tweet.fields", ",".join(fields))]
+            response = self._client.get(ENDPOINT, params)
+            endpoint = f"{ENDPOINT}?{encode_query(params)}"
+            yield from self._batch_records(ids, response.body, endpoint, response.request, response.received_at)
+
+    def state(self) -> dict[str, Any]:
+        return {"logical_date": self._logical_date.isoformat(), "posts": len(self._posts)}
+
+    def _batch_records(
+        self, ids: list[str], body: Any, endpoint: str, request: str, received_at: datetime
+    ) -> Iterator[Row | Quarantined]:
+        if not isinstance(body, dict):
+            raise SchemaDrift(self._client.source, endpoint, "the answer is not a JSON object")
+        tweets = body.get("data", [])
+        errors = body.get("errors", [])
+        if not isinstance(tweets, list) or not isinstance(errors, list):
+            raise SchemaDrift(self._client.source, endpoint, "`data` or `errors` is not a list")
+        returned = set()
+        for tweet in tweets:
+            if not isinstance(tweet, dict) or not isinstance(tweet.get("id"), str):
+                raise SchemaDrift(self._client.source, endpoint, "a post in `data` has no string `id`")
+            if not isinstance(tweet.get("public_metrics"), dict):
+                raise SchemaDrift(self._client.source, endpoint, f"post {tweet['id']} has no `public_metrics` object")
+            returned.add(tweet["id"])
+            yield self._record(tweet, request, received_at)
+        explained = set()
+        for error in errors:
+            resource = error.get("resource_id") if isinstance(error, dict) else None
+            if resource in returned:  # a field X withholds (non-public metrics of an older post): the post landed
+                log.info("x: post %s landed without %s: %s", resource, error.get("parameter"), error.get("title"))
+                continue
+            explained.add(resource)
+            reason = f"post not returned by X ({error.get('title')}): {error.get('detail')}" if resource else None
+            yield Quarantined(reason or "X reported an error not tied to a post", as_json_text(error))
+        for missing in sorted(set(ids) - returned - explained):
+            reason = "post neither returned nor explained by X's errors"
+            yield Quarantined(reason, as_json_text({"post_id": missing, "request": endpoint}))
+
+    @staticmethod
+    def _record(tweet: dict, request: str, received_at: datetime) -> Row | Quarantined:
+        counts = tweet["public_metrics"]
+        bad = {
+            name: value
+            for name, value in counts.items()
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0
+        }
+        if bad:
+            return Quarantined(f"public_metrics not non-negative integers: {bad}", as_json_text(tweet))
+        return Row((tweet["id"],), tweet, request, received_at)

@@ -1,0 +1,144 @@
+"""SurveyMonkey and Qualtrics, the alternative survey sources, against the simulator that speaks their contracts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import psycopg
+import pytest
+
+from ingestion.http import ApiConfig, ApiError, RateLimitExceeded, RetryPolicy
+from ingestion.loader import land
+from ingestion.paging import NextLinkPaging
+from ingestion.run import land_qualtrics_responses, land_surveymonkey_responses
+from ingestion.sources import qualtrics, surveymonkey
+from simulator.qualtrics import question_ids
+from simulator.server import start
+from simulator.surveymonkey import CLIENT_ID
+
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
+NIGHT = date(2026, 11, 25)
+TOKEN = "survey-ingestion-token-7f3a"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
+        yield running
+
+
+def respondents(sim) -> dict[str, dict[str, int]]:
+    return {r.employee_id: dict(r.answers) for r in sim.company.survey_responses()}
+
+
+# --- SurveyMonkey ----------------------------------------------------------------------------------------------
+
+
+def test_the_token_exchange_gives_the_access_url_as_api_base_and_keeps_the_secret_out_of_errors(sim):
+    api = surveymonkey.exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "code-1", "http://127.0.0.1/cb")
+    assert (api.base_url, api.token) == (sim.surveymonkey_base_url, TOKEN)
+    with pytest.raises(ApiError) as refused:
+        surveymonkey.exchange_code(sim.surveymonkey_token_url, CLIENT_ID, "not-the-secret", "c", "http://x/cb")
+    assert str(refused.value) == (
+        "surveymonkey: POST /oauth/token failed: HTTP 401 invalid_client: Invalid client credentials"
+    )
+
+
+def test_a_night_pages_by_links_next_and_lands_every_response_with_string_ids(sim, fresh_db):
+    api = surveymonkey.exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "code-2", "http://127.0.0.1/cb")
+    with surveymonkey.client(api, retry=FAST) as client:
+        first = land(
+            fresh_db,
+            surveymonkey.TARGET,
+            NIGHT,
+            lambda state: surveymonkey.ResponsesExtraction(
+                client, sim.surveymonkey_survey_ids, NIGHT, state, NextLinkPaging(per_page=20)
+            ),
+        )
+    rerun = land_surveymonkey_responses(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
+
+    expected = respondents(sim)
+    assert (first.rows_inserted, first.api_calls) == (len(expected), -(-len(expected) // 20))
+    assert rerun.rows_inserted == 0 and rerun.api_calls == 1  # the hour of overlap comes again, deduplicated
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute("select response_id, payload, _request from raw.surveymonkey__responses").fetchall()
+        state = conn.execute("select state from raw._ingestion_state where source = 'surveymonkey'").fetchone()[0]
+    landed = {}
+    for response_id, payload, request in rows:
+        assert response_id == payload["id"] and response_id.isdigit()
+        assert request.startswith(sim.surveymonkey_base_url + "/surveys/")
+        answers = {q["variable_id"]: int(q["answers"][0]["simple_text"][0]) for q in payload["pages"][0]["questions"]}
+        landed[payload["custom_variables"]["employee_id"]] = answers
+    assert landed == expected
+    latest = max(r.submitted_at for r in sim.company.survey_responses())
+    assert state == {"watermarks": {sim.surveymonkey_survey_ids[0]: latest.isoformat()}}
+
+
+def test_a_spent_day_fails_at_once_saying_when_it_resets(fresh_db, tmp_path):
+    with start(AS_OF, drop_dir=tmp_path, token=TOKEN, surveymonkey_limits=(120, 0)) as limited:
+        api = ApiConfig(limited.surveymonkey_base_url, TOKEN)
+        with pytest.raises(RateLimitExceeded) as raised:
+            land_surveymonkey_responses(fresh_db, NIGHT, api, limited.surveymonkey_survey_ids, retry=FAST)
+    message = str(raised.value)
+    assert "HTTP 429 1040: Rate limit reached: Too many requests were made, try again later." in message
+    assert "the window resets at " in message and "500 a day" in message
+
+
+def test_the_wait_follows_the_spent_window_and_its_reset_in_seconds():
+    policy = surveymonkey.RATE_LIMIT
+    header = "X-Ratelimit-App-Global-{}-{}".format
+    minute_spent = {
+        header("Minute", "Remaining"): "0",
+        header("Minute", "Reset"): "7",
+        header("Day", "Remaining"): "420",
+        header("Day", "Reset"): "40000",
+    }
+    day_spent = minute_spent | {header("Minute", "Remaining"): "3", header("Day", "Remaining"): "0"}
+    assert policy.reset_in(minute_spent) == 7.0
+    assert policy.reset_in(day_spent) == 40000.0 > policy.max_wait
+    assert policy.reset_in({header("Minute", "Remaining"): "5"}, spent_only=True) is None
+
+
+# --- Qualtrics ----------------------------------------------------------------------------------------------------
+
+
+def test_a_night_starts_an_export_polls_it_to_complete_and_lands_the_zip(sim, fresh_db):
+    api = ApiConfig(sim.qualtrics_base_url, TOKEN)
+    first = land_qualtrics_responses(fresh_db, NIGHT, api, sim.qualtrics_survey_ids, retry=FAST, poll_interval=0.01)
+    rerun = land_qualtrics_responses(fresh_db, NIGHT, api, sim.qualtrics_survey_ids, retry=FAST, poll_interval=0.01)
+
+    expected = respondents(sim)
+    assert (first.rows_inserted, first.api_calls) == (len(expected), 1 + 2 + 1)  # start, two polls, download
+    assert rerun.rows_inserted == 0
+    with psycopg.connect(fresh_db) as conn:
+        payloads = [p for (p,) in conn.execute("select payload from raw.qualtrics__responses").fetchall()]
+    landed = {
+        p["values"]["employee_id"]: {ref: p["values"][qid] for qid, ref in question_ids().items()} for p in payloads
+    }
+    assert landed == expected
+
+
+def test_a_failed_export_at_100_percent_fails_the_load_and_lands_nothing(fresh_db, tmp_path):
+    with start(AS_OF, drop_dir=tmp_path, token=TOKEN, qualtrics_failing_exports=1) as failing:
+        api = ApiConfig(failing.qualtrics_base_url, TOKEN)
+        with pytest.raises(qualtrics.ExportFailed) as raised:
+            land_qualtrics_responses(fresh_db, NIGHT, api, failing.qualtrics_survey_ids, poll_interval=0.01)
+        rerun = land_qualtrics_responses(fresh_db, NIGHT, api, failing.qualtrics_survey_ids, poll_interval=0.01)
+    message = str(raised.value)
+    assert message.startswith("qualtrics: GET /surveys/SV_")
+    assert "EXPORT_FAILED: the export failed (status failed, percentComplete 100.0, fileId None)" in message
+    assert rerun.rows_inserted == len(failing.company.survey_responses())  # a new export on the rerun
+
+
+def test_an_export_that_never_completes_fails_after_the_poll_timeout(tmp_path):
+    with start(AS_OF, drop_dir=tmp_path, token=TOKEN, qualtrics_polls_to_complete=1000) as slow:
+        with qualtrics.client(ApiConfig(slow.qualtrics_base_url, TOKEN), retry=FAST) as client:
+            extraction = qualtrics.ResponsesExtraction(
+                client, slow.qualtrics_survey_ids, NIGHT, None, poll_interval=0.01, poll_timeout=0.05
+            )
+            with pytest.raises(qualtrics.ExportFailed) as raised:
+                list(extraction.records())
+    assert "EXPORT_TIMEOUT: the export was still inProgress at" in str(raised.value)
+    request = extraction.export_request(slow.qualtrics_survey_ids[0])
+    assert request == {"format": "json", "endDate": "2026-11-26T00:00:00Z"}  # no watermark yet: everything until then

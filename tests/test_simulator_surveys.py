@@ -1,0 +1,189 @@
+"""The simulator runs the motivation survey on SurveyMonkey and Qualtrics too, speaking their documented contracts."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from simulator.qualtrics import question_ids
+from simulator.server import start
+from simulator.surveymonkey import CLIENT_ID
+
+AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
+TOKEN = "survey-simulator-test-token"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+QUALTRICS = {"X-API-TOKEN": TOKEN}
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http():
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
+
+
+def expected_answers(sim) -> dict[str, tuple[str, dict[str, int]]]:
+    """Employee id → (submitted_at ISO, answers by ref) of every response submitted before as_of."""
+    return {r.employee_id: (r.submitted_at, dict(r.answers)) for r in sim.company.survey_responses()}
+
+
+# --- SurveyMonkey ----------------------------------------------------------------------------------------------
+
+
+def exchange(http, sim, **overrides):
+    form = {
+        "client_id": CLIENT_ID,
+        "client_secret": TOKEN,
+        "code": "one-time-code",
+        "redirect_uri": "http://127.0.0.1/callback",
+        "grant_type": "authorization_code",
+    } | overrides
+    return http.post(sim.surveymonkey_token_url, data=form, timeout=5)
+
+
+def bulk(http, sim, headers=BEARER, **params):
+    (survey,) = sim.surveymonkey_survey_ids
+    url = f"{sim.surveymonkey_base_url}/surveys/{survey}/responses/bulk"
+    return http.get(url, params=params, headers=headers, timeout=5)
+
+
+def test_the_token_exchange_answers_the_access_url_to_use_as_the_api_base(sim, http):
+    answer = exchange(http, sim).json()
+    assert answer == {"access_token": TOKEN, "access_url": sim.base_url + "/surveymonkey", "token_type": "bearer"}
+    assert answer["access_url"] + "/v3" == sim.surveymonkey_base_url
+    assert exchange(http, sim, client_secret="wrong").status_code == 401
+    assert exchange(http, sim, code="").status_code == 400
+
+
+def test_bulk_responses_carry_string_ids_the_employee_and_answers_by_question_ref(sim, http):
+    body = bulk(http, sim, per_page=100, simple="true").json()
+    expected = expected_answers(sim)
+    assert body["total"] == len(body["data"]) == len(expected)
+    assert (body["page"], body["per_page"]) == (1, 100) and "next" not in body["links"]
+    for response in body["data"]:
+        assert isinstance(response["id"], str) and response["id"].isdigit()
+        assert response["survey_id"] == sim.surveymonkey_survey_ids[0]
+        submitted_at, answers = expected[response["custom_variables"]["employee_id"]]
+        assert response["date_modified"] == submitted_at.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        (page,) = response["pages"]
+        given = {q["variable_id"]: int(q["answers"][0]["simple_text"][0]) for q in page["questions"]}
+        assert given == answers
+        assert all(isinstance(q["answers"][0]["choice_id"], str) for q in page["questions"])
+
+
+def test_links_next_pages_through_every_response_once(sim, http):
+    seen, url = [], None
+    first = bulk(http, sim, per_page=20, sort_order="ASC", sort_by="date_modified").json()
+    body = first
+    while True:
+        seen += [response["id"] for response in body["data"]]
+        url = body["links"].get("next")
+        if url is None:
+            break
+        body = http.get(url, headers=BEARER, timeout=5).json()
+    assert len(seen) == len(set(seen)) == first["total"] > 40
+    assert first["links"]["next"].startswith(sim.surveymonkey_base_url + "/surveys/")
+
+
+@pytest.mark.parametrize(("params", "message"), [({"per_page": 101}, "per_page"), ({"sort_order": "UP"}, "sort_order")])
+def test_invalid_parameters_are_400_with_a_string_error_id(sim, http, params, message):
+    response = bulk(http, sim, **params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["id"], error["http_status_code"]) == ("1002", 400) and message in error["message"]
+
+
+def test_modified_window_filters_and_a_bad_token_is_1011(sim, http):
+    submitted = sorted(r.submitted_at for r in sim.company.survey_responses())
+    middle = submitted[len(submitted) // 2].strftime("%Y-%m-%dT%H:%M:%S")
+    body = bulk(http, sim, per_page=100, start_modified_at=middle).json()
+    assert body["total"] == len(submitted) - len(submitted) // 2
+    refused = bulk(http, sim, headers={"Authorization": "Bearer nope"})
+    assert (refused.status_code, refused.json()["error"]["id"]) == (401, "1011")
+
+
+def test_rate_limit_headers_and_the_429_of_the_minute_and_the_day(http, tmp_path):
+    with start(AS_OF, drop_dir=tmp_path / "m", token=TOKEN, surveymonkey_limits=(2, 500)) as per_minute:
+        first, second, third = (bulk(http, per_minute) for _ in range(3))
+        assert first.headers["X-Ratelimit-App-Global-Minute-Remaining"] == "1"
+        assert first.headers["X-Ratelimit-App-Global-Day-Remaining"] == "499"
+        assert 0 < int(first.headers["X-Ratelimit-App-Global-Minute-Reset"]) <= 60  # seconds from now
+        assert (third.status_code, third.json()["error"]["id"]) == (429, "1040")
+        assert third.headers["X-Ratelimit-App-Global-Minute-Remaining"] == "0"
+    with start(AS_OF, drop_dir=tmp_path / "d", token=TOKEN, surveymonkey_limits=(120, 1)) as per_day:
+        assert bulk(http, per_day).status_code == 200
+        over = bulk(http, per_day)
+        assert over.status_code == 429 and over.headers["X-Ratelimit-App-Global-Day-Remaining"] == "0"
+        assert 0 < int(over.headers["X-Ratelimit-App-Global-Day-Reset"]) <= 86_400
+
+
+# --- Qualtrics ----------------------------------------------------------------------------------------------------
+
+
+def exports_url(sim) -> str:
+    return f"{sim.qualtrics_base_url}/surveys/{sim.qualtrics_survey_ids[0]}/export-responses"
+
+
+def run_export(http, sim, **body) -> tuple[list[dict], bytes]:
+    started = http.post(exports_url(sim), json={"format": "json"} | body, headers=QUALTRICS, timeout=5).json()
+    progress_id = started["result"]["progressId"]
+    assert started["result"] == {"progressId": progress_id, "percentComplete": 0.0, "status": "inProgress"}
+    polls = []
+    while not polls or polls[-1]["status"] == "inProgress":
+        polls.append(http.get(f"{exports_url(sim)}/{progress_id}", headers=QUALTRICS, timeout=5).json()["result"])
+    file_id = polls[-1]["fileId"]
+    content = http.get(f"{exports_url(sim)}/{file_id}/file", headers=QUALTRICS, timeout=5).content
+    return polls, content
+
+
+def test_an_export_is_started_polled_to_complete_and_downloaded_as_a_zip(sim, http):
+    polls, content = run_export(http, sim)
+    assert [(p["status"], p["percentComplete"]) for p in polls] == [("inProgress", 50.0), ("complete", 100.0)]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        (name,) = archive.namelist()
+        responses = json.loads(archive.read(name))["responses"]
+    assert name.endswith(".json")
+    expected = expected_answers(sim)
+    assert len(responses) == len(expected)
+    for response in responses:
+        values = response["values"]
+        submitted_at, answers = expected[values["employee_id"]]
+        assert response["responseId"].startswith("R_")
+        assert values["recordedDate"] == submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert {question_ids()[qid]: values[qid] for qid in question_ids()} == answers
+
+
+def test_parameters_are_case_sensitive_and_the_token_goes_in_x_api_token(sim, http):
+    wrong_case = http.post(exports_url(sim), json={"Format": "json"}, headers=QUALTRICS, timeout=5)
+    assert wrong_case.status_code == 400
+    assert wrong_case.json()["meta"]["error"]["errorMessage"] == "Invalid parameters (names are case-sensitive): Format"
+    no_token = http.post(exports_url(sim), json={"format": "json"}, timeout=5)
+    assert (no_token.status_code, no_token.json()["meta"]["error"]["errorCode"]) == (401, "AUTH_0.1")
+    assert http.get(f"{exports_url(sim)}/ES_unknown", headers=QUALTRICS, timeout=5).status_code == 404
+
+
+def test_a_window_and_compress_false_give_the_plain_json_of_those_responses(sim, http):
+    submitted = sorted(r.submitted_at for r in sim.company.survey_responses())
+    start_date = submitted[10].strftime("%Y-%m-%dT%H:%M:%SZ")
+    end_date = submitted[20].strftime("%Y-%m-%dT%H:%M:%SZ")
+    _, content = run_export(http, sim, compress=False, startDate=start_date, endDate=end_date)
+    assert len(json.loads(content)["responses"]) == 10  # startDate inclusive, endDate exclusive
+
+
+def test_a_failed_export_shows_100_percent_without_a_file(http, tmp_path):
+    with start(AS_OF, drop_dir=tmp_path, token=TOKEN, qualtrics_failing_exports=1) as failing:
+        started = http.post(exports_url(failing), json={"format": "json"}, headers=QUALTRICS, timeout=5).json()
+        url = f"{exports_url(failing)}/{started['result']['progressId']}"
+        results = [http.get(url, headers=QUALTRICS, timeout=5).json()["result"] for _ in range(2)]
+    assert results[-1] == {"percentComplete": 100.0, "status": "failed", "fileId": None}
