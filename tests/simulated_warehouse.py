@@ -1,0 +1,152 @@
+"""Helpers for the dbt tests that run on simulated nights: land a night from the real simulator through the real
+ingestion entry points, run dbt, read `bi_build`, and check survey confidentiality (k-anonymity) over it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ingestion.run import (
+    ApiConfig,
+    land_advocacy_shares,
+    land_hr_roster,
+    land_linkedin_post_analytics,
+    land_typeform_responses,
+)
+from sharewhy import settings
+from simulator import server
+
+TOKEN = "simulated-nights-token"
+
+
+def land_night(url: str, drop_dir: Path, night: date, seed: int = 7) -> Path:
+    """Land the night of `night` (the simulator observed at the end of it) from every source; returns the truth file."""
+    with server.start(night + timedelta(days=1), seed, drop_dir=drop_dir, token=TOKEN) as simulator:
+        land_advocacy_shares(url, night, drop_dir)
+        land_hr_roster(url, night, drop_dir)
+        land_linkedin_post_analytics(url, night, ApiConfig(simulator.linkedin_base_url, TOKEN))
+        land_typeform_responses(url, night, ApiConfig(simulator.typeform_base_url, TOKEN), simulator.form_ids)
+        return simulator.truth_path
+
+
+def dbt(url: str, work_dir: Path, *args: str) -> None:
+    """Run `dbt <args>` on the database; fail the test with dbt's output when it fails."""
+    project = settings.DBT_PROJECT_DIR
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
+         str(project), "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
+        env={**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"},
+        cwd=project, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def bi_tables(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s order by 1",
+            (settings.BI_BUILD_SCHEMA,),
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def bi_contents(url: str) -> dict[str, list[tuple]]:
+    """Every `bi_build` table's rows, sorted, for comparing two builds."""
+    contents = {}
+    with psycopg.connect(url) as conn:
+        for table in bi_tables(url):
+            query = sql.SQL("select * from {}").format(sql.Identifier(settings.BI_BUILD_SCHEMA, table))
+            contents[table] = sorted(conn.execute(query).fetchall(), key=repr)
+    return contents
+
+
+@dataclass(frozen=True)
+class SurveyValues:
+    """Which columns of a `bi` table carry survey-derived values, and what they must show below k respondents."""
+
+    columns: tuple[str, ...]
+    hidden: str = "is null"  # the predicate every column of a suppressed row satisfies
+    exempt: str = "false"  # rows that carry no survey-derived value by construction
+
+
+#: Every `bi` table: its survey-derived columns (a table absent here must be listed in SURVEY_FREE).
+SURVEY_DERIVED = {
+    # a small group shows no motivation split: its construct rows are 0 and everything sits on `unattributed`
+    "motivation_attribution": SurveyValues(
+        tuple(f"attributed_{m}" for m in ("shares", "impressions", "engagements", "clicks")),
+        hidden="= 0",
+        exempt="motivation = 'unattributed'",
+    ),
+    "motivation_lift": SurveyValues(
+        (
+            "attributed_shares",
+            *(
+                f"{rate}_lift{end}"
+                for rate in ("engagement_rate", "click_through_rate")
+                for end in ("", "_lower", "_upper")
+            ),
+        )
+    ),
+    "team_morale": SurveyValues(
+        tuple(f"mean_{m}_score" for m in ("obligated", "good_news", "proud", "educate"))
+        + ("intrinsic_share", "obligated_share", "intrinsic_share_change", "obligated_share_change")
+    ),
+    "obligation_signals": SurveyValues(("obligated_share", "high_obligated_share")),
+    "salesy_risk": SurveyValues(("educate_share", "high_educate_share")),
+}
+#: `bi` tables without any survey-derived value.
+SURVEY_FREE = {"advocacy_kpis"}
+
+
+def k_anonymity_report(url: str, k: int) -> tuple[dict[str, int], int]:
+    """(table → rows showing survey-derived values for fewer than k respondents, rows below k in all)."""
+    violations, below_k = {}, 0
+    with psycopg.connect(url) as conn:
+        for table, survey in SURVEY_DERIVED.items():
+            hidden = " and ".join(f"{column} {survey.hidden}" for column in survey.columns)
+            violations[table], small = conn.execute(
+                f"select count(*) filter (where not ({survey.exempt}) and not ({hidden})), count(*)"
+                f" from {settings.BI_BUILD_SCHEMA}.{table} where respondents < %s",
+                (k,),
+            ).fetchone()
+            below_k += small
+    return violations, below_k
+
+
+def assert_k_anonymous(url: str, k: int) -> int:
+    """Fail when a `bi` row shows survey-derived values for fewer than k respondents, or a `bi` table is not
+    classified; returns how many rows were below k (so a caller can check suppression was exercised)."""
+    assert set(bi_tables(url)) == set(SURVEY_DERIVED) | SURVEY_FREE, "classify every bi table's survey columns"
+    violations, below_k = k_anonymity_report(url, k)
+    assert violations == dict.fromkeys(SURVEY_DERIVED, 0)
+    return below_k
+
+
+#: Values that identify a person: an e-mail address, an HR employee id.
+PERSONAL_DATA = r"(^[^@\s]+@[^@\s]+$)|(^e-[0-9]{4}$)"
+
+
+def personal_data_in_bi(url: str) -> list[tuple[str, str]]:
+    """(table, column) of `bi_build` text columns holding an e-mail address or an HR employee id anywhere."""
+    found = []
+    with psycopg.connect(url) as conn:
+        columns = conn.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = %s and data_type = 'text' order by 1, 2",
+            (settings.BI_BUILD_SCHEMA,),
+        ).fetchall()
+        for table, column in columns:
+            query = sql.SQL("select exists (select from {} where {} ~ %s)").format(
+                sql.Identifier(settings.BI_BUILD_SCHEMA, table), sql.Identifier(column)
+            )
+            if conn.execute(query, (PERSONAL_DATA,)).fetchone()[0]:
+                found.append((table, column))
+    return found
+
