@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import psycopg
@@ -16,9 +16,14 @@ from psycopg import sql
 from ingestion.run import (
     ApiConfig,
     land_advocacy_shares,
+    land_bitly_link_clicks,
     land_hr_roster,
+    land_linkedin_organization_statistics,
     land_linkedin_post_analytics,
+    land_qualtrics_responses,
+    land_surveymonkey_responses,
     land_typeform_responses,
+    land_x_tweet_metrics,
 )
 from sharewhy import settings
 from simulator import server
@@ -27,12 +32,25 @@ TOKEN = "simulated-nights-token"
 
 
 def land_night(url: str, drop_dir: Path, night: date, seed: int = 7) -> Path:
-    """Land the night of `night` (the simulator observed at the end of it) from every source; returns the truth file."""
-    with server.start(night + timedelta(days=1), seed, drop_dir=drop_dir, token=TOKEN) as simulator:
+    """Land the night of `night` (the simulator observed at the end of it) from every source; returns the truth file.
+
+    The shares come first: the social and link sources are asked about the shares landed. The three survey vendors
+    carry the same wave (same respondents, same answers, same submission times)."""
+    as_of = datetime.combine(night + timedelta(days=1), time(), UTC)
+    with server.start(as_of, seed, drop_dir=drop_dir, token=TOKEN, qualtrics_polls_to_complete=1) as simulator:
         land_advocacy_shares(url, night, drop_dir)
         land_hr_roster(url, night, drop_dir)
-        land_linkedin_post_analytics(url, night, ApiConfig(simulator.linkedin_base_url, TOKEN))
+        linkedin = ApiConfig(simulator.linkedin_base_url, TOKEN)
+        land_linkedin_post_analytics(url, night, linkedin)
+        organization = simulator.connections[settings.LINKEDIN_CONN_ID]["extra"]["organization_urn"]
+        land_linkedin_organization_statistics(url, night, linkedin, organization)
+        land_x_tweet_metrics(url, night, ApiConfig(simulator.x_base_url, TOKEN))
+        land_bitly_link_clicks(url, night, ApiConfig(simulator.bitly_base_url, TOKEN), now=as_of)
         land_typeform_responses(url, night, ApiConfig(simulator.typeform_base_url, TOKEN), simulator.form_ids)
+        surveymonkey = ApiConfig(simulator.surveymonkey_base_url, TOKEN)
+        land_surveymonkey_responses(url, night, surveymonkey, simulator.surveymonkey_survey_ids)
+        qualtrics = ApiConfig(simulator.qualtrics_base_url, TOKEN)
+        land_qualtrics_responses(url, night, qualtrics, simulator.qualtrics_survey_ids, poll_interval=0.01)
         return simulator.truth_path
 
 

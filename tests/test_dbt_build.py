@@ -2,8 +2,11 @@
 
 One build over a fixture whose numbers are worked out by hand: shares in October (5 surveyed sharers, so the
 motivation split is shown) and November (2 surveyed sharers, so it is suppressed), LinkedIn counters over two
-nights (the latest must win), survey answers with a reverse-coded item and an all-zero respondent. A second
-build over poisoned raw rows must fail on the data tests that guard staging, and build nothing downstream.
+nights (the latest must win), survey answers with a reverse-coded item and an all-zero respondent. Besides: an X
+share (its link clicks come from non-public metrics, carried over a public-only night), Bitly clicks of tracking
+links several shares use, the same survey wave relayed by SurveyMonkey and Qualtrics (duplicates must count once;
+an edited SurveyMonkey response counts in its latest version), and the company page's statistics. A second build
+over poisoned raw rows must fail on the data tests that guard staging, and build nothing downstream.
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ class Share:
     shared_at: str
     #: night (logical date) → metric type → cumulative count; no nights = not observed yet
     nights: dict[date, dict[str, int]]
+    network: str = "linkedin"
+
+    @property
+    def tracking_link(self) -> str:
+        """One tracking link per employee × content piece (every share here is of c-001)."""
+        return f"bit.ly/{self.employee_id.replace('-', '')}"
 
 
 def _post(n: int, kind: str = "share") -> str:
@@ -107,10 +116,36 @@ SHARES = [
 ]
 
 
+# An X share of e-0001's (the same content, so the same tracking link as s-01 and s-08): night 1 with non-public
+# metrics (12 link clicks), night 2 public only (the link clicks carry over). Engagements: likes + replies + retweets
+# + quotes = 28, then 30.
+X_SHARE = Share("s-10", "e-0001", "1850000000000000001", "2026-10-10T09:00:00Z", {}, network="x")
+X_NIGHTS = {
+    NIGHT_1: {
+        "public_metrics": {"like_count": 20, "reply_count": 4, "retweet_count": 3, "quote_count": 1,
+                           "bookmark_count": 2, "impression_count": 900},
+        "non_public_metrics": {"impression_count": 900, "url_link_clicks": 12, "user_profile_clicks": 1},
+    },
+    NIGHT_2: {
+        "public_metrics": {"like_count": 22, "reply_count": 4, "retweet_count": 3, "quote_count": 1,
+                           "bookmark_count": 2, "impression_count": 1000},
+    },
+}
+
+# Bitly clicks per tracking link and day. e-0001's link serves s-01 (5 Oct), s-10 (10 Oct) and s-08 (2 Nov): each
+# day's clicks go to the latest share made that day or before → s-01: 7 + 5 = 12, s-10: 9 + 4 = 13, s-08: 2 + 4 = 6.
+# e-0002's link serves s-02 (6 Oct) and s-09 (3 Nov): s-02 gets 3, s-09 0 (no click since its day).
+LINK_CLICKS = {
+    "bit.ly/e0001": {date(2026, 10, 5): 7, date(2026, 10, 6): 5, date(2026, 10, 10): 9, date(2026, 10, 12): 4,
+                     date(2026, 11, 2): 2, date(2026, 11, 3): 4},
+    "bit.ly/e0002": {date(2026, 10, 6): 3},
+}
+
+
 def _share_payload(share: Share, share_mode: str = "manual") -> dict:
     return {
-        "share_id": share.share_id, "employee_id": share.employee_id, "content_id": "c-001", "network": "linkedin",
-        "post_id": share.post_id, "shared_at": share.shared_at, "tracking_link": "bit.ly/abcdefg",
+        "share_id": share.share_id, "employee_id": share.employee_id, "content_id": "c-001", "network": share.network,
+        "post_id": share.post_id, "shared_at": share.shared_at, "tracking_link": share.tracking_link,
         "share_mode": share_mode, "copy_edited": False, "campaign": None, "audience_size": 1000,
     }
 
@@ -127,8 +162,86 @@ def _response_payload(token: str, employee_id: str, submitted_at: str, answers: 
     }
 
 
-def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict]) -> None:
-    """Create the raw layer and land the given shares (with their LinkedIn nights) and survey responses."""
+CHOICE_TEXTS = ("1 - Strongly disagree", "2 - Disagree", "3 - Neutral", "4 - Agree", "5 - Strongly agree")
+SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = "820225253", "SV_fixture0000001"
+QUALTRICS_QUESTIONS = {ref: f"QID{n}" for n, ref in enumerate(ANSWERS["e-0001"], start=1)}
+
+
+def _surveymonkey_payload(response_id: str, employee_id: str, modified_at: str, answers: dict[str, int]) -> dict:
+    questions = [
+        {"id": f"q-{ref}", "variable_id": ref, "family": "single_choice", "subtype": "vertical",
+         "answers": [{"choice_id": f"c-{ref}-{number}", "simple_text": CHOICE_TEXTS[number - 1]}]}
+        for ref, number in answers.items()
+    ]
+    return {
+        "id": response_id, "survey_id": SURVEYMONKEY_SURVEY, "collector_id": "400000001",
+        "response_status": "completed", "custom_variables": {"employee_id": employee_id},
+        "first_name": "", "last_name": "", "email_address": "", "ip_address": "",
+        "date_created": modified_at, "date_modified": modified_at, "pages": [{"id": "p-1", "questions": questions}],
+    }
+
+
+def _qualtrics_payload(response_id: str, employee_id: str, recorded_at: str, answers: dict[str, int]) -> dict:
+    values = {QUALTRICS_QUESTIONS[ref]: number for ref, number in answers.items()}
+    return {
+        "responseId": response_id,
+        "values": {"startDate": recorded_at, "endDate": recorded_at, "recordedDate": recorded_at, "finished": 1,
+                   "progress": 100, "ipAddress": "", **values, "employee_id": employee_id},
+        "labels": {}, "displayedFields": list(values),
+    }
+
+
+#: (response id, employee, submitted, answers): e-0002 relays its Typeform response (same second, same answers:
+#: Typeform wins the tie); e-0007 answered only here, edited once (the latest version counts).
+SURVEYMONKEY_RESPONSES = [
+    ("90000000002", "e-0002", "2026-09-02T10:00:00+00:00", ANSWERS["e-0002"]),
+    ("90000000007", "e-0007", "2026-09-02T12:00:00+00:00", ANSWERS["e-0003"]),
+    ("90000000007", "e-0007", "2026-09-04T12:00:00+00:00", ANSWERS["e-0001"]),
+]
+#: e-0003 answered again a week after their Typeform response (the later one counts); e-0008 answered only here.
+QUALTRICS_RESPONSES = [
+    ("R_fixture0000003", "e-0003", "2026-09-10T10:00:00Z", ANSWERS["e-0003"]),
+    ("R_fixture0000008", "e-0008", "2026-09-03T10:00:00Z", ANSWERS["e-0001"]),
+]
+ORGANIZATION = "urn:li:organization:99295745"
+PAGE_STATISTICS = {"uniqueImpressionsCount": 617, "impressionCount": 883, "clickCount": 10, "likeCount": 12,
+                   "commentCount": 1, "shareCount": 2, "shareMentionsCount": 0, "commentMentionsCount": 0,
+                   "engagement": 0.028312570781426953}
+
+
+def _load_other_sources(conn: psycopg.Connection, meta: tuple) -> None:
+    """The X readings, Bitly clicks, SurveyMonkey and Qualtrics responses and page statistics of the fixture."""
+    load_id, extracted_at, _, request = meta
+    for night, metrics in X_NIGHTS.items():
+        tweet = {"id": X_SHARE.post_id, "text": "Worth a read", "created_at": "2026-10-10T09:00:00.000Z",
+                 "edit_history_tweet_ids": [X_SHARE.post_id], **metrics}
+        conn.execute("insert into raw.x__tweet_metrics values (%s, %s, %s, %s, %s, %s)",
+                     (X_SHARE.post_id, Jsonb(tweet), load_id, extracted_at, night, request))
+    for bitlink, days in LINK_CLICKS.items():
+        for day, clicks in days.items():
+            bucket = {"clicks": clicks, "date": f"{day.isoformat()}T00:00:00+0000"}
+            conn.execute("insert into raw.bitly__link_clicks values (%s, %s, %s, %s, %s, %s, %s)",
+                         (bitlink, day, Jsonb(bucket), *meta))
+    for response_id, employee_id, modified_at, answers in SURVEYMONKEY_RESPONSES:
+        payload = _surveymonkey_payload(response_id, employee_id, modified_at, answers)
+        conn.execute("insert into raw.surveymonkey__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                     (SURVEYMONKEY_SURVEY, response_id, modified_at, Jsonb(payload), *meta))
+    for response_id, employee_id, recorded_at, answers in QUALTRICS_RESPONSES:
+        payload = _qualtrics_payload(response_id, employee_id, recorded_at, answers)
+        conn.execute("insert into raw.qualtrics__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                     (QUALTRICS_SURVEY, response_id, recorded_at, Jsonb(payload), *meta))
+    day = {"timeRange": {"start": 1793232000000, "end": 1793318400000}, "organizationalEntity": ORGANIZATION,
+           "totalShareStatistics": PAGE_STATISTICS}
+    conn.execute("insert into raw.linkedin__organization_daily_statistics values (%s, %s, %s, %s, %s, %s, %s)",
+                 (ORGANIZATION, date(2026, 10, 29), Jsonb(day), *meta))
+    post = {"share": _post(99), "organizationalEntity": ORGANIZATION, "totalShareStatistics": PAGE_STATISTICS}
+    conn.execute("insert into raw.linkedin__organization_post_statistics values (%s, %s, %s, %s, %s, %s)",
+                 (_post(99), Jsonb(post), load_id, extracted_at, NIGHT_2, request))
+
+
+def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict], others: bool = False) -> None:
+    """Create the raw layer and land the given shares (with their LinkedIn nights) and survey responses, and with
+    `others` the fixture's rows of the other sources."""
     load_id, extracted_at = uuid.uuid4(), datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc)
     meta = (load_id, extracted_at, LOGICAL_DATE, "test fixture")
     with psycopg.connect(url) as conn:
@@ -151,6 +264,8 @@ def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict]) -> N
                 "insert into raw.typeform__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (FORM_ID, payload["token"], payload["submitted_at"], Jsonb(payload), *meta),
             )
+        if others:
+            _load_other_sources(conn, meta)
 
 
 def _dbt_build(url: str, work_dir: Path) -> subprocess.CompletedProcess:
@@ -171,7 +286,7 @@ def built(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> str:
         _response_payload(f"t-{employee_id}", employee_id, SUBMITTED_AT[employee_id], list(answers.items()))
         for employee_id, answers in ANSWERS.items()
     ]
-    _load(module_db, [(share, "manual") for share in SHARES], responses)
+    _load(module_db, [(share, "manual") for share in [*SHARES, X_SHARE]], responses, others=True)
     result = _dbt_build(module_db, tmp_path_factory.mktemp("dbt"))
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return module_db
@@ -244,6 +359,106 @@ def test_weights_of_a_respondent_are_rounded_and_sum_to_one(built: str) -> None:
     assert weights == E1_WEIGHTS
     assert sum(weights.values()) == 1
     assert all_zero == [Decimal("0.25")]
+
+
+def _rows(url: str, query: str, *params) -> list[dict]:
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_an_x_share_takes_its_metrics_with_link_clicks_carried_over_a_public_only_night(built: str) -> None:
+    (share,) = _rows(built, "select * from marts.fct_shares where share_id = 's-10'")
+    assert {column: share[column] for column in (
+        "network", "impressions", "members_reached", "engagements", "clicks", "click_source", "is_matured",
+        "horizon_impressions", "horizon_engagements", "horizon_clicks",
+    )} == {
+        "network": "x", "impressions": 1000, "members_reached": None, "engagements": 22 + 4 + 3 + 1, "clicks": 12,
+        "click_source": "x.url_link_clicks", "is_matured": True,
+        # shared 10 Oct: the horizon (17 Oct) is first reached by night 1's reading
+        "horizon_impressions": 900, "horizon_engagements": 20 + 4 + 3 + 1, "horizon_clicks": 12,
+    }
+    # one surveyed sharer on X in October: below k, everything on `unattributed`
+    rows = _rows(built, "select * from bi_build.motivation_attribution where month = %s and network = 'x'", OCTOBER)
+    assert {row["motivation"]: [row[f"attributed_{m}"] for m in METRICS] for row in rows} == {
+        "obligated": [0, 0, 0, 0], "good_news": [0, 0, 0, 0], "proud": [0, 0, 0, 0], "educate": [0, 0, 0, 0],
+        "unattributed": [1, 1000, 30, 12],
+    }
+    (kpis,) = _rows(built, "select * from bi_build.advocacy_kpis where month = %s and network = 'x'", OCTOBER)
+    assert [kpis[c] for c in ("shares", "impressions", "members_reached", "engagements", "clicks")] == [
+        1, 1000, None, 30, 12]
+    # EMV 2026.1 for X: 1000 × 0.004 + 30 × 0.25 + 12 × 2.50
+    assert kpis["earned_media_value"] == Decimal("41.50")
+
+
+def test_tracking_link_clicks_are_split_over_the_links_shares_beside_the_platform_clicks(built: str) -> None:
+    rows = _rows(built, "select * from marts.fct_shares where share_id in ('s-01', 's-10', 's-08', 's-02', 's-09', 's-03')")
+    columns = ("tracking_link_clicks", "tracking_link_shares", "clicks", "click_gap", "click_gap_source")
+    assert {row["share_id"]: tuple(row[c] for c in columns) for row in rows} == {
+        "s-01": (12, 3, 10, 2, "tracking_link_counts_all_sources"),
+        "s-10": (13, 3, 12, 1, "tracking_link_counts_all_sources"),
+        "s-08": (6, 3, 1, 5, "tracking_link_counts_all_sources"),
+        # s-09 (3 Nov) takes e-0002's link from its day on; s-02's platform counted more than the link kept for it
+        "s-02": (3, 2, 4, -1, "later_share_of_the_link_took_its_clicks"),
+        # not observed yet: no platform count to set the link's against
+        "s-09": (0, 2, 0, None, None),
+        # no click of e-0003's link landed: not collected
+        "s-03": (None, 1, 0, None, None),
+    }
+    # the shares of a link split its clicks without loss
+    assert sum(row["tracking_link_clicks"] for row in rows if row["tracking_link"] == "bit.ly/e0001") == sum(
+        LINK_CLICKS["bit.ly/e0001"].values())
+    kpis = _rows(built, "select month, network, tracking_link_clicks, click_gap, click_gap_source"
+                        " from bi_build.advocacy_kpis where team = 'unknown'")
+    assert {(row["month"], row["network"]): tuple(list(row.values())[2:]) for row in kpis} == {
+        (OCTOBER, "linkedin"): (12 + 3, 2 - 1, "tracking_link_counts_all_sources"),
+        (OCTOBER, "x"): (13, 1, "tracking_link_counts_all_sources"),
+        (NOVEMBER, "linkedin"): (6 + 0, 5, "tracking_link_counts_all_sources"),
+    }
+
+
+def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str) -> None:
+    (wave,) = _rows(built, "select * from marts.dim_survey_wave")
+    assert [wave[c] for c in ("wave", "wave_number", "responses", "respondents", "sources")] == [
+        FORM_ID, 1, 6 + 2 + 2, 8, "qualtrics, surveymonkey, typeform"]
+    profiles = _rows(built, "select employee_id, source, response_id, min(valid_from) as valid_from, count(*)"
+                            " from intermediate.int_survey__motivation_weights group by 1, 2, 3")
+    assert {row["employee_id"]: (row["source"], row["valid_from"].isoformat(), row["count"]) for row in profiles} == {
+        "e-0001": ("typeform", "2026-09-01T10:00:00+00:00", 4),
+        # relayed by SurveyMonkey at the same second: Typeform first
+        "e-0002": ("typeform", "2026-09-02T10:00:00+00:00", 4),
+        # answered again on Qualtrics a week later: the later response
+        "e-0003": ("qualtrics", "2026-09-10T10:00:00+00:00", 4),
+        "e-0004": ("typeform", "2026-09-04T10:00:00+00:00", 4),
+        "e-0005": ("typeform", "2026-09-05T10:00:00+00:00", 4),
+        "e-0006": ("typeform", "2026-10-20T10:00:00+00:00", 4),
+        # edited on SurveyMonkey: the latest version
+        "e-0007": ("surveymonkey", "2026-09-04T12:00:00+00:00", 4),
+        "e-0008": ("qualtrics", "2026-09-03T10:00:00+00:00", 4),
+    }
+    with psycopg.connect(built) as conn:
+        for employee_id in ("e-0007", "e-0008"):  # e-0001's answers: "1 - Strongly disagree"… / QID1…QID8
+            weights = dict(conn.execute(
+                "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = %s",
+                (employee_id,),
+            ).fetchall())
+            assert weights == E1_WEIGHTS, employee_id
+        counted = conn.execute(
+            "select count(*) filter (where is_counted), count(distinct (source, response_id))"
+            " from marts.fct_survey_responses"
+        ).fetchone()
+        morale = conn.execute("select team, wave, respondents from bi_build.team_morale").fetchall()
+    assert counted == (8 * 4, 10)
+    assert morale == [("unknown", FORM_ID, 8)]
+
+
+def test_the_company_page_statistics_are_typed(built: str) -> None:
+    (day,) = _rows(built, "select * from staging.stg_linkedin__organization_daily_statistics")
+    assert [day[c] for c in ("organization_urn", "activity_date", "impressions", "unique_impressions", "clicks",
+                             "likes", "comments", "shares", "engagement_rate")] == [
+        ORGANIZATION, date(2026, 10, 29), 883, 617, 10, 12, 1, 2, Decimal("0.028312570781426953")]
+    (post,) = _rows(built, "select * from staging.stg_linkedin__organization_post_statistics")
+    assert [post[c] for c in ("post_urn", "organization_urn", "logical_date", "impressions", "clicks")] == [
+        _post(99), ORGANIZATION, NIGHT_2, 883, 10]
 
 
 def test_poisoned_staging_fails_its_data_tests_and_builds_nothing_downstream(fresh_db: str, tmp_path: Path) -> None:

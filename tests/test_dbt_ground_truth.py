@@ -6,22 +6,29 @@ of 2026-11-25; `dbt build` turns that into `bi_build`. The simulator's engagemen
 their ER_EFFECT: the estimated lifts (bi_build.motivation_lift, LinkedIn, every share) must rank the motivations
 as ER_EFFECT does and get every ratio within ±15 %. The same build must respect k-anonymity everywhere in `bi`
 and carry no e-mail address or employee id.
+
+Every source lands, so the build is also checked against the simulated company itself: X shares carry exactly the
+counters X showed (lift then covers X too), the survey wave relayed by Typeform, SurveyMonkey and Qualtrics counts
+each respondent once, and the tracking links' clicks are split over their shares without loss and never fall short
+of what the platforms count.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import psycopg
 import pytest
 from simulated_warehouse import assert_k_anonymous, dbt, land_night, personal_data_in_bi
 
 from expectations.thresholds import DEFAULT
+from simulator.company import Company
 
 NIGHT = date(2026, 11, 25)
 RATIO_TOLERANCE = 0.15
+SEED = 7
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +71,85 @@ def test_no_bi_row_shows_survey_values_for_fewer_than_k_respondents(demo_tenant)
 def test_no_email_address_or_employee_id_reaches_bi(demo_tenant):
     assert personal_data_in_bi(demo_tenant["url"]) == []
 
+
+
+def _company() -> Company:
+    """The simulated company as the night's loads saw it (at the end of the night's logical date)."""
+    return Company(SEED, datetime.combine(NIGHT + timedelta(days=1), time(), UTC))
+
+
+def test_x_shares_carry_the_counters_x_showed_and_lift_covers_x(demo_tenant):
+    company = _company()
+    live = [company.counters(share) for share in company.network_shares("x") if not company.is_deleted(share)]
+    with psycopg.connect(demo_tenant["url"]) as conn:
+        totals = conn.execute(
+            "select count(*), sum(impressions), sum(engagements), sum(clicks), count(members_reached),"
+            " count(*) filter (where click_source is null)"
+            " from marts.fct_shares where network = 'x'"
+        ).fetchone()
+        kpis = conn.execute(
+            "select sum(impressions), sum(engagements), sum(clicks), count(members_reached)"
+            " from bi_build.advocacy_kpis where network = 'x'"
+        ).fetchone()
+        lifts = conn.execute(
+            "select motivation, respondents, is_suppressed, engagement_rate_lift from bi_build.motivation_lift"
+            " where network = 'x' and share_segment = 'all'"
+        ).fetchall()
+    deleted = len(company.network_shares("x")) - len(live)
+    impressions = sum(c.impressions for c in live)
+    engagements = sum(c.reactions + c.comments + c.reshares + c.quotes for c in live)
+    clicks = sum(c.link_clicks for c in live)
+    # deleted posts (quarantined by ingestion) count zeros and have no click source; X reports no unique reach
+    assert totals == (len(company.network_shares("x")), impressions, engagements, clicks, 0, deleted)
+    assert deleted > 0
+    assert kpis == (impressions, engagements, clicks, 0)
+    assert {motivation for motivation, *_ in lifts} == set(demo_tenant["truth"]["ER_EFFECT"])
+    assert all(respondents >= DEFAULT.k_anonymity and not suppressed and lift is not None
+               for _, respondents, suppressed, lift in lifts)
+    # the clearest effect of the causal model shows on X too: obligated sharers engage least
+    estimated = {motivation: float(lift) for motivation, _, _, lift in lifts}
+    assert min(estimated, key=estimated.get) == "obligated"
+
+
+def test_the_wave_relayed_by_three_survey_vendors_counts_each_respondent_once(demo_tenant):
+    respondents = demo_tenant["truth"]["counts"]["respondents"]
+    with psycopg.connect(demo_tenant["url"]) as conn:
+        waves = conn.execute("select wave, responses, respondents, sources from marts.dim_survey_wave").fetchall()
+        profiles = conn.execute(
+            "select count(distinct employee_id), count(*) / 4 from intermediate.int_survey__motivation_weights"
+        ).fetchone()
+        morale = conn.execute("select sum(respondents) from bi_build.team_morale").fetchone()[0]
+    assert waves == [(demo_tenant["truth"]["survey"]["form_ids"][0], 3 * respondents, respondents,
+                      "qualtrics, surveymonkey, typeform")]
+    assert profiles == (respondents, respondents)
+    assert morale == respondents
+
+
+def test_tracking_link_clicks_split_without_loss_and_never_fall_short_of_the_platforms(demo_tenant):
+    with psycopg.connect(demo_tenant["url"]) as conn:
+        links = conn.execute(
+            "with shares as (select tracking_link, sum(tracking_link_clicks) as tracked, sum(clicks) as platform"
+            " from marts.fct_shares group by tracking_link),"
+            " bitly as (select bitlink, sum(clicks) as clicks from staging.stg_bitly__link_clicks group by bitlink)"
+            " select shares.tracking_link, shares.tracked, bitly.clicks, shares.platform"
+            " from shares full join bitly on shares.tracking_link = bitly.bitlink"
+        ).fetchall()
+        negative_gaps = dict(conn.execute(
+            "select click_gap_source, count(*) from marts.fct_shares where click_gap < 0 group by 1"
+        ).fetchall())
+        kpis = conn.execute(
+            "select sum(tracking_link_clicks), sum(click_gap), array_agg(distinct click_gap_source)"
+            " from bi_build.advocacy_kpis"
+        ).fetchone()
+        shares = conn.execute("select sum(tracking_link_clicks), sum(click_gap) from marts.fct_shares").fetchone()
+    assert len(links) > 300
+    assert [link for link, tracked, bitly, _ in links if tracked != bitly] == []
+    # a tracking link counts every source: per link, never fewer clicks than the platforms report for its shares
+    assert [link for link, tracked, _, platform in links if tracked < platform] == []
+    assert sum(tracked - platform for _, tracked, _, platform in links) > 0
+    # a share can still show fewer: when a later share of its link took the link's later clicks
+    assert set(negative_gaps) == {"later_share_of_the_link_took_its_clicks"}
+    # bi carries the reconciliation: every tracked click, and the gap of the shares with both counts
+    assert kpis[:2] == shares
+    assert shares[0] == sum(bitly for _, _, bitly, _ in links)
+    assert set(kpis[2]) == {"tracking_link_counts_all_sources", "none", None}

@@ -1,9 +1,10 @@
 -- Per month × team × network: participation (sharers / enrolled), shares, the three kinds of reach side by side
 -- (potential reach, impressions, unique members reached: never added together), engagements, clicks, and their
--- earned media value next to the raw counts. Axis: the month the shares were made in; counts are the latest
--- observed, and null (not 0) on a network whose platform metrics are not collected. Teams are the sharers' teams
--- when sharing; every team on a roster that month has a row for every network shared to that month, so a team
--- that did not share shows participation 0.
+-- earned media value next to the raw counts; the tracking links' clicks (Bitly, every source) beside the platform's,
+-- with the gap. Axis: the month the shares were made in; counts are the latest observed, and null (not 0) on a
+-- network whose platform metrics (or unique reach) are not collected. Teams are the sharers' teams when sharing;
+-- every team on a roster that month has a row for every network shared to that month, so a team that did not share
+-- shows participation 0.
 
 with
 
@@ -64,7 +65,12 @@ share_totals as (
         sum(impressions) as impressions,
         sum(members_reached) as members_reached,
         sum(engagements) as engagements,
-        sum(clicks) as clicks
+        sum(clicks) as clicks,
+        sum(tracking_link_clicks) as tracking_link_clicks,
+        sum(click_gap) as click_gap,
+        -- whether every share short of the platform's count is short because a later share took its link's clicks
+        coalesce(bool_and(click_gap_source = 'later_share_of_the_link_took_its_clicks') filter (where click_gap < 0),
+            false) as shortfalls_are_later_shares
     from shares
     group by share_month, team, network
 
@@ -125,7 +131,8 @@ final as (
         coalesce(share_totals.shares, 0)::bigint as shares,
         coalesce(share_totals.potential_reach, 0)::bigint as potential_reach,
         {%- for count in ['impressions', 'members_reached', 'engagements', 'clicks'] %}
-        case when networks.has_platform_metrics then coalesce(share_totals.{{ count }}, 0) end::bigint as {{ count }},
+        {%- set collected = 'networks.reports_unique_reach' if count == 'members_reached' else 'networks.has_platform_metrics' %}
+        case when {{ collected }} then coalesce(share_totals.{{ count }}, 0) end::bigint as {{ count }},
         {%- endfor %}
         case when networks.has_platform_metrics then round(
             coalesce(share_totals.impressions, 0) * emv_parameters.per_impression
@@ -134,7 +141,15 @@ final as (
             2
         ) end as earned_media_value,
         emv_parameters.currency::text as emv_currency,
-        emv_parameters.version::text as emv_version
+        emv_parameters.version::text as emv_version,
+        share_totals.tracking_link_clicks::bigint as tracking_link_clicks,
+        share_totals.click_gap::bigint as click_gap,
+        case
+            when share_totals.click_gap > 0 then 'tracking_link_counts_all_sources'
+            when share_totals.click_gap = 0 then 'none'
+            when share_totals.shortfalls_are_later_shares then 'later_share_of_the_link_took_its_clicks'
+            when share_totals.click_gap < 0 then 'platform_counts_clicks_off_the_tracking_link'
+        end::text as click_gap_source
     from grid
     inner join networks on grid.network = networks.network
     left join enrolled on grid.month = enrolled.month and grid.team = enrolled.team

@@ -15,10 +15,10 @@
 
 {%- set constructs = survey_constructs() %}
 {%- set n = constructs | length %}
-{#- (output name, horizon count column, content baseline column) #}
+{#- (output name, horizon count column of fct_shares, baseline column of mart_content_baselines) #}
 {%- set outcomes = [
-    ('engagement_rate', 'horizon_engagements', 'content_engagement_rate'),
-    ('click_through_rate', 'horizon_clicks', 'content_click_through_rate'),
+    ('engagement_rate', 'horizon_engagements', 'engagement_rate'),
+    ('click_through_rate', 'horizon_clicks', 'click_through_rate'),
 ] %}
 
 with
@@ -55,13 +55,16 @@ surveyed_shares as (
         shares.horizon_impressions::double precision as impressions,
         {%- for outcome, count, baseline in outcomes %}
         shares.{{ count }}::double precision as {{ outcome }}_count,
-        shares.{{ baseline }} as {{ outcome }}_baseline,
+        content_baselines.{{ baseline }} as {{ outcome }}_baseline,
         {%- endfor %}
         {%- for i in range(1, n + 1) %}
         share_weights.x_{{ i }}::double precision as x_{{ i }}{{ "," if not loop.last }}
         {%- endfor %}
     from shares
     inner join share_weights on shares.share_id = share_weights.share_id
+    left join {{ ref('mart_content_baselines') }} as content_baselines
+        on shares.content_id = content_baselines.content_id
+        and shares.network = content_baselines.network
 
 ),
 

@@ -1,6 +1,7 @@
 -- Per team × survey wave: how many answered, their mean score on each construct, and morale as the share of
 -- intrinsic motivation (good_news + proud) against obligation, with the change since the team's previous wave.
--- An employee's latest complete response in the wave counts; the team is the one they were in when answering.
+-- An employee counts once per wave, with their profile for it (the latest complete response, whichever vendor:
+-- fct_survey_responses.is_counted); the team is the one they were in when answering.
 -- A team × wave with fewer than var('k_anonymity') respondents shows no survey-derived value; a change is shown
 -- only against the wave right before, and only when both are shown.
 
@@ -10,23 +11,15 @@ with
 
 responses as (
 
+    -- one profile per employee and wave
     select * from {{ ref('fct_survey_responses') }}
-    where is_complete
+    where is_counted
 
 ),
 
 waves as (
 
     select * from {{ ref('dim_survey_wave') }}
-
-),
-
-latest_per_employee as (
-
-    -- one profile per employee and wave: their latest complete response in it
-    select distinct on (wave, employee_id, construct) *
-    from responses
-    order by wave, employee_id, construct, submitted_at desc, response_token desc
 
 ),
 
@@ -40,7 +33,7 @@ profiles as (
         max(mean_score) filter (where construct = '{{ construct }}') as {{ construct }}_score,
         max(weight) filter (where construct = '{{ construct }}') as {{ construct }}_weight{{ "," if not loop.last }}
         {%- endfor %}
-    from latest_per_employee
+    from responses
     group by wave, team, employee_id
 
 ),

@@ -1,12 +1,12 @@
--- Each response's score on each construct of the survey instrument: the mean of the construct's items, with
--- reverse-coded items flipped, and that mean normalised to [0, 1] on the items' scale. Every response gets a row
--- for every construct; a construct none of whose items was answered scores null.
+-- Each response's score on each construct of the survey instrument, whichever vendor it came through: the mean of
+-- the construct's items, with reverse-coded items flipped, and that mean normalised to [0, 1] on the items' scale.
+-- Every response gets a row for every construct; a construct none of whose items was answered scores null.
 
 with
 
 responses as (
 
-    select * from {{ ref('stg_typeform__responses') }}
+    select * from {{ ref('int_survey__responses') }}
     -- a response that cannot be linked to an employee cannot be linked to shares
     where employee_id is not null
 
@@ -14,7 +14,7 @@ responses as (
 
 answers as (
 
-    select * from {{ ref('stg_typeform__answers') }}
+    select * from {{ ref('int_survey__answers') }}
     where answer_number is not null
 
 ),
@@ -34,8 +34,8 @@ constructs as (
 item_scores as (
 
     select
-        answers.form_id,
-        answers.response_token,
+        answers.source,
+        answers.response_id,
         instrument.construct,
         case
             when instrument.reverse_coded
@@ -52,8 +52,8 @@ item_scores as (
 scored as (
 
     select
-        form_id,
-        response_token,
+        source,
+        response_id,
         construct,
         count(*) as items_answered,
         -- exact numerics; trim_scale only drops trailing zeros (1.5, not 1.5000000000000000)
@@ -61,17 +61,20 @@ scored as (
         -- normalised per item, so items on different scales still average on one [0, 1] scale
         trim_scale(avg((item_score - scale_min) / (scale_max - scale_min))) as normalised_score
     from item_scores
-    group by form_id, response_token, construct
+    group by source, response_id, construct
 
 ),
 
 final as (
 
     select
-        responses.form_id,
-        responses.response_token,
+        responses.source,
+        responses.response_id,
+        responses.survey_id,
+        responses.wave,
         responses.employee_id,
         responses.submitted_at,
+        responses.source_precedence,
         constructs.construct,
         coalesce(scored.items_answered, 0) as items_answered,
         scored.mean_score,
@@ -79,8 +82,8 @@ final as (
     from responses
     cross join constructs
     left join scored
-        on responses.form_id = scored.form_id
-        and responses.response_token = scored.response_token
+        on responses.source = scored.source
+        and responses.response_id = scored.response_id
         and constructs.construct = scored.construct
 
 )

@@ -1,8 +1,13 @@
--- Each complete response's motivation weights: a construct's normalised score over the sum of the response's
--- normalised scores, rounded to 6 decimals, with the largest weight absorbing the rounding so the weights sum to
--- exactly 1 (attributed parts then add up to the totals exactly). A respondent who scored 0 on everything gets
--- equal weights. A response is valid from its submission until the same employee's next complete response, so a
--- share is attributed to the profile its sharer had when sharing (point in time).
+-- Each employee's motivation profile per survey wave: a construct's normalised score over the sum of the
+-- response's normalised scores, rounded to 6 decimals, with the largest weight absorbing the rounding so the
+-- weights sum to exactly 1 (attributed parts then add up to the totals exactly). A respondent who scored 0 on
+-- everything gets equal weights.
+--
+-- One profile per employee × wave, whichever vendors the wave ran on: of the employee's complete responses in the
+-- wave, the latest submitted wins; a tie (the same response relayed by several vendors) goes to the vendor first in
+-- var('survey_source_precedence'), then to the highest response id. The other responses count nowhere, so no
+-- respondent is counted twice. A profile is valid from its response's submission until the employee's next
+-- profile (a later wave), so a share is attributed to the profile its sharer had when sharing (point in time).
 
 with
 
@@ -20,7 +25,7 @@ scored as (
         count(normalised_score) over response_window as constructs_scored,
         sum(normalised_score) over response_window as total_normalised_score
     from construct_scores
-    window response_window as (partition by form_id, response_token)
+    window response_window as (partition by source, response_id)
 
 ),
 
@@ -32,6 +37,29 @@ complete as (
 
 ),
 
+counted_responses as (
+
+    select distinct on (employee_id, wave)
+        source,
+        response_id,
+        employee_id,
+        wave,
+        submitted_at
+    from complete
+    order by employee_id, wave, submitted_at desc, source_precedence, response_id desc
+
+),
+
+counted as (
+
+    select complete.*
+    from complete
+    inner join counted_responses
+        on complete.source = counted_responses.source
+        and complete.response_id = counted_responses.response_id
+
+),
+
 unrounded as (
 
     select
@@ -40,7 +68,7 @@ unrounded as (
             when total_normalised_score = 0 then 1.0 / constructs
             else normalised_score / total_normalised_score
         end as exact_weight
-    from complete
+    from counted
 
 ),
 
@@ -50,7 +78,7 @@ rounded as (
         *,
         round(exact_weight, 6) as rounded_weight,
         row_number() over (
-            partition by form_id, response_token
+            partition by source, response_id
             order by exact_weight desc, construct
         ) as weight_rank
     from unrounded
@@ -63,7 +91,7 @@ balanced as (
         *,
         case
             when weight_rank = 1
-                then 1 - (sum(rounded_weight) over (partition by form_id, response_token) - rounded_weight)
+                then 1 - (sum(rounded_weight) over (partition by source, response_id) - rounded_weight)
             else rounded_weight
         end as weight
     from rounded
@@ -73,19 +101,20 @@ balanced as (
 validity as (
 
     select
-        form_id,
-        response_token,
+        source,
+        response_id,
         submitted_at as valid_from,
-        lead(submitted_at) over (partition by employee_id order by submitted_at, form_id, response_token) as valid_to
-    from (select distinct form_id, response_token, employee_id, submitted_at from complete) as responses
+        lead(submitted_at) over (partition by employee_id order by submitted_at, wave, source, response_id) as valid_to
+    from counted_responses
 
 ),
 
 final as (
 
     select
-        balanced.form_id,
-        balanced.response_token,
+        balanced.source,
+        balanced.response_id,
+        balanced.wave,
         balanced.employee_id,
         balanced.construct,
         balanced.normalised_score,
@@ -94,8 +123,8 @@ final as (
         validity.valid_to
     from balanced
     inner join validity
-        on balanced.form_id = validity.form_id
-        and balanced.response_token = validity.response_token
+        on balanced.source = validity.source
+        and balanced.response_id = validity.response_id
 
 )
 

@@ -15,7 +15,7 @@ employee_ids as (
     union
     select employee_id from {{ ref('stg_advocacy__shares') }}
     union
-    select employee_id from {{ ref('stg_typeform__responses') }} where employee_id is not null
+    select employee_id from {{ ref('int_survey__responses') }} where employee_id is not null
 
 ),
 

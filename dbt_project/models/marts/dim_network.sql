@@ -1,5 +1,5 @@
--- The networks shares were made to, and whether the warehouse collects platform metrics (impressions,
--- engagements, clicks) for them.
+-- The networks shares were made to, and which platform metrics the warehouse collects for them (impressions,
+-- engagements, clicks on LinkedIn and X; unique reach on LinkedIn only).
 
 with
 
@@ -13,7 +13,8 @@ final as (
 
     select
         network,
-        network = 'linkedin' as has_platform_metrics,
+        network in ('linkedin', 'x') as has_platform_metrics,
+        network = 'linkedin' as reports_unique_reach,
         min(shared_at) as first_shared_at,
         count(*) as shares
     from shares

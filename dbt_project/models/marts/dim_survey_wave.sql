@@ -1,22 +1,24 @@
--- The survey waves (one Typeform form each), numbered in the order they ran.
+-- The survey waves, numbered in the order they ran. A wave can run on several vendors at once (int_survey__waves).
 
 with
 
 responses as (
 
-    select * from {{ ref('stg_typeform__responses') }}
+    select * from {{ ref('int_survey__responses') }}
 
 ),
 
 waves as (
 
     select
-        form_id as wave,
+        wave,
         min(submitted_at) as first_submitted_at,
         max(submitted_at) as last_submitted_at,
-        count(*) as responses
+        count(*) as responses,
+        count(distinct employee_id) as respondents,
+        string_agg(distinct source, ', ' order by source) as sources
     from responses
-    group by form_id
+    group by wave
 
 ),
 
@@ -27,7 +29,9 @@ final as (
         row_number() over (order by first_submitted_at, wave)::integer as wave_number,
         first_submitted_at,
         last_submitted_at,
-        responses
+        responses,
+        respondents,
+        sources
     from waves
 
 )

@@ -23,8 +23,9 @@ attributed as (
         shares.share_id,
         motivation_weights.construct as motivation,
         motivation_weights.weight,
-        motivation_weights.form_id as survey_form_id,
-        motivation_weights.response_token as survey_response_token
+        motivation_weights.wave as survey_wave,
+        motivation_weights.source as survey_source,
+        motivation_weights.response_id as survey_response_token
     from shares
     inner join motivation_weights
         on shares.employee_id = motivation_weights.employee_id
@@ -39,7 +40,8 @@ unattributed as (
         shares.share_id,
         'unattributed' as motivation,
         1::numeric(7, 6) as weight,
-        null as survey_form_id,
+        null as survey_wave,
+        null as survey_source,
         null as survey_response_token
     from shares
     where not exists (select 1 from attributed where attributed.share_id = shares.share_id)
@@ -62,7 +64,8 @@ final as (
         shares.employee_id,
         shares.share_month,
         shares.network,
-        weighted.survey_form_id,
+        weighted.survey_wave,
+        weighted.survey_source,
         weighted.survey_response_token,
         weighted.weight,
         -- exact: a 6-decimal weight times a count; trim_scale only drops trailing zeros (750, not 750.000000)

@@ -1,25 +1,48 @@
--- One row per share, with who made it (pseudonymous key, team at share time), what it achieved so far (the
--- latest LinkedIn counts) and what it achieved at the fixed outcome horizon (the counts at
--- var('outcome_horizon_days') after sharing), beside the same content's baseline rates on the same network.
--- Networks whose platform metrics are not collected have zero counts and never mature.
+-- One row per share, with who made it (pseudonymous key, team at share time), what its post achieved so far (the
+-- latest LinkedIn / X readings) and at the fixed outcome horizon (the counts at var('outcome_horizon_days') after
+-- sharing), and its clicks reconciled: the platform-reported link clicks beside the tracking link's clicks (Bitly,
+-- every source), with the gap and what explains it. Date axis: `share_date` (everything a share achieves is
+-- booked on the day it was shared). Content baselines are in mart_content_baselines.
+--
+-- Tracking-link clicks: one link serves every share of an employee × content piece (both networks, repeated
+-- shares), and Bitly counts per link and day, so a link's clicks of a day are credited to the link's latest share
+-- made that day or before (exact sums: a link's clicks are split over its shares without loss).
+--
+-- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last
+-- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
+-- every share of a tracking link that got clicks landed since or a new share (the new share takes over the link's
+-- later clicks); shares whose team at share time changed (a roster correction reaching back). Nothing else a share
+-- row holds can change, so a full refresh gives the same rows.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='share_id',
+        incremental_strategy='delete+insert',
+        indexes=[{'columns': ['share_id']}],
+        on_schema_change='fail',
+    )
+}}
+
+{%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 
 with
 
-shares as (
+all_shares as (
 
     select * from {{ ref('stg_advocacy__shares') }}
 
 ),
 
-linkedin_post_metrics as (
+post_readings as (
 
-    select * from {{ ref('int_linkedin__post_metrics_latest') }}
+    select * from {{ ref('int_social__post_metrics_nightly') }}
 
 ),
 
-linkedin_post_nights as (
+link_clicks as (
 
-    select * from {{ ref('int_linkedin__post_metrics_nightly') }}
+    select * from {{ ref('stg_bitly__link_clicks') }}
 
 ),
 
@@ -29,26 +52,165 @@ roster_history as (
 
 ),
 
+{% if is_incremental() %}
+---------- what changed since the last build
+
+watermarks as (
+
+    -- an empty table (a first build before any share landed) takes everything
+    select
+        coalesce(max(metrics_extracted_at) filter (where network = 'linkedin'), '-infinity') - {{ lookback }}
+            as linkedin_readings_since,
+        coalesce(max(metrics_extracted_at) filter (where network = 'x'), '-infinity') - {{ lookback }}
+            as x_readings_since,
+        coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }} as link_clicks_since
+    from {{ this }}
+
+),
+
+new_shares as (
+
+    select all_shares.share_id, all_shares.tracking_link
+    from all_shares
+    where not exists (select from {{ this }} as built where built.share_id = all_shares.share_id)
+
+),
+
+changed_links as (
+
+    select tracking_link from new_shares
+    union
+    select bitlink from link_clicks
+    where extracted_at > (select link_clicks_since from watermarks)
+
+),
+
+changed_posts as (
+
+    select distinct post_readings.network, post_readings.post_id
+    from post_readings
+    cross join watermarks
+    where post_readings.extracted_at > case post_readings.network
+        when 'linkedin' then watermarks.linkedin_readings_since
+        else watermarks.x_readings_since
+    end
+
+),
+
+moved_shares as (
+
+    select built.share_id
+    from {{ this }} as built
+    left join roster_history
+        on built.employee_id = roster_history.employee_id
+        and built.shared_at >= roster_history.valid_from
+        and (roster_history.valid_to is null or built.shared_at < roster_history.valid_to)
+    where coalesce(roster_history.team, 'unknown') is distinct from built.team
+        or roster_history.department is distinct from built.department
+
+),
+
+changed_shares as (
+
+    select share_id from new_shares
+    union
+    select share_id from all_shares where tracking_link in (select tracking_link from changed_links)
+    union
+    select all_shares.share_id
+    from all_shares
+    inner join changed_posts
+        on all_shares.network = changed_posts.network
+        and all_shares.post_id = changed_posts.post_id
+    union
+    select share_id from moved_shares
+
+),
+{% endif %}
+
+shares as (
+
+    select * from all_shares
+    {% if is_incremental() %}
+    where share_id in (select share_id from changed_shares)
+    {% endif %}
+
+),
+
+---------- platform-reported outcomes
+
+share_post_readings as (
+
+    select post_readings.*
+    from post_readings
+    where (post_readings.network, post_readings.post_id) in (select network, post_id from shares)
+
+),
+
+latest as (
+
+    -- counters are cumulative: the latest night is the best reading
+    select distinct on (network, post_id) *
+    from share_post_readings
+    order by network, post_id, logical_date desc
+
+),
+
 at_horizon as (
 
     -- the first nightly reading at or after the horizon: with nightly loads, the counts at the horizon (to within a
     -- night); counters saturate within days, so a later first reading (a gap in the nights) changes them little
     select distinct on (shares.share_id)
         shares.share_id,
-        linkedin_post_nights.impressions,
-        linkedin_post_nights.members_reached,
-        linkedin_post_nights.engagements,
-        linkedin_post_nights.clicks,
-        linkedin_post_nights.metrics_as_of
+        share_post_readings.impressions,
+        share_post_readings.members_reached,
+        share_post_readings.engagements,
+        share_post_readings.clicks,
+        share_post_readings.metrics_as_of
     from shares
-    inner join linkedin_post_nights
-        on shares.network = 'linkedin'
-        and shares.post_id = linkedin_post_nights.post_urn
-        and linkedin_post_nights.metrics_as_of
+    inner join share_post_readings
+        on shares.network = share_post_readings.network
+        and shares.post_id = share_post_readings.post_id
+        and share_post_readings.metrics_as_of
             >= shares.shared_at + interval '{{ var("outcome_horizon_days") }} days'
-    order by shares.share_id, linkedin_post_nights.logical_date
+    order by shares.share_id, share_post_readings.logical_date
 
 ),
+
+---------- tracking-link clicks (Bitly): a link's clicks of a day go to its latest share made that day or before
+
+link_shares as (
+
+    select
+        share_id,
+        tracking_link,
+        (shared_at at time zone 'UTC')::date as share_date,
+        lead((shared_at at time zone 'UTC')::date) over link_order as next_share_date,
+        count(*) over (partition by tracking_link) as tracking_link_shares
+    from all_shares
+    where tracking_link in (select tracking_link from shares)
+    window link_order as (partition by tracking_link order by shared_at, share_id)
+
+),
+
+tracked as (
+
+    select
+        link_shares.share_id,
+        link_shares.tracking_link_shares,
+        link_shares.next_share_date is not null as has_later_share,
+        case when count(link_clicks.bitlink) > 0 then coalesce(sum(link_clicks.clicks) filter (
+            where link_clicks.click_date >= link_shares.share_date
+                and (link_shares.next_share_date is null or link_clicks.click_date < link_shares.next_share_date)
+        ), 0) end as tracking_link_clicks,
+        max(link_clicks.extracted_at) as tracking_link_clicks_extracted_at
+    from link_shares
+    left join link_clicks on link_shares.tracking_link = link_clicks.bitlink
+    where link_shares.share_id in (select share_id from shares)
+    group by link_shares.share_id, link_shares.tracking_link_shares, link_shares.next_share_date
+
+),
+
+---------- team at share time
 
 teams_at_share as (
 
@@ -75,6 +237,7 @@ joined as (
         shares.content_id,
         shares.network,
         shares.post_id,
+        shares.tracking_link,
         shares.shared_at,
         (shares.shared_at at time zone 'UTC')::date as share_date,
         date_trunc('month', shares.shared_at at time zone 'UTC')::date as share_month,
@@ -83,11 +246,18 @@ joined as (
         shares.campaign,
         shares.campaign is not null as is_nudged,
         shares.audience_size,
-        coalesce(linkedin_post_metrics.impressions, 0) as impressions,
-        coalesce(linkedin_post_metrics.members_reached, 0) as members_reached,
-        coalesce(linkedin_post_metrics.engagements, 0) as engagements,
-        coalesce(linkedin_post_metrics.clicks, 0) as clicks,
-        linkedin_post_metrics.metrics_as_of,
+        coalesce(latest.impressions, 0) as impressions,
+        -- unique reach only where the network reports it (LinkedIn)
+        case when shares.network = 'linkedin' then coalesce(latest.members_reached, 0) end as members_reached,
+        coalesce(latest.engagements, 0) as engagements,
+        coalesce(latest.clicks, 0) as clicks,
+        latest.click_source,
+        latest.metrics_as_of,
+        latest.extracted_at as metrics_extracted_at,
+        tracked.tracking_link_clicks,
+        tracked.tracking_link_shares,
+        tracked.has_later_share,
+        tracked.tracking_link_clicks_extracted_at,
         at_horizon.share_id is not null as is_matured,
         at_horizon.impressions as horizon_impressions,
         at_horizon.members_reached as horizon_members_reached,
@@ -95,10 +265,11 @@ joined as (
         at_horizon.clicks as horizon_clicks,
         at_horizon.metrics_as_of as horizon_metrics_as_of
     from shares
-    left join linkedin_post_metrics
-        on shares.network = 'linkedin'
-        and shares.post_id = linkedin_post_metrics.post_urn
+    left join latest
+        on shares.network = latest.network
+        and shares.post_id = latest.post_id
     left join at_horizon on shares.share_id = at_horizon.share_id
+    left join tracked on shares.share_id = tracked.share_id
     left join teams_at_share on shares.share_id = teams_at_share.share_id
 
 ),
@@ -106,16 +277,49 @@ joined as (
 final as (
 
     select
-        *,
-        -- the content's baseline on the network: pooled rates of its matured shares, every sharer included
-        sum(horizon_engagements) over content_on_network
-            / nullif(sum(horizon_impressions) over content_on_network, 0)::double precision
-            as content_engagement_rate,
-        sum(horizon_clicks) over content_on_network
-            / nullif(sum(horizon_impressions) over content_on_network, 0)::double precision
-            as content_click_through_rate
+        share_id,
+        employee_id,
+        employee_key,
+        team,
+        department,
+        content_id,
+        network,
+        post_id,
+        tracking_link,
+        shared_at,
+        share_date,
+        share_month,
+        share_mode,
+        copy_edited,
+        campaign,
+        is_nudged,
+        audience_size,
+        impressions,
+        members_reached,
+        engagements,
+        clicks,
+        click_source,
+        metrics_as_of,
+        tracking_link_clicks,
+        tracking_link_shares::integer as tracking_link_shares,
+        case when click_source is not null then tracking_link_clicks - clicks end as click_gap,
+        case
+            when click_source is null or tracking_link_clicks is null then null
+            when tracking_link_clicks > clicks then 'tracking_link_counts_all_sources'
+            when tracking_link_clicks = clicks then 'none'
+            when has_later_share then 'later_share_of_the_link_took_its_clicks'
+            else 'platform_counts_clicks_off_the_tracking_link'
+        end as click_gap_source,
+        is_matured,
+        horizon_impressions,
+        horizon_members_reached,
+        horizon_engagements,
+        horizon_clicks,
+        horizon_metrics_as_of,
+        metrics_extracted_at,
+        tracking_link_clicks_extracted_at,
+        {{ dbt.current_timestamp() }} as built_at
     from joined
-    window content_on_network as (partition by content_id, network)
 
 )
 

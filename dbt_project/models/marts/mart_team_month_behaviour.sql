@@ -19,24 +19,34 @@ share_attribution as (
 
 ),
 
+content_baselines as (
+
+    select * from {{ ref('mart_content_baselines') }}
+
+),
+
 behaviour as (
 
     select
-        team,
-        share_month as month,
+        shares.team,
+        shares.share_month as month,
         count(*) as shares,
-        count(distinct employee_id) as sharers,
-        count(*) filter (where share_mode = 'scheduled') as scheduled_shares,
-        count(*) filter (where not copy_edited) as unedited_shares,
-        count(*) filter (where is_nudged) as nudged_shares,
-        count(*) filter (where is_matured) as matured_shares,
-        coalesce(sum(horizon_impressions), 0) as horizon_impressions,
-        coalesce(sum(horizon_engagements), 0) as horizon_engagements,
-        coalesce(sum(horizon_clicks), 0) as horizon_clicks,
-        sum(horizon_impressions * content_engagement_rate) as expected_engagements,
-        sum(horizon_impressions * content_click_through_rate) as expected_clicks
+        count(distinct shares.employee_id) as sharers,
+        count(*) filter (where shares.share_mode = 'scheduled') as scheduled_shares,
+        count(*) filter (where not shares.copy_edited) as unedited_shares,
+        count(*) filter (where shares.is_nudged) as nudged_shares,
+        count(*) filter (where shares.is_matured) as matured_shares,
+        coalesce(sum(shares.horizon_impressions), 0) as horizon_impressions,
+        coalesce(sum(shares.horizon_engagements), 0) as horizon_engagements,
+        coalesce(sum(shares.horizon_clicks), 0) as horizon_clicks,
+        -- what the same content gets on the same network: impressions × its baseline rates
+        sum(shares.horizon_impressions * content_baselines.engagement_rate) as expected_engagements,
+        sum(shares.horizon_impressions * content_baselines.click_through_rate) as expected_clicks
     from shares
-    group by team, share_month
+    left join content_baselines
+        on shares.content_id = content_baselines.content_id
+        and shares.network = content_baselines.network
+    group by shares.team, shares.share_month
 
 ),
 
