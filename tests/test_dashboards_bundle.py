@@ -1,0 +1,144 @@
+"""The dashboard as code (bi_tool/dashboards.py) and its committed bundle, without Superset: fast checks.
+
+- the committed bundle is exactly what the code generates (edit the code, then `make bi-bundle`);
+- identities are fixed and unique, the layout shows every chart exactly once and carries each chart's UUID;
+- every view column a chart reads is in the dbt contract of its `bi` model, with the same type;
+- the bundle holds no secret and no numeric id; Superset is only ever bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import uuid
+
+import pytest
+import yaml
+
+from sharewhy import settings
+
+sys.path.insert(0, str(settings.REPO_ROOT))  # bi_tool/ is a top-level folder, not an installed package
+
+from bi_tool import dashboards, provision  # noqa: E402
+
+BI_TOOL = settings.REPO_ROOT / "bi_tool"
+
+
+def committed_bundle() -> dict[str, str]:
+    return {path.relative_to(dashboards.BUNDLE_DIR).as_posix(): path.read_text()
+            for path in sorted(dashboards.BUNDLE_DIR.rglob("*")) if path.is_file()}
+
+
+def test_committed_bundle_is_what_the_code_generates(tmp_path):
+    dashboards.write(tmp_path)
+    generated = {path.relative_to(tmp_path).as_posix(): path.read_text()
+                 for path in sorted(tmp_path.rglob("*")) if path.is_file()}
+    assert committed_bundle() == generated, "bi_tool/bundle/ is stale: run `make bi-bundle` and commit it"
+
+
+def test_every_object_has_its_own_fixed_uuid():
+    uuids = [dashboards.DATABASE_UUID, dashboards.DASHBOARD_UUID]
+    uuids += [dataset.uuid for dataset in dashboards.DATASETS] + [chart.uuid for chart in dashboards.CHARTS]
+    assert len(set(uuids)) == len(uuids)
+    for value in uuids:
+        assert str(uuid.UUID(value)) == value
+    titles = [chart.title for chart in dashboards.CHARTS]
+    assert len(set(titles)) == len(titles)
+
+
+def test_the_layout_shows_every_chart_once_with_its_uuid():
+    position = dashboards.position()
+    charts = [item for item in position.values() if isinstance(item, dict) and item.get("type") == "CHART"]
+    assert sorted(c["meta"]["uuid"] for c in charts) == sorted(chart.uuid for chart in dashboards.CHARTS)
+    for row in (item for item in position.values() if isinstance(item, dict) and item.get("type") == "ROW"):
+        assert sum(position[child]["meta"]["width"] for child in row["children"]) <= 12, row["id"]
+    for item in position.values():
+        if isinstance(item, dict):
+            for child in item.get("children", []):
+                assert position[child]["parents"][-1] == item["id"]
+
+
+def test_every_column_a_chart_reads_is_in_the_dbt_contract():
+    declared = dashboards.declared_bi_models()
+    for dataset in dashboards.DATASETS:
+        assert dataset.model in declared, f"no dbt model bi.{dataset.model} in dbt_project/models/bi/*.yml"
+        contract = declared[dataset.model]
+        for column in dataset.physical_columns():
+            assert column.name in contract, f"bi.{dataset.model}.{column.name} is not in the dbt contract"
+            assert column.type == contract[column.name], f"bi.{dataset.model}.{column.name}: {contract[column.name]}"
+    for chart in dashboards.CHARTS:
+        assert chart.columns_used(), chart.title
+        assert chart.columns_used() <= set(declared[chart.dataset.model]), chart.title
+
+
+def test_metrics_and_calculated_columns_name_only_contract_columns():
+    declared = dashboards.declared_bi_models()
+    for dataset in dashboards.DATASETS:
+        expressions = [m.expression for m in dataset.metrics] + [c.expression for c in dataset.columns if c.expression]
+        names = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", " ".join(expressions)))
+        sql_words = {"sum", "max", "nullif", "numeric", "case", "when", "then", "else", "end", "is", "null",
+                     "to_char", "fm990", "and", "or", "not"}
+        literals = set(re.findall(r"'([^']*)'", " ".join(expressions)))
+        literal_words = {w for text in literals for w in re.findall(r"\b[a-z_][a-z0-9_]*\b", text.lower())}
+        unknown = names - sql_words - set(declared[dataset.model]) - literal_words
+        assert not unknown, f"bi.{dataset.model}: {unknown}"
+
+
+def test_every_chart_has_a_title_a_description_and_a_query():
+    for chart in dashboards.CHARTS:
+        assert chart.description and len(chart.title) <= 100
+        context = dashboards.query_context(chart)
+        assert context["queries"] and context["form_data"]["viz_type"] == chart.viz_type
+
+
+def test_the_bundle_holds_no_secret_and_no_numeric_id():
+    files = committed_bundle()
+    database = yaml.safe_load(files[dashboards.DATABASE_FILE])
+    assert database["sqlalchemy_uri"] == dashboards.PLACEHOLDER_URI
+    assert "password" not in database
+    assert yaml.safe_load(files["metadata.yaml"])["type"] == "assets"
+    for name, text in files.items():
+        content = yaml.safe_load(text)
+        assert "id" not in content, name
+        if name.startswith("charts/"):
+            assert content["params"]["datasource"] == "0__table"
+            assert json.loads(content["query_context"])["datasource"]["id"] == 0
+
+
+def test_the_intro_states_the_confidentiality_rule():
+    text = dashboards.INTRO_MARKDOWN
+    assert "Confidentiality" in text and "5 respondents" in text and "suppressed" in text
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://postgres:@/sharewhy?host=/work/.sharewhy/warehouse/pgdata",
+     "postgresql+psycopg2://bi_reader@/sharewhy?host=/work/.sharewhy/warehouse/pgdata"),
+    ("host=/tmp/sock port=5433 dbname=dw user=x password=secret",
+     "postgresql+psycopg2://bi_reader@/dw?host=/tmp/sock&port=5433"),
+    ("postgresql://sharewhy:secret@db.example.internal:5432/sharewhy?sslmode=require",
+     "postgresql+psycopg2://bi_reader@db.example.internal:5432/sharewhy?sslmode=require"),
+])
+def test_superset_connects_as_bi_reader_without_the_warehouse_credentials(url, expected):
+    assert provision.sqlalchemy_uri(url) == expected
+
+
+def test_superset_is_bound_to_loopback_only():
+    sources = "\n".join(path.read_text() for path in BI_TOOL.glob("*.py"))
+    assert "0.0.0.0" not in sources
+    binds = re.findall(r'"--bind", f"([^"]+)"', (BI_TOOL / "provision.py").read_text())
+    assert binds == ["127.0.0.1:{port}"]
+
+
+def test_code_run_by_superset_imports_nothing_from_sharewhy():
+    for name in ("superset_config.py", "import_assets.py", "screenshot.py"):
+        source = (BI_TOOL / name).read_text()
+        assert not re.search(r"^\s*(from|import)\s+(sharewhy|bi_tool|expectations)\b", source, re.M), name
+
+
+def test_the_superset_lock_file_pins_every_package():
+    lines = [line for line in (BI_TOOL / "constraints.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^\s]+", line) for line in lines), lines
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in lines}
+    assert {"apache-superset", "sqlalchemy", "flask-caching", "psycopg2-binary", "selenium"} <= pinned
