@@ -24,7 +24,13 @@ from psycopg.types.json import Jsonb
 
 from expectations.connection import GX_CONNECTION_STRING, gx_url_in_environment
 from expectations.naming import docs_dirname
-from expectations.suites import build_suites
+from expectations.suites import (
+    BI_BUILD_CATALOG,
+    EXPECTATIONS,
+    bi_build_catalog_query,
+    build_suites,
+    is_skipped_when_absent,
+)
 from expectations.thresholds import DEFAULT, Thresholds
 from expectations.volumes import CREATE_PUBLISHED_VOLUMES
 from sharewhy import settings
@@ -83,11 +89,16 @@ class AuditResult:
     #: `index.html` of the run's Data Docs site.
     data_docs_path: Path
     elapsed_s: float
+    #: Audited relations that do not exist and whose suites were not run (`suites.is_skipped_when_absent`): the raw
+    #: tables of sources the tenant does not use, and `bi_build` candidates (the `bi_build` suite fails for those).
+    skipped: tuple[str, ...] = ()
 
     def summary(self) -> str:
         verdict = "passed" if self.success else "FAILED"
         lines = [f"audit {self.run_id} {verdict}: {self.passed} passed, {self.failed} failed"]
         lines.append(f"  Data Docs: {self.data_docs_path}")
+        if self.skipped:
+            lines.append(f"  not audited (no such table): {', '.join(self.skipped)}")
         lines += [f"  ✗ [{f.suite}] {f.name}: {_brief(f.observed)}" for f in self.failures]
         return "\n".join(lines)
 
@@ -108,16 +119,27 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
     """Validate each suite of `build_suites(thresholds)` against its relation (raw, marts, bi_build); record and
     return the outcome.
 
-    Raises psycopg's `OperationalError` when the warehouse cannot be reached, GX's `TestConnectionError` when an
-    audited table cannot (nothing recorded either way, so `publish` refuses the run). Not for concurrent use by threads of one process: the warehouse URL reaches GX
-    through one process-wide environment variable.
+    An audited relation that does not exist is skipped when `suites.is_skipped_when_absent` says so (listed in
+    `skipped`); any other raises GX's `TestConnectionError`, as does a warehouse GX cannot reach (psycopg's
+    `OperationalError` when it cannot be reached at all): nothing is recorded then, so `publish` refuses the run.
+    Not for concurrent use by threads of one process: the warehouse URL reaches GX through one process-wide
+    environment variable.
     """
     started = dt.datetime.now(dt.timezone.utc)
     docs_dir = settings.DATA_DOCS_DIR / docs_dirname(run_id)
     with psycopg.connect(warehouse_url) as conn:  # the volume expectations read the publish history
         conn.execute(CREATE_PUBLISHED_VOLUMES)
+        absent = frozenset(
+            relation for (relation,) in conn.execute(
+                "select relation from unnest(%s::text[]) as relation where to_regclass(relation) is null",
+                (list(EXPECTATIONS),),
+            )
+        )
+    skipped = tuple(relation for relation in EXPECTATIONS if relation in absent and is_skipped_when_absent(relation))
+    if skipped:
+        log.warning("audit %s: not auditing %s: no such table", run_id, ", ".join(skipped))
     with gx_url_in_environment(warehouse_url):
-        outcomes = _validate(run_id, thresholds, docs_dir)
+        outcomes = _validate(run_id, thresholds, docs_dir, absent)
     _record(warehouse_url, run_id, outcomes, validated_at=started)
     failures = [outcome for outcome in outcomes if not outcome.success]
     result = AuditResult(
@@ -128,12 +150,13 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
         failures=failures,
         data_docs_path=docs_dir / "index.html",
         elapsed_s=(dt.datetime.now(dt.timezone.utc) - started).total_seconds(),
+        skipped=skipped,
     )
     log.info("%s (%.1f s)", result.summary(), result.elapsed_s)
     return result
 
 
-def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path) -> list[ExpectationOutcome]:
+def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path, absent: frozenset[str]) -> list[ExpectationOutcome]:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -147,13 +170,19 @@ def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path) -> list[Expec
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            # A page per validation result only: each shows its suite's expectations with their results, so the
+            # pages of the suites themselves would repeat them (and cost a third of the rendering).
+            "site_section_builders": {"expectations": "0", "profiling": "0"},
         },
     )
     warehouse = context.data_sources.add_postgres(name="warehouse", connection_string=GX_CONNECTION_STRING)
     validation_definitions = []
-    for relation, suite in build_suites(thresholds).items():
-        schema, table = relation.split(".")
-        asset = warehouse.add_table_asset(name=relation, table_name=table, schema_name=schema)
+    for relation, suite in build_suites(thresholds, absent).items():
+        if relation == BI_BUILD_CATALOG:
+            asset = warehouse.add_query_asset(name=relation, query=bi_build_catalog_query())
+        else:
+            schema, table = relation.split(".")
+            asset = warehouse.add_table_asset(name=relation, table_name=table, schema_name=schema)
         validation_definitions.append(
             context.validation_definitions.add(
                 gx.ValidationDefinition(

@@ -1,19 +1,51 @@
-"""Suites over the `bi` candidates in `bi_build`: the contract of `bi.motivation_attribution` (DESIGN §4), its
-reconciliation with the marts it is built from, the k-anonymity rule, and row volume against the last publish."""
+"""Suites over the `bi` candidates in `bi_build` (DESIGN §4): keys, value ranges, reconciliation with the marts
+they are built from, survey confidentiality, no personal data, and row volume against the last publish.
+
+`bi.motivation_attribution` is held to an exact column set (its contract predates the others). The other tables
+ask for the columns readers rely on (`required_columns`) so that a model can grow a column without a gate change.
+Rules that must cover columns added later do so by construction (`no_personal_data` reads every column of a row).
+
+Survey confidentiality (k-anonymity, threshold `Thresholds.k_anonymity`) is checked on every survey-derived column,
+as each model expresses suppression:
+- `motivation_attribution`: a group below k shows no motivation split (construct rows all 0, everything on
+  `unattributed`);
+- `motivation_lift`, `team_morale`, `obligation_signals`, `salesy_risk`: `is_suppressed` rows, and every row
+  with fewer than k `respondents`, must be flagged `is_suppressed` and show null in every survey-derived column;
+  `team_morale` also must not show a change against a wave that is itself suppressed (the difference would give
+  the suppressed wave's value away), and the signal counts of `obligation_signals` / `salesy_risk` must count
+  shown signals only (a hidden survey signal must not be readable from `signals_raised`).
+- `advocacy_kpis` carries no survey-derived value.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.instrument import survey_items
 from expectations.mart_suites import FCT_SHARE_ATTRIBUTION, FCT_SHARES
-from expectations.rules import never_null, not_negative, rule, sql_list, volume_against_last_publish
-from expectations.thresholds import UNATTRIBUTED, Thresholds
+from expectations.rules import (
+    any_of,
+    checks,
+    never_null,
+    no_personal_data,
+    not_negative,
+    required_columns,
+    rule,
+    sql_list,
+    volume_against_last_publish,
+)
+from expectations.thresholds import MOTIVATION_CONSTRUCTS, UNATTRIBUTED, Thresholds
 from sharewhy import settings
 
 if TYPE_CHECKING:
     import great_expectations as gx
 
 MOTIVATION_ATTRIBUTION = f"{settings.BI_BUILD_SCHEMA}.motivation_attribution"
+MOTIVATION_LIFT = f"{settings.BI_BUILD_SCHEMA}.motivation_lift"
+TEAM_MORALE = f"{settings.BI_BUILD_SCHEMA}.team_morale"
+ADVOCACY_KPIS = f"{settings.BI_BUILD_SCHEMA}.advocacy_kpis"
+OBLIGATION_SIGNALS = f"{settings.BI_BUILD_SCHEMA}.obligation_signals"
+SALESY_RISK = f"{settings.BI_BUILD_SCHEMA}.salesy_risk"
 
 #: Grain of `motivation_attribution`.
 ATTRIBUTION_KEYS = ("month", "network", "motivation")
@@ -73,6 +105,7 @@ def motivation_attribution_expectations(thresholds: Thresholds) -> list[gx.expec
             f" where motivation not in ({sql_list([UNATTRIBUTED])}) and respondents < {int(thresholds.k_anonymity)}"
             f" and ({' or '.join(f'attributed_{m} <> 0' for m in ATTRIBUTION_METRICS)})",
         ),
+        no_personal_data(),
         volume_against_last_publish(MOTIVATION_ATTRIBUTION, thresholds),
     ]
 
@@ -100,4 +133,295 @@ def _reconciliation_query() -> str:
         f" sum(engagements) as engagements, sum(clicks) as clicks from {FCT_SHARES} group by share_month, network)"
         f" select month, network, {pairs} from built full join marts using (month, network)"
         f" where built.month is null or marts.month is null or {differs}"
+    )
+
+
+# --- the other bi candidates ---------------------------------------------------------------------------------------
+
+#: Fit groups of `motivation_lift`: a network or `all` of them × a segment of the shares.
+LIFT_KEYS = ("network", "share_segment", "motivation")
+LIFT_SEGMENTS = ("all", "manual", "scheduled", "nudged", "self_initiated")
+LIFT_RATES = ("engagement_rate", "click_through_rate")
+LIFT_SURVEY_COLUMNS = (
+    "attributed_shares",
+    *(f"{rate}_lift{end}" for rate in LIFT_RATES for end in ("", "_lower", "_upper")),
+)
+LIFT_COLUMNS = (*LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed", *LIFT_SURVEY_COLUMNS)
+
+MORALE_KEYS = ("team", "wave")
+MORALE_SURVEY_COLUMNS = (
+    *(f"mean_{construct}_score" for construct in MOTIVATION_CONSTRUCTS),
+    "intrinsic_share", "obligated_share", "intrinsic_share_change", "obligated_share_change",
+)
+MORALE_COLUMNS = (*MORALE_KEYS, "wave_number", "wave_started_on", "respondents", "is_suppressed", *MORALE_SURVEY_COLUMNS)
+
+KPI_KEYS = ("month", "team", "network")
+#: Reach kinds, each its own column, never added together (DESIGN §4), and the other counts.
+KPI_REACH = ("potential_reach", "impressions", "members_reached")
+KPI_COUNTS = ("enrolled", "sharers", "shares", *KPI_REACH, "engagements", "clicks")
+KPI_COLUMNS = (
+    *KPI_KEYS, *KPI_COUNTS, "participation_rate", "earned_media_value", "emv_currency", "emv_version",
+)
+
+TEAM_MONTH_KEYS = ("month", "team")
+OBLIGATION_SIGNALS_RAISED = (
+    "high_scheduled_sharing", "high_unedited_sharing", "high_nudged_sharing", "low_engagement", "high_obligated_share",
+)
+OBLIGATION_SURVEY_COLUMNS = ("obligated_share", "high_obligated_share")
+OBLIGATION_COLUMNS = (
+    *TEAM_MONTH_KEYS, "shares", "sharers", "respondents", "is_suppressed", "scheduled_share_rate",
+    "unedited_share_rate", "nudged_share_rate", "matured_shares", "engagement_rate_index", "obligated_share",
+    *OBLIGATION_SIGNALS_RAISED, "signals_raised", "is_flagged",
+)
+SALESY_SIGNALS_RAISED = ("high_educate_share", "low_engagement", "link_pushing")
+SALESY_SURVEY_COLUMNS = ("educate_share", "high_educate_share")
+SALESY_HORIZON_COUNTS = ("horizon_impressions", "horizon_engagements", "horizon_clicks")
+SALESY_INDEXES = (
+    "impressions_per_engagement", "engagement_rate_index", "click_through_rate_index", "clicks_per_engagement_index",
+)
+SALESY_COLUMNS = (
+    *TEAM_MONTH_KEYS, "shares", "matured_shares", "respondents", "is_suppressed", *SALESY_HORIZON_COUNTS,
+    *SALESY_INDEXES, "educate_share", *SALESY_SIGNALS_RAISED, "signals_raised", "is_at_risk",
+)
+
+
+def _unit_interval(*columns: str) -> dict[str, str]:
+    return {f"{column} in [0, 1]": f"{column} between 0 and 1" for column in columns}
+
+
+def _not_negative(*columns: str) -> dict[str, str]:
+    """`column >= 0`, and a number: PostgreSQL's numeric NaN sorts above every number (so NaN >= 0 holds)."""
+    return {f"{column} >= 0": f"{column} >= 0 and {column}::numeric < 'Infinity'::numeric" for column in columns}
+
+
+def _first_of_month(column: str = "month") -> dict[str, str]:
+    return {f"{column} is a month's first day": f"{column} = date_trunc('month', {column})::date"}
+
+
+def _signal_count(signals: tuple[str, ...]) -> dict[str, str]:
+    """`signals_raised` counts the signals shown as raised, and no other (a hidden survey signal included)."""
+    shown = " + ".join(f"coalesce({signal}::integer, 0)" for signal in signals)
+    return {"signals_raised counts the raised signals shown": f"signals_raised = {shown}"}
+
+
+def _suppressed(
+    keys: tuple[str, ...], survey_columns: tuple[str, ...], thresholds: Thresholds
+) -> gx.expectations.UnexpectedRowsExpectation:
+    """Rows below k respondents are flagged suppressed, and suppressed rows show no survey-derived value."""
+    k = int(thresholds.k_anonymity)
+    shown = ", ".join(f"case when {column} is not null then '{column}' end" for column in survey_columns)
+    return rule(
+        f"k-anonymity: rows with fewer than {k} respondents are suppressed and show no survey-derived value"
+        f" ({', '.join(survey_columns)})",
+        f"select {', '.join(keys)}, respondents, is_suppressed, array_remove(array[{shown}], null) as survey_values_shown"
+        f" from {{batch}} where (respondents < {k} and is_suppressed is not true)"
+        f" or ((respondents < {k} or is_suppressed) and ({any_of(f'{c} is not null' for c in survey_columns)}))",
+    )
+
+
+def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    # A lift is a ratio of rates: never below 0. The estimate of a thin fit may fall below 0 while its interval
+    # reaches 0 (noise, shown as such); an interval wholly below 0 is an impossible value.
+    not_negative = {
+        f"{rate}_lift >= 0 or its interval reaches 0":
+            f"({rate}_lift >= 0 or {rate}_lift_upper >= 0) and {rate}_lift::numeric < 'Infinity'::numeric"
+        for rate in LIFT_RATES
+    }
+    interval = {
+        f"{rate}_lift_lower <= {rate}_lift <= {rate}_lift_upper":
+            f"{rate}_lift_lower <= {rate}_lift and {rate}_lift <= {rate}_lift_upper"
+        for rate in LIFT_RATES
+    }
+    shown_together = {
+        f"{rate}_lift shown with its interval":
+            f"({rate}_lift is null) = ({rate}_lift_lower is null) and ({rate}_lift is null) = ({rate}_lift_upper is null)"
+        for rate in LIFT_RATES
+    }
+    return [
+        required_columns(LIFT_COLUMNS),
+        never_null((*LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed"), keys=LIFT_KEYS),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(LIFT_KEYS)),
+        checks(
+            "values: motivation a construct, network a network or `all`, segment known; counts ≥ 0; lift ≥ 0 (or, a"
+            " thin fit, its 95 % interval reaching 0); interval lower ≤ lift ≤ upper",
+            LIFT_KEYS,
+            {
+                "motivation is a construct": f"motivation in ({sql_list(MOTIVATION_CONSTRUCTS)})",
+                "network is a network or all": f"network in ({sql_list((*thresholds.allowed_networks, 'all'))})",
+                "share_segment is known": f"share_segment in ({sql_list(LIFT_SEGMENTS)})",
+                **_not_negative("respondents", "attributed_shares"),
+                "respondents <= shares": "respondents <= shares",
+                "attributed_shares <= shares": "attributed_shares <= shares",
+                "outcome_horizon_days > 0": "outcome_horizon_days > 0",
+                **not_negative,
+                **interval,
+                **shown_together,
+            },
+        ),
+        _suppressed(LIFT_KEYS, LIFT_SURVEY_COLUMNS, thresholds),
+        no_personal_data(),
+        volume_against_last_publish(MOTIVATION_LIFT, thresholds),
+    ]
+
+
+def team_morale_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    items = survey_items()
+    low, high = min(item.scale_min for item in items), max(item.scale_max for item in items)
+    k = int(thresholds.k_anonymity)
+    changes = ("intrinsic_share_change", "obligated_share_change")
+    return [
+        required_columns(MORALE_COLUMNS),
+        never_null((*MORALE_KEYS, "wave_number", "wave_started_on", "respondents", "is_suppressed"), keys=MORALE_KEYS),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(MORALE_KEYS)),
+        checks(
+            f"values: mean scores on the answer scale ({low}–{high}), shares in [0, 1] and summing to at most 1,"
+            " changes in [-1, 1], respondents ≥ 0, wave_number ≥ 1",
+            MORALE_KEYS,
+            {
+                **{
+                    f"mean_{construct}_score in [{low}, {high}]": f"mean_{construct}_score between {low} and {high}"
+                    for construct in MOTIVATION_CONSTRUCTS
+                },
+                **_unit_interval("intrinsic_share", "obligated_share"),
+                # each share is rounded to 4 decimals: their sum may pass 1 by the rounding
+                "intrinsic_share + obligated_share <= 1": "intrinsic_share + obligated_share <= 1.0001",
+                **{f"{change} in [-1, 1]": f"{change} between -1 and 1" for change in changes},
+                **_not_negative("respondents"),
+                "wave_number >= 1": "wave_number >= 1",
+            },
+        ),
+        _suppressed(MORALE_KEYS, MORALE_SURVEY_COLUMNS, thresholds),
+        rule(
+            f"k-anonymity: a change is shown only against the team's wave right before, itself shown (at least {k}"
+            " respondents)",
+            "select morale.team, morale.wave, morale.wave_number, previous.wave as previous_wave,"
+            " previous.respondents as previous_respondents, previous.is_suppressed as previous_suppressed"
+            " from {batch} as morale left join {batch} as previous"
+            " on previous.team = morale.team and previous.wave_number = morale.wave_number - 1"
+            f" where ({any_of(f'morale.{change} is not null' for change in changes)})"
+            f" and (previous.team is null or previous.respondents < {k} or previous.is_suppressed"
+            f" or {any_of(f'previous.{share} is null' for share in ('intrinsic_share', 'obligated_share'))})",
+        ),
+        no_personal_data(),
+        volume_against_last_publish(TEAM_MORALE, thresholds),
+    ]
+
+
+def advocacy_kpis_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    return [
+        required_columns(KPI_COLUMNS),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        never_null((*KPI_KEYS, "enrolled", "sharers", "shares", "potential_reach"), keys=KPI_KEYS),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(KPI_KEYS)),
+        checks(
+            "values: counts ≥ 0, participation_rate in [0, 1], sharers ≤ shares and ≤ enrolled, month a month's first"
+            " day, network a network",
+            KPI_KEYS,
+            {
+                **_not_negative(*KPI_COUNTS, "earned_media_value"),
+                **_unit_interval("participation_rate"),
+                "sharers <= shares": "sharers <= shares",
+                "sharers <= enrolled when enrolled": "enrolled = 0 or sharers <= enrolled",
+                **_first_of_month(),
+                "network is a network": f"network in ({sql_list(thresholds.allowed_networks)})",
+            },
+        ),
+        rule(
+            f"reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions and members_reached"
+            f" per month × team × network equal those of {FCT_SHARES}",
+            _kpi_reconciliation_query(),
+        ),
+        no_personal_data(),
+        volume_against_last_publish(ADVOCACY_KPIS, thresholds),
+    ]
+
+
+def obligation_signals_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    return [
+        required_columns(OBLIGATION_COLUMNS),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        never_null(
+            (*TEAM_MONTH_KEYS, "shares", "sharers", "respondents", "is_suppressed", "matured_shares", "signals_raised",
+             "is_flagged"),
+            keys=TEAM_MONTH_KEYS,
+        ),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
+        checks(
+            "values: rates and obligated_share in [0, 1], engagement_rate_index ≥ 0, respondents ≤ sharers ≤ shares,"
+            " matured_shares ≤ shares, signals_raised counts the raised signals, month a month's first day",
+            TEAM_MONTH_KEYS,
+            {
+                **_unit_interval("scheduled_share_rate", "unedited_share_rate", "nudged_share_rate", "obligated_share"),
+                **_not_negative("engagement_rate_index", "respondents", "matured_shares"),
+                "respondents <= sharers": "respondents <= sharers",
+                "sharers <= shares": "sharers <= shares",
+                "matured_shares <= shares": "matured_shares <= shares",
+                **_signal_count(OBLIGATION_SIGNALS_RAISED),
+                **_first_of_month(),
+            },
+        ),
+        _suppressed(TEAM_MONTH_KEYS, OBLIGATION_SURVEY_COLUMNS, thresholds),
+        no_personal_data(),
+        volume_against_last_publish(OBLIGATION_SIGNALS, thresholds),
+    ]
+
+
+def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    return [
+        required_columns(SALESY_COLUMNS),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        never_null(
+            (*TEAM_MONTH_KEYS, "shares", "matured_shares", "respondents", "is_suppressed", *SALESY_HORIZON_COUNTS,
+             "signals_raised", "is_at_risk"),
+            keys=TEAM_MONTH_KEYS,
+        ),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
+        checks(
+            "values: educate_share in [0, 1], counts and indexes ≥ 0, matured_shares and respondents ≤ shares,"
+            " signals_raised counts the raised signals, month a month's first day",
+            TEAM_MONTH_KEYS,
+            {
+                **_unit_interval("educate_share"),
+                **_not_negative("respondents", "matured_shares", *SALESY_HORIZON_COUNTS, *SALESY_INDEXES),
+                "matured_shares <= shares": "matured_shares <= shares",
+                "respondents <= shares": "respondents <= shares",
+                **_signal_count(SALESY_SIGNALS_RAISED),
+                **_first_of_month(),
+            },
+        ),
+        _suppressed(TEAM_MONTH_KEYS, SALESY_SURVEY_COLUMNS, thresholds),
+        no_personal_data(),
+        volume_against_last_publish(SALESY_RISK, thresholds),
+    ]
+
+
+def _kpi_reconciliation_query() -> str:
+    """Month × team × network groups of the build vs the same groups summed from `fct_shares`, missing groups
+    included. A platform count the build leaves null (metrics not collected on the network) is not compared."""
+    sums = {"shares": "count(*)", "potential_reach": "sum(audience_size)", "impressions": "sum(impressions)",
+            "members_reached": "sum(members_reached)"}
+    marts = ", ".join(f"{expression} as {column}" for column, expression in sums.items())
+    differs = " or ".join(
+        [f"built.{column} <> coalesce(marts.{column}, 0)" for column in ("shares", "potential_reach")]
+        + [f"built.{column} <> coalesce(marts.{column}, 0)" for column in ("impressions", "members_reached")]
+    )
+    pairs = ", ".join(f"built.{column} as built_{column}, marts.{column} as marts_{column}" for column in sums)
+    return (
+        f"with marts as (select share_month as month, team, network, {marts} from {FCT_SHARES}"
+        " group by share_month, team, network)"
+        f" select coalesce(built.month, marts.month) as month, coalesce(built.team, marts.team) as team,"
+        f" coalesce(built.network, marts.network) as network, {pairs}"
+        " from {batch} as built full join marts"
+        " on built.month = marts.month and built.team = marts.team and built.network = marts.network"
+        f" where built.month is null or {differs}"
     )

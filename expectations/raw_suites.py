@@ -2,12 +2,25 @@
 payload shapes) promises, before dbt builds anything from it.
 
 Which rows are audited: the rows the night's build reads.
-- `raw.advocacy__shares` and `raw.typeform__responses`: every row (dbt reads all of them, every night).
-- `raw.linkedin__member_post_analytics`: dbt reads each post × metric's latest observation only (counters are
-  cumulative), so the payload checks cover those rows, and the counter rule compares each post × metric observed
-  on the newest night with its previous observation. A bad count that a later night corrected no longer blocks
-  the gate; a bad count still in use does.
+- `raw.advocacy__shares`, `raw.typeform__responses`, `raw.hr__roster` (every night's roster is history),
+  `raw.bitly__link_clicks` (one row per link × day), `raw.qualtrics__responses` (one row per response) and
+  `raw.linkedin__organization_daily_statistics` (one row per day): every row.
+- Cumulative sources, observed again night after night — `raw.linkedin__member_post_analytics`,
+  `raw.x__tweet_metrics`, `raw.linkedin__organization_post_statistics` — and `raw.surveymonkey__responses` (a
+  response edited later lands again): the payload checks cover each key's latest row only, and the counter rule
+  compares each key observed on the newest night with its previous observation. A bad value that a later row
+  corrected no longer blocks the gate; a bad value still in use does.
 Freshness looks at the newest `_extracted_at` of each table.
+
+Sources a tenant may not use (`OPTIONAL`: the HR roster, X, Bitly, SurveyMonkey, Qualtrics, the LinkedIn page
+statistics). `ingestion/raw_schema.sql` creates every raw table for every tenant, so an unused source normally is
+an empty table: their suites ask for no rows (every rule reports offending rows, and freshness has no verdict on
+an empty table), so an empty table passes. A table that does not exist at all (a warehouse whose raw schema
+predates the source) is skipped by the audit, which says so in its summary (`AuditResult.skipped`), instead of
+GX failing on the missing table: the absence of a source is configuration, not bad data, and the build does not
+read what is not there. A source that is in use and stops landing fails its freshness expectation. The sources
+every tenant has (the advocacy export, LinkedIn member analytics, Typeform) stay required: a missing table is an
+error.
 """
 
 from __future__ import annotations
@@ -15,7 +28,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.instrument import SurveyItem, survey_items
-from expectations.rules import any_of, freshness, rule, sql_list
+from expectations.rules import (
+    any_of,
+    checks,
+    counters_do_not_fall,
+    freshness,
+    freshness_if_set,
+    latest_per,
+    rule,
+    sql_list,
+)
 from expectations.thresholds import Thresholds
 from sharewhy import settings
 
@@ -25,6 +47,19 @@ if TYPE_CHECKING:
 SHARES = f"{settings.RAW_SCHEMA}.advocacy__shares"
 LINKEDIN = f"{settings.RAW_SCHEMA}.linkedin__member_post_analytics"
 TYPEFORM = f"{settings.RAW_SCHEMA}.typeform__responses"
+HR_ROSTER = f"{settings.RAW_SCHEMA}.hr__roster"
+X_METRICS = f"{settings.RAW_SCHEMA}.x__tweet_metrics"
+BITLY_CLICKS = f"{settings.RAW_SCHEMA}.bitly__link_clicks"
+SURVEYMONKEY = f"{settings.RAW_SCHEMA}.surveymonkey__responses"
+QUALTRICS = f"{settings.RAW_SCHEMA}.qualtrics__responses"
+LINKEDIN_ORGANIZATION_DAILY = f"{settings.RAW_SCHEMA}.linkedin__organization_daily_statistics"
+LINKEDIN_ORGANIZATION_POSTS = f"{settings.RAW_SCHEMA}.linkedin__organization_post_statistics"
+
+#: Raw tables of sources a tenant may not use: audited when present (empty passes), skipped when absent.
+OPTIONAL = frozenset({
+    HR_ROSTER, X_METRICS, BITLY_CLICKS, SURVEYMONKEY, QUALTRICS, LINKEDIN_ORGANIZATION_DAILY,
+    LINKEDIN_ORGANIZATION_POSTS,
+})
 
 LOAD_METADATA = ("_load_id", "_extracted_at", "_logical_date", "_request")
 
@@ -41,6 +76,30 @@ METRIC_TYPES = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE
 #: Regular expressions for the rules' SQL (braces doubled: GX formats the query to substitute `{batch}`).
 ISO_TIMESTAMP = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
 WHOLE_NUMBER = "^-?[0-9]+$"
+COUNT = "^[0-9]+$"  # a non-negative whole number
+ISO_DATE = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$"
+#: Bitly's bucket dates: `2026-11-25T00:00:00+0000` (offset without a colon) or ISO 8601.
+BITLY_DATE = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$"
+EMAIL = "^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$"
+BITLINK = "^[a-z0-9.-]+[.][a-z]+/[A-Za-z0-9_-]+$"
+BUCKET_DATE = "payload ->> 'date'"
+POST_URN = "^urn:li:(share|ugcPost):[0-9]+$"
+ORGANIZATION_URN = "^urn:li:organization:[0-9]+$"
+
+#: The HR roster export's columns (spec: HR roster file drop): keys of `hr__roster.payload`. All strings;
+#: `manager` (empty for the top of the hierarchy) and `location` may be null.
+ROSTER_STRING_FIELDS = ("employee_id", "email", "team", "department", "start_date")
+ROSTER_OPTIONAL_FIELDS = ("manager", "location")
+
+#: X API v2 `public_metrics` (`bookmark_count` and `impression_count` are newer: optional) and the objects holding
+#: counts (`non_public_metrics` and `organic_metrics` only for posts younger than 30 days).
+X_PUBLIC_METRICS = ("retweet_count", "reply_count", "like_count", "quote_count")
+X_METRIC_OBJECTS = ("public_metrics", "non_public_metrics", "organic_metrics")
+
+#: organizationalEntityShareStatistics `totalShareStatistics` counts (the mention counts are newer: optional).
+SHARE_STATISTICS_COUNTS = (
+    "impressionCount", "uniqueImpressionsCount", "clickCount", "likeCount", "commentCount", "shareCount",
+)
 
 
 def _columns(*columns: str) -> gx.expectations.ExpectTableColumnsToMatchSet:
@@ -126,10 +185,6 @@ def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
         " where metric.value = metric_type)"
         " else false end"
     )
-    tolerance = (
-        f"greatest({int(thresholds.counter_drop_tolerance_abs)},"
-        f" {float(thresholds.counter_drop_tolerance_ratio)!r} * previous_count)"
-    )
     return [
         _columns("post_urn", "metric_type", "payload", *LOAD_METADATA),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
@@ -155,15 +210,10 @@ def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
             latest + "select distinct post_urn from latest where not exists"
             f" (select from {SHARES} as shares where shares.payload ->> 'post_id' = latest.post_urn)",
         ),
-        rule(
-            f"cumulative counts do not fall from the previous night by more than"
-            f" max({thresholds.counter_drop_tolerance_abs}, {thresholds.counter_drop_tolerance_ratio:g} × previous)",
-            f"with counts as (select post_urn, metric_type, _logical_date as night, {count} as count from {{batch}}),"
-            " compared as (select *, lag(count) over night_order as previous_count,"
-            " lag(night) over night_order as previous_night from counts"
-            " window night_order as (partition by post_urn, metric_type order by night))"
-            " select post_urn, metric_type, previous_night, previous_count, night, count from compared"
-            f" where night = (select max(night) from counts) and previous_count - count > {tolerance}",
+        counters_do_not_fall(
+            thresholds,
+            ("post_urn", "metric_type"),
+            f"select post_urn, metric_type, _logical_date as night, {count} as count from {{batch}}",
         ),
         rule(
             "_logical_date is not after the day of extraction",
@@ -224,3 +274,346 @@ def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
     if thresholds.typeform_max_age_hours is not None:
         checks.append(freshness(thresholds.typeform_max_age_hours))
     return checks
+
+
+# --- sources a tenant may not use ----------------------------------------------------------------------------------
+
+def _iso(expression: str, pattern: str = ISO_TIMESTAMP) -> str:
+    """`expression` (text) as timestamptz when it matches `pattern`, else null (a cast never fails the query)."""
+    return f"case when ({expression}) ~ '{pattern}' then ({expression})::timestamptz end"
+
+
+def _number(expression: str, pattern: str = WHOLE_NUMBER) -> str:
+    """`expression` (jsonb) as numeric when it is a JSON number matching `pattern`, else null."""
+    return (
+        f"case when jsonb_typeof({expression}) = 'number' and ({expression} #>> '{{{{}}}}') ~ '{pattern}'"
+        f" then ({expression} #>> '{{{{}}}}')::numeric end"
+    )
+
+
+def _object_entries(payload_paths: tuple[str, ...], source: str = "payload") -> str:
+    """A lateral of (`key`, `value`) over the members of the JSON objects at `payload -> path` (`path.member`
+    keys), missing or non-object ones contributing nothing."""
+    parts = [
+        f"select '{path}.' || entry.key, entry.value from jsonb_each(case when jsonb_typeof({source} -> '{path}')"
+        f" = 'object' then {source} -> '{path}' else '{{{{}}}}'::jsonb end) as entry"
+        for path in payload_paths
+    ]
+    return "(" + " union all ".join(parts) + ")"
+
+
+def _counts_are_counts(
+    description: str, keys: tuple[str, ...], paths: tuple[str, ...], *, members: str = "", with_: str = "",
+    source: str = "{batch}",
+) -> gx.expectations.UnexpectedRowsExpectation:
+    """Every member (whose name matches the regular expression `members`, if given) of the objects at
+    `payload -> path` of `source` is a non-negative whole number."""
+    row_keys = ", ".join(f"counted.{key}" for key in keys)
+    chosen = f"field.key ~ '{members}' and " if members else ""
+    return rule(
+        description,
+        f"{with_} select {row_keys}, field.key as count_name, field.value as count from {source} as counted"
+        f" cross join lateral {_object_entries(paths, 'counted.payload')} as field (key, value)"
+        f" where {chosen}(jsonb_typeof(field.value) is distinct from 'number'"
+        f" or (field.value #>> '{{{{}}}}') !~ '{COUNT}')",
+    )
+
+
+def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    fields = (*ROSTER_STRING_FIELDS, *ROSTER_OPTIONAL_FIELDS)
+    return [
+        _columns("employee_id", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["employee_id", "_logical_date"]),
+        checks(
+            "payload is the export's row: exactly its columns, strings (manager, location may be null), the row's"
+            " employee_id, an e-mail address, start_date an ISO date",
+            ("employee_id", "_logical_date"),
+            {
+                "exactly the export's columns": f"jsonb_typeof(payload) = 'object' and payload ?& array[{sql_list(fields)}]"
+                f" and (payload - array[{sql_list(fields)}]) = jsonb_build_object()",
+                "strings": " and ".join(
+                    [f"jsonb_typeof(payload -> '{field}') is not distinct from 'string'" for field in ROSTER_STRING_FIELDS]
+                    + [f"coalesce(jsonb_typeof(payload -> '{field}'), 'missing') in ('string', 'null')"
+                       for field in ROSTER_OPTIONAL_FIELDS]
+                ),
+                "team and department not empty": "coalesce(payload ->> 'team', '') <> ''"
+                " and coalesce(payload ->> 'department', '') <> ''",
+                "payload employee_id is the row's": "payload ->> 'employee_id' is not distinct from employee_id",
+                "email is an e-mail address": f"coalesce(payload ->> 'email', '') ~ '{EMAIL}'",
+                "start_date is an ISO date": f"coalesce(payload ->> 'start_date', '') ~ '{ISO_DATE}'",
+            },
+        ),
+        *freshness_if_set(thresholds.hr_roster_max_age_hours),
+    ]
+
+
+def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    counts = (
+        "select tweet_id, metric.key as metric, _logical_date as night,"
+        f" {_number('metric.value')} as count from {{batch}}"
+        f" cross join lateral {_object_entries(X_METRIC_OBJECTS)} as metric (key, value)"
+    )
+    optional_objects = " and ".join(
+        f"coalesce(jsonb_typeof(payload -> '{name}'), 'object') = 'object'" for name in X_METRIC_OBJECTS[1:]
+    )
+    return [
+        _columns("tweet_id", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["tweet_id", "_logical_date"]),
+        checks(
+            "payload of each tweet's latest night is the tweet: its id, created_at ISO 8601, public_metrics with the"
+            " four public counts, non_public_metrics and organic_metrics objects when present",
+            ("tweet_id", "_logical_date"),
+            {
+                "id is the row's tweet_id": "payload ->> 'id' is not distinct from tweet_id",
+                "created_at is ISO 8601": f"coalesce(payload ->> 'created_at', '') ~ '{ISO_TIMESTAMP}'",
+                "public_metrics has the public counts": "jsonb_typeof(payload -> 'public_metrics') = 'object'"
+                f" and payload -> 'public_metrics' ?& array[{sql_list(X_PUBLIC_METRICS)}]",
+                "metric objects are objects": optional_objects,
+                "_logical_date not after the day of extraction": "_logical_date <= (_extracted_at at time zone 'UTC')::date",
+            },
+            source="latest",
+            with_=latest_per(("tweet_id",)),
+        ),
+        _counts_are_counts(
+            "counts of each tweet's latest night are non-negative whole numbers", ("tweet_id", "_logical_date"),
+            X_METRIC_OBJECTS, with_=latest_per(("tweet_id",)), source="latest",
+        ),
+        counters_do_not_fall(thresholds, ("tweet_id", "metric"), counts),
+        rule(
+            f"every tweet counted is an X share in {SHARES}",
+            f"select distinct tweets.tweet_id from {{batch}} as tweets left join {SHARES} as shares"
+            " on shares.payload ->> 'network' = 'x' and shares.payload ->> 'post_id' = tweets.tweet_id"
+            " where shares.share_id is null",
+        ),
+        *freshness_if_set(thresholds.x_max_age_hours),
+    ]
+
+
+def bitly_link_clicks_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    bucket_day = f"(({_iso(BUCKET_DATE, BITLY_DATE)}) at time zone 'UTC')::date"
+    return [
+        _columns("bitlink", "click_date", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["bitlink", "click_date"]),
+        checks(
+            "payload is the day's bucket (clicks, date on the row's click_date); bitlink is domain/hash without a"
+            " scheme; only complete days up to the logical date land",
+            ("bitlink", "click_date"),
+            {
+                "bucket has clicks and date": "jsonb_typeof(payload) = 'object' and payload ?& array['clicks', 'date']",
+                "date is the row's click_date": f"{bucket_day} is not distinct from click_date",
+                "bitlink is domain/hash": f"bitlink ~ '{BITLINK}'",
+                "click_date not after the logical date": "click_date <= _logical_date",
+                "click_date complete when extracted": "click_date < (_extracted_at at time zone 'UTC')::date",
+            },
+        ),
+        rule(
+            "clicks are non-negative whole numbers",
+            "select bitlink, click_date, payload -> 'clicks' as clicks from {batch}"
+            f" where jsonb_typeof(payload -> 'clicks') is distinct from 'number' or (payload ->> 'clicks') !~ '{COUNT}'",
+        ),
+        rule(
+            f"every bitlink is the tracking link of a share in {SHARES}",
+            f"select distinct clicks.bitlink from {{batch}} as clicks left join {SHARES} as shares"
+            " on shares.payload ->> 'tracking_link' = clicks.bitlink where shares.share_id is null",
+        ),
+        *freshness_if_set(thresholds.bitly_max_age_hours),
+    ]
+
+
+def _instrument_rows() -> tuple[str, str]:
+    """(`values (…)` rows of the survey instrument's items, their scales as `low–high, …`)."""
+    items = survey_items()
+    rows = ", ".join(f"({sql_list([item.question_ref])}, {item.scale_min}, {item.scale_max})" for item in items)
+    scales = sorted({(item.scale_min, item.scale_max) for item in items})
+    return rows, ", ".join(f"{low}–{high}" for low, high in scales)
+
+
+def surveymonkey_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    item_rows, scales = _instrument_rows()
+    latest = latest_per(("survey_id", "response_id"), night="date_modified")
+    modified = _iso("payload ->> 'date_modified'")
+    created = _iso("payload ->> 'date_created'")
+    choice = "question.value -> 'answers' -> 0 ->> 'simple_text'"
+    answered = (
+        "case when jsonb_typeof(question.value -> 'answers') = 'array'"
+        " and jsonb_array_length(question.value -> 'answers') = 1"
+        f" and ({choice}) ~ '^[0-9]+ - '"
+        f" then substring({choice} from '^([0-9]+) - ')::numeric between items.scale_min and items.scale_max"
+        " else false end"
+    )
+    return [
+        _columns("survey_id", "response_id", "date_modified", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["survey_id", "response_id", "date_modified"]),
+        checks(
+            "payload of each response's latest version is the response: its id, survey_id and date_modified, pages,"
+            " the employee_id custom variable, date_created ≤ date_modified ≤ the row's extraction",
+            ("survey_id", "response_id", "date_modified"),
+            {
+                "id and survey_id are the row's": "payload ->> 'id' is not distinct from response_id"
+                " and payload ->> 'survey_id' is not distinct from survey_id",
+                "date_modified is the row's": f"{modified} is not distinct from date_modified",
+                "pages is an array": "jsonb_typeof(payload -> 'pages') = 'array'",
+                "employee_id custom variable": "jsonb_typeof(payload -> 'custom_variables' -> 'employee_id') = 'string'",
+                "date_created <= date_modified <= extraction": f"{created} <= date_modified"
+                " and date_modified <= _extracted_at",
+            },
+            source="latest",
+            with_=latest,
+        ),
+        rule(
+            f"Likert: SurveyMonkey answers to the survey instrument's items are one choice '<n> - …' with n on the"
+            f" item's scale ({scales})",
+            f"{latest}, items (question_ref, scale_min, scale_max) as (values {item_rows})"
+            " select latest.survey_id, latest.response_id, items.question_ref, question.value -> 'answers' as answers,"
+            " items.scale_min, items.scale_max from latest"
+            " cross join lateral jsonb_array_elements(case when jsonb_typeof(latest.payload -> 'pages') = 'array'"
+            " then latest.payload -> 'pages' else '[]'::jsonb end) as page (value)"
+            " cross join lateral jsonb_array_elements(case when jsonb_typeof(page.value -> 'questions') = 'array'"
+            " then page.value -> 'questions' else '[]'::jsonb end) as question (value)"
+            " join items on question.value ->> 'variable_id' = items.question_ref"
+            f" where not ({answered})",
+        ),
+        *freshness_if_set(thresholds.surveymonkey_max_age_hours),
+    ]
+
+
+def qualtrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    items = [item for item in survey_items() if item.qualtrics_question_id]
+    item_rows = ", ".join(
+        f"({sql_list([item.qualtrics_question_id])}, {item.scale_min}, {item.scale_max})" for item in items
+    )
+    scales = ", ".join(f"{low}–{high}" for low, high in sorted({(item.scale_min, item.scale_max) for item in items}))
+    no_items = "select null::text, null::int, null::int where false"
+    recorded = _iso("payload -> 'values' ->> 'recordedDate'")
+    started = _iso("payload -> 'values' ->> 'startDate'")
+    answer = "answers.answer"
+    whole = f"jsonb_typeof({answer}) = 'number' and ({answer} #>> '{{{{}}}}') ~ '{WHOLE_NUMBER}'"
+    # an instrument item: on its scale; any displayed question: among the choices it displayed
+    on_scale = (
+        f"case when {whole} then (items.question_id is null"
+        f" or ({answer} #>> '{{{{}}}}')::numeric between items.scale_min and items.scale_max)"
+        " and (jsonb_typeof(answers.choices) is distinct from 'array' or answers.choices @> jsonb_build_array("
+        f"{answer})) else items.question_id is null and jsonb_typeof(answers.choices) is distinct from 'array' end"
+    )
+    scale_text = f"on the instrument item's scale ({scales}) and " if items else ""
+    return [
+        _columns("survey_id", "response_id", "recorded_date", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["survey_id", "response_id"]),
+        checks(
+            "payload is the response: its responseId and recordedDate, values, displayedFields, the employee_id"
+            " embedded data, startDate ≤ recordedDate ≤ the row's extraction",
+            ("survey_id", "response_id"),
+            {
+                "responseId is the row's": "payload ->> 'responseId' is not distinct from response_id",
+                "values and displayedFields": "jsonb_typeof(payload -> 'values') = 'object'"
+                " and jsonb_typeof(payload -> 'displayedFields') = 'array'",
+                "recordedDate is the row's": f"{recorded} is not distinct from recorded_date",
+                "employee_id embedded data": "jsonb_typeof(payload -> 'values' -> 'employee_id') = 'string'",
+                "startDate <= recordedDate <= extraction": f"{started} <= recorded_date and recorded_date <= _extracted_at",
+            },
+        ),
+        rule(
+            f"Likert: Qualtrics answers to the displayed questions are whole numbers {scale_text}among the"
+            " question's displayed choices",
+            "with answers as (select responses.survey_id, responses.response_id, field.question,"
+            " responses.payload -> 'values' -> field.question as answer,"
+            " responses.payload -> 'displayedValues' -> field.question as choices from {batch} as responses"
+            " cross join lateral jsonb_array_elements_text(case when jsonb_typeof(responses.payload -> 'displayedFields')"
+            " = 'array' then responses.payload -> 'displayedFields' else '[]'::jsonb end) as field (question)),"
+            f" items (question_id, scale_min, scale_max) as ({f'values {item_rows}' if items else no_items})"
+            " select answers.survey_id, answers.response_id, answers.question, answers.answer, items.scale_min,"
+            " items.scale_max from answers left join items on items.question_id = answers.question"
+            f" where answers.answer is not null and not ({on_scale})",
+        ),
+        *freshness_if_set(thresholds.qualtrics_max_age_hours),
+    ]
+
+
+def _share_statistics_checks() -> dict[str, str]:
+    statistic = {name: _number(f"payload -> 'totalShareStatistics' -> '{name}'")
+                 for name in ("uniqueImpressionsCount", "impressionCount")}
+    engagement = _number("payload -> 'totalShareStatistics' -> 'engagement'", "^[0-9.eE+-]+$")
+    return {
+        "totalShareStatistics has the counts": "jsonb_typeof(payload -> 'totalShareStatistics') = 'object' and"
+        f" payload -> 'totalShareStatistics' ?& array[{sql_list((*SHARE_STATISTICS_COUNTS, 'engagement'))}]",
+        "engagement is a ratio >= 0": f"{engagement} >= 0",
+        "unique impressions <= impressions": f"{statistic['uniqueImpressionsCount']} <= {statistic['impressionCount']}",
+    }
+
+
+def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    day_start = "(extract(epoch from day::timestamp at time zone 'UTC') * 1000)"
+    start, end = (_number(f"payload -> 'timeRange' -> '{bound}'") for bound in ("start", "end"))
+    return [
+        _columns("organization_urn", "day", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["organization_urn", "day"]),
+        checks(
+            "payload is the page's statistics of the row's day: its organization, a one-day timeRange starting at the"
+            " day (UTC), the share statistics; no day after the logical date",
+            ("organization_urn", "day"),
+            {
+                "organization_urn is an organization URN": f"organization_urn ~ '{ORGANIZATION_URN}'",
+                "organizationalEntity is the row's": "payload ->> 'organizationalEntity' is not distinct from"
+                " organization_urn",
+                "timeRange is the day": f"{start} = {day_start} and {end} = {day_start} + 86400000",
+                **_share_statistics_checks(),
+                "day not after the logical date": "day <= _logical_date",
+            },
+        ),
+        _counts_are_counts(
+            "counts of each day are non-negative whole numbers", ("organization_urn", "day"),
+            ("totalShareStatistics",), members="Count$",
+        ),
+        *freshness_if_set(thresholds.linkedin_organization_daily_max_age_hours),
+    ]
+
+
+def linkedin_organization_posts_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    latest = latest_per(("post_urn",))
+    counts = (
+        "select post_urn, field.key as metric, _logical_date as night,"
+        f" {_number('field.value')} as count from {{batch}}"
+        " cross join lateral jsonb_each(case when jsonb_typeof(payload -> 'totalShareStatistics') = 'object'"
+        " then payload -> 'totalShareStatistics' else '{{}}'::jsonb end) as field"
+        f" where field.key in ({sql_list(SHARE_STATISTICS_COUNTS)})"
+    )
+    return [
+        _columns("post_urn", "payload", *LOAD_METADATA),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["post_urn", "_logical_date"]),
+        checks(
+            "payload of each post's latest night is the post's lifetime statistics: the post (share or ugcPost),"
+            " its organization, the share statistics",
+            ("post_urn", "_logical_date"),
+            {
+                "post_urn is a share or ugcPost URN": f"post_urn ~ '{POST_URN}'",
+                "payload names the row's post": "coalesce(payload ->> 'share', payload ->> 'ugcPost')"
+                " is not distinct from post_urn",
+                "organizationalEntity is an organization URN": f"coalesce(payload ->> 'organizationalEntity', '')"
+                f" ~ '{ORGANIZATION_URN}'",
+                **_share_statistics_checks(),
+                "_logical_date not after the day of extraction": "_logical_date <= (_extracted_at at time zone 'UTC')::date",
+            },
+            source="latest",
+            with_=latest,
+        ),
+        _counts_are_counts(
+            "counts of each post's latest night are non-negative whole numbers", ("post_urn", "_logical_date"),
+            ("totalShareStatistics",), members="Count$", with_=latest, source="latest",
+        ),
+        counters_do_not_fall(thresholds, ("post_urn", "metric"), counts),
+        *freshness_if_set(thresholds.linkedin_organization_posts_max_age_hours),
+    ]

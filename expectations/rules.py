@@ -1,8 +1,11 @@
-"""Builders for the expectations several suites share: rules as SQL, freshness, volume against the last publish.
+"""Builders for the expectations several suites share: rules as SQL, required columns, value checks, personal data,
+freshness, volume against the last publish.
 
 A rule GX has no built-in expectation for is an `UnexpectedRowsExpectation`: a query over `{batch}` (the audited
 table) that returns the offending rows, named by its description. In the query, `{batch}` is substituted by GX
-and literal braces must be doubled; `%` is avoided (the psycopg2 driver would read it as a placeholder).
+and literal braces must be doubled; `%` is avoided (the psycopg2 driver would read it as a placeholder). GX
+substitutes a subquery that it aliases itself (`AS subselect`) unless the query contains a join: so `{batch}` is
+given an alias in queries that join, and in no other (PostgreSQL 16 takes an unaliased subquery).
 """
 
 from __future__ import annotations
@@ -49,6 +52,76 @@ def not_negative(columns: tuple[str, ...], keys: tuple[str, ...]) -> gx.expectat
         f"not negative: {', '.join(columns)}",
         f"select {', '.join((*keys, *columns))} from {{batch}} where {any_of(f'{column} < 0' for column in columns)}",
     )
+
+
+def required_columns(columns: Iterable[str]) -> gx.expectations.ExpectTableColumnsToMatchSet:
+    """The table has at least these columns: more may be added (by another model change) without failing the gate."""
+    import great_expectations as gx
+
+    return gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=False)
+
+
+def checks(
+    description: str, keys: tuple[str, ...], conditions: dict[str, str], *, source: str = "{batch}", with_: str = ""
+) -> gx.expectations.UnexpectedRowsExpectation:
+    """One rule for many row-level conditions (`name → SQL that must hold`): the rows of `source` (the batch, or a
+    relation of the `with_` clause) where any condition is false, with the names of those it breaks (`broken`).
+    A condition that is null (a null value) holds: nulls are the business of `never_null` and the k-anonymity rules,
+    and a condition that must not be null says so (`coalesce`, `is distinct from`)."""
+    broken = ", ".join(
+        f"case when ({condition}) is false then {sql_list([name])} end" for name, condition in conditions.items()
+    )
+    return rule(
+        description,
+        f"{with_} select {', '.join(keys)}, array_remove(array[{broken}], null) as broken from {source}"
+        f" where {' or '.join(f'({condition}) is false' for condition in conditions.values())}",
+    )
+
+
+def latest_per(keys: tuple[str, ...], night: str = "_logical_date") -> str:
+    """A `with latest as (…)` clause: each key's row of its newest night, the one dbt reads of a cumulative
+    source (a bad value a later night corrected no longer matters; one still in use does)."""
+    key_list = ", ".join(keys)
+    return f"with latest as (select distinct on ({key_list}) * from {{batch}} order by {key_list}, {night} desc)"
+
+
+def counters_do_not_fall(
+    thresholds: Thresholds, keys: tuple[str, ...], counts: str
+) -> gx.expectations.UnexpectedRowsExpectation:
+    """Cumulative counters: each key's count on the newest night against its previous observation. `counts` is a
+    query over `{batch}` giving `*keys, night, count` per observation (count null when not a number)."""
+    key_list = ", ".join(keys)
+    tolerance = (
+        f"greatest({int(thresholds.counter_drop_tolerance_abs)},"
+        f" {float(thresholds.counter_drop_tolerance_ratio)!r} * previous_count)"
+    )
+    return rule(
+        f"cumulative counts do not fall from the previous night by more than"
+        f" max({thresholds.counter_drop_tolerance_abs}, {thresholds.counter_drop_tolerance_ratio:g} × previous)",
+        f"with counts as ({counts}),"
+        " compared as (select *, lag(count) over night_order as previous_count,"
+        " lag(night) over night_order as previous_night from counts"
+        f" window night_order as (partition by {key_list} order by night))"
+        f" select {key_list}, previous_night, previous_count, night, count from compared"
+        f" where night = (select max(night) from counts) and previous_count - count > {tolerance}",
+    )
+
+
+def no_personal_data() -> gx.expectations.UnexpectedRowsExpectation:
+    """No value of any column, present or added later, holds an '@' (an e-mail address, a social handle). Reported
+    per column with its count of rows, never with the rows: a key could be the value itself, and the audit's
+    evidence (`audit.validation_runs`, Data Docs) must not copy personal data."""
+    return rule(
+        "no e-mail address or @handle in any column (no value holds '@')",
+        "select field.key as column_name, count(*) as rows from {batch} as row_values"
+        " cross join lateral jsonb_each_text(to_jsonb(row_values)) as field"
+        " where strpos(field.value, '@') > 0 group by field.key",
+    )
+
+
+def freshness_if_set(max_age_hours: float | None, column: str = "_extracted_at") -> list:
+    """`freshness` as a list: empty when the threshold is None (unchecked)."""
+    return [] if max_age_hours is None else [freshness(max_age_hours, column)]
 
 
 def freshness(max_age_hours: float, column: str = "_extracted_at") -> gx.expectations.UnexpectedRowsExpectation:

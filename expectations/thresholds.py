@@ -60,6 +60,18 @@ class Thresholds:
     shares_max_age_hours: float = 50
     linkedin_max_age_hours: float = 50
     typeform_max_age_hours: float | None = 100 * 24
+    #: The sources a tenant may not use (their raw tables may be empty or absent, see `raw_suites`); None: unchecked.
+    #: The HR roster and the page's daily statistics land every night. X metrics, Bitly clicks and the page posts'
+    #: statistics follow the refresh schedule (ingestion.refresh, "7:1,90:7"): a post or link of the last 90 days
+    #: is fetched at least every 7 days, so a tenant that shares rarely may land nothing for a week (+ a day).
+    #: SurveyMonkey and Qualtrics responses, like Typeform's, only arrive while a wave is open.
+    hr_roster_max_age_hours: float | None = 50
+    linkedin_organization_daily_max_age_hours: float | None = 50
+    x_max_age_hours: float | None = 8 * 24
+    bitly_max_age_hours: float | None = 8 * 24
+    linkedin_organization_posts_max_age_hours: float | None = 8 * 24
+    surveymonkey_max_age_hours: float | None = 100 * 24
+    qualtrics_max_age_hours: float | None = 100 * 24
 
     def __post_init__(self) -> None:
         if not 0 < self.volume_min_ratio <= 1 <= self.volume_max_ratio:

@@ -4,12 +4,17 @@ dbt builds a small handcrafted raw layer once per module into a template databas
 (`create database … template …`, a file copy, no rebuild). A "night" after the first is made the way dbt would
 leave it: raw gains rows, the marts and `bi_build` are rebuilt (from the template's copy of the build, optionally
 with every outcome scaled, which keeps every sum and reconciliation true while changing the data).
+
+The sources a tenant may not use (HR roster, X, Bitly, SurveyMonkey, Qualtrics, LinkedIn page statistics) get valid
+rows, in their vendors' payload shapes, after the dbt build: the raw suites audit them on every night, and the
+build (whose models for those sources are still changing) does not depend on them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import threading
 import uuid
@@ -22,10 +27,10 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from expectations import bi_reader
+from expectations import bi_reader, raw_suites, suites
 from expectations.audit import AuditFailed, AuditResult, run_audit
 from expectations.publish import KEEP_RELEASES, PublishRefused, publish
-from expectations.suites import EXPECTATIONS, VOLUME_CHECKED
+from expectations.suites import BI_BUILD_CATALOG, EXPECTATIONS, VOLUME_CHECKED, bi_build_catalog_expectations
 from expectations.thresholds import Thresholds, from_environment
 from sharewhy import dbt, settings
 
@@ -39,6 +44,7 @@ SURVEY_ITEMS = ("obligated_1", "obligated_2", "good_news_1", "good_news_2", "pro
 
 #: (share id, employee, post number, shared at). October: five surveyed sharers (shown) and e-0009, who never
 #: answered; November: three surveyed sharers (fewer than k = 5: suppressed), s-09 not observed by LinkedIn yet.
+#: On X (X_SHARES): one October share by e-0004 (one surveyed sharer: suppressed).
 SHARES = [
     ("s-01", "e-0001", 1, "2026-10-05T09:00:00Z"),
     ("s-02", "e-0002", 2, "2026-10-06T09:00:00Z"),
@@ -51,6 +57,7 @@ SHARES = [
     ("s-09", "e-0003", 9, "2026-11-02T10:00:00Z"),
 ]
 UNOBSERVED = {9}
+X_SHARES = [("s-10", "e-0004", 10, "2026-10-10T09:00:00Z")]
 #: Survey answers (1–5) per respondent, item by item in SURVEY_ITEMS order.
 ANSWERS = {
     "e-0001": (2, 5, 5, 4, 3, 4, 1, 2),
@@ -67,19 +74,25 @@ def post_urn(number: int) -> str:
     return f"urn:li:{'ugcPost' if number % 3 == 0 else 'share'}:{7_000_000_000_000_000_000 + number}"
 
 
+def tweet_id(number: int) -> str:
+    return str(1_850_000_000_000_000_000 + number)
+
+
 def counts(number: int, night: date) -> dict[str, int]:
-    """Cumulative counters of post `number`: NIGHT_1 sees half of what NIGHT_2 sees."""
-    latest = dict(zip(METRIC_TYPES, (100 * number, 80 * number, 5 * number, 2 * number, number, number)))
+    """Cumulative counters of post `number`: NIGHT_1 sees half of what NIGHT_2 sees, exactly (every count is even),
+    so the October shares' rates at the outcome horizon (NIGHT_1) are all alike: every motivation's lift is 1."""
+    latest = dict(zip(METRIC_TYPES, (100 * number, 80 * number, 6 * number, 2 * number, 2 * number, 2 * number)))
     return latest if night == NIGHT_2 else {metric: count // 2 for metric, count in latest.items()}
 
 
 # --- raw rows ------------------------------------------------------------------------------------------------------
 
 def insert_share(conn: psycopg.Connection, share_id: str, employee_id: str, number: int, shared_at: str,
-                 extracted_at: datetime) -> None:
+                 extracted_at: datetime, network: str = "linkedin") -> None:
     payload = {
-        "share_id": share_id, "employee_id": employee_id, "content_id": "c-001", "network": "linkedin",
-        "post_id": post_urn(number), "shared_at": shared_at, "tracking_link": "bit.ly/abcdefg",
+        "share_id": share_id, "employee_id": employee_id, "content_id": "c-001", "network": network,
+        "post_id": post_urn(number) if network == "linkedin" else tweet_id(number), "shared_at": shared_at,
+        "tracking_link": "bit.ly/abcdefg",
         "share_mode": "manual", "copy_edited": False, "campaign": None, "audience_size": 1000,
     }
     conn.execute(
@@ -126,21 +139,136 @@ def land_raw(url: str) -> None:
             for night in () if number in UNOBSERVED else (NIGHT_1, NIGHT_2):
                 for metric, count in counts(number, night).items():
                     insert_count(conn, number, metric, count, night, extracted_at)
+        for share_id, employee_id, number, shared_at in X_SHARES:
+            insert_share(conn, share_id, employee_id, number, shared_at, extracted_at, network="x")
         for employee_id, answers in ANSWERS.items():
             insert_response(conn, f"t-{employee_id}", employee_id, answers, extracted_at)
+
+
+# --- raw rows of the sources a tenant may not use (landed after the build) -----------------------------------------
+
+TEAMS = {"e-0001": "sales", "e-0002": "sales", "e-0003": "marketing", "e-0004": "marketing", "e-0005": "people",
+         "e-0009": "people"}
+SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = "847589753", "SV_5ytKpsDCmZOJuEK"
+CHOICES = ("1 - Strongly disagree", "2 - Disagree", "3 - Neutral", "4 - Agree", "5 - Strongly agree")
+ORGANIZATION = "urn:li:organization:99295745"
+PAGE_POSTS = ("urn:li:share:7531390323943526063", "urn:li:ugcPost:7516106545272229245")
+
+
+def _raw(conn: psycopg.Connection, table: str, keys: tuple, payload: dict, extracted_at: datetime, night: date,
+         request: str) -> None:
+    values = ", ".join(["%s"] * (len(keys) + 5))
+    conn.execute(f"insert into raw.{table} values ({values})",
+                 (*keys, Jsonb(payload), uuid.uuid4(), extracted_at, night, request))
+
+
+def insert_roster_row(conn, employee_id: str, night: date, extracted_at: datetime, **changes) -> None:
+    payload = {"employee_id": employee_id, "email": f"{employee_id}@example.com", "team": TEAMS[employee_id],
+               "department": "revenue", "manager": None if employee_id == "e-0001" else "e-0001", "location": None,
+               "start_date": "2020-01-06", **changes}
+    _raw(conn, "hr__roster", (employee_id,), payload, extracted_at, night, f"hr/roster_{night}.csv")
+
+
+def insert_tweet(conn, number: int, night: date, extracted_at: datetime, likes: int) -> None:
+    counts = {"retweet_count": 1, "reply_count": 2, "like_count": likes, "quote_count": 0, "bookmark_count": 0,
+              "impression_count": 100 * likes}
+    payload = {"id": tweet_id(number), "text": "Worth a read: c-001 https://bit.ly/abcdefg",
+               "created_at": "2026-10-10T09:00:00.000Z", "edit_history_tweet_ids": [tweet_id(number)],
+               "public_metrics": counts,
+               "non_public_metrics": {"impression_count": 100 * likes, "url_link_clicks": 3, "user_profile_clicks": 1}}
+    _raw(conn, "x__tweet_metrics", (tweet_id(number),), payload, extracted_at, night, "GET /2/tweets")
+
+
+def insert_clicks(conn, day: date, clicks: int, night: date, extracted_at: datetime) -> None:
+    payload = {"clicks": clicks, "date": f"{day.isoformat()}T00:00:00+0000"}
+    _raw(conn, "bitly__link_clicks", ("bit.ly/abcdefg", day), payload, extracted_at, night,
+         "GET /v4/bitlinks/bit.ly/abcdefg/clicks")
+
+
+def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime,
+                                 choices: tuple[str, ...] = CHOICES, version: int = 1) -> None:
+    """Version n of the employee's response, modified n − 1 days after the first."""
+    response_id = f"8176461904{employee_id[-1]}"
+    modified = f"2026-09-{int(employee_id[-1]) + version - 1:02d}T10:00:00+00:00"
+    questions = [
+        {"id": f"89605592{n}", "family": "single_choice", "subtype": "vertical", "variable_id": ref,
+         "answers": [{"choice_id": f"81392148{n}{answer}", "simple_text": choices[answer - 1]}]}
+        for n, (ref, answer) in enumerate(zip(SURVEY_ITEMS, answers))
+    ]
+    payload = {"id": response_id, "survey_id": SURVEYMONKEY_SURVEY, "response_status": "completed",
+               "date_created": f"2026-09-0{int(employee_id[-1])}T09:00:00+00:00", "date_modified": modified,
+               "custom_variables": {"employee_id": employee_id}, "pages": [{"id": "688388674", "questions": questions}]}
+    _raw(conn, "surveymonkey__responses", (SURVEYMONKEY_SURVEY, response_id, modified), payload, extracted_at,
+         NIGHT_2, "GET /v3/surveys/847589753/responses/bulk")
+
+
+def insert_qualtrics_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime) -> None:
+    response_id = f"R_Iv0FWlRHZs9lp{employee_id[-2:]}"
+    recorded = f"2026-09-0{int(employee_id[-1])}T10:00:00Z"
+    values = {f"QID{n}": answer for n, answer in enumerate(answers, start=1)}
+    payload = {"responseId": response_id,
+               "values": {"startDate": recorded.replace("T10", "T09"), "endDate": recorded, "recordedDate": recorded,
+                          "finished": 1, "progress": 100, **values, "employee_id": employee_id},
+               "labels": {}, "displayedFields": list(values), "displayedValues": {q: [1, 2, 3, 4, 5] for q in values}}
+    _raw(conn, "qualtrics__responses", (QUALTRICS_SURVEY, response_id, recorded), payload, extracted_at, NIGHT_2,
+         "GET /API/v3/surveys/SV_5ytKpsDCmZOJuEK/export-responses/ES_1/file")
+
+
+def share_statistics(impressions: int) -> dict:
+    return {"impressionCount": impressions, "uniqueImpressionsCount": impressions * 7 // 10,
+            "clickCount": impressions // 50, "likeCount": impressions // 30, "commentCount": 1, "shareCount": 0,
+            "engagement": 0.05}
+
+
+def insert_page_day(conn, day: date, extracted_at: datetime) -> None:
+    start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+    payload = {"organizationalEntity": ORGANIZATION, "timeRange": {"start": start, "end": start + 86_400_000},
+               "totalShareStatistics": share_statistics(500)}
+    _raw(conn, "linkedin__organization_daily_statistics", (ORGANIZATION, day), payload, extracted_at, day,
+         "GET /rest/organizationalEntityShareStatistics")
+
+
+def insert_page_post(conn, urn: str, impressions: int, night: date, extracted_at: datetime) -> None:
+    payload = {"share" if ":share:" in urn else "ugcPost": urn, "organizationalEntity": ORGANIZATION,
+               "totalShareStatistics": share_statistics(impressions)}
+    _raw(conn, "linkedin__organization_post_statistics", (urn,), payload, extracted_at, night,
+         "GET /rest/organizationalEntityShareStatistics")
+
+
+def land_optional_sources(url: str) -> None:
+    """Two nights of every source a tenant may not use, all valid."""
+    extracted_at = datetime.now(timezone.utc)
+    with psycopg.connect(url) as conn:
+        for night, scale in ((NIGHT_1, 1), (NIGHT_2, 2)):
+            for employee_id in TEAMS:
+                insert_roster_row(conn, employee_id, night, extracted_at)
+            for _, _, number, _ in X_SHARES:
+                insert_tweet(conn, number, night, extracted_at, likes=5 * scale)
+            insert_clicks(conn, night - timedelta(days=1), 4 * scale, night, extracted_at)
+            insert_page_day(conn, night, extracted_at)
+            for urn in PAGE_POSTS:
+                insert_page_post(conn, urn, 1000 * scale, night, extracted_at)
+        for employee_id, answers in ANSWERS.items():
+            insert_surveymonkey_response(conn, employee_id, answers, extracted_at)
+            insert_qualtrics_response(conn, employee_id, answers, extracted_at)
 
 
 # --- warehouses ----------------------------------------------------------------------------------------------------
 
 #: Where the template keeps dbt's build, to rebuild marts and `bi_build` for a later night without dbt.
 BUILD_COPY = "test_build_copy"
-BUILT_TABLES = ("marts.fct_shares", "marts.fct_share_motivation_attribution", "bi_build.motivation_attribution")
-#: Outcome columns scaled by `rebuild` (counts of shares are not: they must keep matching the shares).
+#: The `bi` candidates (every one has a suite).
+BI_TABLES = ("motivation_attribution", "motivation_lift", "team_morale", "advocacy_kpis", "obligation_signals",
+             "salesy_risk")
+BUILT_TABLES = ("marts.fct_shares", "marts.fct_share_motivation_attribution", *(f"bi_build.{t}" for t in BI_TABLES))
+#: Outcome columns scaled by `rebuild` (counts of shares are not: they must keep matching the shares; nor are the
+#: horizon outcomes, which nothing reconciles).
 SCALED = {
     "marts.fct_shares": ("impressions", "engagements", "clicks"),
     "marts.fct_share_motivation_attribution": ("attributed_impressions", "attributed_engagements", "attributed_clicks"),
     "bi_build.motivation_attribution": ("impressions", "engagements", "clicks", "attributed_impressions",
                                         "attributed_engagements", "attributed_clicks"),
+    "bi_build.advocacy_kpis": ("impressions", "engagements", "clicks"),
 }
 
 
@@ -157,6 +285,7 @@ def template(server_url: str, tmp_path_factory: pytest.TempPathFactory):
         # models and seeds only: dbt's own tests are test_dbt_build's subject, and the clean-night audit checks this
         dbt.run(["build", "--quiet", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], url,
                 target_dir=work / "target", log_dir=work / "logs")
+        land_optional_sources(url)
         with psycopg.connect(url) as conn:
             conn.execute(f"create schema {BUILD_COPY}")
             for table in BUILT_TABLES:
@@ -193,8 +322,9 @@ def rebuild(url: str, scale: int = 1, version: int | None = None) -> None:
             conn.execute(f"create table if not exists {table} as table {copy} with no data")  # bi_build was published
             conn.execute(f"truncate {table}")
             conn.execute(f"insert into {table} select * from {copy}")
-            scaled = ", ".join(f"{column} = {column} * {scale}" for column in SCALED[table])
-            conn.execute(f"update {table} set {scaled}")
+            if table in SCALED:
+                scaled = ", ".join(f"{column} = {column} * {scale}" for column in SCALED[table])
+                conn.execute(f"update {table} set {scaled}")
         if version is not None:
             conn.execute("create table bi_build.build_info (version integer)")
             conn.execute("insert into bi_build.build_info values (%s)", (version,))
@@ -225,42 +355,96 @@ def failure(result: AuditResult, suite: str, name_start: str):
     return next(f for f in result.failures if f.suite == suite and f.name.startswith(name_start))
 
 
+def unexpected_rows(result: AuditResult, suite: str, name_start: str) -> list[dict]:
+    return failure(result, suite, name_start).observed["details"]["unexpected_rows"]
+
+
+def build_info_expectations(thresholds: Thresholds) -> list:
+    import great_expectations as gx
+
+    return [gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=1)]
+
+
+@pytest.fixture
+def audit_only(monkeypatch):
+    """`audit_only("raw", …)`: the test's audits validate the suites of those layers only (the `bi_build` guard with
+    `bi_build`). The clean and the poisoned nights audit every layer; a test about one layer (publish, a rule of the
+    raw or `bi_build` suites) audits that layer over the template's others, which the clean night audits in full:
+    about half an audit's cost, on a CI budget of two shared cores. The registry is put back in its order (the
+    audit order) afterwards."""
+    everything = dict(EXPECTATIONS)
+
+    def narrow(*schemas: str) -> None:
+        for relation in everything:
+            if relation.split(".")[0] not in schemas:
+                EXPECTATIONS.pop(relation, None)
+        if "bi_build" not in schemas:  # the guard would find every bi_build table without a suite
+            monkeypatch.setattr(suites, "bi_build_catalog_expectations", lambda thresholds: [])
+
+    yield narrow
+    EXPECTATIONS.clear()
+    EXPECTATIONS.update(everything)
+
+
+@pytest.fixture
+def build_info_audited(monkeypatch):
+    """The tests' own `bi_build.build_info` (which tells builds apart) gets a suite, as any new `bi` table must: the
+    gate refuses a `bi_build` table without one."""
+    monkeypatch.setitem(EXPECTATIONS, "bi_build.build_info", build_info_expectations)
+
+
 # --- a clean night -------------------------------------------------------------------------------------------------
 
+#: Every audited relation: the raw tables (sources every tenant has, then those a tenant may not use), the marts,
+#: the `bi` candidates.
+AUDITED = {
+    "raw.advocacy__shares", "raw.linkedin__member_post_analytics", "raw.typeform__responses",
+    "raw.hr__roster", "raw.x__tweet_metrics", "raw.bitly__link_clicks", "raw.surveymonkey__responses",
+    "raw.qualtrics__responses", "raw.linkedin__organization_daily_statistics",
+    "raw.linkedin__organization_post_statistics",
+    "marts.fct_shares", "marts.fct_share_motivation_attribution",
+    *(f"bi_build.{table}" for table in BI_TABLES),
+}
+
+
 def test_clean_night_passes_every_suite_and_publishes(warehouse):
-    built = checksum(warehouse, "bi_build.motivation_attribution")
+    built = {table: checksum(warehouse, f"bi_build.{table}") for table in BI_TABLES}
+    with psycopg.connect(warehouse) as conn:  # every raw table has rows to audit
+        assert all(conn.execute(f"select exists (select from {relation})").fetchone()[0]
+                   for relation in AUDITED if relation.startswith("raw."))
 
     result = run_audit(warehouse, "scheduled__2026-11-26T02:00:00+00:00")
 
     assert result.success, result.summary()
-    assert (result.failed, result.failures) == (0, [])
+    assert (result.failed, result.failures, result.skipped) == (0, [], ())
     assert 0 < result.elapsed_s < 60
     with psycopg.connect(warehouse) as conn:
         suites = conn.execute(
             "select suite, bool_and(success), count(*) from audit.validation_runs where run_id = %s group by suite",
             (result.run_id,),
         ).fetchall()
-    assert {suite for suite, _, _ in suites} == set(EXPECTATIONS) == {
-        "raw.advocacy__shares", "raw.linkedin__member_post_analytics", "raw.typeform__responses",
-        "marts.fct_shares", "marts.fct_share_motivation_attribution", "bi_build.motivation_attribution",
-    }
+    assert set(EXPECTATIONS) == AUDITED
+    assert {suite for suite, _, _ in suites} == AUDITED | {BI_BUILD_CATALOG}
     assert all(passed for _, passed, _ in suites)
-    assert sum(n for _, _, n in suites) == result.passed == sum(len(build(Thresholds())) for build in EXPECTATIONS.values())
+    assert sum(n for _, _, n in suites) == result.passed == sum(
+        len(build(Thresholds())) for build in (*EXPECTATIONS.values(), bi_build_catalog_expectations))
     assert result.data_docs_path == settings.DATA_DOCS_DIR / "scheduled__2026-11-26T02_00_00_00_00" / "index.html"
     index = result.data_docs_path.read_text()
-    assert "raw.typeform__responses" in index and "bi_build.motivation_attribution" in index
+    assert all(relation in index for relation in AUDITED)
 
     release = publish(warehouse, result.run_id)
 
     assert release == "bi_release_scheduled__2026_11_26t02_00_00_00_00"
-    assert checksum(warehouse, "bi.motivation_attribution") == built
+    assert {table: checksum(warehouse, f"bi.{table}") for table in BI_TABLES} == built
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select to_regnamespace('bi_build')").fetchone()[0] is None
-        assert conn.execute("select count(*) from bi.motivation_attribution").fetchone()[0] == 10
+        assert conn.execute("select count(*) from bi.motivation_attribution").fetchone()[0] == 15
         volumes = dict(conn.execute("select relation, row_count from audit.published_volumes").fetchall())
-    # 9 shares: 8 by respondents (a row per construct), s-06 unattributed; 2 months × 5 motivations
-    assert volumes == {"marts.fct_shares": 9, "marts.fct_share_motivation_attribution": 8 * 4 + 1,
-                       "bi_build.motivation_attribution": 10}
+        bi_rows = {f"bi_build.{t}": conn.execute(f"select count(*) from bi.{t}").fetchone()[0] for t in BI_TABLES}
+    # 10 shares: 9 by respondents (a row per construct), s-06 unattributed; (2 months on LinkedIn + October on X)
+    # × 5 motivations
+    assert volumes == {"marts.fct_shares": 10, "marts.fct_share_motivation_attribution": 9 * 4 + 1, **bi_rows}
+    assert bi_rows["bi_build.motivation_attribution"] == 15 and all(bi_rows.values())
     assert set(volumes) == set(VOLUME_CHECKED)
 
 
@@ -275,9 +459,11 @@ POISONED_NIGHT_FAILURES = {
     # an answer of 9 on a 1–5 item
     ("raw.typeform__responses",
      "Likert: answers to the survey instrument's items are whole numbers on the item's scale (1–5)"),
-    # s-03 twice in fct_shares: its key, and the October totals the build no longer matches
+    # s-03 twice in fct_shares: its key, and the October totals the builds no longer match
     ("marts.fct_shares", "expect_column_values_to_be_unique(share_id)"),
     ("bi_build.motivation_attribution", "totals per month × network equal those of marts.fct_shares"),
+    ("bi_build.advocacy_kpis", "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
+                               " and members_reached per month × team × network equal those of marts.fct_shares"),
     # attributed clicks that no longer sum to the group's clicks
     ("bi_build.motivation_attribution", "Σ attributed_clicks over motivations == clicks per month × network"),
 }
@@ -293,7 +479,7 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         insert_response(conn, "t-poisoned", "e-0005", poisoned_answers, datetime.now(timezone.utc))
         conn.execute("insert into marts.fct_shares select * from marts.fct_shares where share_id = 's-03'")
         conn.execute("update bi_build.motivation_attribution set attributed_clicks = attributed_clicks + 1"
-                     " where month = %s and motivation = 'proud'", (OCTOBER,))
+                     " where month = %s and network = 'linkedin' and motivation = 'proud'", (OCTOBER,))
 
     result = run_audit(warehouse, "night-2")
 
@@ -309,9 +495,9 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
     duplicate = failure(result, "marts.fct_shares", "expect_column_values_to_be_unique")
     assert duplicate.observed["partial_unexpected_list"] == ["s-03", "s-03"]
     sums = failure(result, "bi_build.motivation_attribution", "Σ attributed_clicks")
-    # October, doubled: clicks of posts 1…6 = 2 × 21 = 42, and one click too many attributed
+    # October, doubled: clicks of posts 1…6 = 2 × 2 × 21 = 84, and one click too many attributed
     assert [(r["month"], r["max_total"], Decimal(r["attributed_sum"]))
-            for r in sums.observed["details"]["unexpected_rows"]] == [("2026-10-01", 42, 43)]
+            for r in sums.observed["details"]["unexpected_rows"]] == [("2026-10-01", 84, 85)]
     with psycopg.connect(warehouse) as conn:
         recorded = conn.execute("select suite, coalesce(description, expectation_type || '(' || column_name || ')')"
                                 " from audit.validation_runs where run_id = 'night-2' and not success").fetchall()
@@ -322,12 +508,13 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         result.raise_if_failed()
 
     assert bi_checksums(warehouse) == published
-    with pytest.raises(PublishRefused, match="failed 6 of"):
+    with pytest.raises(PublishRefused, match="failed 7 of"):
         publish(warehouse, "night-2")  # the gate holds even when a caller ignores the audit result
     assert bi_checksums(warehouse) == published
 
 
-def test_build_missing_a_column_fails_naming_it(warehouse):
+def test_build_missing_a_column_fails_naming_it(audit_only, warehouse):
+    audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         conn.execute("alter table bi_build.motivation_attribution drop column respondents")
 
@@ -351,9 +538,10 @@ def test_a_night_without_its_marts_cannot_be_audited_nor_published(warehouse):
         publish(warehouse, "no-marts")
 
 
-def test_k_anonymity_threshold_comes_from_configuration(warehouse):
+def test_k_anonymity_threshold_comes_from_configuration(audit_only, warehouse):
     """November's three surveyed sharers shown under `proud`: refused at k = 5 (the poisoned night shows the
     rule failing), allowed at k = 3."""
+    audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         for metric in ("shares", "impressions", "engagements", "clicks"):
             conn.execute(f"update bi_build.motivation_attribution set attributed_{metric} = case motivation"
@@ -369,16 +557,105 @@ def test_k_anonymity_threshold_comes_from_configuration(warehouse):
     assert allowed.success, allowed.summary()
 
 
+#: What the poisoned candidates break, as (suite, failing expectation).
+POISONED_CANDIDATES = {
+    ("bi_build.motivation_lift", "values: motivation a construct, network a network or `all`, segment known;"
+                                 " counts ≥ 0; lift ≥ 0 (or, a thin fit, its 95 % interval reaching 0); interval"
+                                 " lower ≤ lift ≤ upper"),
+    ("bi_build.team_morale", "k-anonymity: rows with fewer than 5 respondents are suppressed and show no"
+                             " survey-derived value (mean_obligated_score, mean_good_news_score, mean_proud_score,"
+                             " mean_educate_score, intrinsic_share, obligated_share, intrinsic_share_change,"
+                             " obligated_share_change)"),
+    ("bi_build.advocacy_kpis", "values: counts ≥ 0, participation_rate in [0, 1], sharers ≤ shares and ≤ enrolled,"
+                               " month a month's first day, network a network"),
+    ("bi_build.advocacy_kpis", "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
+                               " and members_reached per month × team × network equal those of marts.fct_shares"),
+    ("bi_build.obligation_signals", "values: rates and obligated_share in [0, 1], engagement_rate_index ≥ 0,"
+                                    " respondents ≤ sharers ≤ shares, matured_shares ≤ shares, signals_raised counts"
+                                    " the raised signals, month a month's first day"),
+    ("bi_build.salesy_risk", "no e-mail address or @handle in any column (no value holds '@')"),
+}
+
+
+def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse):
+    audit_only("bi_build")
+    with psycopg.connect(warehouse) as conn:
+        # an inverted interval; a lift below 0 beyond its uncertainty, and one whose interval reaches 0 (allowed)
+        conn.execute("update bi_build.motivation_lift set engagement_rate_lift_lower = 1.2,"
+                     " engagement_rate_lift_upper = 0.8 where network = 'linkedin' and share_segment = 'all'"
+                     " and motivation = 'proud'")
+        conn.execute("update bi_build.motivation_lift set click_through_rate_lift = -0.5,"
+                     " click_through_rate_lift_lower = -0.7, click_through_rate_lift_upper = -0.3"
+                     " where network = 'all' and share_segment = 'all' and motivation = 'educate'")
+        conn.execute("update bi_build.motivation_lift set click_through_rate_lift = -0.02,"
+                     " click_through_rate_lift_lower = -0.3, click_through_rate_lift_upper = 0.28"
+                     " where network = 'all' and share_segment = 'manual' and motivation = 'obligated'")
+        # a team × wave of 3 respondents that shows its scores
+        conn.execute("update bi_build.team_morale set respondents = 3")
+        # participation above 1; impressions added into potential reach
+        conn.execute("update bi_build.advocacy_kpis set participation_rate = 1.5, potential_reach = potential_reach"
+                     " + impressions where month = %s and network = 'linkedin'", (OCTOBER,))
+        # November is suppressed (3 respondents): a hidden survey signal counted in signals_raised
+        conn.execute("update bi_build.obligation_signals set signals_raised = signals_raised + 1 where month = %s",
+                     (NOVEMBER,))
+        # an e-mail address in a team name
+        conn.execute("update bi_build.salesy_risk set team = 'jane.doe@example.com' where month = %s", (NOVEMBER,))
+
+    result = run_audit(warehouse, "poisoned-candidates")
+
+    assert failing(result) == POISONED_CANDIDATES, result.summary()
+    assert sorted(unexpected_rows(result, "bi_build.motivation_lift", "values"), key=lambda r: r["network"]) == [
+        {"network": "all", "share_segment": "all", "motivation": "educate",
+         "broken": ["click_through_rate_lift >= 0 or its interval reaches 0"]},
+        {"network": "linkedin", "share_segment": "all", "motivation": "proud",
+         "broken": ["engagement_rate_lift_lower <= engagement_rate_lift <= engagement_rate_lift_upper"]}]
+    [morale] = unexpected_rows(result, "bi_build.team_morale", "k-anonymity")
+    assert (morale["respondents"], morale["is_suppressed"]) == (3, False)
+    assert morale["survey_values_shown"][:2] == ["mean_obligated_score", "mean_good_news_score"]
+    assert unexpected_rows(result, "bi_build.advocacy_kpis", "values") == [
+        {"month": "2026-10-01", "team": "unknown", "network": "linkedin", "broken": ["participation_rate in [0, 1]"]}]
+    [reach] = unexpected_rows(result, "bi_build.advocacy_kpis", "reach kinds")
+    assert reach["built_potential_reach"] == reach["marts_potential_reach"] + reach["built_impressions"]
+    assert unexpected_rows(result, "bi_build.obligation_signals", "values") == [
+        {"month": "2026-11-01", "team": "unknown", "broken": ["signals_raised counts the raised signals shown"]}]
+    personal = failure(result, "bi_build.salesy_risk", "no e-mail")
+    assert personal.observed["details"]["unexpected_rows"] == [{"column_name": "team", "rows": 1}]
+    assert "jane.doe" not in result.summary() and "jane.doe" not in json.dumps(personal.observed)
+    with pytest.raises(PublishRefused, match="failed 6 of"):
+        publish(warehouse, "poisoned-candidates")
+
+
+def test_a_bi_build_table_without_a_suite_fails_naming_it(audit_only, warehouse):
+    audit_only("bi_build")
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("create table bi_build.sharer_leaderboard as select 'e-0001'::text as employee_id")
+        conn.execute("drop table bi_build.salesy_risk")
+
+    result = run_audit(warehouse, "unaudited-table")
+
+    assert failing(result) == {
+        ("bi_build", "every bi_build table has a suite (publish would expose it in bi unaudited)"),
+        ("bi_build", "every bi_build table with a suite was built (publishing without it would drop its bi view)"),
+    }, result.summary()
+    assert unexpected_rows(result, "bi_build", "every bi_build table has") == [{"table_name": "sharer_leaderboard"}]
+    assert unexpected_rows(result, "bi_build", "every bi_build table with") == [{"table_name": "salesy_risk"}]
+    assert result.skipped == ("bi_build.salesy_risk",)
+    assert "sharer_leaderboard" in result.summary()
+    with pytest.raises(PublishRefused, match="failed 2 of"):
+        publish(warehouse, "unaudited-table")
+
+
 # --- raw rules between nights ----------------------------------------------------------------------------------------
 
-def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(warehouse):
+def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(audit_only, warehouse):
+    audit_only("raw")
     stale = datetime.now(timezone.utc) - timedelta(hours=51)
     with psycopg.connect(warehouse) as conn:
         conn.execute("update raw.linkedin__member_post_analytics set _extracted_at = %s", (stale,))
         for number in (n for _, _, n, _ in SHARES if n not in UNOBSERVED):
             for metric, count in counts(number, NIGHT_2).items():
                 insert_count(conn, number, metric, count, NIGHT_3, stale)
-        # post 5: 500 → 495 impressions (within max(2, 1 %)); post 4: 20 → 17 reactions (beyond it)
+        # post 5: 500 → 495 impressions (within max(2, 1 %)); post 4: 24 → 17 reactions (beyond it)
         conn.execute("update raw.linkedin__member_post_analytics set payload = jsonb_set(payload, '{count}', %s)"
                      " where post_urn = %s and metric_type = %s and _logical_date = %s",
                      (Jsonb(495), post_urn(5), "IMPRESSION", NIGHT_3))
@@ -395,10 +672,85 @@ def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(war
     }, result.summary()
     fallen = failure(result, suite, "cumulative counts").observed["details"]["unexpected_rows"]
     assert fallen == [{"post_urn": post_urn(4), "metric_type": "REACTION", "previous_night": "2026-11-04",
-                       "previous_count": "20", "night": "2026-11-05", "count": "17"}]
+                       "previous_count": "24", "night": "2026-11-05", "count": "17"}]
 
 
-def test_volume_is_checked_against_the_last_publish_within_configured_bounds(warehouse, monkeypatch):
+#: What the poisoned vendor rows break, as (suite, failing expectation).
+POISONED_SOURCES = {
+    ("raw.surveymonkey__responses",
+     "Likert: SurveyMonkey answers to the survey instrument's items are one choice '<n> - …' with n on the item's"
+     " scale (1–5)"),
+    ("raw.x__tweet_metrics", "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
+    ("raw.linkedin__organization_post_statistics",
+     "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
+    ("raw.bitly__link_clicks", "clicks are non-negative whole numbers"),
+    ("raw.hr__roster", "payload is the export's row: exactly its columns, strings (manager, location may be null), the"
+                       " row's employee_id, an e-mail address, start_date an ISO date"),
+}
+
+
+def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
+    audit_only("raw")
+    now = datetime.now(timezone.utc)
+    poisoned_answers = (*ANSWERS["e-0005"][:4], 9, *ANSWERS["e-0005"][5:])  # proud_1
+    with psycopg.connect(warehouse) as conn:
+        # an edited response (a later version) answering 9 on a 1–5 item; another vendor's 9 on QID5
+        insert_surveymonkey_response(conn, "e-0005", poisoned_answers, now, version=2,
+                                     choices=(*CHOICES, "6", "7", "8", "9 - Strongly agree"))
+        conn.execute("update raw.qualtrics__responses set payload = jsonb_set(payload, '{values,QID5}', '9')"
+                     " where payload -> 'values' ->> 'employee_id' = 'e-0005'")
+        # cumulative counts falling on a third night: X likes 10 → 3, a page post's impressions 2000 → 500
+        insert_tweet(conn, 10, NIGHT_3, now, likes=10)
+        conn.execute("update raw.x__tweet_metrics set payload = jsonb_set(payload, '{public_metrics,like_count}', '3')"
+                     " where _logical_date = %s", (NIGHT_3,))
+        insert_page_post(conn, PAGE_POSTS[0], 500, NIGHT_3, now)
+        insert_page_post(conn, PAGE_POSTS[1], 2000, NIGHT_3, now)
+        # negative clicks; a roster row without an e-mail address
+        insert_clicks(conn, NIGHT_2, -2, NIGHT_3, now)
+        insert_roster_row(conn, "e-0001", NIGHT_3, now, email="e-0001")
+
+    result = run_audit(warehouse, "poisoned-sources")
+
+    # its name says whether the instrument maps Qualtrics question ids to items (then: "on the item's scale")
+    qualtrics_likert = next(e.description for e in raw_suites.qualtrics_expectations(Thresholds())
+                            if e.description and e.description.startswith("Likert"))
+    assert failing(result) == POISONED_SOURCES | {("raw.qualtrics__responses", qualtrics_likert)}, result.summary()
+    [likert] = unexpected_rows(result, "raw.surveymonkey__responses", "Likert")
+    assert (likert["question_ref"], likert["answers"][0]["simple_text"]) == ("proud_1", "9 - Strongly agree")
+    assert [(r["question"], r["answer"]) for r in unexpected_rows(result, "raw.qualtrics__responses", "Likert")] \
+        == [("QID5", 9)]
+    fallen = unexpected_rows(result, "raw.x__tweet_metrics", "cumulative counts")
+    assert [(r["metric"], r["previous_count"], r["count"]) for r in fallen] == [("public_metrics.like_count", "10", "3")]
+    fallen = unexpected_rows(result, "raw.linkedin__organization_post_statistics", "cumulative counts")
+    assert {(r["post_urn"], r["metric"]) for r in fallen} >= {(PAGE_POSTS[0], "impressionCount")}
+    assert {r["post_urn"] for r in fallen} == {PAGE_POSTS[0]}
+    assert unexpected_rows(result, "raw.bitly__link_clicks", "clicks") == [
+        {"bitlink": "bit.ly/abcdefg", "click_date": "2026-11-04", "clicks": -2}]
+    assert unexpected_rows(result, "raw.hr__roster", "payload") == [
+        {"employee_id": "e-0001", "_logical_date": "2026-11-05", "broken": ["email is an e-mail address"]}]
+
+
+def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(audit_only, warehouse, monkeypatch):
+    audit_only("raw")
+    stale = datetime.now(timezone.utc) - timedelta(hours=8 * 24 + 1)
+    with psycopg.connect(warehouse) as conn:
+        # never set up here (cascade: the staging views over them; the built marts are tables)
+        conn.execute("drop table raw.surveymonkey__responses, raw.qualtrics__responses cascade")
+        conn.execute("truncate raw.x__tweet_metrics")  # set up, nothing landed
+        conn.execute("update raw.bitly__link_clicks set _extracted_at = %s", (stale,))  # stopped landing
+
+    result = run_audit(warehouse, "tenant-without-vendors")
+    monkeypatch.setenv("SHAREWHY_THRESHOLD_BITLY_MAX_AGE_HOURS", "none")
+    unchecked = run_audit(warehouse, "tenant-without-vendors-unchecked", from_environment())
+
+    assert failing(result) == {("raw.bitly__link_clicks", "freshness: newest _extracted_at at most 192 hours old")}
+    assert result.skipped == unchecked.skipped == ("raw.surveymonkey__responses", "raw.qualtrics__responses")
+    assert "not audited (no such table): raw.surveymonkey__responses, raw.qualtrics__responses" in result.summary()
+    assert unchecked.success, unchecked.summary()
+
+
+def test_volume_is_checked_against_the_last_publish_within_configured_bounds(audit_only, warehouse, monkeypatch):
+    audit_only("marts", "bi_build")
     audit_and_publish(warehouse, "night-1")
     rebuild(warehouse)
     with psycopg.connect(warehouse) as conn:  # as if night 1 had published three times as many shares
@@ -410,19 +762,21 @@ def test_volume_is_checked_against_the_last_publish_within_configured_bounds(war
 
     assert failing(shrunk) == {("marts.fct_shares", "volume: rows within 0.8–2 × the rows at the last publish")}
     assert failure(shrunk, "marts.fct_shares", "volume").observed["details"]["unexpected_rows"] == [
-        {"published_rows": 27, "tonight_rows": 9}
+        {"published_rows": 27, "tonight_rows": 10}
     ]
     assert tolerated.success, tolerated.summary()
 
 
 def test_thresholds_from_the_environment_are_typed_and_checked():
     environ = {"SHAREWHY_THRESHOLD_K_ANONYMITY": "7", "SHAREWHY_THRESHOLD_TYPEFORM_MAX_AGE_HOURS": "none",
-               "SHAREWHY_THRESHOLD_ALLOWED_NETWORKS": "linkedin, x", "PATH": "/usr/bin"}
+               "SHAREWHY_THRESHOLD_ALLOWED_NETWORKS": "linkedin, x", "SHAREWHY_THRESHOLD_X_MAX_AGE_HOURS": "72",
+               "PATH": "/usr/bin"}
 
     thresholds = from_environment(environ)
 
     assert (thresholds.k_anonymity, thresholds.typeform_max_age_hours, thresholds.allowed_networks) == (
         7, None, ("linkedin", "x"))
+    assert (thresholds.x_max_age_hours, thresholds.qualtrics_max_age_hours) == (72, Thresholds().qualtrics_max_age_hours)
     assert thresholds.volume_max_ratio == Thresholds().volume_max_ratio
     with pytest.raises(ValueError, match="SHAREWHY_THRESHOLD_K_ANONIMITY names no threshold"):
         from_environment({"SHAREWHY_THRESHOLD_K_ANONIMITY": "7"})
@@ -439,8 +793,9 @@ def test_publish_refuses_an_unaudited_build(warehouse):
         publish(warehouse, "never-audited")
 
 
-def test_readers_see_old_or_new_release_never_a_mix(warehouse):
+def test_readers_see_old_or_new_release_never_a_mix(audit_only, build_info_audited, warehouse):
     """Readers query two `bi` views in one statement while builds 2…4 are published."""
+    audit_only("bi_build")
     expected: dict[int, str] = {}
 
     def build(version: int) -> None:
@@ -485,7 +840,8 @@ def test_readers_see_old_or_new_release_never_a_mix(warehouse):
     assert schemas == releases
 
 
-def test_publish_follows_changed_tables_and_replaces_a_rerun(warehouse):
+def test_publish_follows_changed_tables_and_replaces_a_rerun(audit_only, build_info_audited, warehouse, monkeypatch):
+    audit_only("bi_build")
     with psycopg.connect(warehouse, autocommit=True) as conn:
         rebuild(warehouse, version=1)
         audit_and_publish(warehouse, "r1")
@@ -494,13 +850,14 @@ def test_publish_follows_changed_tables_and_replaces_a_rerun(warehouse):
         audit_and_publish(warehouse, "r2")
         assert conn.execute("select build from bi.build_info").fetchone() == (2,)
 
-        rebuild(warehouse, scale=9)  # build_info is no longer built: its view goes
+        rebuild(warehouse, scale=9)  # build_info is no longer built (nor audited: model and suite go together)
+        monkeypatch.delitem(EXPECTATIONS, "bi_build.build_info")  # and its view goes
         rebuilt = checksum(warehouse, "bi_build.motivation_attribution")
         audit_and_publish(warehouse, "r2")  # the same run re-run: its release is replaced
 
         views = conn.execute("select table_name from information_schema.views where table_schema = 'bi'").fetchall()
         releases = conn.execute("select release_schema from audit.bi_releases order by seq").fetchall()
-    assert views == [("motivation_attribution",)]
+    assert sorted(view for (view,) in views) == sorted(BI_TABLES)
     assert checksum(warehouse, "bi.motivation_attribution") == rebuilt
     assert releases == [("bi_release_r1",), ("bi_release_r2",)]
 
@@ -551,9 +908,10 @@ NOT_FOR_READERS = [
 
 
 def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
-        bi_reader_as_it_was, warehouse, server_url, monkeypatch, caplog):
+        audit_only, bi_reader_as_it_was, build_info_audited, warehouse, server_url, monkeypatch, caplog):
     """The embedded server trusts local socket connections (pg_hba `trust`): the login is checked by role, not by
     password; the password is checked against the stored SCRAM verifier instead."""
+    audit_only("bi_build")
     password = f"test-{uuid.uuid4().hex}"
     monkeypatch.setenv(bi_reader.PASSWORD_ENV, password)
     rebuild(warehouse, version=1)
@@ -572,7 +930,7 @@ def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
     with psycopg.connect(as_reader, autocommit=True) as conn:
         assert conn.execute("select current_user").fetchone() == (bi_reader.ROLE,)
         assert conn.execute("select build from bi.build_info").fetchone() == (2,)
-        assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (10,)
+        assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (15,)
         for statement in NOT_FOR_READERS:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
