@@ -7,6 +7,8 @@ Tests never touch the `sharewhy` database the demo uses: each gets its own throw
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 
 import psycopg
@@ -52,4 +54,39 @@ def module_db(server_url: str):
     """A new, empty database shared by the tests of one module (for slow set-ups such as a dbt build)."""
     name, url = _create_database(server_url)
     yield url
+    _drop_database(server_url, name)
+
+
+DEMO_NIGHT = "2026-11-25"
+DEMO_RAW_TABLES = (
+    "advocacy__shares", "hr__roster", "linkedin__member_post_analytics", "typeform__responses", "x__tweet_metrics",
+    "bitly__link_clicks",
+)
+
+
+def _raw_counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in DEMO_RAW_TABLES}
+
+
+@pytest.fixture(scope="session")
+def demo_night(server_url, tmp_path_factory):
+    """`sharewhy demo` run twice for the same night, through Airflow, into its own database and state folder.
+
+    Shared by the end-to-end modules (a night costs minutes on 2 cores). Yields the database's conninfo ("url"),
+    the environment the demo ran with ("env"), both runs' output ("first", "second") and the raw row counts
+    after the first run ("counts").
+    """
+    name, url = _create_database(server_url)
+    env = {**os.environ, "SHAREWHY_HOME": str(tmp_path_factory.mktemp("demo-home")), "SHAREWHY_WAREHOUSE_URL": url}
+    for var in [k for k in env if k.startswith("AIRFLOW")]:
+        del env[var]  # the demo prepares its own Airflow environment
+    command = [sys.executable, "-m", "sharewhy.cli", "demo", "--night", DEMO_NIGHT]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    assert first.returncode == 0, first.stdout + first.stderr
+    counts = _raw_counts(url)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    assert second.returncode == 0, second.stdout + second.stderr
+    yield {"url": url, "env": env, "first": first, "second": second, "counts": counts,
+           "counts_after_second": _raw_counts(url)}
     _drop_database(server_url, name)

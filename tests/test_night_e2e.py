@@ -1,7 +1,7 @@
 """End to end: `sharewhy demo` runs a whole night through Airflow (`airflow dags test`), twice.
 
 The first run lands every source, builds, audits and publishes `bi`; the second run of the same night must land
-nothing new. The run uses its own state folder (Airflow home, file drops, data docs) and its own database.
+nothing new. The runs (the `demo_night` fixture of conftest.py) use their own state folder and database.
 """
 
 from __future__ import annotations
@@ -14,46 +14,26 @@ import sys
 import psycopg
 import pytest
 
+from sharewhy import settings
+
 pytestmark = pytest.mark.e2e
 
-NIGHT = "2026-11-25"
-RAW_TABLES = ["advocacy__shares", "linkedin__member_post_analytics", "typeform__responses"]
+def _airflow_env(demo_night) -> dict[str, str]:
+    """The Airflow environment the demo used (its home inside the demo's state folder)."""
+    return {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "SHAREWHY_TASK_RETRIES": "0"}
 
 
-def _demo(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sharewhy.cli", "demo", "--night", NIGHT],
-        env=env, capture_output=True, text=True, timeout=600,
-    )
-
-
-def _raw_counts(url: str) -> dict[str, int]:
-    with psycopg.connect(url) as conn:
-        return {t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in RAW_TABLES}
-
-
-@pytest.fixture(scope="module")
-def night(module_db, tmp_path_factory):
-    env = {**os.environ, "SHAREWHY_HOME": str(tmp_path_factory.mktemp("home")), "SHAREWHY_WAREHOUSE_URL": module_db}
-    for name in [k for k in env if k.startswith("AIRFLOW")]:
-        del env[name]  # the demo prepares its own Airflow environment
-    first = _demo(env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    counts_after_first = _raw_counts(module_db)
-    second = _demo(env)
-    assert second.returncode == 0, second.stdout + second.stderr
-    return {"env": env, "url": module_db, "first": first, "counts": counts_after_first, "second": second}
-
-
-def test_every_source_lands_rows(night):
-    assert all(n > 0 for n in night["counts"].values()), night["counts"]
-    with psycopg.connect(night["url"]) as conn:
+def test_every_source_lands_rows(demo_night):
+    assert all(n > 0 for n in demo_night["counts"].values()), demo_night["counts"]
+    with psycopg.connect(demo_night["url"]) as conn:
         statuses = conn.execute("select distinct status from raw._loads").fetchall()
     assert statuses == [("success",)]
 
 
-def test_bi_is_published_and_parts_sum_to_totals(night):
-    with psycopg.connect(night["url"]) as conn:
+def test_bi_is_published_and_parts_sum_to_totals(demo_night):
+    with psycopg.connect(demo_night["url"]) as conn:
         rows, gap = conn.execute(
             """
             select count(*), coalesce(max(abs(total - parts)), 0) from (
@@ -65,24 +45,55 @@ def test_bi_is_published_and_parts_sum_to_totals(night):
     assert gap == 0
 
 
-def test_rerunning_the_night_lands_nothing_twice(night):
-    assert _raw_counts(night["url"]) == night["counts"]
-    assert "duplicate" in night["second"].stdout
+def test_rerunning_the_night_lands_nothing_twice(demo_night):
+    assert demo_night["counts_after_second"] == demo_night["counts"]
+    assert "duplicate" in demo_night["second"].stdout
 
 
-def test_summary_reports_sources_models_audit_and_bi(night):
-    out = night["first"].stdout
+def test_summary_reports_sources_models_audit_and_bi(demo_night):
+    out = demo_night["first"].stdout
     for expected in ("linkedin.member_post_analytics", "typeform.responses", "dbt build", "expectations passed",
                      "bi.motivation_attribution"):
         assert expected in out, out
 
 
-def test_airflow_lists_no_import_errors_in_the_demo_home(night):
+def test_airflow_lists_no_import_errors_in_the_demo_home(demo_night):
     airflow = [sys.executable, "-m", "airflow"]
-    env = {**night["env"], "AIRFLOW_HOME": os.path.join(night["env"]["SHAREWHY_HOME"], "airflow"),
-           "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(os.path.dirname(os.path.dirname(__file__)), "dags"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = _airflow_env(demo_night)
     subprocess.run([*airflow, "dags", "reserialize"], env=env, check=True, capture_output=True)
     listed = subprocess.run([*airflow, "dags", "list-import-errors", "-o", "json"], env=env, check=True,
                             capture_output=True, text=True)
     assert json.loads(listed.stdout.strip().splitlines()[-1]) == []
+
+
+def _bi_checksum(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select md5(string_agg(t::text, ',' order by t::text)) from bi.motivation_attribution t"
+        ).fetchone()[0]
+
+
+def test_a_poisoned_night_fails_the_gate_and_bi_keeps_the_last_good_data(demo_night):
+    """Counters that fall overnight (a cumulative count can only grow) must stop the build before `bi`."""
+    url = demo_night["url"]
+    before = _bi_checksum(url)
+    with psycopg.connect(url) as conn:
+        poisoned = conn.execute(
+            """
+            insert into raw.linkedin__member_post_analytics
+                (post_urn, metric_type, payload, _load_id, _extracted_at, _logical_date, _request)
+            select post_urn, metric_type, jsonb_set(payload, '{count}', '0'), gen_random_uuid(), now(),
+                   _logical_date + 1, 'poisoned by test'
+            from raw.linkedin__member_post_analytics
+            where metric_type = 'IMPRESSION' and (payload ->> 'count')::int > 100
+            limit 3
+            """
+        ).rowcount
+    assert poisoned == 3
+    env = _airflow_env(demo_night)
+    run = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "transform_audit_publish", "2026-11-26"],
+                         env=env, capture_output=True, text=True, timeout=600)
+    output = run.stdout + run.stderr
+    assert "audit failed" in output.lower() or "AuditFailed" in output, output[-3000:]
+    assert "counter" in output.lower(), output[-3000:]
+    assert _bi_checksum(url) == before
