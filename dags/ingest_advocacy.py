@@ -1,12 +1,13 @@
 """Land the advocacy platform's shares export (a nightly file drop) into `raw.advocacy__shares`.
 
-Every share made that night arrives as `shares_<date>.csv` in the drop folder (`SHAREWHY_DROP_DIR`).
-A rerun of a night lands nothing twice: the file's rows are keyed on `share_id`.
+Every share made that night arrives as `shares_<date>.csv` in the drop folder (`SHAREWHY_DROP_DIR`); the night is
+the run's data interval (logical date = the night). A rerun or backfill of a night lands nothing twice: the file's
+rows are keyed on `share_id`. A file drop has no rate limit, so no pool.
 """
 
 from dataclasses import asdict
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, get_current_context, task
 from pipeline.assets import RAW_ADVOCACY_SHARES
 from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
 
@@ -22,11 +23,12 @@ from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
 )
 def ingest_advocacy():
     @task(outlets=[RAW_ADVOCACY_SHARES])
-    def land_shares(logical_date=None) -> dict:
+    def land_shares() -> dict:
         from ingestion.run import land_advocacy_shares
+        from pipeline.runs import night_of
         from sharewhy import settings
 
-        report = land_advocacy_shares(settings.warehouse_url(), logical_date.date(), settings.drop_dir())
+        report = land_advocacy_shares(settings.warehouse_url(), night_of(get_current_context()), settings.drop_dir())
         return asdict(report)
 
     land_shares()

@@ -1,4 +1,5 @@
-"""`sharewhy` command line: the embedded warehouse, the source simulator, and the demo night."""
+"""`sharewhy` command line: the embedded warehouse, the source simulator, the demo night, the local Airflow stack
+(nights and backfills through it), and the survey webhook receiver."""
 
 from __future__ import annotations
 
@@ -31,6 +32,33 @@ def _simulate(args: argparse.Namespace) -> int:
     return server.main(args.simulator_args)
 
 
+def _webhooks(args: argparse.Namespace) -> int:
+    from sharewhy import webhooks
+
+    return webhooks.main(args.webhooks_args)
+
+
+def _airflow(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sharewhy import airflow_stack
+
+    if args.action == "up":
+        return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks)
+    if args.action == "stop":
+        return airflow_stack.stop()
+    api = airflow_stack.local_api()
+    if args.action == "night":
+        result = airflow_stack.run_night(api, date.fromisoformat(args.first))
+        print(f"transform run {result['transform']['dag_run_id']}: {result['transform']['state']}")
+        return 0 if result["transform"]["state"] == "success" else 1
+    result = airflow_stack.backfill(api, date.fromisoformat(args.first), date.fromisoformat(args.last or args.first))
+    for dag_id, nights in result["ingestion"].items():
+        print(f"  {dag_id:<26} " + "  ".join(f"{night} {state}" for night, state in nights.items()))
+    print(f"  transform_audit_publish    {result['transform']}: success")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from sharewhy import demo
 
@@ -48,6 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="the local simulator of every source API", add_help=False)
     sim.add_argument("simulator_args", nargs=argparse.REMAINDER, help="see `sharewhy simulate serve --help`")
     sim.set_defaults(handler=_simulate)
+
+    hooks = commands.add_parser("webhooks", help="receive survey webhooks → Airflow asset events", add_help=False)
+    hooks.add_argument("webhooks_args", nargs=argparse.REMAINDER, help="see `sharewhy webhooks serve --help`")
+    hooks.set_defaults(handler=_webhooks)
+
+    af = commands.add_parser("airflow", help="the local Airflow stack (`make airflow`), nights and backfills through it")
+    af.add_argument("action", choices=["up", "stop", "night", "backfill"])
+    af.add_argument("first", nargs="?", help="night / backfill: first night, YYYY-MM-DD")
+    af.add_argument("last", nargs="?", help="backfill: last night, YYYY-MM-DD (default: the first)")
+    af.add_argument("--no-simulator", action="store_true", help="up: use the AIRFLOW_CONN_* of the environment")
+    af.add_argument("--no-webhooks", action="store_true", help="up: do not start the webhook receiver")
+    af.set_defaults(handler=_airflow)
 
     demo = commands.add_parser("demo", help="run one complete night through Airflow on the embedded default")
     demo.add_argument("--night", help="logical date of the night, YYYY-MM-DD (default: yesterday, UTC)")

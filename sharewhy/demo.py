@@ -23,7 +23,18 @@ import psycopg
 from sharewhy import dbt, settings, summary, warehouse
 
 #: The night's DAGs in the order a scheduler would finish them: file drops, then APIs, then the build.
-NIGHT_DAGS = ["ingest_advocacy", "ingest_linkedin", "ingest_typeform", "transform_audit_publish"]
+NIGHT_DAGS = [
+    "ingest_advocacy",
+    "ingest_hr",
+    "ingest_linkedin",
+    "ingest_linkedin_organization",
+    "ingest_x",
+    "ingest_bitly",
+    "ingest_typeform",
+    "ingest_surveymonkey",
+    "ingest_qualtrics",
+    "transform_audit_publish",
+]
 
 SIMULATOR_SEED = 7
 SIMULATOR_DIR = settings.STATE_DIR / "simulator"

@@ -24,3 +24,21 @@ def typeform_form_ids(conn_id: str) -> list[str]:
     if not form_ids:
         raise ValueError(f"connection {conn_id!r} lists no survey forms in `extra.form_ids`")
     return form_ids
+
+
+def survey_ids(conn_id: str) -> list[str]:
+    """The surveys listed in a SurveyMonkey or Qualtrics connection's `extra.survey_ids` (string ids, kept as such)."""
+    ids = BaseHook.get_connection(conn_id).extra_dejson.get("survey_ids") or []
+    if isinstance(ids, str):
+        ids = [i.strip() for i in ids.split(",") if i.strip()]
+    if not ids:
+        raise ValueError(f"connection {conn_id!r} lists no surveys in `extra.survey_ids`")
+    return [str(i) for i in ids]
+
+
+def organization_urn(conn_id: str) -> str:
+    """The company page (`urn:li:organization:…`) in a LinkedIn connection's `extra.organization_urn`."""
+    urn = BaseHook.get_connection(conn_id).extra_dejson.get("organization_urn") or ""
+    if not urn.startswith("urn:li:organization:"):
+        raise ValueError(f"connection {conn_id!r} names no company page in `extra.organization_urn`")
+    return urn

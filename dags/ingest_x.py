@@ -1,0 +1,48 @@
+"""Land X post metrics (public, and for posts younger than 30 days non-public and organic) into `raw.x__tweet_metrics`.
+
+The posts are the X shares landed in `raw.advocacy__shares` (so the DAG first waits for its night's export), those
+the refresh schedule says are due (SHAREWHY_REFRESH_SCHEDULE: nightly for a week, then weekly up to 90 days), looked
+up 100 ids per call. A spent rate-limit window is waited out until X's announced reset (at most one 15-minute
+window). The API's base URL and token come from the `x_api` connection.
+"""
+
+from dataclasses import asdict
+
+from airflow.sdk import dag, get_current_context, task
+from pipeline.assets import RAW_X_TWEET_METRICS
+from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.landings import wait_for_shares
+from pipeline.pools import api_pool
+
+from sharewhy import settings
+
+
+@dag(
+    schedule=nightly("30 0 * * *"),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ingestion", "x"],
+    doc_md=__doc__,
+)
+def ingest_x():
+    @task(outlets=[RAW_X_TWEET_METRICS], pool=api_pool(settings.X_CONN_ID))
+    def land_tweet_metrics() -> dict:
+        from ingestion.refresh import RefreshPolicy
+        from ingestion.run import land_x_tweet_metrics
+        from pipeline.connections import api_config
+        from pipeline.runs import night_of
+
+        report = land_x_tweet_metrics(
+            settings.warehouse_url(),
+            night_of(get_current_context()),
+            api_config(settings.X_CONN_ID),
+            refresh=RefreshPolicy.parse(settings.REFRESH_SCHEDULE),
+        )
+        return asdict(report)
+
+    wait_for_shares() >> land_tweet_metrics()
+
+
+ingest_x()

@@ -1,0 +1,197 @@
+"""docker-compose.yml without a Docker engine: it interpolates with .env.example, validates against the Compose
+Specification's JSON schema, and its images and versions match the project's pins.
+
+The schema is vendored, not downloaded: `tests/schemas/compose_spec.json` is `compose/config/compose_spec.json` from
+the `docker-compose==1.29.2` wheel on PyPI (docker_compose-1.29.2-py2.py3-none-any.whl, sha256 8d558937…c94cef809),
+the schema Compose itself validated files with. Compose interpolates `${VAR}` before it validates, and so do we.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from sharewhy import settings
+
+ROOT = settings.REPO_ROOT
+COMPOSE = ROOT / "docker-compose.yml"
+SCHEMA = ROOT / "tests" / "schemas" / "compose_spec.json"
+SCHEMA_SHA256 = "0dc04bd346dcfee1b1419628fff79937bbf076925f298f272a2b490e2b112bac"
+AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-triggerer")
+LONG_RUNNING = ("airflow-db", "warehouse", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                "airflow-triggerer", "webhooks", "simulator")
+#: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}; $$ is a literal $.
+_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+
+def _env_example() -> dict[str, str]:
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value
+    return values
+
+
+def _interpolate(value, env: dict[str, str], referenced: set[str]):
+    """Compose's interpolation of every string in the parsed file (as Compose does it: after YAML parsing, so a
+    JSON value stays a string). A required variable that is unset raises ValueError."""
+    if isinstance(value, dict):
+        return {key: _interpolate(item, env, referenced) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(item, env, referenced) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match["name"], match["op"], match["arg"]
+        referenced.add(name)
+        current = env.get(name)
+        if op in (":?", "?") and (current is None or (op == ":?" and current == "")):
+            raise ValueError(f"{name}: {arg}")
+        if op in (":-", "-") and (current is None or (op == ":-" and current == "")):
+            return arg
+        return current or ""
+
+    return _VARIABLE.sub(substitute, value)
+
+
+def _load(env: dict[str, str]) -> tuple[dict, set[str]]:
+    referenced: set[str] = set()
+    return _interpolate(yaml.safe_load(COMPOSE.read_text()), env, referenced), referenced
+
+
+@pytest.fixture(scope="module")
+def filled_env() -> dict[str, str]:
+    """.env.example with every empty value filled, as a user's .env would be."""
+    return {name: value or f"filled-{name.lower()}" for name, value in _env_example().items()}
+
+
+@pytest.fixture(scope="module")
+def compose(filled_env) -> dict:
+    return _load(filled_env)[0]
+
+
+def test_the_vendored_schema_is_the_one_from_the_registry_package():
+    assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() == SCHEMA_SHA256
+
+
+def test_the_file_is_valid_against_the_compose_specification(compose):
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft7Validator(schema)  # the schema's keywords are all draft-07 ones
+    errors = sorted(validator.iter_errors(compose), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)
+
+
+def test_the_schema_check_catches_a_broken_file(compose):
+    schema = json.loads(SCHEMA.read_text())
+    broken = json.loads(json.dumps(compose))
+    broken["services"]["webhooks"]["healthcheck"]["interval"] = {"not": "a duration"}
+    broken["services"]["warehouse"]["restart_policy"] = "always"  # not a service key
+    assert len(list(jsonschema.Draft7Validator(schema).iter_errors(broken))) >= 2
+
+
+def test_every_variable_it_reads_is_in_env_example_and_nothing_secret_is_committed(filled_env):
+    example = _env_example()
+    _, referenced = _load(filled_env)
+    assert referenced, "the secrets come from .env"
+    missing = {name for name in referenced if name not in example}
+    assert not missing, f"add to .env.example: {sorted(missing)}"
+    for name, value in example.items():
+        if {"PASSWORD", "SECRET", "KEY", "TOKEN"} & set(name.split("_")):
+            assert value == "", f"{name} must be empty in .env.example"
+        assert "<" in value or value == "", f"{name}: only placeholders in .env.example"
+
+
+def test_required_secrets_fail_loudly_when_unset():
+    with pytest.raises(ValueError, match=r"set \w+ in \.env"):
+        _load({})
+
+
+def test_images_and_versions_match_the_project_pins(compose):
+    constraints = dict(
+        line.split("==", 1) for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    base = re.search(r"^FROM\s+(\S+)", (ROOT / "Dockerfile").read_text(), re.M)[1]
+    image, tag = base.split(":")
+    airflow_version, python = re.fullmatch(r"(\d+\.\d+\.\d+)-python(\d+\.\d+)", tag).groups()
+    assert image == "apache/airflow"
+    assert airflow_version == constraints["apache-airflow"] == constraints["apache-airflow-core"]
+    assert f"apache-airflow=={airflow_version}" in pyproject["project"]["dependencies"]
+    assert pyproject["project"]["requires-python"] == f">={python},<3.{int(python.split('.')[1]) + 1}"
+
+    ours = f"sharewhy-airflow:{pyproject['project']['version']}"
+    for name in AIRFLOW_SERVICES:
+        assert compose["services"][name]["image"] == ours, name
+        assert compose["services"][name]["build"] == ".", name
+    assert compose["services"]["webhooks"]["image"] == ours
+    assert compose["services"]["simulator"]["image"] == ours
+
+    # the embedded warehouse's PostgreSQL (the binaries the pgserver wheel carries)
+    postgres = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin" / "postgres"
+    embedded_major = re.search(r"(\d+)\.", subprocess.run([str(postgres), "--version"], capture_output=True,
+                                                         text=True, check=True).stdout)[1]
+    for name in ("airflow-db", "warehouse"):
+        assert compose["services"][name]["image"] == f"postgres:{embedded_major}", name
+    for name, service in compose["services"].items():
+        image = service.get("image", "")
+        assert ":" in image and not image.endswith(":latest"), f"{name}: pin the image tag"
+
+
+def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(compose):
+    services = compose["services"]
+    assert set(services) == {"airflow-db", "warehouse", *AIRFLOW_SERVICES, "webhooks", "simulator"}
+    env = services["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@airflow-db:5432/airflow")
+    assert env["SHAREWHY_WAREHOUSE_URL"].endswith("@warehouse:5432/sharewhy")  # analytics apart from metadata
+    for name in AIRFLOW_SERVICES:
+        service_env = services[name]["environment"]
+        assert service_env["AIRFLOW__API_AUTH__JWT_SECRET"] == env["AIRFLOW__API_AUTH__JWT_SECRET"], name
+    commands = {name: " ".join(services[name]["command"]) for name in AIRFLOW_SERVICES}
+    assert "standalone" not in " ".join(commands.values())
+    assert commands["airflow-apiserver"].startswith("airflow api-server")
+    assert commands["airflow-dag-processor"] == "airflow dag-processor"
+    assert commands["airflow-triggerer"] == "airflow triggerer"
+    assert "pools import /opt/sharewhy/dags/pipeline/pools.json" in commands["airflow-init"]
+    assert "airflow db migrate" in commands["airflow-init"]
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        assert services[name]["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    for name in LONG_RUNNING:
+        assert services[name]["healthcheck"]["test"], name
+    assert services["simulator"]["profiles"] == ["simulator"]
+    assert "profiles" not in services["webhooks"]
+
+
+def test_volumes_are_named_and_ports_bound_to_localhost(compose):
+    declared = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source in declared, f"{name}: {volume} is not a named volume"
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond localhost"
+    assert {"airflow-db", "warehouse", "airflow-logs", "drops", "webhooks"} <= declared
+
+
+def test_the_image_installs_the_project_from_the_lock_file():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "-c /opt/sharewhy/constraints.txt" in dockerfile
+    assert "-e /opt/sharewhy" in dockerfile  # editable: the code finds dags/ and dbt_project/ beside itself
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".sharewhy", ".git", ".env"} <= set(ignored)
