@@ -1,0 +1,69 @@
+"""Load the same records with dlt (`dlt[postgres]`) — run by `.venv-bench/bin/python`, never by the project's venv.
+
+`python bench/dlt_load.py <conninfo-as-json> <records.jsonl> <dataset>`: reads the records into memory first (not
+timed, as the project's loader is handed its rows), then times `pipeline.run(...)` — dlt's extract, normalize and
+load, commit included — and prints one JSON line `{"seconds": …, "rows": …}`.
+
+The table mirrors raw.advocacy__shares: the same columns, `payload` as a json column (jsonb, not flattened).
+`append` is dlt's cheapest write disposition (`merge`, which would dedupe like the project's loader, only adds
+work), and the default file format for postgres (insert_values) is what a team gets without tuning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+
+def main() -> int:
+    conninfo, records_path, dataset = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+    os.environ["DLT_DATA_DIR"] = tempfile.mkdtemp(prefix="dlt-bench-")
+    os.environ["DLT_PROJECT_DIR"] = os.environ["DLT_DATA_DIR"]
+    import dlt
+    from dlt.destinations import postgres
+
+    with open(records_path, "rb") as handle:
+        records = [json.loads(line) for line in handle]
+    # A URL: a unix-socket host (the embedded warehouse) goes in the query, where psycopg2 takes it as is.
+    from urllib.parse import quote
+
+    user = quote(conninfo.get("user", "postgres"), safe="")
+    password = quote(conninfo.get("password") or "unused-with-trust-auth", safe="")
+    host, port = conninfo.get("host", "localhost"), conninfo.get("port", "5432")
+    if host.startswith("/"):
+        credentials = f"postgresql://{user}:{password}@localhost:{port}/{conninfo['dbname']}?host={quote(host)}"
+    else:
+        credentials = f"postgresql://{user}:{password}@{host}:{port}/{conninfo['dbname']}"
+    pipeline = dlt.pipeline(
+        pipeline_name=f"bench_{dataset}",
+        destination=postgres(credentials=credentials),
+        dataset_name=dataset,
+        pipelines_dir=os.environ["DLT_DATA_DIR"],
+    )
+    resource = dlt.resource(
+        records,
+        name="advocacy__shares",
+        write_disposition="append",
+        columns={
+            "share_id": {"data_type": "text", "nullable": False},
+            "payload": {"data_type": "json", "nullable": False},
+            "_load_id": {"data_type": "text"},
+            "_extracted_at": {"data_type": "timestamp"},
+            "_logical_date": {"data_type": "date"},
+            "_request": {"data_type": "text"},
+        },
+    )
+    started = time.perf_counter()
+    info = pipeline.run(resource)
+    seconds = time.perf_counter() - started
+    info.raise_on_failed_jobs()
+    print(json.dumps({"seconds": seconds, "rows": len(records)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

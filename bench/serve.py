@@ -1,0 +1,53 @@
+"""The source APIs of one benchmarked night, served by the project's simulator in a process of its own (as the demo
+runs it), so the simulator's CPU never counts as ingestion's.
+
+`python -m bench.serve '<TenantSpec as JSON>' <night>` (token in SHAREWHY_SIMULATOR_TOKEN) prints one JSON line
+`{"linkedin": <base url>, "typeform": <base url>, "form_ids": [...]}` and serves until SIGTERM:
+- LinkedIn memberCreatorPostAnalytics: the simulator's `LinkedInApi` with the tenant behind it (bench.tenant);
+- Typeform responses: the simulator's `TypeformApi` over its own seeded company (60 respondents, e-0001 … e-0060,
+  who are employees of the tenant too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import date, timedelta
+
+from bench.tenant import Tenant, TenantLinkedIn, TenantSpec
+from simulator import server
+from simulator.company import Company
+from simulator.linkedin import LinkedInApi
+from simulator.typeform import TypeformApi
+
+
+def main() -> int:
+    fields = json.loads(sys.argv[1])
+    fields["first_night"] = date.fromisoformat(fields["first_night"])
+    spec, night = TenantSpec(**fields), date.fromisoformat(sys.argv[2])
+    token = os.environ[server.TOKEN_ENV]
+    company = Company(spec.seed, night + timedelta(days=1))
+    apis = {
+        server.LINKEDIN_PREFIX: LinkedInApi(TenantLinkedIn(Tenant(spec), night), token),  # type: ignore[arg-type]
+        server.TYPEFORM_PREFIX: TypeformApi(company, token),
+    }
+    httpd = server._SimulatorHTTPServer(0, apis, verbose=False)
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    base = f"http://{server.HOST}:{httpd.server_address[1]}"
+    print(json.dumps({"linkedin": base + server.LINKEDIN_PREFIX, "typeform": base + server.TYPEFORM_PREFIX,
+                      "form_ids": company.form_ids}), flush=True)
+    stop.wait()
+    httpd.shutdown()
+    httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
