@@ -4,8 +4,8 @@ against dlt on the same records — same run, alternating rounds.
 Variants, each into an emptied raw.advocacy__shares of one scratch database (commit included):
 - `psql \\copy`: the rows exactly as the loader lands them (same payload bytes), pre-rendered to a file, COPYed by
   the bundled psql straight into the raw table — the single-stream limit;
-- `loader`: `ingestion.loader.land` handed the same rows as `Row`s already in memory — the loader alone (COPY into
-  its temp table, insert … on conflict into the raw table, quarantine, state and load log, one transaction);
+- `loader`: `ingestion.loader.land` handed the same rows as `Row`s already in memory — the loader alone (a night's
+  usual path: one COPY into the raw table, spooled to disk; quarantine, state and load log; one transaction);
 - `loader + source`: `ingestion.run.land_advocacy_shares` from the export file — what a night does (CSV parsing
   and validation by the advocacy source, then the loader);
 - `dlt`: dlt 1.31 (`.venv-bench`) on the same records, already in memory (see bench/dlt_load.py).

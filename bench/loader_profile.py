@@ -1,27 +1,46 @@
-"""Where the loader's time goes, statement by statement (`python -m bench.loader_profile [rows] [reps]`).
+"""Where the loader's time goes (`python -m bench.loader_profile [rows] [reps]`).
 
-Replays the loader's transaction on the same rows with a clock around each step, next to two references:
-- `psycopg COPY → raw`: the same client path (psycopg `write_row`) straight into raw.advocacy__shares — what the
-  client side costs against psql;
-- the loader's steps: COPY into its temp table `_incoming`, `insert … select … on conflict do nothing` into the raw
-  table (with EXPLAIN ANALYZE once, to show the plan), the quarantine scan.
+Times, on the same rows into the same emptied raw.advocacy__shares, round after round:
+- `psql \\copy`: the limit (bench/loader.py's reference);
+- `land()`, every row new: the loader's usual night — one COPY straight into the raw table, spooled to disk;
+- `land()`, one row already landed: the COPY fails on the unique key at its end, the spool is replayed into the temp
+  table `_incoming`, and `insert … on conflict do nothing` keeps the new rows — what a rerun or an overlapping
+  window costs;
+- `psycopg write_row, typed metadata`: a bare COPY handing psycopg a uuid, a date and a timestamptz per row instead of
+  their text — why the loader renders the load metadata to text once per load.
 """
 
 from __future__ import annotations
 
 import statistics
 import sys
+import tempfile
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
-from bench.common import clock, scratch_database
+from bench.common import clock, psql, scratch_database
 from bench.tenant import Tenant, TenantSpec
-from ingestion.loader import METADATA_COLUMNS, apply_raw_schema
-from ingestion.records import as_json_text
+from ingestion.loader import METADATA_COLUMNS, apply_raw_schema, land
+from ingestion.records import Row, as_json_text
+from ingestion.sources import advocacy
 
 COLUMNS = ", ".join(("share_id", *METADATA_COLUMNS))
+
+
+class _Rows:
+    api_calls = 0
+
+    def __init__(self, rows: list[Row]):
+        self._rows = rows
+
+    def records(self):
+        return iter(self._rows)
+
+    def state(self):
+        return {}
 
 
 def main(rows: int = 200_000, reps: int = 3) -> None:
@@ -29,68 +48,44 @@ def main(rows: int = 200_000, reps: int = 3) -> None:
     night = tenant.spec.first_night
     records = list(tenant.shares_on(night).records())
     now = datetime.now(UTC)
+    row_objects = [Row((r["share_id"],), r, "x", now) for r in records]
     timings: dict[str, list[float]] = {}
-    plan = ""
-    with scratch_database("profile") as url:
+    with tempfile.TemporaryDirectory(prefix="bench-loader-profile-") as tmp, scratch_database("profile") as url:
+        copy_path = Path(tmp) / "rows.copy"
+        with copy_path.open("w") as out:
+            out.writelines(tenant.raw_share_lines([night], "x"))
         with psycopg.connect(url, autocommit=True) as conn:
             apply_raw_schema(conn)
-        for rep in range(reps):
-            load_id = uuid.uuid4()
+
+        def timed(name: str, step, already_landed: int = 0) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("truncate raw.advocacy__shares")
-                with conn.transaction():
-                    started = clock()
-                    with conn.cursor() as cur, cur.copy(f"copy raw.advocacy__shares ({COLUMNS}) from stdin") as copy:
-                        for r in records:
-                            copy.write_row((r["share_id"], as_json_text(r), load_id, now, night, "x"))
-                    timings.setdefault("psycopg COPY → raw (write_row, commit excluded)", []).append(clock() - started)
-                conn.execute("truncate raw.advocacy__shares")
-                with conn.transaction():
-                    conn.execute(
-                        "create temp table _incoming on commit drop as select null::text as quarantine_reason,"
-                        f" null::text as quarantine_record, {COLUMNS} from raw.advocacy__shares with no data"
-                    )
-                    started = clock()
-                    with conn.cursor() as cur, cur.copy(
-                        f"copy _incoming (quarantine_reason, quarantine_record, {COLUMNS}) from stdin"
-                    ) as copy:
-                        for r in records:
-                            copy.write_row((None, None, r["share_id"], as_json_text(r), load_id, now, night, "x"))
-                    timings.setdefault("loader step 1: COPY → temp _incoming", []).append(clock() - started)
-                    insert = (
-                        f"insert into raw.advocacy__shares ({COLUMNS}) select {COLUMNS} from _incoming"
-                        " where quarantine_reason is null on conflict do nothing"
-                    )
-                    started = clock()
-                    if rep == 0:
-                        plan = "\n".join(
-                            r[0] for r in conn.execute("explain (analyze, buffers, wal) " + insert).fetchall()
-                        )
-                    else:
-                        conn.execute(insert)
-                    timings.setdefault("loader step 2: insert … on conflict → raw", []).append(clock() - started)
-                    started = clock()
-                    conn.execute("select count(*) from _incoming where quarantine_reason is not null").fetchone()
-                    timings.setdefault("loader step 3: quarantine scan", []).append(clock() - started)
-                    # The candidate: a plain insert of the rows not landed yet (the loader's advisory lock already
-                    # serialises loads of one entity, so no concurrent insert can race it), without the
-                    # speculative insertion of ON CONFLICT.
-                    conn.execute("truncate raw.advocacy__shares")
-                    started = clock()
-                    conn.execute(
-                        f"insert into raw.advocacy__shares ({COLUMNS}) select {COLUMNS} from _incoming i"
-                        " where quarantine_reason is null and not exists"
-                        " (select from raw.advocacy__shares r where r.share_id = i.share_id)"
-                    )
-                    timings.setdefault("candidate step 2': insert … where not exists → raw", []).append(clock() - started)
-                    started = clock()
-                    started = clock()
-                timings.setdefault("commit", []).append(clock() - started)
+            if already_landed:
+                land(url, advocacy.TARGET, night, lambda state: _Rows(row_objects[:already_landed]))
+            started = clock()
+            step()
+            timings.setdefault(name, []).append(clock() - started)
+
+        def typed_copy() -> None:
+            load_id = uuid.uuid4()
+            with psycopg.connect(url) as conn, conn.cursor() as cur:
+                with cur.copy(f"copy raw.advocacy__shares ({COLUMNS}) from stdin") as copy:
+                    for r in records:
+                        copy.write_row((r["share_id"], as_json_text(r), load_id, now, night, "x"))
+
+        for _ in range(reps):
+            timed("psql \\copy (the limit)", lambda: psql(url, "-c", f"\\copy raw.advocacy__shares ({COLUMNS}) from '{copy_path}'"))
+            timed("land(), every row new: one COPY into raw", lambda: land(url, advocacy.TARGET, night, lambda s: _Rows(row_objects)))
+            timed(
+                "land(), one row known: COPY fails, spool replayed",
+                lambda: land(url, advocacy.TARGET, night, lambda s: _Rows(row_objects)),
+                already_landed=1,
+            )
+            timed("psycopg write_row, typed metadata", typed_copy)
     print(f"{rows:,} rows, {reps} rounds: median seconds (rows/s)")
     for name, values in timings.items():
         median = statistics.median(values)
         print(f"  {name:<55} {median:7.2f} s  ({rows / median:>9,.0f} rows/s)")
-    print("\nEXPLAIN (ANALYZE, BUFFERS, WAL) of step 2, first round:\n" + plan)
 
 
 if __name__ == "__main__":

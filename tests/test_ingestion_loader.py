@@ -51,15 +51,19 @@ class ScriptedExtraction:
 
     api_calls = 7
 
-    def __init__(self, previous_state, count: int, fail_after: int | None = None, payload_bytes: int = 10) -> None:
+    def __init__(
+        self, previous_state, count: int, fail_after: int | None = None, payload_bytes: int = 10, prefix: str = "s"
+    ) -> None:
         self._previous = (previous_state or {}).get("nights", 0)
         self._count, self._fail_after, self._filler = count, fail_after, "x" * payload_bytes
+        self._prefix = prefix
 
     def records(self) -> Iterator[Row | Quarantined]:
         for n in range(self._count):
             if n == self._fail_after:
                 raise RuntimeError(f"source went away (token {TOKEN})")
-            yield Row((f"s-{n}",), {"share_id": f"s-{n}", "filler": self._filler}, "shares.csv", EXTRACTED_AT)
+            key = f"{self._prefix}-{n}"
+            yield Row((key,), {"share_id": key, "filler": self._filler}, "shares.csv", EXTRACTED_AT)
         yield Quarantined("audience_size 'lots' is not a non-negative integer", "s-x,e-0001,...,lots")
 
     def state(self) -> dict:
@@ -150,17 +154,60 @@ def test_quarantined_records_keep_their_reason_and_record(fresh_db):
     ]
 
 
-def test_memory_does_not_grow_with_the_volume_streamed(fresh_db):
-    """20,000 records of ~1 kB (≈20 MB) stream through COPY with a small, bounded client-side peak."""
-    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 1))  # schema and connection warm-up
+@pytest.mark.parametrize("already_landed", [0, 1], ids=["all new: straight COPY", "one known: replayed"])
+def test_memory_does_not_grow_with_the_volume_streamed(fresh_db, already_landed):
+    """20,000 records of ~1 kB (≈20 MB) stream through COPY with a small, bounded client-side peak — both when every
+    row is new (one COPY into the raw table) and when one is known (the spooled rows replayed from disk)."""
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, already_landed, prefix="s"))
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 1, prefix="warm-up"))
     tracemalloc.start()
     try:
         report = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 20_000, payload_bytes=1000))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert report.rows_inserted == 19_999
+    assert (report.rows_inserted, report.rows_duplicate) == (20_000 - already_landed, already_landed)
     assert peak < 1_000_000
+
+
+def test_a_delivery_mixing_known_and_new_rows_keeps_each_new_row_once(fresh_db):
+    """Rows already landed, new rows, and a row delivered twice in the same load (a page served twice)."""
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 10))
+
+    def overlapping(state):
+        extraction = ScriptedExtraction(state, 25)
+        records = list(extraction.records())
+        extraction.records = lambda: iter([*records, records[20]])  # s-20 arrives twice
+        return extraction
+
+    report = land(fresh_db, TARGET, NIGHT, overlapping)
+
+    assert (report.rows_received, report.rows_inserted, report.rows_duplicate, report.rows_quarantined) == (
+        27, 15, 11, 1,
+    )
+    with psycopg.connect(fresh_db) as conn:
+        keys = [key for (key,) in conn.execute("select share_id from raw.advocacy__shares order by 1").fetchall()]
+        quarantined = conn.execute("select count(*) from raw._quarantine").fetchone()[0]
+    assert keys == sorted(f"s-{n}" for n in range(25))
+    assert quarantined == 2  # one per load, never replayed twice
+
+
+def test_a_row_the_table_refuses_for_another_reason_fails_the_load_without_a_replay(fresh_db, caplog):
+    """Only a unique-key conflict sends the rows through the dedupe path; any other refusal fails the load."""
+
+    def keyless(state):
+        extraction = ScriptedExtraction(state, 3)
+        extraction.records = lambda: iter([Row((None,), {"share_id": None}, "shares.csv", EXTRACTED_AT)])
+        return extraction
+
+    with caplog.at_level(logging.INFO), pytest.raises(psycopg.errors.NotNullViolation):
+        land(fresh_db, TARGET, NIGHT, keyless)
+
+    assert table_counts(fresh_db) == {"advocacy__shares": 0, "_quarantine": 0, "_ingestion_state": 0}
+    assert "already in raw" not in caplog.text
+    with psycopg.connect(fresh_db) as conn:
+        status, error = conn.execute("select status, error from raw._loads").fetchone()
+    assert status == "failed" and "share_id" in error
 
 
 def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db, tmp_path, caplog):
