@@ -28,7 +28,7 @@ SECTIONS = ("loader", "memory", "night", "orchestration")
 
 PROFILES = {
     "quick": dict(
-        employees=1_000, history_shares=2_000, history_days=730, night_shares=500, loader_rows=20_000,
+        employees=1_000, history_shares=2_000, history_days=730, night_shares=500, loader_rows=100_000,
         memory_rows=10_000, reps=3, growth=10,
     ),
     "full": dict(
