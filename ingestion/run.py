@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from ingestion.http import ApiConfig, RetryPolicy, Timeouts
+from ingestion.http import ApiClient, ApiConfig, RetryPolicy, Timeouts
 from ingestion.loader import LoadReport, land
 from ingestion.raw_queries import last_fetched, shared_posts, tracking_links
+from ingestion.records import Extraction, Target
 from ingestion.refresh import DEFAULT as DEFAULT_REFRESH
 from ingestion.refresh import RefreshPolicy
 from ingestion.sources import (
@@ -64,15 +67,13 @@ def land_linkedin_post_analytics(
     says are due (by default: every night for a week, then weekly up to 90 days)."""
     posts = _due_posts(warehouse_url, logical_date, "linkedin", linkedin.TARGET.table, refresh)
     post_urns = [post.post_id for post in posts]
-    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            linkedin.TARGET,
-            logical_date,
-            lambda state: linkedin.PostAnalyticsExtraction(client, linkedin.version_of(api), post_urns, logical_date),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, linkedin.client, linkedin.TARGET,
+        lambda client, state: linkedin.PostAnalyticsExtraction(
+            client, linkedin.version_of(api), post_urns, logical_date
+        ),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_linkedin_organization_statistics(
@@ -93,27 +94,21 @@ def land_linkedin_organization_statistics(
     def due(posts: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
         return refresh.select(posts, lambda p: p[1], lambda p: p[0], logical_date, fetched, "linkedin page posts")
 
-    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
-        daily = land(
-            warehouse_url,
-            linkedin_organization.DAILY_TARGET,
-            logical_date,
-            lambda state: linkedin_organization.DailyStatisticsExtraction(
-                client, version, organization_urn, logical_date, state
-            ),
-            secrets=(api.token,),
-        )
-    with linkedin.client(api, retry=retry, timeouts=timeouts) as client:
-        posts = land(
-            warehouse_url,
-            linkedin_organization.POST_TARGET,
-            logical_date,
-            lambda state: linkedin_organization.PostStatisticsExtraction(
-                client, version, organization_urn, logical_date, due
-            ),
-            secrets=(api.token,),
-        )
-    return _logged(daily, logical_date), _logged(posts, logical_date)
+    daily = _land_api(
+        warehouse_url, logical_date, api, linkedin.client, linkedin_organization.DAILY_TARGET,
+        lambda client, state: linkedin_organization.DailyStatisticsExtraction(
+            client, version, organization_urn, logical_date, state
+        ),
+        retry=retry, timeouts=timeouts,
+    )
+    posts = _land_api(
+        warehouse_url, logical_date, api, linkedin.client, linkedin_organization.POST_TARGET,
+        lambda client, state: linkedin_organization.PostStatisticsExtraction(
+            client, version, organization_urn, logical_date, due
+        ),
+        retry=retry, timeouts=timeouts,
+    )
+    return daily, posts
 
 
 def land_typeform_responses(
@@ -126,15 +121,11 @@ def land_typeform_responses(
     timeouts: Timeouts = Timeouts(),
 ) -> LoadReport:
     """Responses submitted from each form's watermark − 1 h up to the end of logical_date, deduplicated on token."""
-    with typeform.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            typeform.TARGET,
-            logical_date,
-            lambda state: typeform.ResponsesExtraction(client, form_ids, logical_date, state),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, typeform.client, typeform.TARGET,
+        lambda client, state: typeform.ResponsesExtraction(client, form_ids, logical_date, state),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_x_tweet_metrics(
@@ -149,15 +140,11 @@ def land_x_tweet_metrics(
     """The X posts shared before the end of logical_date that the refresh schedule says are due: their tweet objects
     and metrics, 100 ids a call."""
     posts = _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
-    with x.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            x.TARGET,
-            logical_date,
-            lambda state: x.TweetMetricsExtraction(client, posts, logical_date),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, x.client, x.TARGET,
+        lambda client, state: x.TweetMetricsExtraction(client, posts, logical_date),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_bitly_link_clicks(
@@ -174,17 +161,13 @@ def land_bitly_link_clicks(
     yet (up to logical_date), one call per link, for the links the refresh schedule says are due (the days of a
     link not due tonight come with its next call)."""
     links = tracking_links(warehouse_url, logical_date, refresh.horizon)
-    with bitly.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            bitly.TARGET,
-            logical_date,
-            lambda state: bitly.LinkClicksExtraction(
-                client, links, logical_date, state, now or datetime.now(UTC), refresh
-            ),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, bitly.client, bitly.TARGET,
+        lambda client, state: bitly.LinkClicksExtraction(
+            client, links, logical_date, state, now or datetime.now(UTC), refresh
+        ),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_surveymonkey_responses(
@@ -198,15 +181,11 @@ def land_surveymonkey_responses(
 ) -> LoadReport:
     """Completed responses changed from each survey's watermark − 1 h up to the end of logical_date. `api.base_url`
     is the account's `access_url` + /v3 (see `surveymonkey.exchange_code`)."""
-    with surveymonkey.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            surveymonkey.TARGET,
-            logical_date,
-            lambda state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.TARGET,
+        lambda client, state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_qualtrics_responses(
@@ -221,17 +200,13 @@ def land_qualtrics_responses(
 ) -> LoadReport:
     """Responses recorded from each survey's watermark − 1 h up to the end of logical_date, one export per survey
     (started, polled until complete, downloaded)."""
-    with qualtrics.client(api, retry=retry, timeouts=timeouts) as client:
-        report = land(
-            warehouse_url,
-            qualtrics.TARGET,
-            logical_date,
-            lambda state: qualtrics.ResponsesExtraction(
-                client, survey_ids, logical_date, state, poll_interval=poll_interval
-            ),
-            secrets=(api.token,),
-        )
-    return _logged(report, logical_date)
+    return _land_api(
+        warehouse_url, logical_date, api, qualtrics.client, qualtrics.TARGET,
+        lambda client, state: qualtrics.ResponsesExtraction(
+            client, survey_ids, logical_date, state, poll_interval=poll_interval
+        ),
+        retry=retry, timeouts=timeouts,
+    )
 
 
 def land_hr_roster(warehouse_url: str, logical_date: date, drop_dir: Path) -> LoadReport:
@@ -242,6 +217,26 @@ def land_hr_roster(warehouse_url: str, logical_date: date, drop_dir: Path) -> Lo
         logical_date,
         lambda state: hr.RosterExtraction(Path(drop_dir), logical_date, state),
     )
+    return _logged(report, logical_date)
+
+
+def _land_api(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    open_client: Callable[..., ApiClient],
+    target: Target,
+    extraction: Callable[[ApiClient, dict[str, Any] | None], Extraction],
+    *,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+) -> LoadReport:
+    """One load of `target` through a client of the source's API (`open_client`, e.g. `x.client`), logged:
+    `extraction(client, previous_state)` is what it fetches. The API token is scrubbed from a recorded error."""
+    with open_client(api, retry=retry, timeouts=timeouts) as client:
+        report = land(
+            warehouse_url, target, logical_date, lambda state: extraction(client, state), secrets=(api.token,)
+        )
     return _logged(report, logical_date)
 
 
