@@ -7,20 +7,12 @@ rows are keyed on `share_id`. A file drop has no rate limit, so no pool.
 
 from dataclasses import asdict
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import get_current_context, task
 from pipeline.assets import RAW_ADVOCACY_SHARES
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 
 
-@dag(
-    schedule=nightly("0 0 * * *"),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingestion", "advocacy"],
-    doc_md=__doc__,
-)
+@nightly_dag(nightly("0 0 * * *"), tags=["ingestion", "advocacy"], doc_md=__doc__)
 def ingest_advocacy():
     @task(outlets=[RAW_ADVOCACY_SHARES])
     def land_shares() -> dict:

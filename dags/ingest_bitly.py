@@ -7,41 +7,23 @@ counts clicks from every source, so it is at least the platforms' link clicks. B
 fails the task at once (no retry helps); the API's base URL and token come from the `bitly_api` connection.
 """
 
-from dataclasses import asdict
-
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import task
+from pipeline.api_loads import land_share_measures
 from pipeline.assets import RAW_BITLY_LINK_CLICKS
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
 from pipeline.pools import api_pool
 
 from sharewhy import settings
 
 
-@dag(
-    schedule=nightly("30 0 * * *"),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingestion", "bitly"],
-    doc_md=__doc__,
-)
+@nightly_dag(nightly("30 0 * * *"), tags=["ingestion", "bitly"], doc_md=__doc__)
 def ingest_bitly():
     @task(outlets=[RAW_BITLY_LINK_CLICKS], pool=api_pool(settings.BITLY_CONN_ID))
     def land_link_clicks() -> dict:
-        from ingestion.refresh import RefreshPolicy
         from ingestion.run import land_bitly_link_clicks
-        from pipeline.connections import api_config
-        from pipeline.runs import night_of
 
-        report = land_bitly_link_clicks(
-            settings.warehouse_url(),
-            night_of(get_current_context()),
-            api_config(settings.BITLY_CONN_ID),
-            refresh=RefreshPolicy.parse(settings.REFRESH_SCHEDULE),
-        )
-        return asdict(report)
+        return land_share_measures(land_bitly_link_clicks, settings.BITLY_CONN_ID)
 
     wait_for_shares() >> land_link_clicks()
 

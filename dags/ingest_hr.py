@@ -8,20 +8,12 @@ A rerun of a night lands nothing twice: rows are keyed on employee × logical da
 
 from dataclasses import asdict
 
-from airflow.sdk import dag, task
+from airflow.sdk import task
 from pipeline.assets import RAW_HR_ROSTER
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 
 
-@dag(
-    schedule=nightly("0 0 * * *"),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingestion", "hr"],
-    doc_md=__doc__,
-)
+@nightly_dag(nightly("0 0 * * *"), tags=["ingestion", "hr"], doc_md=__doc__)
 def ingest_hr():
     @task(outlets=[RAW_HR_ROSTER])
     def land_roster(logical_date=None) -> dict:

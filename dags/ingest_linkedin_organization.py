@@ -9,23 +9,15 @@ and the page in `extra.organization_urn`.
 
 from dataclasses import asdict
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import get_current_context, task
 from pipeline.assets import RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS, RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
 
 from sharewhy import settings
 
 
-@dag(
-    schedule=nightly("30 0 * * *"),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingestion", "linkedin"],
-    doc_md=__doc__,
-)
+@nightly_dag(nightly("30 0 * * *"), tags=["ingestion", "linkedin"], doc_md=__doc__)
 def ingest_linkedin_organization():
     @task(
         outlets=[RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS, RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS],

@@ -15,20 +15,16 @@ times, never answers: individual survey answers do not enter Airflow's metadata.
 from dataclasses import asdict
 from datetime import timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, dag, get_current_context, task
+from airflow.sdk import AssetOrTimeSchedule, get_current_context, task
 from pipeline.assets import RAW_TYPEFORM_RESPONSES, TYPEFORM_SUBMISSIONS
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
 
 from sharewhy import settings
 
 
-@dag(
-    schedule=AssetOrTimeSchedule(timetable=nightly("0 0 * * *"), assets=TYPEFORM_SUBMISSIONS),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+@nightly_dag(
+    AssetOrTimeSchedule(timetable=nightly("0 0 * * *"), assets=TYPEFORM_SUBMISSIONS),
     tags=["ingestion", "typeform", "survey", "event-driven"],
     doc_md=__doc__,
 )

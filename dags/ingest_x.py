@@ -6,41 +6,23 @@ up 100 ids per call. A spent rate-limit window is waited out until X's announced
 window). The API's base URL and token come from the `x_api` connection.
 """
 
-from dataclasses import asdict
-
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import task
+from pipeline.api_loads import land_share_measures
 from pipeline.assets import RAW_X_TWEET_METRICS
-from pipeline.defaults import DEFAULT_ARGS, START_DATE, nightly
+from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
 from pipeline.pools import api_pool
 
 from sharewhy import settings
 
 
-@dag(
-    schedule=nightly("30 0 * * *"),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["ingestion", "x"],
-    doc_md=__doc__,
-)
+@nightly_dag(nightly("30 0 * * *"), tags=["ingestion", "x"], doc_md=__doc__)
 def ingest_x():
     @task(outlets=[RAW_X_TWEET_METRICS], pool=api_pool(settings.X_CONN_ID))
     def land_tweet_metrics() -> dict:
-        from ingestion.refresh import RefreshPolicy
         from ingestion.run import land_x_tweet_metrics
-        from pipeline.connections import api_config
-        from pipeline.runs import night_of
 
-        report = land_x_tweet_metrics(
-            settings.warehouse_url(),
-            night_of(get_current_context()),
-            api_config(settings.X_CONN_ID),
-            refresh=RefreshPolicy.parse(settings.REFRESH_SCHEDULE),
-        )
-        return asdict(report)
+        return land_share_measures(land_x_tweet_metrics, settings.X_CONN_ID)
 
     wait_for_shares() >> land_tweet_metrics()
 

@@ -10,20 +10,16 @@ retried into a pass. A backfill (`sharewhy airflow backfill`) pauses this DAG wh
 nights and runs it once at the end, so the build happens once, over every replayed night.
 """
 
-from airflow.sdk import AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, task
 from pipeline.assets import BI, RAW_TABLES
-from pipeline.defaults import DEFAULT_ARGS, START_DATE
+from pipeline.defaults import nightly_dag
 
 
-@dag(
-    schedule=AssetOrTimeSchedule(
+@nightly_dag(
+    AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 4 * * *", timezone="UTC"),
         assets=AssetAll(*RAW_TABLES),
     ),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
     tags=["dbt", "quality-gate", "publish"],
     doc_md=__doc__,
 )

@@ -1,8 +1,9 @@
-"""Scheduling defaults every sharewhy DAG shares."""
+"""Scheduling defaults every sharewhy DAG shares, and `nightly_dag`, the `@dag` that applies them."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import CronDataIntervalTimetable
+from airflow.sdk import CronDataIntervalTimetable, dag
 
 from sharewhy import settings
 
@@ -21,3 +22,19 @@ DEFAULT_ARGS = {
 def nightly(cron: str) -> CronDataIntervalTimetable:
     """A nightly schedule whose logical date is the start of the day it covers (the night of that date)."""
     return CronDataIntervalTimetable(cron, timezone="UTC")
+
+
+def nightly_dag(schedule, *, tags: Sequence[str], doc_md: str | None):
+    """`@dag` with what every sharewhy DAG shares: START_DATE, no catchup, one run at a time, DEFAULT_ARGS.
+
+    Each DAG file states what differs: `@nightly_dag(nightly("0 0 * * *"), tags=[...], doc_md=__doc__)`.
+    """
+    return dag(
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=list(tags),
+        doc_md=doc_md,
+    )
