@@ -4,21 +4,28 @@ Write–audit–publish: dbt builds staging, marts and the `bi` candidates (sche
 on a pass `bi` switches to the audited build in one transaction. On a failure the run fails naming the failing
 expectations, `bi` keeps the last good data, and the results stay in `audit.validation_runs` and the Data Docs.
 
-Runs when every raw table has landed since its last run (the ingestion DAGs' Asset events), or at 04:00 UTC at the
-latest. dbt and publish retry like every task (a lost connection); the audit never does: a failed audit must not be
+Runs when every raw table has landed since its last run (the ingestion DAGs' Asset events) — of the survey
+responses, any one vendor's: Typeform, SurveyMonkey and Qualtrics are alternatives a tenant picks among, so a tenant
+does not wait for vendors it does not use — or at 04:00 UTC at the latest. dbt and publish retry like every task (a lost connection); the audit never does: a failed audit must not be
 retried into a pass. A backfill (`sharewhy airflow backfill`) pauses this DAG while the ingestion DAGs replay their
 nights and runs it once at the end, so the build happens once, over every replayed night.
 """
 
-from airflow.sdk import AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, task
-from pipeline.assets import BI, RAW_TABLES
+from airflow.sdk import AssetAll, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, task
+from pipeline.assets import BI, RAW_SURVEY_RESPONSES, RAW_TABLES
 from pipeline.defaults import nightly_dag
+
+#: What a night has landed: every raw table, and the survey responses of any one vendor.
+NIGHT_LANDED = AssetAll(
+    AssetAny(*RAW_SURVEY_RESPONSES),
+    *(table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES),
+)
 
 
 @nightly_dag(
     AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 4 * * *", timezone="UTC"),
-        assets=AssetAll(*RAW_TABLES),
+        assets=NIGHT_LANDED,
     ),
     tags=["dbt", "quality-gate", "publish"],
     doc_md=__doc__,

@@ -396,13 +396,23 @@ def ingestion_dags(api: AirflowApi) -> list[str]:
     return sorted((d["dag_id"] for d in api.dags(tags=["ingestion"])), key=lambda d: (d != SHARES_DAG, d))
 
 
-def _stages(dag_ids: list[str]) -> list[list[str]]:
-    first = [d for d in dag_ids if d == SHARES_DAG]
-    return [stage for stage in (first, [d for d in dag_ids if d != SHARES_DAG]) if stage]
+#: The tag of the alternative survey vendors' ingestion DAGs: the build waits for any one of them.
+SURVEY_TAG = "survey"
+
+
+def _stages(api: AirflowApi, dag_ids: list[str]) -> list[list[str]]:
+    """The ingestion DAGs in the order a night runs them: the shares and the survey vendors, then the rest.
+
+    The build's condition is met by any one survey vendor and every other source: with several vendors configured
+    (the demo, the tests), the vendors land first, so the build the last other source triggers covers all of them.
+    """
+    survey_dags = {d["dag_id"] for d in api.dags(tags=[SURVEY_TAG])}
+    first = [d for d in dag_ids if d == SHARES_DAG or d in survey_dags]
+    return [stage for stage in (first, [d for d in dag_ids if d not in first]) if stage]
 
 
 def run_night(api: AirflowApi, night: date, timeout: float = 1800) -> dict[str, Any]:
-    """Run every ingestion DAG for `night` (the shares first; a night that ran already runs again) and wait for the
+    """Run every ingestion DAG for `night` (in `_stages`; a night that ran already runs again) and wait for the
     `transform_audit_publish` run their raw Asset events create.
     {"ingestion": {(dag_id, run_id): state}, "transform": run}."""
     started = datetime.now(timezone.utc)
@@ -413,7 +423,7 @@ def run_night(api: AirflowApi, night: date, timeout: float = 1800) -> dict[str, 
         raise RuntimeError(f"unpause these DAGs first (a paused DAG's runs never start): {', '.join(paused)}")
     runs: list[tuple[str, str]] = []
     states: dict = {}
-    for stage in _stages(dag_ids):
+    for stage in _stages(api, dag_ids):
         stage_runs = [(dag_id, _replay(api, dag_id, night)) for dag_id in stage]
         states.update(api.wait_for_runs(stage_runs, timeout=max(1.0, deadline - time.monotonic())))
         runs += stage_runs
@@ -463,7 +473,8 @@ def backfill(api: AirflowApi, first_night: date, last_night: date, timeout: floa
     1. pause the transform, so the replayed nights do not each trigger a build;
     2. an Airflow backfill of every ingestion DAG over the nights before the last (`reprocess_behavior=completed`:
        nights that ran already are cleared and run again; one night at a time per DAG, in order): the shares
-       first, then the other sources (the API sources also wait for their night's shares by themselves);
+       and the survey vendors first, then the other sources (see `_stages`; the API sources also wait for their
+       night's shares by themselves);
     3. clear the transform's stale queued events and unpause it;
     4. replay the last night like any night (its run is cleared and rerun, or triggered when it has none): each
        ingestion DAG emits its raw Asset event, and the last of them triggers one `transform_audit_publish` run over
@@ -484,7 +495,7 @@ def backfill(api: AirflowApi, first_night: date, last_night: date, timeout: floa
         api.set_paused(TRANSFORM_DAG, True)
         if last_night > first_night:
             before_last = last_night - timedelta(days=1)
-            for stage in _stages(dag_ids):
+            for stage in _stages(api, dag_ids):
                 for dag_id in stage:
                     api.create_backfill(dag_id, first_night, before_last)
                 runs = _finished_runs(api, stage, first_night, before_last, deadline)
@@ -495,7 +506,7 @@ def backfill(api: AirflowApi, first_night: date, last_night: date, timeout: floa
         api.set_paused(TRANSFORM_DAG, False)
         started = datetime.now(timezone.utc)
         last: dict[str, dict[str, dict]] = {}
-        for stage in _stages(dag_ids):
+        for stage in _stages(api, dag_ids):
             for dag_id in stage:
                 _replay(api, dag_id, last_night)
             last.update(_finished_runs(api, stage, last_night, last_night, deadline))

@@ -220,13 +220,49 @@ def test_ingestion_dags_declare_the_raw_assets_they_land(dagbag):
     assert landed == {asset.name for asset in RAW_TABLES}
 
 
-def test_transform_is_scheduled_on_every_raw_asset_and_publishes_bi(dagbag):
-    from pipeline.assets import BI, RAW_TABLES
+def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publishes_bi(dagbag):
+    from airflow.sdk import Asset, AssetAll, AssetAny
+    from pipeline.assets import BI, RAW_SURVEY_RESPONSES, RAW_TABLES
 
     dag = dagbag.dags[TRANSFORM_DAG]
-    scheduled_on = {asset.name for asset in dag.timetable.asset_condition.objects}
-    assert scheduled_on == {asset.name for asset in RAW_TABLES}
+    condition = dag.timetable.asset_condition
+    assert type(condition) is AssetAll
+    alternatives = [item for item in condition.objects if type(item) is AssetAny]
+    required = [item for item in condition.objects if type(item) is Asset]
+    assert len(alternatives) == 1 and len(alternatives) + len(required) == len(condition.objects)
+    assert all(type(vendor) is Asset for vendor in alternatives[0].objects)
+    assert {vendor.name for vendor in alternatives[0].objects} == {
+        "raw.typeform__responses", "raw.surveymonkey__responses", "raw.qualtrics__responses"
+    } == {asset.name for asset in RAW_SURVEY_RESPONSES}
+    assert {asset.name for asset in required} == {asset.name for asset in RAW_TABLES} - {
+        asset.name for asset in RAW_SURVEY_RESPONSES
+    }
     assert [o.name for o in dag.get_task("publish").outlets] == [BI.name]
+
+
+def test_the_scheduler_triggers_the_transform_on_one_survey_vendor_and_every_other_raw_asset(dagbag):
+    """The condition as the scheduler sees it: the DAG serialized (as the dag-processor stores it), deserialized, and
+    evaluated by the scheduler's AssetEvaluator against which Assets have queued events."""
+    from airflow.assets.evaluation import AssetEvaluator
+    from airflow.serialization.definitions.assets import SerializedAssetUniqueKey
+    from airflow.serialization.serialized_objects import DagSerialization
+    from pipeline.assets import RAW_SURVEY_RESPONSES, RAW_TABLES
+
+    stored = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[TRANSFORM_DAG]))
+    condition = stored.timetable.asset_condition
+
+    def triggers(updated) -> bool:
+        statuses = {SerializedAssetUniqueKey(name=a.name, uri=a.uri): True for a in updated}
+        return AssetEvaluator(session=None).run(condition, statuses)
+
+    others = [table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES]
+    assert len(others) == len(RAW_TABLES) - 3
+    for vendor in RAW_SURVEY_RESPONSES:
+        assert triggers([*others, vendor]), vendor.name  # one vendor's responses and everything else
+    assert triggers(RAW_TABLES)
+    assert not triggers(others)  # no survey responses yet: wait (or the 04:00 fallback)
+    for missing in others:
+        assert not triggers([t for t in RAW_TABLES if t != missing]), missing.name
 
 
 def test_survey_ingestion_runs_nightly_and_on_every_submission_event(production_dags):

@@ -29,6 +29,8 @@ RAW_TABLES = (
     RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS,
     RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS,
 )
+#: One survey instrument, three alternative vendors: a tenant lands its responses through one of them.
+RAW_SURVEY_RESPONSES = (RAW_TYPEFORM_RESPONSES, RAW_SURVEYMONKEY_RESPONSES, RAW_QUALTRICS_RESPONSES)
 
 BI = Asset(name="bi", uri="sharewhy://warehouse/bi", group="bi")
 
