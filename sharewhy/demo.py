@@ -1,8 +1,9 @@
 """`sharewhy demo`: one complete night through Airflow on the embedded default, then a readable summary.
 
 Starts the embedded warehouse (unless `SHAREWHY_WAREHOUSE_URL` is set) and the source simulator on 127.0.0.1,
-prepares a project-local Airflow home, and runs each of the night's DAGs with `airflow dags test` for the chosen
-logical date. Airflow's own output goes to a log file; the console gets one line per DAG and the summary.
+prepares a project-local Airflow home, and runs the night's DAGs one after another with `dag.test()` for the chosen
+logical date — in one process (sharewhy/night_runner.py), which is what `airflow dags test` does for a single DAG.
+Airflow's own output goes to a log file; the console gets one line per DAG and the summary.
 Running it again for the same night lands nothing twice (every raw table is keyed; see ingestion/raw_schema.sql).
 """
 
@@ -57,12 +58,13 @@ def run(night: str | None = None) -> int:
     with open(log_path, "a") as log, _simulator(night_date, token, log) as ready:
         print(f"  simulator: {ready['base_url']} (seed {SIMULATOR_SEED}, ground truth in {ready['truth']})")
         env = _airflow_env(ready["connections"], token)
-        _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log)
-        for dag_id in NIGHT_DAGS:
-            ok = _step(f"dag {dag_id}", [_airflow(), "dags", "test", dag_id, night_date.isoformat()], env, log)
-            if not ok:
-                print(f"\nThe night failed in {dag_id}: see {log_path}")
-                return 1
+        if not _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log):
+            print(f"\nAirflow's metadata database could not be prepared: see {log_path}")
+            return 1
+        failed_dag = _run_dags(night_date, env, log)
+        if failed_dag:
+            print(f"\nThe night failed in {failed_dag}: see {log_path}")
+            return 1
 
     with psycopg.connect(url) as conn:
         print()
@@ -120,6 +122,29 @@ def _airflow_env(connections: dict, token: str) -> dict[str, str]:
 
 def _airflow() -> str:
     return str(Path(sys.executable).with_name("airflow"))
+
+
+def _run_dags(night: date, env: dict[str, str], log) -> str | None:
+    """Run NIGHT_DAGS through the night runner, printing a line per DAG as it ends; returns the DAG that failed."""
+    read_fd, write_fd = os.pipe()
+    command = [sys.executable, "-m", "sharewhy.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd)]
+    log.write(f"\n===== the night's DAGs: {' '.join(command)}\n")
+    log.flush()
+    runner = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.REPO_ROOT, pass_fds=(write_fd,)
+    )
+    os.close(write_fd)
+    succeeded = []
+    with os.fdopen(read_fd) as reports:
+        for line in reports:
+            report = json.loads(line)
+            ok = report["state"] == "success"
+            print(f"  {'dag ' + report['dag_id']:<34} {'ok' if ok else 'FAILED':<7} {report['seconds']:6.1f} s")
+            if ok:
+                succeeded.append(report["dag_id"])
+    if runner.wait() == 0 and succeeded == NIGHT_DAGS:
+        return None
+    return next(dag_id for dag_id in NIGHT_DAGS if dag_id not in succeeded)
 
 
 def _step(label: str, command: list[str], env: dict[str, str], log) -> bool:

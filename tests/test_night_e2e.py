@@ -1,4 +1,4 @@
-"""End to end: `sharewhy demo` runs a whole night through Airflow (`airflow dags test`), twice.
+"""End to end: `sharewhy demo` runs a whole night through Airflow (`dag.test()` per DAG, one process), twice.
 
 The first run lands every source, builds, audits and publishes `bi`; the second run of the same night must land
 nothing new. The runs (the `demo_night` fixture of conftest.py) use their own state folder and database.
@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from sharewhy import settings
+from sharewhy.demo import NIGHT_DAGS
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +24,26 @@ def _airflow_env(demo_night) -> dict[str, str]:
     return {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "SHAREWHY_TASK_RETRIES": "0"}
+
+
+def test_every_dag_of_the_night_ran_and_succeeded(demo_night):
+    lines = [line.split() for line in demo_night["first"].stdout.splitlines() if line.strip().startswith("dag ")]
+    assert [(dag_id, status) for _, dag_id, status, *_ in lines] == [(dag_id, "ok") for dag_id in NIGHT_DAGS]
+
+
+def test_the_night_runner_stops_at_the_first_dag_that_fails(demo_night):
+    read_fd, write_fd = os.pipe()
+    runner = subprocess.run(
+        [sys.executable, "-m", "sharewhy.night_runner", "2026-11-25", "no_such_dag", "ingest_hr",
+         "--report-fd", str(write_fd)],
+        env=_airflow_env(demo_night), pass_fds=(write_fd,), capture_output=True, text=True,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as reports:
+        reported = [json.loads(line) for line in reports]
+    assert runner.returncode == 1
+    assert [(r["dag_id"], r["state"]) for r in reported] == [("no_such_dag", "failed")]
+    assert "no_such_dag" in runner.stderr
 
 
 def test_every_source_lands_rows(demo_night):
