@@ -159,3 +159,21 @@ create table if not exists raw.linkedin__organization_post_statistics (
     _request      text not null,
     unique (post_urn, _logical_date)
 );
+
+-- By extraction time, on every landed table: the audit reads the rows that arrived since its last pass
+-- (expectations/arrivals.py), freshness reads the newest, and the incremental models what landed since their
+-- last build. raw._loads by finish: the loads that committed after an audit started (expectations/arrivals.py).
+create index if not exists advocacy__shares__extracted_at on raw.advocacy__shares (_extracted_at);
+create index if not exists linkedin__member_post_analytics__extracted_at
+    on raw.linkedin__member_post_analytics (_extracted_at);
+create index if not exists hr__roster__extracted_at on raw.hr__roster (_extracted_at);
+create index if not exists typeform__responses__extracted_at on raw.typeform__responses (_extracted_at);
+create index if not exists x__tweet_metrics__extracted_at on raw.x__tweet_metrics (_extracted_at);
+create index if not exists bitly__link_clicks__extracted_at on raw.bitly__link_clicks (_extracted_at);
+create index if not exists surveymonkey__responses__extracted_at on raw.surveymonkey__responses (_extracted_at);
+create index if not exists qualtrics__responses__extracted_at on raw.qualtrics__responses (_extracted_at);
+create index if not exists linkedin__organization_daily_statistics__extracted_at
+    on raw.linkedin__organization_daily_statistics (_extracted_at);
+create index if not exists linkedin__organization_post_statistics__extracted_at
+    on raw.linkedin__organization_post_statistics (_extracted_at);
+create index if not exists _loads__finished_at on raw._loads (finished_at);
