@@ -56,6 +56,8 @@ create table if not exists {settings.AUDIT_SCHEMA}.validation_runs (
     validated_at timestamptz not null
 );
 create index if not exists validation_runs_run_id on {settings.AUDIT_SCHEMA}.validation_runs (run_id);
+-- the newest passed run of a suite: where the raw suites' audited rows start (expectations.arrivals)
+create index if not exists validation_runs_suite on {settings.AUDIT_SCHEMA}.validation_runs (suite, validated_at);
 """
 
 
@@ -127,8 +129,9 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
     """
     started = dt.datetime.now(dt.timezone.utc)
     docs_dir = settings.DATA_DOCS_DIR / docs_dirname(run_id)
-    with psycopg.connect(warehouse_url) as conn:  # the volume expectations read the publish history
+    with psycopg.connect(warehouse_url) as conn:  # the volume and raw expectations read the audit's history
         conn.execute(CREATE_PUBLISHED_VOLUMES)
+        conn.execute(_CREATE_AUDIT_TABLE)
         absent = frozenset(
             relation for (relation,) in conn.execute(
                 "select relation from unnest(%s::text[]) as relation where to_regclass(relation) is null",

@@ -1,16 +1,19 @@
 """Suites over the raw layer: what ingestion landed is what the contract (`ingestion/raw_schema.sql`, the spec's
 payload shapes) promises, before dbt builds anything from it.
 
-Which rows are audited: the rows the night's build reads.
-- `raw.advocacy__shares`, `raw.typeform__responses`, `raw.hr__roster` (every night's roster is history),
-  `raw.bitly__link_clicks` (one row per link × day), `raw.qualtrics__responses` (one row per response) and
-  `raw.linkedin__organization_daily_statistics` (one row per day): every row.
+Which rows are audited: the rows that arrived since the last audit the table's suite passed
+(`expectations.arrivals`, which says why that is sound: raw is append-only, so a row a passed audit checked stays
+checked; a failed audit moves nothing, so a failed night's rows are read again). Of those:
+- `raw.advocacy__shares`, `raw.typeform__responses`, `raw.hr__roster`, `raw.bitly__link_clicks`,
+  `raw.qualtrics__responses` and `raw.linkedin__organization_daily_statistics`: every arrived row.
 - Cumulative sources, observed again night after night — `raw.linkedin__member_post_analytics`,
   `raw.x__tweet_metrics`, `raw.linkedin__organization_post_statistics` — and `raw.surveymonkey__responses` (a
-  response edited later lands again): the payload checks cover each key's latest row only, and the counter rule
-  compares each key observed on the newest night with its previous observation. A bad value that a later row
-  corrected no longer blocks the gate; a bad value still in use does.
-Freshness looks at the newest `_extracted_at` of each table.
+  response edited later lands again): the payload checks cover the latest row of each key with a row arrived, and
+  the counter rule compares that row with the key's previous observation, however old. A bad value that a later
+  row corrected no longer blocks the gate; a bad value still in use does.
+- Per table, not per row: the columns, a unique index on the table's key (PostgreSQL enforces uniqueness; the
+  rule checks the constraint is there instead of grouping every row), at least one row (shares, LinkedIn), and
+  freshness: the newest `_extracted_at` (read through its index).
 
 Sources a tenant may not use (`OPTIONAL`: the HR roster, X, Bitly, SurveyMonkey, Qualtrics, the LinkedIn page
 statistics). `ingestion/raw_schema.sql` creates every raw table for every tenant, so an unused source normally is
@@ -27,17 +30,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.instrument import SurveyItem, survey_items
-from expectations.rules import (
-    any_of,
-    checks,
+from expectations.arrivals import (
+    arrived,
+    arrived_rows,
     counters_do_not_fall,
-    freshness,
-    freshness_if_set,
-    latest_per,
-    rule,
-    sql_list,
+    has_rows,
+    newest_of_arrived,
+    unique_key,
 )
+from expectations.instrument import SurveyItem, survey_items
+from expectations.rules import any_of, checks, freshness, freshness_if_set, rule, sql_list
 from expectations.thresholds import Thresholds
 from sharewhy import settings
 
@@ -122,43 +124,44 @@ def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations
     ]
     shared_at = f"case when (payload ->> 'shared_at') ~ '{ISO_TIMESTAMP}' then (payload ->> 'shared_at')::timestamptz end"
     audience = f"case when (payload ->> 'audience_size') ~ '{WHOLE_NUMBER}' then (payload ->> 'audience_size')::numeric end"
+    new = arrived(SHARES)
     return [
         _columns("share_id", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        gx.expectations.ExpectColumnValuesToBeUnique(column="share_id"),
+        has_rows(),
+        unique_key(SHARES, ("share_id",)),
         rule(
             "payload has exactly the export's columns",
-            "select share_id, payload from {batch} where case when jsonb_typeof(payload) = 'object'"
+            f"select share_id, payload from {new} where case when jsonb_typeof(payload) = 'object'"
             f" then not (payload ?& array[{sql_list(SHARE_FIELDS)}])"
             f" or (payload - array[{sql_list(SHARE_FIELDS)}]) <> jsonb_build_object() else true end",
         ),
         rule(
             "payload values have the export's types (strings, copy_edited boolean, campaign string or null,"
             " audience_size integer, shared_at ISO 8601)",
-            f"select share_id, payload from {{batch}} where {any_of(payload_type_errors)}",
+            f"select share_id, payload from {new} where {any_of(payload_type_errors)}",
         ),
         rule("payload share_id is the row's share_id",
-             "select share_id, payload ->> 'share_id' as payload_share_id from {batch}"
+             f"select share_id, payload ->> 'share_id' as payload_share_id from {new}"
              " where payload ->> 'share_id' is distinct from share_id"),
         rule(
             f"network is one of {', '.join(thresholds.allowed_networks)}; share_mode is one of {', '.join(SHARE_MODES)}",
-            "select share_id, payload ->> 'network' as network, payload ->> 'share_mode' as share_mode from {batch}"
+            f"select share_id, payload ->> 'network' as network, payload ->> 'share_mode' as share_mode from {new}"
             f" where (payload ->> 'network') not in ({sql_list(thresholds.allowed_networks)})"
             f" or (payload ->> 'share_mode') not in ({sql_list(SHARE_MODES)})",
         ),
         rule(
             "post_id of a LinkedIn share is a share or ugcPost URN",
-            "select share_id, payload ->> 'post_id' as post_id from {batch}"
+            f"select share_id, payload ->> 'post_id' as post_id from {new}"
             " where payload ->> 'network' = 'linkedin' and (payload ->> 'post_id') !~ '^urn:li:(share|ugcPost):[0-9]+$'",
         ),
         rule(
             f"audience_size between 0 and {thresholds.max_audience_size}",
-            f"select share_id, payload -> 'audience_size' as audience_size from {{batch}}"
+            f"select share_id, payload -> 'audience_size' as audience_size from {new}"
             f" where {audience} not between 0 and {int(thresholds.max_audience_size)}",
         ),
         rule(
             "shared_at is not after the row was extracted",
-            f"select share_id, payload ->> 'shared_at' as shared_at, _extracted_at from {{batch}}"
+            f"select share_id, payload ->> 'shared_at' as shared_at, _extracted_at from {new}"
             f" where {shared_at} > _extracted_at",
         ),
         freshness(thresholds.shares_max_age_hours),
@@ -168,10 +171,8 @@ def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations
 def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     import great_expectations as gx
 
-    latest = (
-        "with latest as (select distinct on (post_urn, metric_type) * from {batch}"
-        " order by post_urn, metric_type, _logical_date desc) "
-    )
+    new = arrived(LINKEDIN)
+    latest = newest_of_arrived(LINKEDIN, ("post_urn", "metric_type")) + " "
     count = f"case when (payload ->> 'count') ~ '{WHOLE_NUMBER}' then (payload ->> 'count')::numeric end"
     names_post = (
         "case when jsonb_typeof(payload -> 'targetEntity') = 'object'"
@@ -187,10 +188,17 @@ def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
     )
     return [
         _columns("post_urn", "metric_type", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["post_urn", "metric_type", "_logical_date"]),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="metric_type", value_set=list(METRIC_TYPES)),
-        gx.expectations.ExpectColumnValuesToMatchRegex(column="post_urn", regex="^urn:li:(share|ugcPost):[0-9]+$"),
+        has_rows(),
+        unique_key(LINKEDIN, ("post_urn", "metric_type", "_logical_date")),
+        checks(
+            f"metric_type is one of {', '.join(METRIC_TYPES)}; post_urn is a share or ugcPost URN",
+            ("post_urn", "metric_type", "_logical_date"),
+            {
+                "metric_type is a metric": f"metric_type in ({sql_list(METRIC_TYPES)})",
+                "post_urn is a share or ugcPost URN": f"post_urn ~ '{POST_URN}'",
+            },
+            source=new,
+        ),
         rule(
             "count of each post × metric's latest night is an integer",
             latest + "select post_urn, metric_type, _logical_date, payload -> 'count' as count from latest"
@@ -212,12 +220,14 @@ def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
         ),
         counters_do_not_fall(
             thresholds,
+            LINKEDIN,
             ("post_urn", "metric_type"),
-            f"select post_urn, metric_type, _logical_date as night, {count} as count from {{batch}}",
+            ("post_urn", "metric_type"),
+            f"select post_urn, metric_type, _logical_date as night, {count} as count from recent",
         ),
         rule(
             "_logical_date is not after the day of extraction",
-            "select post_urn, metric_type, _logical_date, _extracted_at from {batch}"
+            f"select post_urn, metric_type, _logical_date, _extracted_at from {new}"
             " where _logical_date > (_extracted_at at time zone 'UTC')::date",
         ),
         freshness(thresholds.linkedin_max_age_hours),
@@ -243,20 +253,21 @@ def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
     landed_at = (
         f"case when (payload ->> 'landed_at') ~ '{ISO_TIMESTAMP}' then (payload ->> 'landed_at')::timestamptz end"
     )
+    new = arrived(TYPEFORM)
     checks = [
         _columns("form_id", "response_token", "submitted_at", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["form_id", "response_token"]),
+        unique_key(TYPEFORM, ("form_id", "response_token")),
         rule(
             "payload has the response's shape (token is the row's response_token, answers an array)",
             "select form_id, response_token, payload ->> 'token' as token,"
-            " jsonb_typeof(payload -> 'answers') as answers_type from {batch}"
+            f" jsonb_typeof(payload -> 'answers') as answers_type from {new}"
             " where payload ->> 'token' is distinct from response_token"
             " or jsonb_typeof(payload -> 'answers') is distinct from 'array'",
         ),
         rule(
             _likert_description(items),
             "with answers as (select responses.form_id, responses.response_token, answer"
-            " from {batch} as responses cross join lateral jsonb_array_elements(case when"
+            f" from {arrived(TYPEFORM, 'responses')} cross join lateral jsonb_array_elements(case when"
             " jsonb_typeof(responses.payload -> 'answers') = 'array' then responses.payload -> 'answers'"
             " else '[]'::jsonb end) as answer),"
             f" items (question_ref, scale_min, scale_max) as (values {item_rows})"
@@ -267,7 +278,7 @@ def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
         ),
         rule(
             "landed_at ≤ submitted_at ≤ the row's extraction",
-            f"select form_id, response_token, {landed_at} as landed_at, submitted_at, _extracted_at from {{batch}}"
+            f"select form_id, response_token, {landed_at} as landed_at, submitted_at, _extracted_at from {new}"
             f" where submitted_at > _extracted_at or {landed_at} > submitted_at",
         ),
     ]
@@ -325,7 +336,7 @@ def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
     fields = (*ROSTER_STRING_FIELDS, *ROSTER_OPTIONAL_FIELDS)
     return [
         _columns("employee_id", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["employee_id", "_logical_date"]),
+        unique_key(HR_ROSTER, ("employee_id", "_logical_date")),
         checks(
             "payload is the export's row: exactly its columns, strings (manager, location may be null), the row's"
             " employee_id, an e-mail address, start_date an ISO date",
@@ -344,6 +355,7 @@ def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
                 "email is an e-mail address": f"coalesce(payload ->> 'email', '') ~ '{EMAIL}'",
                 "start_date is an ISO date": f"coalesce(payload ->> 'start_date', '') ~ '{ISO_DATE}'",
             },
+            source=arrived(HR_ROSTER),
         ),
         *freshness_if_set(thresholds.hr_roster_max_age_hours),
     ]
@@ -354,7 +366,7 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
 
     counts = (
         "select tweet_id, metric.key as metric, _logical_date as night,"
-        f" {_number('metric.value')} as count from {{batch}}"
+        f" {_number('metric.value')} as count from recent"
         f" cross join lateral {_object_entries(X_METRIC_OBJECTS)} as metric (key, value)"
     )
     optional_objects = " and ".join(
@@ -362,7 +374,7 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
     )
     return [
         _columns("tweet_id", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["tweet_id", "_logical_date"]),
+        unique_key(X_METRICS, ("tweet_id", "_logical_date")),
         checks(
             "payload of each tweet's latest night is the tweet: its id, created_at ISO 8601, public_metrics with the"
             " four public counts, non_public_metrics and organic_metrics objects when present",
@@ -376,16 +388,16 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
                 "_logical_date not after the day of extraction": "_logical_date <= (_extracted_at at time zone 'UTC')::date",
             },
             source="latest",
-            with_=latest_per(("tweet_id",)),
+            with_=newest_of_arrived(X_METRICS, ("tweet_id",)),
         ),
         _counts_are_counts(
             "counts of each tweet's latest night are non-negative whole numbers", ("tweet_id", "_logical_date"),
-            X_METRIC_OBJECTS, with_=latest_per(("tweet_id",)), source="latest",
+            X_METRIC_OBJECTS, with_=newest_of_arrived(X_METRICS, ("tweet_id",)), source="latest",
         ),
-        counters_do_not_fall(thresholds, ("tweet_id", "metric"), counts),
+        counters_do_not_fall(thresholds, X_METRICS, ("tweet_id",), ("tweet_id", "metric"), counts),
         rule(
             f"every tweet counted is an X share in {SHARES}",
-            f"select distinct tweets.tweet_id from {{batch}} as tweets left join {SHARES} as shares"
+            f"select distinct tweets.tweet_id from {arrived(X_METRICS, 'tweets')} left join {SHARES} as shares"
             " on shares.payload ->> 'network' = 'x' and shares.payload ->> 'post_id' = tweets.tweet_id"
             " where shares.share_id is null",
         ),
@@ -399,7 +411,7 @@ def bitly_link_clicks_expectations(thresholds: Thresholds) -> list[gx.expectatio
     bucket_day = f"(({_iso(BUCKET_DATE, BITLY_DATE)}) at time zone 'UTC')::date"
     return [
         _columns("bitlink", "click_date", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["bitlink", "click_date"]),
+        unique_key(BITLY_CLICKS, ("bitlink", "click_date")),
         checks(
             "payload is the day's bucket (clicks, date on the row's click_date); bitlink is domain/hash without a"
             " scheme; only complete days up to the logical date land",
@@ -411,15 +423,16 @@ def bitly_link_clicks_expectations(thresholds: Thresholds) -> list[gx.expectatio
                 "click_date not after the logical date": "click_date <= _logical_date",
                 "click_date complete when extracted": "click_date < (_extracted_at at time zone 'UTC')::date",
             },
+            source=arrived(BITLY_CLICKS),
         ),
         rule(
             "clicks are non-negative whole numbers",
-            "select bitlink, click_date, payload -> 'clicks' as clicks from {batch}"
+            f"select bitlink, click_date, payload -> 'clicks' as clicks from {arrived(BITLY_CLICKS)}"
             f" where jsonb_typeof(payload -> 'clicks') is distinct from 'number' or (payload ->> 'clicks') !~ '{COUNT}'",
         ),
         rule(
             f"every bitlink is the tracking link of a share in {SHARES}",
-            f"select distinct clicks.bitlink from {{batch}} as clicks left join {SHARES} as shares"
+            f"select distinct clicks.bitlink from {arrived(BITLY_CLICKS, 'clicks')} left join {SHARES} as shares"
             " on shares.payload ->> 'tracking_link' = clicks.bitlink where shares.share_id is null",
         ),
         *freshness_if_set(thresholds.bitly_max_age_hours),
@@ -438,7 +451,7 @@ def surveymonkey_expectations(thresholds: Thresholds) -> list[gx.expectations.Ex
     import great_expectations as gx
 
     item_rows, scales = _instrument_rows()
-    latest = latest_per(("survey_id", "response_id"), night="date_modified")
+    latest = newest_of_arrived(SURVEYMONKEY, ("survey_id", "response_id"), night="date_modified")
     modified = _iso("payload ->> 'date_modified'")
     created = _iso("payload ->> 'date_created'")
     choice = "question.value -> 'answers' -> 0 ->> 'simple_text'"
@@ -451,7 +464,7 @@ def surveymonkey_expectations(thresholds: Thresholds) -> list[gx.expectations.Ex
     )
     return [
         _columns("survey_id", "response_id", "date_modified", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["survey_id", "response_id", "date_modified"]),
+        unique_key(SURVEYMONKEY, ("survey_id", "response_id", "date_modified")),
         checks(
             "payload of each response's latest version is the response: its id, survey_id and date_modified, pages,"
             " the employee_id custom variable, date_created ≤ date_modified ≤ the row's extraction",
@@ -508,7 +521,7 @@ def qualtrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
     scale_text = f"on the instrument item's scale ({scales}) and " if items else ""
     return [
         _columns("survey_id", "response_id", "recorded_date", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["survey_id", "response_id"]),
+        unique_key(QUALTRICS, ("survey_id", "response_id")),
         checks(
             "payload is the response: its responseId and recordedDate, values, displayedFields, the employee_id"
             " embedded data, startDate ≤ recordedDate ≤ the row's extraction",
@@ -521,13 +534,14 @@ def qualtrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
                 "employee_id embedded data": "jsonb_typeof(payload -> 'values' -> 'employee_id') = 'string'",
                 "startDate <= recordedDate <= extraction": f"{started} <= recorded_date and recorded_date <= _extracted_at",
             },
+            source=arrived(QUALTRICS),
         ),
         rule(
             f"Likert: Qualtrics answers to the displayed questions are whole numbers {scale_text}among the"
             " question's displayed choices",
             "with answers as (select responses.survey_id, responses.response_id, field.question,"
             " responses.payload -> 'values' -> field.question as answer,"
-            " responses.payload -> 'displayedValues' -> field.question as choices from {batch} as responses"
+            f" responses.payload -> 'displayedValues' -> field.question as choices from {arrived(QUALTRICS, 'responses')}"
             " cross join lateral jsonb_array_elements_text(case when jsonb_typeof(responses.payload -> 'displayedFields')"
             " = 'array' then responses.payload -> 'displayedFields' else '[]'::jsonb end) as field (question)),"
             f" items (question_id, scale_min, scale_max) as ({f'values {item_rows}' if items else no_items})"
@@ -558,7 +572,7 @@ def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.
     start, end = (_number(f"payload -> 'timeRange' -> '{bound}'") for bound in ("start", "end"))
     return [
         _columns("organization_urn", "day", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["organization_urn", "day"]),
+        unique_key(LINKEDIN_ORGANIZATION_DAILY, ("organization_urn", "day")),
         checks(
             "payload is the page's statistics of the row's day: its organization, a one-day timeRange starting at the"
             " day (UTC), the share statistics; no day after the logical date",
@@ -571,10 +585,11 @@ def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.
                 **_share_statistics_checks(),
                 "day not after the logical date": "day <= _logical_date",
             },
+            source=arrived(LINKEDIN_ORGANIZATION_DAILY),
         ),
         _counts_are_counts(
             "counts of each day are non-negative whole numbers", ("organization_urn", "day"),
-            ("totalShareStatistics",), members="Count$",
+            ("totalShareStatistics",), members="Count$", source=arrived_rows(LINKEDIN_ORGANIZATION_DAILY),
         ),
         *freshness_if_set(thresholds.linkedin_organization_daily_max_age_hours),
     ]
@@ -583,17 +598,17 @@ def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.
 def linkedin_organization_posts_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     import great_expectations as gx
 
-    latest = latest_per(("post_urn",))
+    latest = newest_of_arrived(LINKEDIN_ORGANIZATION_POSTS, ("post_urn",))
     counts = (
         "select post_urn, field.key as metric, _logical_date as night,"
-        f" {_number('field.value')} as count from {{batch}}"
+        f" {_number('field.value')} as count from recent"
         " cross join lateral jsonb_each(case when jsonb_typeof(payload -> 'totalShareStatistics') = 'object'"
         " then payload -> 'totalShareStatistics' else '{{}}'::jsonb end) as field"
         f" where field.key in ({sql_list(SHARE_STATISTICS_COUNTS)})"
     )
     return [
         _columns("post_urn", "payload", *LOAD_METADATA),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["post_urn", "_logical_date"]),
+        unique_key(LINKEDIN_ORGANIZATION_POSTS, ("post_urn", "_logical_date")),
         checks(
             "payload of each post's latest night is the post's lifetime statistics: the post (share or ugcPost),"
             " its organization, the share statistics",
@@ -614,6 +629,6 @@ def linkedin_organization_posts_expectations(thresholds: Thresholds) -> list[gx.
             "counts of each post's latest night are non-negative whole numbers", ("post_urn", "_logical_date"),
             ("totalShareStatistics",), members="Count$", with_=latest, source="latest",
         ),
-        counters_do_not_fall(thresholds, ("post_urn", "metric"), counts),
+        counters_do_not_fall(thresholds, LINKEDIN_ORGANIZATION_POSTS, ("post_urn",), ("post_urn", "metric"), counts),
         *freshness_if_set(thresholds.linkedin_organization_posts_max_age_hours),
     ]

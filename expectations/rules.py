@@ -78,35 +78,6 @@ def checks(
     )
 
 
-def latest_per(keys: tuple[str, ...], night: str = "_logical_date") -> str:
-    """A `with latest as (…)` clause: each key's row of its newest night, the one dbt reads of a cumulative
-    source (a bad value a later night corrected no longer matters; one still in use does)."""
-    key_list = ", ".join(keys)
-    return f"with latest as (select distinct on ({key_list}) * from {{batch}} order by {key_list}, {night} desc)"
-
-
-def counters_do_not_fall(
-    thresholds: Thresholds, keys: tuple[str, ...], counts: str
-) -> gx.expectations.UnexpectedRowsExpectation:
-    """Cumulative counters: each key's count on the newest night against its previous observation. `counts` is a
-    query over `{batch}` giving `*keys, night, count` per observation (count null when not a number)."""
-    key_list = ", ".join(keys)
-    tolerance = (
-        f"greatest({int(thresholds.counter_drop_tolerance_abs)},"
-        f" {float(thresholds.counter_drop_tolerance_ratio)!r} * previous_count)"
-    )
-    return rule(
-        f"cumulative counts do not fall from the previous night by more than"
-        f" max({thresholds.counter_drop_tolerance_abs}, {thresholds.counter_drop_tolerance_ratio:g} × previous)",
-        f"with counts as ({counts}),"
-        " compared as (select *, lag(count) over night_order as previous_count,"
-        " lag(night) over night_order as previous_night from counts"
-        f" window night_order as (partition by {key_list} order by night))"
-        f" select {key_list}, previous_night, previous_count, night, count from compared"
-        f" where night = (select max(night) from counts) and previous_count - count > {tolerance}",
-    )
-
-
 def no_personal_data() -> gx.expectations.UnexpectedRowsExpectation:
     """No value of any column, present or added later, holds an '@' (an e-mail address, a social handle). Reported
     per column with its count of rows, never with the rows: a key could be the value itself, and the audit's

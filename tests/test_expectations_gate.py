@@ -730,6 +730,91 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
         {"employee_id": "e-0001", "_logical_date": "2026-11-05", "broken": ["email is an e-mail address"]}]
 
 
+# --- which raw rows an audit reads (expectations.arrivals) ---------------------------------------------------------
+
+LINKEDIN_SUITE = "raw.linkedin__member_post_analytics"
+FALLS = "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"
+
+
+def backdate_raw(url: str, hours: int) -> None:
+    """Every raw row extracted `hours` earlier: landed on an earlier night, beyond the arrivals' margin."""
+    with psycopg.connect(url) as conn:
+        for relation in (r for r in EXPECTATIONS if r.startswith("raw.")):
+            conn.execute(f"update {relation} set _extracted_at = _extracted_at - %s * interval '1 hour'", (hours,))
+
+
+def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, warehouse):
+    audit_only("raw")
+    backdate_raw(warehouse, 6)
+    assert run_audit(warehouse, "night-2").success
+    with psycopg.connect(warehouse) as conn:
+        # not a real night (raw is append-only): a row the passed audit read is not read again
+        conn.execute("update raw.advocacy__shares set payload = jsonb_set(payload, '{network}', '\"myspace\"')"
+                     " where share_id = 's-01'")
+    assert run_audit(warehouse, "night-3").success
+
+    extracted_before = datetime.now(timezone.utc) - timedelta(hours=2)
+    with psycopg.connect(warehouse) as conn:
+        # a load running while night-3 was audited commits after it: rows extracted before that audit started
+        started = conn.execute("select min(validated_at) from audit.validation_runs where run_id = 'night-3'"
+                               ).fetchone()[0] - timedelta(hours=3)
+        load_id = uuid.uuid4()
+        conn.execute("insert into raw._loads (load_id, source, entity, logical_date, started_at, finished_at, status)"
+                     " values (%s, 'advocacy', 'shares', %s, %s, now(), 'success')", (load_id, NIGHT_3, started))
+        insert_share(conn, "s-11", "e-0004", 11, "2026-11-04T09:00:00Z", extracted_before, network="myspace")
+        conn.execute("update raw.advocacy__shares set _load_id = %s where share_id = 's-11'", (load_id,))
+        insert_share(conn, "s-12", "e-0004", 12, "2026-11-05T09:00:00Z", datetime.now(timezone.utc),
+                     network="myspace")
+    result = run_audit(warehouse, "night-4")
+
+    networks = unexpected_rows(result, "raw.advocacy__shares", "network is one of")
+    assert sorted(row["share_id"] for row in networks) == ["s-11", "s-12"]
+
+
+def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(audit_only, warehouse):
+    audit_only("raw")
+    backdate_raw(warehouse, 9)
+    assert run_audit(warehouse, "night-2").success
+    now = datetime.now(timezone.utc) - timedelta(hours=2)  # beyond the margin of the audits below
+    with psycopg.connect(warehouse) as conn:
+        # night-2 ran a night earlier than night-3, which lands rows extracted in between
+        conn.execute("update audit.validation_runs set validated_at = validated_at - interval '6 hours'"
+                     " where run_id = 'night-2'")
+        insert_count(conn, 1, "IMPRESSION", -5, NIGHT_3, now)
+        for metric, count in counts(1, NIGHT_2).items():  # the other metrics, unchanged
+            if metric != "IMPRESSION":
+                insert_count(conn, 1, metric, count, NIGHT_3, now)
+
+    night_3 = run_audit(warehouse, "night-3")
+    night_3_again = run_audit(warehouse, "night-3-again")  # nothing new: the failed night's rows are still read
+    with psycopg.connect(warehouse) as conn:
+        for metric, count in counts(1, NIGHT_2).items():  # the next night reads 110: the -5 is no longer in use
+            insert_count(conn, 1, metric, count + 10, NIGHT_3 + timedelta(days=1), now)
+    night_4 = run_audit(warehouse, "night-4")
+
+    expected = {(LINKEDIN_SUITE, "count of each post × metric's latest night is not negative"), (LINKEDIN_SUITE, FALLS)}
+    assert failing(night_3) == failing(night_3_again) == expected
+    assert night_4.success, night_4.summary()
+
+
+def test_a_counter_below_its_observation_nights_back_fails(audit_only, warehouse):
+    audit_only("raw")
+    backdate_raw(warehouse, 6)
+    assert run_audit(warehouse, "night-2").success
+    week_later = NIGHT_2 + timedelta(days=7)  # a weekly refresh: the previous reading is NIGHT_2's, read again
+    with psycopg.connect(warehouse) as conn:
+        for metric, count in counts(2, NIGHT_2).items():
+            insert_count(conn, 2, metric, count - 20 if metric == "IMPRESSION" else count, week_later,
+                         datetime.now(timezone.utc))
+
+    result = run_audit(warehouse, "week-later")
+
+    assert failing(result) == {(LINKEDIN_SUITE, FALLS)}, result.summary()
+    assert unexpected_rows(result, LINKEDIN_SUITE, "cumulative counts") == [
+        {"post_urn": post_urn(2), "metric_type": "IMPRESSION", "previous_night": str(NIGHT_2), "previous_count": "200",
+         "night": str(week_later), "count": "180"}]
+
+
 def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(audit_only, warehouse, monkeypatch):
     audit_only("raw")
     stale = datetime.now(timezone.utc) - timedelta(hours=8 * 24 + 1)
