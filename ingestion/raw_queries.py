@@ -1,4 +1,10 @@
-"""Reads from the raw layer that drive a later extraction (which posts the social APIs are asked about)."""
+"""Reads from the raw layer that drive a later extraction (which posts the social APIs are asked about).
+
+Each read is bounded by time through the raw tables' index on `_extracted_at` (ingestion/raw_schema.sql), so it
+costs what the measured window holds, not the history: a row is extracted after the share it is about was made (a
+share row after its `shared_at`, which the audit checks; a post's counts after the post exists), so the rows about
+shares made since an instant were all extracted since it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from ingestion.loader import apply_raw_schema
+from sharewhy import settings
 
 #: How long after sharing a post's counters are still fetched.
 MEASURED_FOR = timedelta(days=90)
@@ -16,7 +23,8 @@ MEASURED_FOR = timedelta(days=90)
 _POSTS_TO_MEASURE = """
 select payload->>'post_id', min((payload->>'shared_at')::timestamptz)
 from raw.advocacy__shares
-where payload->>'network' = %(network)s
+where _extracted_at >= %(end)s - %(measured_for)s
+  and payload->>'network' = %(network)s
   and (payload->>'shared_at')::timestamptz < %(end)s
   and (payload->>'shared_at')::timestamptz >= %(end)s - %(measured_for)s
 group by 1
@@ -27,7 +35,8 @@ order by 1
 _TRACKING_LINKS = """
 select payload->>'tracking_link', min((payload->>'shared_at')::timestamptz), max((payload->>'shared_at')::timestamptz)
 from raw.advocacy__shares
-where (payload->>'shared_at')::timestamptz < %(end)s
+where _extracted_at >= %(end)s - %(measured_for)s
+  and (payload->>'shared_at')::timestamptz < %(end)s
   and (payload->>'shared_at')::timestamptz >= %(end)s - %(measured_for)s
 group by 1
 order by 1
@@ -73,12 +82,25 @@ def tracking_links(
     return [TrackedLink(*row) for row in rows]
 
 
-def last_fetched(warehouse_url: str, table: str, key_column: str, logical_date: date) -> dict[str, date]:
+def last_fetched(
+    warehouse_url: str, table: str, key_column: str, logical_date: date, horizon: timedelta | None = None
+) -> dict[str, date]:
     """Key → the latest night before `logical_date` that landed it in `raw.<table>` (what the refresh schedule
-    counts from; the night itself is left out so that a rerun asks for the same posts)."""
-    query = sql.SQL("select {key}, max(_logical_date) from {table} where _logical_date < %s group by 1").format(
-        key=sql.Identifier(key_column), table=sql.Identifier("raw", table)
-    )
+    counts from; the night itself is left out so that a rerun asks for the same posts), for the posts shared at
+    most `horizon` before the end of `logical_date`: the only ones a schedule with that horizon may find due (an
+    older post is past its last step whenever it was fetched), and all of whose fetches were extracted since then.
+    The keys of older posts may be missing. `horizon` defaults to the longest of the schedules in use (the
+    configured SHAREWHY_REFRESH_SCHEDULE, the default one) and MEASURED_FOR."""
+    query = sql.SQL(
+        "select {key}, max(_logical_date) from {table} where _logical_date < %s and _extracted_at >= %s group by 1"
+    ).format(key=sql.Identifier(key_column), table=sql.Identifier("raw", table))
+    since = end_of(logical_date) - (horizon if horizon is not None else _longest_horizon())
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         apply_raw_schema(conn)
-        return dict(conn.execute(query, (logical_date,)).fetchall())
+        return dict(conn.execute(query, (logical_date, since)).fetchall())
+
+
+def _longest_horizon() -> timedelta:
+    from ingestion.refresh import DEFAULT, RefreshPolicy  # here: ingestion.refresh imports this module
+
+    return max(MEASURED_FOR, DEFAULT.horizon, RefreshPolicy.parse(settings.REFRESH_SCHEDULE).horizon)

@@ -9,6 +9,8 @@ import pytest
 from test_ingestion_stubs import TOKEN, BitlyStub, LinkedInStub, bitly_buckets, serve, share_line, write_shares_file
 
 from ingestion.http import ApiConfig
+from ingestion.loader import apply_raw_schema
+from ingestion.raw_queries import end_of, last_fetched
 from ingestion.refresh import DEFAULT, RefreshPolicy
 from ingestion.run import land_advocacy_shares, land_bitly_link_clicks, land_linkedin_post_analytics
 
@@ -86,3 +88,22 @@ def test_bitly_links_of_old_shares_wait_for_their_weekly_day_then_get_all_their_
             15,
             date(2026, 11, 19),
         )
+
+
+def test_last_fetched_reads_the_fetches_of_posts_within_the_horizon_only(fresh_db):
+    """Bounded through the index on _extracted_at: a post's fetches were extracted after it was shared, so those of
+    the posts the schedule can find due (shared within its horizon) are all there; an older post's may not be."""
+    old, oldest_due, young = "urn:li:share:1", "urn:li:share:2", "urn:li:share:3"
+    fetches = {old: NIGHT - timedelta(days=95), oldest_due: NIGHT - timedelta(days=89), young: NIGHT - timedelta(days=3)}
+    with psycopg.connect(fresh_db) as conn:
+        apply_raw_schema(conn)
+        for urn, night in fetches.items():  # each fetched on the night it was shared, 30 minutes after it ended
+            conn.execute(
+                "insert into raw.linkedin__member_post_analytics values"
+                " (%s, 'IMPRESSION', '{}', gen_random_uuid(), %s, %s, 'test')",
+                (urn, end_of(night) + timedelta(minutes=30), night),
+            )
+
+    assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT) == {
+        oldest_due: fetches[oldest_due], young: fetches[young]}
+    assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT, timedelta(days=200)) == fetches
