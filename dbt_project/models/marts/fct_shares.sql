@@ -87,13 +87,13 @@ changed_links as (
 
 changed_posts as (
 
-    select distinct post_readings.network, post_readings.post_id
-    from post_readings
-    cross join watermarks
-    where post_readings.extracted_at > case post_readings.network
-        when 'linkedin' then watermarks.linkedin_readings_since
-        else watermarks.x_readings_since
-    end
+    -- straight from the model, not the `post_readings` CTE (a CTE read twice is materialised whole), one network
+    -- at a time: each reads the readings landed since through its nightly model's index on extracted_at
+    select network, post_id from {{ ref('int_social__post_metrics_nightly') }}
+    where network = 'linkedin' and extracted_at > (select linkedin_readings_since from watermarks)
+    union
+    select network, post_id from {{ ref('int_social__post_metrics_nightly') }}
+    where network = 'x' and extracted_at > (select x_readings_since from watermarks)
 
 ),
 
@@ -142,7 +142,10 @@ share_post_readings as (
 
     select post_readings.*
     from post_readings
-    where (post_readings.network, post_readings.post_id) in (select network, post_id from shares)
+    -- the array too, not the join alone: the nightly readings are a WITH view, which PostgreSQL does not flatten,
+    -- so only a restriction reaches the nightly models' indexes on the post (instead of every reading)
+    where post_readings.post_id = any(array(select post_id from shares))
+        and (post_readings.network, post_readings.post_id) in (select network, post_id from shares)
 
 ),
 
