@@ -1,9 +1,11 @@
 """A headless Chromium screenshot of the dashboard, logged in as a user; fails when any chart shows an error.
 
 Runs inside .venv-superset (selenium) against a running Superset: `python bi_tool/screenshot.py DASHBOARD_URL
-OUT.png`, the admin password in SHAREWHY_SUPERSET_ADMIN_PASSWORD. Uses Debian's chromium and chromium-driver
-(`apt-get install chromium chromium-driver`); selenium is given both paths, so it never downloads a browser.
-`python -m bi_tool.provision screenshot` (`make bi-screenshot`) provisions, serves and calls this.
+OUT.png`, logged in as admin with the password in SHAREWHY_SUPERSET_ADMIN_PASSWORD, or as another user with
+SHAREWHY_SCREENSHOT_USER and SHAREWHY_SCREENSHOT_PASSWORD (the tests render the dashboard as the viewer too).
+Uses Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`); selenium is given both
+paths, so it never downloads a browser. `python -m bi_tool.provision screenshot` (`make bi-screenshot`)
+provisions, serves and calls this.
 
 What it checks on the way, as a person would see it: the login works, every chart of the dashboard renders
 (no chart left loading, no error alert), then it saves the full-height page, downscaled to keep the PNG small.
@@ -45,12 +47,12 @@ def _driver() -> webdriver.Chrome:
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def _login(driver: webdriver.Chrome, base: str, password: str) -> None:
+def _login(driver: webdriver.Chrome, base: str, username: str, password: str) -> None:
     driver.get(f"{base}/login/")
     wait = WebDriverWait(driver, 60)
     secret = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "input[type='password']")))
     user = driver.find_element(By.CSS_SELECTOR, "input#username, input[name='username']")
-    user.send_keys("admin")
+    user.send_keys(username)
     secret.send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "button[type='submit'], [data-test='login-button']").click()
     wait.until(lambda d: "/login" not in urlsplit(d.current_url).path)
@@ -71,13 +73,14 @@ def _wait_for_charts(driver: webdriver.Chrome, timeout: float = 120) -> int:
 
 
 def main(dashboard_url: str, out: str) -> int:
-    password = os.environ["SHAREWHY_SUPERSET_ADMIN_PASSWORD"]
+    username = os.environ.get("SHAREWHY_SCREENSHOT_USER") or "admin"
+    password = os.environ.get("SHAREWHY_SCREENSHOT_PASSWORD") or os.environ["SHAREWHY_SUPERSET_ADMIN_PASSWORD"]
     parts = urlsplit(dashboard_url)
     base = f"{parts.scheme}://{parts.netloc}"
     started = time.monotonic()
     driver = _driver()
     try:
-        _login(driver, base, password)
+        _login(driver, base, username, password)
         driver.get(dashboard_url)
         charts = _wait_for_charts(driver)
         errors = [e.text.strip()[:200] for e in driver.find_elements(By.CSS_SELECTOR, f"{_CHART} {_ERRORS}")]
