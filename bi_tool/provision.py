@@ -7,11 +7,13 @@
 3. Superset's home `$SHAREWHY_HOME/superset/` (git-ignored): SECRET_KEY generated there on first use, the SQLite
    metadata database (`superset db upgrade` + `superset init`, only when it does not exist yet), the admin user;
 4. the import of the committed bundle (bi_tool/bundle/): the database connection as `bi_reader` over the
-   warehouse (a unix socket for the embedded one), the datasets over `bi.*`, the charts, the dashboard;
+   warehouse (a unix socket for the embedded one), the datasets over `bi.*`, the charts, the dashboard; then the
+   stakeholders' read-only login `viewer` (role `sharewhy_viewer`: the dashboard and its datasets, nothing else);
 5. Superset under gunicorn, bound to 127.0.0.1 only.
 
-Passwords: the admin's from `SHAREWHY_SUPERSET_ADMIN_PASSWORD`, the reader's from `SHAREWHY_BI_READER_PASSWORD`;
-each one unset is generated on first use and kept in the Superset home (mode 0600), so runs agree with each other.
+Passwords: the admin's from `SHAREWHY_SUPERSET_ADMIN_PASSWORD`, the viewer's from
+`SHAREWHY_SUPERSET_VIEWER_PASSWORD`, the reader's from `SHAREWHY_BI_READER_PASSWORD`; each one unset is generated
+on first use and kept in the Superset home (mode 0600), so runs agree with each other.
 They reach the Superset processes through their environment only, never their command line.
 """
 
@@ -49,6 +51,10 @@ DEFAULT_PORT = 8088
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD_ENV = "SHAREWHY_SUPERSET_ADMIN_PASSWORD"
+#: The stakeholders' read-only login (see bi_tool/import_assets.py for what its role holds).
+VIEWER_USER = "viewer"
+VIEWER_ROLE = "sharewhy_viewer"
+VIEWER_PASSWORD_ENV = "SHAREWHY_SUPERSET_VIEWER_PASSWORD"
 READER_PASSWORD_ENV = "SHAREWHY_BI_READER_PASSWORD"
 PORT_ENV = "SHAREWHY_SUPERSET_PORT"
 
@@ -66,6 +72,8 @@ class Report:
     steps: list[tuple[str, float]] = field(default_factory=list)
     admin_password: str = ""
     admin_password_source: str = ""
+    viewer_password: str = ""
+    viewer_password_source: str = ""
     views: list[str] = field(default_factory=list)
     missing_views: list[str] = field(default_factory=list)
 
@@ -218,10 +226,11 @@ def initialise(home: Path, log, template: Path | None = None) -> bool:
     return True
 
 
-def import_bundle(home: Path, warehouse_url: str, admin_password: str, reader_password: str, log,
-                  bundle_dir: Path = dashboards.BUNDLE_DIR) -> None:
+def import_bundle(home: Path, warehouse_url: str, admin_password: str, viewer_password: str, reader_password: str,
+                  log, bundle_dir: Path = dashboards.BUNDLE_DIR) -> None:
     env = superset_env(home, **{
         ADMIN_PASSWORD_ENV: admin_password,
+        VIEWER_PASSWORD_ENV: viewer_password,
         READER_PASSWORD_ENV: reader_password,
         "SHAREWHY_SUPERSET_DB_URI": sqlalchemy_uri(warehouse_url),
     })
@@ -237,12 +246,15 @@ def import_bundle(home: Path, warehouse_url: str, admin_password: str, reader_pa
 
 
 def provision(warehouse_url: str, home: Path = HOME, template: Path | None = None) -> Report:
-    """Everything but serving: the reader role, the home, the metadata database, the admin, the dashboard."""
+    """Everything but serving: the reader role, the home, the metadata database, the admin, the dashboard, the
+    viewer."""
     _require_venv()
     report = Report()
     prepare_home(home)
     admin_password, report.admin_password_source = _password(ADMIN_PASSWORD_ENV, home, "admin_password")
     report.admin_password = admin_password
+    viewer_password, report.viewer_password_source = _password(VIEWER_PASSWORD_ENV, home, "viewer_password")
+    report.viewer_password = viewer_password
     reader_password, _ = _password(READER_PASSWORD_ENV, home, "bi_reader_password")
     with open(log_path(home), "a") as log:
         with report.step("bi_reader role and grants on bi"):
@@ -255,8 +267,8 @@ def provision(warehouse_url: str, home: Path = HOME, template: Path | None = Non
         report.steps.append((label, time.monotonic() - started))
         print(f"  {label:<40} {'created' if created else 'exists':<7} {time.monotonic() - started:6.1f} s",
               flush=True)
-        with report.step("admin user and dashboard import"):
-            import_bundle(home, warehouse_url, admin_password, reader_password, log)
+        with report.step("admin, dashboard import, viewer role"):
+            import_bundle(home, warehouse_url, admin_password, viewer_password, reader_password, log)
     for view in report.missing_views:
         print(f"  WARNING: bi.{view} is not published in this warehouse: its charts will show an error")
     return report
@@ -328,7 +340,8 @@ def dashboard_url(base_url: str) -> str:
 
 
 def api_session(base_url: str, password: str, username: str = ADMIN_USER):
-    """A requests session logged in to Superset's REST API (bearer token)."""
+    """A requests session logged in to Superset's REST API (bearer token), with the CSRF token that Superset
+    asks of every POST and PUT but the chart data query (so a refusal is about permissions, not the token)."""
     import requests
 
     session = requests.Session()
@@ -336,6 +349,9 @@ def api_session(base_url: str, password: str, username: str = ADMIN_USER):
                             json={"username": username, "password": password, "provider": "db", "refresh": False})
     response.raise_for_status()
     session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    response = session.get(f"{base_url}/api/v1/security/csrf_token/", timeout=60)
+    response.raise_for_status()
+    session.headers["X-CSRFToken"] = response.json()["result"]
     return session
 
 
@@ -407,6 +423,8 @@ def _serve(port: int) -> int:
             print(f"  {f'superset on 127.0.0.1:{port}':<40} {'ok':<7} {time.monotonic() - started:6.1f} s\n")
             print(f"  Dashboard:  {dashboard_url(base)}")
             print(f"  Log in as:  {ADMIN_USER} / {report.admin_password}   (password {report.admin_password_source})")
+            print(f"  Read-only:  {VIEWER_USER} / {report.viewer_password}   (for stakeholders: the dashboard only; "
+                  f"password {report.viewer_password_source})")
             print("  Ctrl-C stops Superset (the home and its metadata stay for the next `make bi`).", flush=True)
             process.wait()
         except KeyboardInterrupt:
