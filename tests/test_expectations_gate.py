@@ -581,7 +581,7 @@ def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse)
     audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         # an inverted interval; a lift below 0 beyond its uncertainty, and one whose interval reaches 0 (allowed)
-        conn.execute("update bi_build.motivation_lift set engagement_rate_lift_lower = 1.2,"
+        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 1.2,"
                      " engagement_rate_lift_upper = 0.8 where network = 'linkedin' and share_segment = 'all'"
                      " and motivation = 'proud'")
         conn.execute("update bi_build.motivation_lift set click_through_rate_lift = -0.5,"

@@ -11,7 +11,9 @@
 --      regression on rate_s / α_c: β_m is the lift, the rate of a purely m-motivated sharer relative to the
 --      content's baseline (1 = the baseline).
 --   5. 95 % interval: β ± 1.96 × the cluster-robust standard error (clusters = sharers; G / (G − 1) correction).
--- A group with fewer than var('k_anonymity') respondents shows no survey-derived value.
+-- A group with fewer than var('k_anonymity') respondents shows no survey-derived value; a fit that is not estimable
+-- (no residual degrees of freedom once the content levels are fixed, or no more sharers than motivations for the
+-- cluster-robust interval) shows no lift.
 
 {%- set constructs = survey_constructs() %}
 {%- set n = constructs | length %}
@@ -154,6 +156,8 @@ fit_rows as (
         fit_groups.fit_network,
         fit_groups.share_segment,
         surveyed_shares.employee_id,
+        surveyed_shares.content_id,
+        surveyed_shares.network,
         {%- for outcome, _, _ in outcomes %}
         coalesce(surveyed_shares.impressions * content_effects.{{ outcome }}_content_effect, 0) as {{ outcome }}_weight,
         coalesce(
@@ -188,6 +192,7 @@ fit_sums as (
         share_segment,
         count(distinct employee_id) as respondents,
         count(*) as shares,
+        count(distinct (content_id, network)) as content_levels,
         {%- for i in range(1, n + 1) %}
         sum(x_{{ i }}) as attributed_shares_{{ i }},
         {%- endfor %}
@@ -290,6 +295,7 @@ lifts as (
         variances.respondents,
         variances.shares,
         variances.respondents < {{ var('k_anonymity') }} as is_suppressed,
+        variances.shares > variances.content_levels + {{ n }} and variances.respondents > {{ n }} as is_estimable,
         case motivations.construct_number
             {%- for i in range(1, n + 1) %}
             when {{ i }} then variances.attributed_shares_{{ i }}
@@ -329,10 +335,11 @@ final as (
         is_suppressed,
         case when not is_suppressed then round(attributed_shares::numeric, 6) end as attributed_shares,
         {%- for outcome, _, _ in outcomes %}
-        case when not is_suppressed then round({{ outcome }}_lift::numeric, 4) end as {{ outcome }}_lift,
-        case when not is_suppressed then round(({{ outcome }}_lift - {{ outcome }}_margin)::numeric, 4) end
+        case when not is_suppressed and is_estimable then round({{ outcome }}_lift::numeric, 4) end
+            as {{ outcome }}_lift,
+        case when not is_suppressed and is_estimable then round(({{ outcome }}_lift - {{ outcome }}_margin)::numeric, 4) end
             as {{ outcome }}_lift_lower,
-        case when not is_suppressed then round(({{ outcome }}_lift + {{ outcome }}_margin)::numeric, 4) end
+        case when not is_suppressed and is_estimable then round(({{ outcome }}_lift + {{ outcome }}_margin)::numeric, 4) end
             as {{ outcome }}_lift_upper{{ "," if not loop.last }}
         {%- endfor %}
     from lifts
