@@ -34,7 +34,7 @@ from ingestion.sources import advocacy
 VARIANTS = ("psql \\copy", "loader", "loader + source", "dlt")
 
 
-class _Rows:
+class RowsInMemory:
     """An extraction over rows already in memory."""
 
     api_calls = 0
@@ -106,7 +106,7 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
                 elapsed = clock() - started
             elif variant == "loader":
                 started = clock()
-                result = land(url, advocacy.TARGET, night, lambda state: _Rows(row_objects))
+                result = land(url, advocacy.TARGET, night, lambda state: RowsInMemory(row_objects))
                 elapsed = clock() - started
                 assert result.rows_inserted == rows, result
             elif variant == "loader + source":

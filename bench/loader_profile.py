@@ -22,25 +22,13 @@ from pathlib import Path
 import psycopg
 
 from bench.common import clock, psql, scratch_database
+from bench.loader import RowsInMemory
 from bench.tenant import Tenant, TenantSpec
 from ingestion.loader import METADATA_COLUMNS, apply_raw_schema, land
 from ingestion.records import Row, as_json_text
 from ingestion.sources import advocacy
 
 COLUMNS = ", ".join(("share_id", *METADATA_COLUMNS))
-
-
-class _Rows:
-    api_calls = 0
-
-    def __init__(self, rows: list[Row]):
-        self._rows = rows
-
-    def records(self):
-        return iter(self._rows)
-
-    def state(self):
-        return {}
 
 
 def main(rows: int = 200_000, reps: int = 3) -> None:
@@ -61,10 +49,13 @@ def main(rows: int = 200_000, reps: int = 3) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("truncate raw.advocacy__shares")
             if already_landed:
-                land(url, advocacy.TARGET, night, lambda state: _Rows(row_objects[:already_landed]))
+                land(url, advocacy.TARGET, night, lambda state: RowsInMemory(row_objects[:already_landed]))
             started = clock()
             step()
             timings.setdefault(name, []).append(clock() - started)
+
+        def land_all() -> None:
+            land(url, advocacy.TARGET, night, lambda state: RowsInMemory(row_objects))
 
         def typed_copy() -> None:
             load_id = uuid.uuid4()
@@ -74,13 +65,10 @@ def main(rows: int = 200_000, reps: int = 3) -> None:
                         copy.write_row((r["share_id"], as_json_text(r), load_id, now, night, "x"))
 
         for _ in range(reps):
-            timed("psql \\copy (the limit)", lambda: psql(url, "-c", f"\\copy raw.advocacy__shares ({COLUMNS}) from '{copy_path}'"))
-            timed("land(), every row new: one COPY into raw", lambda: land(url, advocacy.TARGET, night, lambda s: _Rows(row_objects)))
-            timed(
-                "land(), one row known: COPY fails, spool replayed",
-                lambda: land(url, advocacy.TARGET, night, lambda s: _Rows(row_objects)),
-                already_landed=1,
-            )
+            copy_in = f"\\copy raw.advocacy__shares ({COLUMNS}) from '{copy_path}'"
+            timed("psql \\copy (the limit)", lambda: psql(url, "-c", copy_in))
+            timed("land(), every row new: one COPY into raw", land_all)
+            timed("land(), one row known: COPY fails, spool replayed", land_all, already_landed=1)
             timed("psycopg write_row, typed metadata", typed_copy)
     print(f"{rows:,} rows, {reps} rounds: median seconds (rows/s)")
     for name, values in timings.items():

@@ -127,7 +127,9 @@ def _airflow() -> str:
 def _run_dags(night: date, env: dict[str, str], log) -> str | None:
     """Run NIGHT_DAGS through the night runner, printing a line per DAG as it ends; returns the DAG that failed."""
     read_fd, write_fd = os.pipe()
-    command = [sys.executable, "-m", "sharewhy.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd)]
+    command = [
+        sys.executable, "-m", "sharewhy.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd),
+    ]
     log.write(f"\n===== the night's DAGs: {' '.join(command)}\n")
     log.flush()
     runner = subprocess.Popen(
