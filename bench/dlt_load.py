@@ -19,10 +19,15 @@ import time
 
 
 def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="dlt-bench-") as data_dir:  # dlt's working files, removed afterwards
+        return load(data_dir)
+
+
+def load(data_dir: str) -> int:
     conninfo, records_path, dataset = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
-    os.environ["DLT_DATA_DIR"] = tempfile.mkdtemp(prefix="dlt-bench-")
-    os.environ["DLT_PROJECT_DIR"] = os.environ["DLT_DATA_DIR"]
+    os.environ["DLT_DATA_DIR"] = data_dir
+    os.environ["DLT_PROJECT_DIR"] = data_dir
     import dlt
     from dlt.destinations import postgres
 
