@@ -10,3 +10,16 @@
         ('LINK_CLICKS', 'clicks'),
     ]) }}
 {%- endmacro %}
+
+{#- The organization share statistics (`totalShareStatistics` key, column name) the page-statistics models carry, in
+    one place for the daily and the per-post statistics. -#}
+{% macro linkedin_share_statistics() -%}
+    {{ return([
+        ('impressionCount', 'impressions'),
+        ('uniqueImpressionsCount', 'unique_impressions'),
+        ('clickCount', 'clicks'),
+        ('likeCount', 'likes'),
+        ('commentCount', 'comments'),
+        ('shareCount', 'shares'),
+    ]) }}
+{%- endmacro %}

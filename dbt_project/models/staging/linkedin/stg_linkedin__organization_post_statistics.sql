@@ -1,11 +1,4 @@
-{%- set statistics = [
-    ('impressionCount', 'impressions'),
-    ('uniqueImpressionsCount', 'unique_impressions'),
-    ('clickCount', 'clicks'),
-    ('likeCount', 'likes'),
-    ('commentCount', 'comments'),
-    ('shareCount', 'shares'),
-] %}
+{%- set statistics = linkedin_share_statistics() %}
 
 with
 
