@@ -34,6 +34,7 @@ from ingestion.raw_queries import TrackedLink
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.refresh import DEFAULT as DEFAULT_REFRESH
 from ingestion.refresh import RefreshPolicy
+from ingestion.timestamps import aware_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,7 @@ def bucket_day(bucket: Any) -> date:
     clicks = bucket.get("clicks")
     if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 0:
         raise ValueError(f"clicks is not a non-negative integer: {clicks!r}")
-    try:
-        moment = datetime.fromisoformat(str(bucket.get("date")))
-    except ValueError:
-        raise ValueError(f"date {bucket.get('date')!r} is not an ISO-8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"date {bucket.get('date')!r} has no UTC offset")
-    return moment.astimezone(UTC).date()
+    return aware_timestamp(bucket.get("date"), "date").astimezone(UTC).date()
 
 
 class LinkClicksExtraction:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from ingestion.records import Quarantined
+from ingestion.timestamps import aware_timestamp
 
 
 def text(value: str) -> str:
@@ -22,12 +23,7 @@ def text(value: str) -> str:
 
 
 def timestamp(value: str) -> str:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset")
+    aware_timestamp(value)
     return value
 
 

@@ -27,6 +27,7 @@ import orjson
 
 from ingestion.http import ApiClient, ApiConfig, ApiError, RateLimitPolicy, RetryPolicy, SchemaDrift, Timeouts
 from ingestion.records import Quarantined, Row, Target, as_json_text
+from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("qualtrics", "responses", "qualtrics__responses", ("survey_id", "response_id", "recorded_date"))
 
@@ -73,14 +74,7 @@ def read_export_file(content: bytes, endpoint: str) -> list[Any]:
 
 def parse_recorded_date(response: dict[str, Any]) -> datetime:
     values = response.get("values")
-    value = values.get("recordedDate") if isinstance(values, dict) else None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"values.recordedDate {value!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"values.recordedDate {value!r} has no UTC offset")
-    return moment
+    return aware_timestamp(values.get("recordedDate") if isinstance(values, dict) else None, "values.recordedDate")
 
 
 class ResponsesExtraction:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from ingestion.http import ApiClient, ApiConfig, ApiError, RateLimitPolicy, RateWindow, RetryPolicy, Timeouts
 from ingestion.paging import NextLinkPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
+from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("surveymonkey", "responses", "surveymonkey__responses", ("survey_id", "response_id", "date_modified"))
 
@@ -74,14 +75,7 @@ def sm_time(moment: datetime) -> str:
 
 
 def parse_date_modified(response: dict[str, Any]) -> datetime:
-    value = response.get("date_modified")
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"date_modified {value!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"date_modified {value!r} has no UTC offset")
-    return moment
+    return aware_timestamp(response.get("date_modified"), "date_modified")
 
 
 class ResponsesExtraction:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ingestion.http import ApiClient, ApiConfig, RateLimitPolicy, RetryPolicy, Timeouts
 from ingestion.paging import CursorPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
+from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("typeform", "responses", "typeform__responses", ("form_id", "response_token", "submitted_at"))
 
@@ -44,12 +45,7 @@ def parse_submitted_at(item: dict[str, Any]) -> datetime:
     value = item.get("submitted_at")
     if not isinstance(value, str) or not value:
         raise ValueError("response has no submitted_at")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"submitted_at {value!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"submitted_at {value!r} has no UTC offset")
+    moment = aware_timestamp(value, "submitted_at")
     if moment == ZERO_TIMESTAMP:
         raise ValueError(f"submitted_at is the zero timestamp {value!r}: the response was never submitted")
     return moment
