@@ -35,7 +35,7 @@ def _linkedin_due(url: str, night: date) -> int:
     from ingestion.refresh import DEFAULT
 
     window = shared_posts(url, night, "linkedin")
-    fetched = last_fetched(url, "linkedin__member_post_analytics", "post_urn", night)
+    fetched = last_fetched(url, "linkedin__member_post_analytics", "post_urn", night, DEFAULT.horizon)
     return len(DEFAULT.select(window, lambda p: p.shared_at, lambda p: p.post_id, night, fetched, "linkedin"))
 
 

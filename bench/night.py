@@ -298,16 +298,12 @@ class BenchWarehouse:
 
     def linkedin_posts(self, night: date) -> tuple[int, int]:
         """(posts in the 90-day window, posts the refresh schedule says are due) for `night`, from the project's own
-        queries and policy (ingestion.raw_queries, ingestion.refresh); both the window when there is no policy."""
-        from ingestion.raw_queries import shared_posts
+        queries and policy (ingestion.raw_queries, ingestion.refresh)."""
+        from ingestion.raw_queries import last_fetched, shared_posts
+        from ingestion.refresh import DEFAULT
 
         window = shared_posts(self.url, night, "linkedin")
-        try:
-            from ingestion.raw_queries import last_fetched
-            from ingestion.refresh import DEFAULT
-        except ImportError:
-            return len(window), len(window)
-        fetched = last_fetched(self.url, "linkedin__member_post_analytics", "post_urn", night)
+        fetched = last_fetched(self.url, "linkedin__member_post_analytics", "post_urn", night, DEFAULT.horizon)
         due = DEFAULT.select(window, lambda p: p.shared_at, lambda p: p.post_id, night, fetched, "bench")
         return len(window), len(due)
 

@@ -15,7 +15,6 @@ import psycopg
 from psycopg import sql
 
 from ingestion.loader import apply_raw_schema
-from sharewhy import settings
 
 #: How long after sharing a post's counters are still fetched.
 MEASURED_FOR = timedelta(days=90)
@@ -83,24 +82,17 @@ def tracking_links(
 
 
 def last_fetched(
-    warehouse_url: str, table: str, key_column: str, logical_date: date, horizon: timedelta | None = None
+    warehouse_url: str, table: str, key_column: str, logical_date: date, horizon: timedelta
 ) -> dict[str, date]:
     """Key → the latest night before `logical_date` that landed it in `raw.<table>` (what the refresh schedule
     counts from; the night itself is left out so that a rerun asks for the same posts), for the posts shared at
-    most `horizon` before the end of `logical_date`: the only ones a schedule with that horizon may find due (an
+    most `horizon` (the schedule's) before the end of `logical_date`: the only ones that schedule may find due (an
     older post is past its last step whenever it was fetched), and all of whose fetches were extracted since then.
-    The keys of older posts may be missing. `horizon` defaults to the longest of the schedules in use (the
-    configured SHAREWHY_REFRESH_SCHEDULE, the default one) and MEASURED_FOR."""
+    The keys of older posts may be missing."""
     query = sql.SQL(
         "select {key}, max(_logical_date) from {table} where _logical_date < %s and _extracted_at >= %s group by 1"
     ).format(key=sql.Identifier(key_column), table=sql.Identifier("raw", table))
-    since = end_of(logical_date) - (horizon if horizon is not None else _longest_horizon())
+    since = end_of(logical_date) - horizon
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         apply_raw_schema(conn)
         return dict(conn.execute(query, (logical_date, since)).fetchall())
-
-
-def _longest_horizon() -> timedelta:
-    from ingestion.refresh import DEFAULT, RefreshPolicy  # here: ingestion.refresh imports this module
-
-    return max(MEASURED_FOR, DEFAULT.horizon, RefreshPolicy.parse(settings.REFRESH_SCHEDULE).horizon)

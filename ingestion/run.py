@@ -89,7 +89,9 @@ def land_linkedin_organization_statistics(
     """The company page's statistics: each day not landed yet up to logical_date (one load), and the lifetime
     statistics of its posts the refresh schedule says are due (another load)."""
     version = linkedin.version_of(api)
-    fetched = last_fetched(warehouse_url, linkedin_organization.POST_TARGET.table, "post_urn", logical_date)
+    fetched = last_fetched(
+        warehouse_url, linkedin_organization.POST_TARGET.table, "post_urn", logical_date, refresh.horizon
+    )
 
     def due(posts: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
         return refresh.select(posts, lambda p: p[1], lambda p: p[0], logical_date, fetched, "linkedin page posts")
@@ -244,7 +246,7 @@ def _due_posts(warehouse_url: str, logical_date: date, network: str, table: str,
     """The posts to `network` the refresh schedule says are due, counting from their last night in `raw.<table>`."""
     key = {"linkedin": "post_urn", "x": "tweet_id"}[network]
     posts = shared_posts(warehouse_url, logical_date, network, refresh.horizon)
-    fetched = last_fetched(warehouse_url, table, key, logical_date)
+    fetched = last_fetched(warehouse_url, table, key, logical_date, refresh.horizon)
     return refresh.select(posts, lambda p: p.shared_at, lambda p: p.post_id, logical_date, fetched, network)
 
 

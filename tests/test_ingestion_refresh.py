@@ -104,6 +104,6 @@ def test_last_fetched_reads_the_fetches_of_posts_within_the_horizon_only(fresh_d
                 (urn, end_of(night) + timedelta(minutes=30), night),
             )
 
-    assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT) == {
+    assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT, DEFAULT.horizon) == {
         oldest_due: fetches[oldest_due], young: fetches[young]}
     assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT, timedelta(days=200)) == fetches
