@@ -265,6 +265,9 @@ class SurveyResponse:
     answers: Mapping[str, int]  # field ref → 1..5, as answered (reverse-coded items already flipped)
 
 
+SURVEY_VENDORS = ("typeform", "surveymonkey", "qualtrics")
+
+
 @dataclass(frozen=True)
 class SurveyWave:
     form_id: str
@@ -883,9 +886,15 @@ class Company:
     def survey_wave(self) -> SurveyWave:
         return _survey_wave(self.seed, self._survey_opens_on)
 
+    def survey_waves_for(self, vendor: str) -> tuple[SurveyWave, ...]:
+        """The waves run on one survey vendor (`typeform`, `surveymonkey` or `qualtrics`) seen at `as_of`."""
+        if vendor not in SURVEY_VENDORS:
+            raise ValueError(f"unknown survey vendor {vendor!r}")
+        return (self.survey_wave,)
+
     @property
     def form_ids(self) -> list[str]:
-        return [self.survey_wave.form_id]
+        return [wave.form_id for wave in self.survey_waves_for("typeform")]
 
     def survey_responses(self) -> list[SurveyResponse]:
         """Responses submitted before `as_of` (including those the API does not show yet because of its lag)."""

@@ -95,8 +95,7 @@ class QualtricsApi:
         self._token = token
         self._polls_to_complete = polls_to_complete
         self._failing_exports = failing_exports  # the first this many exports fail
-        wave = company.survey_wave
-        self._waves = {survey_id(wave): wave}
+        self._waves = {survey_id(wave): wave for wave in company.survey_waves_for("qualtrics")}
         self._exports: dict[str, _Export] = {}
         self._files: dict[str, str] = {}  # fileId → progressId
         self._lock = threading.Lock()

@@ -82,8 +82,7 @@ class SurveyMonkeyApi:
         self._token = token
         self._prefix = prefix  # where the server mounts this API, to build absolute `links`
         self._minute_limit, self._day_limit = limits or (MINUTE_LIMIT, DAY_LIMIT)
-        wave = company.survey_wave
-        self._waves = {survey_id(wave): wave}
+        self._waves = {survey_id(wave): wave for wave in company.survey_waves_for("surveymonkey")}
         self._minute: tuple[float, int] = (0.0, 0)
         self._day: tuple[float, int] = (0.0, 0)
         self._lock = threading.Lock()

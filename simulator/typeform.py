@@ -57,7 +57,7 @@ class TypeformApi:
     def __init__(self, company: Company, token: str):
         self._company = company
         self._token = token
-        self._waves = {company.survey_wave.form_id: company.survey_wave}
+        self._waves = {wave.form_id: wave for wave in company.survey_waves_for("typeform")}
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         if not request.has_bearer_token(self._token):
