@@ -100,10 +100,33 @@ PAGE_IMPRESSIONS_PER_FOLLOWER = 0.15
 PAGE_UNIQUE_PER_IMPRESSION = 0.7
 PAGE_RATES = {"clicks": 0.012, "likes": 0.02, "comments": 0.003, "shares": 0.002}
 
-SURVEY_OPENS_DAYS_BEFORE = 45
+#: Survey waves open every SURVEY_WAVE_INTERVAL_DAYS from SURVEY_CALENDAR_START (a Monday) and take submissions for
+#: SURVEY_SUBMISSION_DAYS; the company observed at `as_of` shows the last SURVEY_WAVES_SEEN waves opened before it.
+#: Wave k runs on SURVEY_VENDORS[k % 3], so the last three waves are one on each vendor.
+SURVEY_CALENDAR_START = date(2025, 1, 6)
+SURVEY_WAVE_INTERVAL_DAYS = 42
+SURVEY_WAVES_SEEN = 3
 SURVEY_SUBMISSION_DAYS = 14
 SURVEY_RESPONSE_RATE = 0.85
 LIKERT_NOISE_SIGMA = 0.5
+#: Survey noise (World.survey_noise): each respondent's acquiescence (agreeing with every item) is N(0, σ) scale
+#: points; a share of respondents skip items; a share of answers arrive after the wave closed.
+ACQUIESCENCE_SIGMA = 0.5
+PARTIAL_RESPONSE_PROBABILITY = 0.15
+LATE_ANSWER_PROBABILITY = 0.1
+LATE_ANSWER_DAYS = 10
+
+#: Content types and the motivation each appeals to (World.content_confounding: sharers pick content of their
+#: primary motivation's type CONTENT_APPEAL times as often, and the types differ in quality).
+CONTENT_TYPES = {"policy": "obligated", "company_news": "good_news", "culture": "proud", "product_education": "educate"}
+CONTENT_TYPE_QUALITY = {
+    "policy": (0.5, 0.8), "company_news": (1.0, 1.5), "culture": (0.9, 1.4), "product_education": (0.6, 1.1),
+}
+CONTENT_APPEAL = 3.0
+#: World.nudges_reach_obligated: the share of shares made in a nudge campaign, by whether the sharer's primary
+#: motivation is `obligated`, and how a nudged share's engagement and clicks compare with a self-initiated one.
+NUDGE_PROBABILITY = {"obligated": 0.8, "other": 0.3}
+NUDGED_EFFECT = 0.85
 
 SHARES_CSV_COLUMNS = (
     "share_id",
@@ -148,8 +171,37 @@ _FAMILY_NAMES = (
 _ROSTER_STREAM, _CONTENT_STREAM, _SHARES_STREAM, _SURVEY_STREAM = 1, 2, 3, 4
 _X_ACCOUNTS_STREAM, _X_SHARES_STREAM, _LINK_CLICKS_STREAM, _PAGE_STREAM = 21, 22, 23, 24
 _HR_STREAM = 31
+_SURVEY_NOISE_STREAM = 41
 _POST_ID_RANDOM_BITS = 22
 _ALPHANUMERIC = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class World:
+    """How the company's numbers are generated. Each flag is one mechanism an estimator must survive; the default
+    is the demo tenant's world. Every world keeps the same survey instrument and contract-true APIs.
+
+    - effect `mix`: a share's rates are the base rates × Σ_m weight_m × effect_m (every motivation of the sharer
+      counts by its weight); `primary`: only the sharer's primary (largest-weight) motivation's effect counts.
+    - content_confounding: content pieces have a type appealing to one motivation, sharers pick their motivation's
+      type more often, and types differ in quality, so a naive comparison mixes content with motivation.
+    - nudges_reach_obligated: nudge campaigns reach obligated sharers most, and nudged shares engage less.
+    - survey_noise: acquiescence bias, partial responses (skipped items) and answers after the wave closed, on top
+      of the Likert noise and the reverse-coded item every world has.
+    """
+
+    effect: str = "mix"
+    content_confounding: bool = False
+    nudges_reach_obligated: bool = False
+    survey_noise: bool = False
+    employees: int = EMPLOYEE_COUNT
+
+    def __post_init__(self) -> None:
+        if self.effect not in ("mix", "primary"):
+            raise ValueError(f"World.effect must be 'mix' or 'primary', not {self.effect!r}")
+
+
+DEFAULT_WORLD = World()
 
 
 @dataclass(frozen=True)
@@ -171,14 +223,20 @@ class Employee:
     employee_id: str
     team: str
     audience_size: int
-    dominant_motivation: str
+    dominant_motivation: str  # the Dirichlet's favoured motivation (drawn first)
     weights: Mapping[str, float]
+
+    @property
+    def primary_motivation(self) -> str:
+        """The motivation with the largest weight (usually, not always, the dominant one)."""
+        return max(MOTIVATIONS, key=lambda m: self.weights[m])
 
 
 @dataclass(frozen=True)
 class Content:
     content_id: str
     quality: float
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -262,7 +320,7 @@ class SurveyResponse:
     platform: str
     user_agent: str
     network_id: str
-    answers: Mapping[str, int]  # field ref → 1..5, as answered (reverse-coded items already flipped)
+    answers: Mapping[str, int]  # field ref → 1..5, as answered (reverse-coded items already flipped); skipped: absent
 
 
 SURVEY_VENDORS = ("typeform", "surveymonkey", "qualtrics")
@@ -271,6 +329,7 @@ SURVEY_VENDORS = ("typeform", "surveymonkey", "qualtrics")
 @dataclass(frozen=True)
 class SurveyWave:
     form_id: str
+    vendor: str
     opens_at: datetime
     closes_at: datetime
     field_ids: Mapping[str, str]  # field ref → Typeform field id of this form
@@ -290,10 +349,12 @@ def utc_instant(value: datetime | date) -> datetime:
 
 
 def counter_at(total: int, age_days: float) -> int:
-    """The cumulative count a post shows `age_days` after it was shared: floor(total × (1 − e^(−age/τ)))."""
+    """The cumulative count a post shows `age_days` after it was shared: total × (1 − e^(−age/τ)), rounded to the
+    nearest count (never above the total, never falling with age). Rounded, not floored: a floor takes one count off
+    nearly every young post, which is a large part of a low-rate post's count and would bias rates by rate level."""
     if age_days <= 0:
         return 0
-    return math.floor(total * (1 - math.exp(-age_days / COUNTER_TIME_CONSTANT_DAYS)))
+    return math.floor(total * (1 - math.exp(-age_days / COUNTER_TIME_CONSTANT_DAYS)) + 0.5)
 
 
 def expected_engagement_rate(weights: Mapping[str, float], quality: float) -> float:
@@ -302,6 +363,18 @@ def expected_engagement_rate(weights: Mapping[str, float], quality: float) -> fl
 
 def expected_click_through_rate(weights: Mapping[str, float], quality: float) -> float:
     return BASE_CLICK_THROUGH_RATE * quality * sum(weights[m] * CTR_EFFECT[m] for m in MOTIVATIONS)
+
+
+def share_multipliers(employee: Employee, nudged: bool, world: World) -> tuple[float, float]:
+    """The multipliers of the base engagement and click-through rates a share gets besides its content's quality:
+    its sharer's motivation effect (by the world's mechanism) × the nudge effect where the world has one."""
+    if world.effect == "primary":
+        er, ctr = ER_EFFECT[employee.primary_motivation], CTR_EFFECT[employee.primary_motivation]
+    else:
+        er = sum(employee.weights[m] * ER_EFFECT[m] for m in MOTIVATIONS)
+        ctr = sum(employee.weights[m] * CTR_EFFECT[m] for m in MOTIVATIONS)
+    nudge = NUDGED_EFFECT if world.nudges_reach_obligated and nudged else 1.0
+    return er * nudge, ctr * nudge
 
 
 def share_day_of_post(post_urn: str) -> date | None:
@@ -346,11 +419,11 @@ def _random_code(rng: np.random.Generator, alphabet: str, length: int) -> str:
 
 
 @lru_cache(maxsize=16)
-def _roster(seed: int) -> tuple[Employee, ...]:
+def _roster(seed: int, world: World = DEFAULT_WORLD) -> tuple[Employee, ...]:
     rng = _rng(seed, _ROSTER_STREAM)
     teams = list(TEAM_LEANINGS)
     employees = []
-    for index in range(EMPLOYEE_COUNT):
+    for index in range(world.employees):
         team = teams[index % len(teams)]
         if rng.random() < TEAM_LEANING_PROBABILITY:
             dominant = TEAM_LEANINGS[team]
@@ -364,29 +437,57 @@ def _roster(seed: int) -> tuple[Employee, ...]:
 
 
 @lru_cache(maxsize=16)
-def _contents(seed: int) -> tuple[Content, ...]:
+def _contents(seed: int, world: World = DEFAULT_WORLD) -> tuple[Content, ...]:
+    """Content pieces, their types in turn; quality uniform on [0.5, 1.5], or on the type's range when the world
+    confounds content with motivation."""
     rng = _rng(seed, _CONTENT_STREAM)
-    return tuple(Content(f"c-{i + 1:03d}", round(float(rng.uniform(0.5, 1.5)), 4)) for i in range(CONTENT_COUNT))
+    types = list(CONTENT_TYPES)
+    contents = []
+    for i in range(CONTENT_COUNT):
+        content_type, unit = types[i % len(types)], float(rng.uniform(0.5, 1.5)) - 0.5
+        low, high = CONTENT_TYPE_QUALITY[content_type] if world.content_confounding else (0.5, 1.5)
+        contents.append(Content(f"c-{i + 1:03d}", round(low + (high - low) * unit, 4), content_type))
+    return tuple(contents)
+
+
+def _pick_content(
+    rng: np.random.Generator, contents: Sequence[Content], employee: Employee, world: World
+) -> Content:
+    if not world.content_confounding:
+        return contents[rng.integers(len(contents))]
+    appeal = np.array(
+        [CONTENT_APPEAL if CONTENT_TYPES[c.content_type] == employee.primary_motivation else 1.0 for c in contents]
+    )
+    return contents[rng.choice(len(contents), p=appeal / appeal.sum())]
+
+
+def _campaign(rng: np.random.Generator, employee: Employee, world: World) -> str | None:
+    """The nudge campaign a share was made in, if any (half of the shares; by motivation in a nudging world)."""
+    threshold = 0.5
+    if world.nudges_reach_obligated:
+        threshold = NUDGE_PROBABILITY["obligated" if employee.primary_motivation == "obligated" else "other"]
+    return CAMPAIGNS[rng.integers(len(CAMPAIGNS))] if rng.random() < threshold else None
 
 
 @lru_cache(maxsize=1024)
-def _shares_on(seed: int, day: date) -> tuple[Share, ...]:
+def _shares_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[Share, ...]:
     """Every share made on one UTC day, in time order (independent of when the company is observed)."""
     rng = _rng(seed, _SHARES_STREAM, day.toordinal())
-    contents = _contents(seed)
+    contents = _contents(seed, world)
     midnight = datetime.combine(day, time(), UTC)
     drafts = []
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         for _ in range(rng.poisson(SHARES_PER_EMPLOYEE_DAY)):
-            content = contents[rng.integers(len(contents))]
+            content = _pick_content(rng, contents, employee, world)
             millis_in_day = int(rng.integers(0, 86_400_000))
             shared_ms = int(midnight.timestamp()) * 1000 + millis_in_day
             post_number = (shared_ms << _POST_ID_RANDOM_BITS) | int(rng.integers(0, 2**_POST_ID_RANDOM_BITS))
             post_kind = "ugcPost" if rng.random() < UGC_POST_FRACTION else "share"
             share_mode = "scheduled" if rng.random() < 0.4 else "manual"
             copy_edited = bool(rng.random() < 0.35)
-            campaign = CAMPAIGNS[rng.integers(len(CAMPAIGNS))] if rng.random() < 0.5 else None
-            totals = _draw_totals(rng, employee.audience_size, employee.weights, content)
+            campaign = _campaign(rng, employee, world)
+            multipliers = share_multipliers(employee, campaign is not None, world)
+            totals = _draw_totals(rng, employee.audience_size, multipliers, content)
             drafts.append(
                 (
                     millis_in_day,
@@ -412,12 +513,13 @@ def _shares_on(seed: int, day: date) -> tuple[Share, ...]:
 
 
 def _draw_totals(
-    rng: np.random.Generator, audience: int, weights: Mapping[str, float], content: Content
+    rng: np.random.Generator, audience: int, multipliers: tuple[float, float], content: Content
 ) -> PostTotals:
-    """The causal model: audience and content quality drive impressions; motivation drives the rates."""
+    """The causal model: audience and content quality drive impressions; quality × the share's multipliers
+    (motivation, nudge: `share_multipliers`) drive the rates."""
     impressions = int(rng.poisson(audience * IMPRESSIONS_PER_FOLLOWER * content.quality))
-    engagement_rate = min(expected_engagement_rate(weights, content.quality), 1.0)
-    click_through_rate = min(expected_click_through_rate(weights, content.quality), 1.0)
+    engagement_rate = min(BASE_ENGAGEMENT_RATE * content.quality * multipliers[0], 1.0)
+    click_through_rate = min(BASE_CLICK_THROUGH_RATE * content.quality * multipliers[1], 1.0)
     engagements = int(rng.binomial(impressions, engagement_rate))
     reactions, comments, reshares = (int(n) for n in rng.multinomial(engagements, list(ENGAGEMENT_SPLIT.values())))
     link_clicks = int(rng.binomial(impressions, click_through_rate))
@@ -426,11 +528,11 @@ def _draw_totals(
 
 
 @lru_cache(maxsize=16)
-def _x_accounts(seed: int) -> dict[str, XAccount]:
+def _x_accounts(seed: int, world: World = DEFAULT_WORLD) -> dict[str, XAccount]:
     """Employee id → X account, for the employees who have one (every employee's draws are made either way)."""
     rng = _rng(seed, _X_ACCOUNTS_STREAM)
     accounts = {}
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         has_account = rng.random() < X_ACCOUNT_PROBABILITY
         followers = int(np.clip(round(rng.lognormal(X_AUDIENCE_LOG_MEDIAN, X_AUDIENCE_LOG_SIGMA)), 50, 20_000))
         user_id = str(int(rng.integers(10**17, 10**18)))
@@ -441,18 +543,18 @@ def _x_accounts(seed: int) -> dict[str, XAccount]:
 
 
 @lru_cache(maxsize=1024)
-def _x_shares_on(seed: int, day: date) -> tuple[Share, ...]:
+def _x_shares_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[Share, ...]:
     """Every share to X made on one UTC day, in time order; share ids `sh-<day>-x<n>`, post id = tweet id."""
     rng = _rng(seed, _X_SHARES_STREAM, day.toordinal())
-    contents, accounts = _contents(seed), _x_accounts(seed)
+    contents, accounts = _contents(seed, world), _x_accounts(seed, world)
     midnight = datetime.combine(day, time(), UTC)
     drafts = []
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         account = accounts.get(employee.employee_id)
         if account is None:
             continue
         for _ in range(rng.poisson(X_SHARES_PER_ACCOUNT_DAY)):
-            content = contents[rng.integers(len(contents))]
+            content = _pick_content(rng, contents, employee, world)
             millis_in_day = int(rng.integers(0, 86_400_000))
             shared_ms = int(midnight.timestamp()) * 1000 + millis_in_day
             sequence = int(rng.integers(0, 2**_POST_ID_RANDOM_BITS))
@@ -460,8 +562,9 @@ def _x_shares_on(seed: int, day: date) -> tuple[Share, ...]:
             shared_at = midnight + timedelta(seconds=millis_in_day // 1000)
             share_mode = "scheduled" if rng.random() < 0.4 else "manual"
             copy_edited = bool(rng.random() < 0.35)
-            campaign = CAMPAIGNS[rng.integers(len(CAMPAIGNS))] if rng.random() < 0.5 else None
-            totals = _draw_x_totals(rng, account.followers, employee.weights, content)
+            campaign = _campaign(rng, employee, world)
+            multipliers = share_multipliers(employee, campaign is not None, world)
+            totals = _draw_x_totals(rng, account.followers, multipliers, content)
             deleted = rng.random() < X_DELETION_PROBABILITY
             deleted_after = timedelta(days=float(rng.uniform(*X_DELETED_AFTER_DAYS)))
             drafts.append(
@@ -486,9 +589,9 @@ def _x_shares_on(seed: int, day: date) -> tuple[Share, ...]:
 
 
 def _draw_x_totals(
-    rng: np.random.Generator, followers: int, weights: Mapping[str, float], content: Content
+    rng: np.random.Generator, followers: int, multipliers: tuple[float, float], content: Content
 ) -> XPostTotals:
-    causal = _draw_totals(rng, followers, weights, content)
+    causal = _draw_totals(rng, followers, multipliers, content)
     engagements = causal.reactions + causal.comments + causal.reshares
     return XPostTotals(
         **asdict(causal),
@@ -503,11 +606,11 @@ def organization_urn(seed: int) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _page_posts_on(seed: int, day: date) -> tuple[PagePost, ...]:
+def _page_posts_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[PagePost, ...]:
     """The company page's post of one UTC day, if it posted that day."""
     rng = _rng(seed, _PAGE_STREAM, day.toordinal())
     posts = rng.random() < PAGE_POST_PROBABILITY
-    content = _contents(seed)[rng.integers(CONTENT_COUNT)]
+    content = _contents(seed, world)[rng.integers(CONTENT_COUNT)]
     millis_in_day = int(rng.integers(6 * 3_600_000, 18 * 3_600_000))  # office hours
     shared_ms = int(datetime.combine(day, time(), UTC).timestamp()) * 1000 + millis_in_day
     post_number = (shared_ms << _POST_ID_RANDOM_BITS) | int(rng.integers(0, 2**_POST_ID_RANDOM_BITS))
@@ -523,50 +626,64 @@ def _page_posts_on(seed: int, day: date) -> tuple[PagePost, ...]:
 
 
 @lru_cache(maxsize=1024)
-def _shares_by_link_on(seed: int, day: date) -> dict[str, tuple[Share, ...]]:
+def _shares_by_link_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> dict[str, tuple[Share, ...]]:
     """Tracking link → the shares of one UTC day using it (both networks)."""
     by_link: dict[str, list[Share]] = {}
-    for share in _shares_on(seed, day) + _x_shares_on(seed, day):
+    for share in _shares_on(seed, day, world) + _x_shares_on(seed, day, world):
         by_link.setdefault(share.tracking_link, []).append(share)
     return {link: tuple(shares) for link, shares in by_link.items()}
 
 
-def survey_opening_day(as_of: datetime) -> date:
-    """The wave seen at `as_of` opened on the Monday of the week 45 days earlier.
+def survey_wave_index(day: date) -> int:
+    """The number of the last wave opened on or before `day` (wave 0 opened on SURVEY_CALENDAR_START)."""
+    return (day - SURVEY_CALENDAR_START).days // SURVEY_WAVE_INTERVAL_DAYS
 
-    Snapping to a Monday keeps the same wave (same form id, same responses) for every night of a week.
-    """
-    day = as_of.date() - timedelta(days=SURVEY_OPENS_DAYS_BEFORE)
-    return day - timedelta(days=day.weekday())
+
+def survey_wave_opening_day(index: int) -> date:
+    return SURVEY_CALENDAR_START + timedelta(days=index * SURVEY_WAVE_INTERVAL_DAYS)
+
+
+def survey_vendor(index: int) -> str:
+    return SURVEY_VENDORS[index % len(SURVEY_VENDORS)]
 
 
 @lru_cache(maxsize=64)
-def _survey_wave(seed: int, opens_on: date) -> SurveyWave:
+def _survey_wave(seed: int, opens_on: date, vendor: str, world: World = DEFAULT_WORLD) -> SurveyWave:
     iso = opens_on.isocalendar()
     form_id = f"motivation-{iso.year}w{iso.week}"
     opens_at = datetime.combine(opens_on, time(), UTC)
+    closes_at = opens_at + timedelta(days=SURVEY_SUBMISSION_DAYS)
     rng = _rng(seed, _SURVEY_STREAM, opens_on.toordinal())
+    noise_rng = _rng(seed, _SURVEY_NOISE_STREAM, opens_on.toordinal())
     responses = []
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         if rng.random() >= SURVEY_RESPONSE_RATE:
             continue
         submitted_at = opens_at + timedelta(seconds=int(rng.integers(0, SURVEY_SUBMISSION_DAYS * 86_400)))
         mobile = bool(rng.random() < 0.4)
+        token = _random_code(rng, "0123456789abcdefghijklmnopqrstuvwxyz", 32)
+        landed_before = timedelta(seconds=int(rng.integers(60, 900)))
+        network_id = _random_code(rng, "0123456789abcdef", 10)
+        answers = _likert_answers(rng, employee.weights)
+        if world.survey_noise:
+            answers = _noisy_answers(noise_rng, employee.weights)
+            if noise_rng.random() < LATE_ANSWER_PROBABILITY:
+                submitted_at = closes_at + timedelta(seconds=int(noise_rng.integers(0, LATE_ANSWER_DAYS * 86_400)))
         responses.append(
             SurveyResponse(
-                token=_random_code(rng, "0123456789abcdefghijklmnopqrstuvwxyz", 32),
+                token=token,
                 employee_id=employee.employee_id,
-                landed_at=submitted_at - timedelta(seconds=int(rng.integers(60, 900))),
+                landed_at=submitted_at - landed_before,
                 submitted_at=submitted_at,
                 platform="mobile" if mobile else "other",
                 user_agent=_MOBILE_AGENT if mobile else _DESKTOP_AGENT,
-                network_id=_random_code(rng, "0123456789abcdef", 10),
-                answers=_likert_answers(rng, employee.weights),
+                network_id=network_id,
+                answers=answers,
             )
         )
     responses.sort(key=lambda r: (r.submitted_at, r.token))
     field_ids = {item.ref: _stable_code(12, form_id, item.ref) for item in SURVEY_ITEMS}
-    return SurveyWave(form_id, opens_at, opens_at + timedelta(days=SURVEY_SUBMISSION_DAYS), field_ids, tuple(responses))
+    return SurveyWave(form_id, vendor, opens_at, closes_at, field_ids, tuple(responses))
 
 
 _DESKTOP_AGENT = (
@@ -585,6 +702,22 @@ def _likert_answers(rng: np.random.Generator, weights: Mapping[str, float]) -> d
         latent = 1 + 4 * weights[item.construct] / max_weight + rng.normal(0, LIKERT_NOISE_SIGMA)
         answer = min(max(math.floor(latent + 0.5), 1), 5)
         answers[item.ref] = 6 - answer if item.reverse_coded else answer
+    return answers
+
+
+def _noisy_answers(rng: np.random.Generator, weights: Mapping[str, float]) -> dict[str, int]:
+    """Survey noise: like `_likert_answers`, plus the respondent's acquiescence (added to every item as answered,
+    so it pushes reverse-coded items the wrong way) and, for some respondents, one or two skipped items."""
+    max_weight = max(weights.values())
+    acquiescence = rng.normal(0, ACQUIESCENCE_SIGMA)
+    answers = {}
+    for item in SURVEY_ITEMS:
+        trait = 1 + 4 * weights[item.construct] / max_weight + rng.normal(0, LIKERT_NOISE_SIGMA)
+        as_meant = 6 - trait if item.reverse_coded else trait
+        answers[item.ref] = min(max(math.floor(as_meant + acquiescence + 0.5), 1), 5)
+    if rng.random() < PARTIAL_RESPONSE_PROBABILITY:
+        for index in rng.choice(len(SURVEY_ITEMS), size=int(rng.integers(1, 3)), replace=False):
+            del answers[SURVEY_ITEMS[int(index)].ref]
     return answers
 
 
@@ -633,12 +766,12 @@ class RosterEntry:
 
 
 @lru_cache(maxsize=16)
-def _hr_records(seed: int) -> dict[str, tuple[str, str, date]]:
+def _hr_records(seed: int, world: World = DEFAULT_WORLD) -> dict[str, tuple[str, str, date]]:
     """Employee id → (email, location, start date): the HR facts that never change. Everyone joined before
     HR_HISTORY_START, so the roster is the same set of people on every day."""
     rng = _rng(seed, _HR_STREAM)
     records, emails = {}, set()
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         given = _GIVEN_NAMES[rng.integers(len(_GIVEN_NAMES))]
         family = _FAMILY_NAMES[rng.integers(len(_FAMILY_NAMES))]
         location = LOCATIONS[rng.integers(len(LOCATIONS))]
@@ -652,34 +785,34 @@ def _hr_records(seed: int) -> dict[str, tuple[str, str, date]]:
     return records
 
 
-def _team_leads(seed: int) -> dict[str, str]:
+def _team_leads(seed: int, world: World = DEFAULT_WORLD) -> dict[str, str]:
     """Team → its lead: the team's first employee."""
     leads: dict[str, str] = {}
-    for employee in _roster(seed):
+    for employee in _roster(seed, world):
         leads.setdefault(employee.team, employee.employee_id)
     return leads
 
 
 @lru_cache(maxsize=512)
-def _teams_at_month_start(seed: int, month: date) -> tuple[tuple[str, str], ...]:
+def _teams_at_month_start(seed: int, month: date, world: World = DEFAULT_WORLD) -> tuple[tuple[str, str], ...]:
     """(employee id, team) of everyone on the first day of `month`, before that day's moves."""
     if month <= HR_HISTORY_START:
-        return tuple((employee.employee_id, employee.team) for employee in _roster(seed))
+        return tuple((employee.employee_id, employee.team) for employee in _roster(seed, world))
     previous = (month - timedelta(days=1)).replace(day=1)
-    teams = dict(_teams_at_month_start(seed, previous))
-    for _, employee_id, team in _team_moves(seed, previous):
+    teams = dict(_teams_at_month_start(seed, previous, world))
+    for _, employee_id, team in _team_moves(seed, previous, world):
         teams[employee_id] = team
     return tuple(teams.items())
 
 
 @lru_cache(maxsize=512)
-def _team_moves(seed: int, month: date) -> tuple[tuple[date, str, str], ...]:
+def _team_moves(seed: int, month: date, world: World = DEFAULT_WORLD) -> tuple[tuple[date, str, str], ...]:
     """The team moves of one calendar month, as (effective day, employee id, new team), in day order."""
     if month < HR_HISTORY_START:
         return ()
     rng = _rng(seed, _HR_STREAM, month.toordinal())
-    teams = dict(_teams_at_month_start(seed, month))
-    leads = set(_team_leads(seed).values())
+    teams = dict(_teams_at_month_start(seed, month, world))
+    leads = set(_team_leads(seed, world).values())
     candidates = [employee_id for employee_id in teams if employee_id not in leads]
     days_in_month = ((month + timedelta(days=32)).replace(day=1) - month).days
     moves = []
@@ -691,14 +824,14 @@ def _team_moves(seed: int, month: date) -> tuple[tuple[date, str, str], ...]:
     return tuple(sorted(moves))
 
 
-def roster_on(seed: int, day: date) -> tuple[RosterEntry, ...]:
+def roster_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[RosterEntry, ...]:
     """The full roster as HR exports it for `day` (moves effective on `day` included), in employee id order."""
     month = day.replace(day=1)
-    teams = dict(_teams_at_month_start(seed, month))
-    for move_day, employee_id, team in _team_moves(seed, month):
+    teams = dict(_teams_at_month_start(seed, month, world))
+    for move_day, employee_id, team in _team_moves(seed, month, world):
         if move_day <= day:
             teams[employee_id] = team
-    leads, records = _team_leads(seed), _hr_records(seed)
+    leads, records = _team_leads(seed, world), _hr_records(seed, world)
     entries = []
     for employee_id, team in sorted(teams.items()):
         email, location, start_date = records[employee_id]
@@ -727,12 +860,18 @@ def write_roster_files(drop_dir: Path, rosters_by_day: Mapping[date, Sequence[Ro
 class Company:
     """The synthetic company as observed at the instant `as_of` (UTC)."""
 
-    def __init__(self, seed: int, as_of: datetime | date, survey_opens_on: date | None = None):
+    def __init__(
+        self, seed: int, as_of: datetime | date, survey_opens_on: date | None = None, world: World = DEFAULT_WORLD
+    ):
         self.seed = seed
         self.as_of = utc_instant(as_of)
-        self.employees = _roster(seed)
-        self.contents = _contents(seed)
-        self._survey_opens_on = survey_opens_on or survey_opening_day(self.as_of)
+        self.world = world
+        self.employees = _roster(seed, world)
+        self.contents = _contents(seed, world)
+        #: the opening day of the latest wave (default: the calendar's); the earlier waves open at the interval
+        self._survey_opens_on = survey_opens_on or survey_wave_opening_day(
+            survey_wave_index(self.as_of.date() - timedelta(days=1))
+        )
 
     @property
     def share_days(self) -> list[date]:
@@ -743,7 +882,7 @@ class Company:
     def shares_on(self, day: date) -> tuple[Share, ...]:
         """Every share of one day, LinkedIn and X, in time order."""
         return tuple(
-            sorted(_shares_on(self.seed, day) + _x_shares_on(self.seed, day), key=lambda s: (s.shared_at, s.share_id))
+            sorted(_shares_on(self.seed, day, self.world) + _x_shares_on(self.seed, day, self.world), key=lambda s: (s.shared_at, s.share_id))
         )
 
     @cached_property
@@ -758,14 +897,14 @@ class Company:
     @property
     def x_accounts(self) -> dict[str, XAccount]:
         """Employee id → X account, for the employees who have one."""
-        return _x_accounts(self.seed)
+        return _x_accounts(self.seed, self.world)
 
     def find_tweet(self, tweet_id: str) -> Share | None:
         """The share behind a tweet id, if it was posted before `as_of` within the history (deleted or not)."""
         day = share_day_of_tweet(tweet_id)
         if day is None or not self.as_of.date() - timedelta(days=POST_HISTORY_DAYS) <= day <= self.as_of.date():
             return None
-        for share in _x_shares_on(self.seed, day):
+        for share in _x_shares_on(self.seed, day, self.world):
             if share.post_id == tweet_id:
                 return share if share.shared_at < self.as_of else None
         return None
@@ -782,7 +921,7 @@ class Company:
         tweets = [
             share
             for n in range(POST_HISTORY_DAYS + 1)
-            for share in _x_shares_on(self.seed, first + timedelta(days=n))
+            for share in _x_shares_on(self.seed, first + timedelta(days=n), self.world)
             if share.employee_id == account.employee_id and share.shared_at < self.as_of and not self.is_deleted(share)
         ]
         return sorted(tweets, key=lambda share: int(share.post_id), reverse=True)
@@ -797,7 +936,7 @@ class Company:
         posts = [
             post
             for n in range(max(days, -1) + 1)
-            for post in _page_posts_on(self.seed, since + timedelta(days=n))
+            for post in _page_posts_on(self.seed, since + timedelta(days=n), self.world)
             if post.created_at < self.as_of
         ]
         return sorted(posts, key=lambda post: post.created_at, reverse=True)
@@ -806,7 +945,7 @@ class Company:
         day = share_day_of_post(post_urn)
         if day is None:
             return None
-        posts = _page_posts_on(self.seed, day)
+        posts = _page_posts_on(self.seed, day, self.world)
         return next((p for p in posts if p.post_urn == post_urn and p.created_at < self.as_of), None)
 
     def page_post_counters(self, post: PagePost, at: datetime | None = None) -> dict[str, int]:
@@ -840,7 +979,7 @@ class Company:
         shares = [
             share
             for n in range((last - first).days + CLICK_HORIZON_DAYS + 1)
-            for share in _shares_by_link_on(self.seed, last - timedelta(days=n)).get(bitlink, ())
+            for share in _shares_by_link_on(self.seed, last - timedelta(days=n), self.world).get(bitlink, ())
         ]
         link_key = int.from_bytes(hashlib.blake2b(bitlink.encode(), digest_size=8).digest(), "big")
         return {day: self._link_clicks_on(day, shares, link_key) for day in days}
@@ -883,25 +1022,72 @@ class Company:
         return type(share.totals)(**counters)
 
     @cached_property
+    def survey_waves(self) -> tuple[SurveyWave, ...]:
+        """The last SURVEY_WAVES_SEEN waves, oldest first; the latest opens on `survey_opens_on` (default: the last
+        calendar opening on or before the day before `as_of`). Wave k of the calendar runs on survey_vendor(k)."""
+        latest = survey_wave_index(self._survey_opens_on)
+        waves = []
+        for back in range(SURVEY_WAVES_SEEN - 1, -1, -1):
+            opens_on = self._survey_opens_on - timedelta(days=back * SURVEY_WAVE_INTERVAL_DAYS)
+            waves.append(_survey_wave(self.seed, opens_on, survey_vendor(latest - back), self.world))
+        return tuple(waves)
+
+    @property
     def survey_wave(self) -> SurveyWave:
-        return _survey_wave(self.seed, self._survey_opens_on)
+        """The latest wave."""
+        return self.survey_waves[-1]
 
     def survey_waves_for(self, vendor: str) -> tuple[SurveyWave, ...]:
         """The waves run on one survey vendor (`typeform`, `surveymonkey` or `qualtrics`) seen at `as_of`."""
         if vendor not in SURVEY_VENDORS:
             raise ValueError(f"unknown survey vendor {vendor!r}")
-        return (self.survey_wave,)
+        return tuple(wave for wave in self.survey_waves if wave.vendor == vendor)
 
     @property
     def form_ids(self) -> list[str]:
         return [wave.form_id for wave in self.survey_waves_for("typeform")]
 
-    def survey_responses(self) -> list[SurveyResponse]:
-        """Responses submitted before `as_of` (including those the API does not show yet because of its lag)."""
-        return [r for r in self.survey_wave.responses if r.submitted_at < self.as_of]
+    def survey_responses(self, wave: SurveyWave | None = None) -> list[SurveyResponse]:
+        """A wave's (default: every wave's) responses submitted before `as_of` (including those the API does not
+        show yet because of its lag)."""
+        waves = [wave] if wave is not None else self.survey_waves
+        return [r for w in waves for r in w.responses if r.submitted_at < self.as_of]
+
+    def lift_truth(self, horizon_days: int = 7) -> dict[str, dict[str, dict[str, float]]]:
+        """The realised truth the headline lift estimates, per network (`linkedin`, `x`, `all`) and primary
+        motivation: over the shares matured at `as_of` (shared at least `horizon_days` before; deleted tweets
+        excluded), the mean of each share's rate multipliers (`share_multipliers`: what the sharer's motivation and
+        a nudge do to the content's rate), weighted by the share's expected count at baseline (impressions ×
+        content quality). Only ratios between motivations are meaningful (the scale is the estimator's choice)."""
+        employees = {e.employee_id: e for e in self.employees}
+        quality = {c.content_id: c.quality for c in self.contents}
+        sums: dict[tuple[str, str], list[float]] = {}
+        for share in self.shares:
+            if self.as_of - share.shared_at < timedelta(days=horizon_days) or self.is_deleted(share):
+                continue
+            employee = employees[share.employee_id]
+            er, ctr = share_multipliers(employee, share.campaign is not None, self.world)
+            weight = share.totals.impressions * quality[share.content_id]
+            for network in (share.network, "all"):
+                cell = sums.setdefault((network, employee.primary_motivation), [0.0, 0.0, 0.0, 0])
+                cell[0] += weight * er
+                cell[1] += weight * ctr
+                cell[2] += weight
+                cell[3] += 1
+        return {
+            network: {
+                motivation: {
+                    "engagement_rate": cell[0] / cell[2],
+                    "click_through_rate": cell[1] / cell[2],
+                    "shares": cell[3],
+                }
+                for (cell_network, motivation), cell in sorted(sums.items())
+                if cell_network == network and cell[2] > 0
+            }
+            for network in (NETWORK, X_NETWORK, "all")
+        }
 
     def ground_truth(self) -> dict:
-        wave = self.survey_wave
         shares = self.shares
         counters_by_network = {
             network: [asdict(self.counters(share)) for share in shares if share.network == network]
@@ -932,7 +1118,8 @@ class Company:
                 "shares_by_network": {network: len(c) for network, c in counters_by_network.items()},
                 "x_accounts": len(self.x_accounts),
                 "x_deleted_posts": sum(1 for share in shares if self.is_deleted(share)),
-                "respondents": len(self.survey_responses()),
+                "survey_responses": len(self.survey_responses()),
+                "respondents": len({r.employee_id for r in self.survey_responses()}),
             },
             "share_window": {"first_day": self.share_days[0].isoformat(), "last_day": self.share_days[-1].isoformat()},
             # LinkedIn's, as before X was simulated; every network's (X with its extra counters) below.
@@ -941,10 +1128,20 @@ class Company:
                 network: {name: sum(c[name] for c in rows) for name in (rows[0] if rows else {})}
                 for network, rows in counters_by_network.items()
             },
+            "world": asdict(self.world),
+            "lift_truth": self.lift_truth(),
             "survey": {
                 "form_ids": self.form_ids,
-                "opens_at": iso_utc(wave.opens_at),
-                "closes_at": iso_utc(wave.closes_at),
+                "waves": [
+                    {
+                        "form_id": wave.form_id,
+                        "vendor": wave.vendor,
+                        "opens_at": iso_utc(wave.opens_at),
+                        "closes_at": iso_utc(wave.closes_at),
+                        "respondents": len(self.survey_responses(wave)),
+                    }
+                    for wave in self.survey_waves
+                ],
                 "items": [asdict(item) for item in SURVEY_ITEMS],
             },
             "employees": [
@@ -953,6 +1150,7 @@ class Company:
                     "team": e.team,
                     "audience_size": e.audience_size,
                     "dominant_motivation": e.dominant_motivation,
+                    "primary_motivation": e.primary_motivation,
                     "weights": dict(e.weights),
                     "x_account": asdict(self.x_accounts[e.employee_id]) if e.employee_id in self.x_accounts else None,
                 }
@@ -972,7 +1170,7 @@ class Company:
         return write_shares_files(drop_dir, {day: self.shares_on(day) for day in self.share_days})
 
     def roster_on(self, day: date) -> tuple[RosterEntry, ...]:
-        return roster_on(self.seed, day)
+        return roster_on(self.seed, day, self.world)
 
     def write_roster_drop(self, drop_dir: Path) -> list[Path]:
         """The HR roster export: the full roster for each day of the share window."""

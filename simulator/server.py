@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sharewhy import settings
 from simulator.bitly import DEFAULT_MONTHLY_QUOTA, BitlyApi
-from simulator.company import Company
+from simulator.company import DEFAULT_WORLD, Company, World
 from simulator.faults import FaultInjector
 from simulator.faults import parse as parse_faults
 from simulator.linkedin import DEFAULT_DAILY_QUOTA, LinkedInApi
@@ -202,13 +202,15 @@ def start(
     qualtrics_failing_exports: int = 0,
     faults: Iterable[str] = (),
     survey_opens_on: date | None = None,
+    world: World = DEFAULT_WORLD,
     verbose: bool = False,
 ) -> RunningSimulator:
     """Write the shares and HR roster drops and the ground truth for the company at `as_of`, then serve its APIs on
     127.0.0.1.
 
     A naive `as_of` is UTC, a date is its midnight UTC. `truth_path` defaults to `<drop_dir>/ground_truth.json`.
-    `survey_opens_on` pins the survey wave's opening day (default: the Monday of the week 45 days before `as_of`).
+    `survey_opens_on` pins the latest survey wave's opening day (default: the wave calendar's); `world` picks the
+    generating mechanisms (simulator.company.World).
     `x_rate_limit` = (calls, window seconds) for each X endpoint instead of the documented 15-minute limits.
     `bitly_monthly_quota` calls before Bitly's 429 MONTHLY_LIMIT_EXCEEDED; `bitly_rate_limit` = (calls, seconds)
     before its 403 with `X-Ratelimit-Reason`. `surveymonkey_limits` = (calls a minute, calls a day) instead of a
@@ -220,7 +222,7 @@ def start(
     if not token:
         raise ValueError("the simulator needs a non-empty API token")
     planned = parse_faults(faults)  # before anything is written: an unknown fault is refused at once
-    company = Company(seed, as_of, survey_opens_on)
+    company = Company(seed, as_of, survey_opens_on, world)
     drop_dir = Path(drop_dir)
     company.write_shares_drop(drop_dir)
     company.write_roster_drop(drop_dir)

@@ -27,17 +27,21 @@ from ingestion.run import (
 )
 from sharewhy import settings
 from simulator import server
+from simulator.company import DEFAULT_WORLD, World
 
 TOKEN = "simulated-nights-token"
 
 
-def land_night(url: str, drop_dir: Path, night: date, seed: int = 7) -> Path:
-    """Land the night of `night` (the simulator observed at the end of it) from every source; returns the truth file.
+def land_night(url: str, drop_dir: Path, night: date, seed: int = 7, world: World = DEFAULT_WORLD) -> Path:
+    """Land the night of `night` (the simulator observed at the end of it, in `world`) from every source; returns
+    the truth file.
 
-    The shares come first: the social and link sources are asked about the shares landed. The three survey vendors
-    carry the same wave (same respondents, same answers, same submission times)."""
+    The shares come first: the social and link sources are asked about the shares landed. The survey waves run one
+    on each vendor (simulator.company.Company.survey_waves)."""
     as_of = datetime.combine(night + timedelta(days=1), time(), UTC)
-    with server.start(as_of, seed, drop_dir=drop_dir, token=TOKEN, qualtrics_polls_to_complete=1) as simulator:
+    with server.start(
+        as_of, seed, drop_dir=drop_dir, token=TOKEN, qualtrics_polls_to_complete=1, world=world
+    ) as simulator:
         land_advocacy_shares(url, night, drop_dir)
         land_hr_roster(url, night, drop_dir)
         linkedin = ApiConfig(simulator.linkedin_base_url, TOKEN)
