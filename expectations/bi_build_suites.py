@@ -143,10 +143,13 @@ LIFT_KEYS = ("network", "share_segment", "motivation")
 LIFT_SEGMENTS = ("all", "manual", "scheduled", "nudged", "self_initiated")
 LIFT_RATES = ("engagement_rate", "click_through_rate")
 LIFT_SURVEY_COLUMNS = (
-    "attributed_shares",
+    "motivation_sharers",
+    "motivation_shares",
     *(f"{rate}_lift{end}" for rate in LIFT_RATES for end in ("", "_lower", "_upper")),
 )
-LIFT_COLUMNS = (*LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed", *LIFT_SURVEY_COLUMNS)
+LIFT_COLUMNS = (
+    *LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed", *LIFT_SURVEY_COLUMNS, "lift_note",
+)
 
 MORALE_KEYS = ("team", "wave")
 MORALE_SURVEY_COLUMNS = (
@@ -222,11 +225,13 @@ def _suppressed(
 def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     import great_expectations as gx
 
-    # A lift is a ratio of rates: never below 0. The estimate of a thin fit may fall below 0 while its interval
-    # reaches 0 (noise, shown as such); an interval wholly below 0 is an impossible value.
+    # A lift is a ratio of two rates of observed shares (nothing extrapolated): never below 0, never infinite; it
+    # is shown exactly when lift_note gives no reason to withhold it.
     not_negative = {
-        f"{rate}_lift >= 0 or its interval reaches 0":
-            f"({rate}_lift >= 0 or {rate}_lift_upper >= 0) and {rate}_lift::numeric < 'Infinity'::numeric"
+        f"{rate}_lift >= 0": f"{rate}_lift >= 0 and {rate}_lift::numeric < 'Infinity'::numeric" for rate in LIFT_RATES
+    }
+    explained = {
+        f"{rate}_lift shown unless lift_note says why": f"({rate}_lift is null) = (lift_note is not null)"
         for rate in LIFT_RATES
     }
     interval = {
@@ -244,20 +249,22 @@ def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations
         never_null((*LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed"), keys=LIFT_KEYS),
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(LIFT_KEYS)),
         checks(
-            "values: motivation a construct, network a network or `all`, segment known; counts ≥ 0; lift ≥ 0 (or, a"
-            " thin fit, its 95 % interval reaching 0); interval lower ≤ lift ≤ upper",
+            "values: motivation a construct, network a network or `all`, segment known; counts ≥ 0; lift ≥ 0;"
+            " interval lower ≤ lift ≤ upper; a lift missing only with its reason",
             LIFT_KEYS,
             {
                 "motivation is a construct": f"motivation in ({sql_list(MOTIVATION_CONSTRUCTS)})",
                 "network is a network or all": f"network in ({sql_list((*thresholds.allowed_networks, 'all'))})",
                 "share_segment is known": f"share_segment in ({sql_list(LIFT_SEGMENTS)})",
-                **_not_negative("respondents", "attributed_shares"),
+                **_not_negative("respondents", "motivation_sharers", "motivation_shares"),
                 "respondents <= shares": "respondents <= shares",
-                "attributed_shares <= shares": "attributed_shares <= shares",
+                "motivation_sharers <= respondents": "motivation_sharers <= respondents",
+                "motivation_shares <= shares": "motivation_shares <= shares",
                 "outcome_horizon_days > 0": "outcome_horizon_days > 0",
                 **not_negative,
                 **interval,
                 **shown_together,
+                **explained,
             },
         ),
         _suppressed(LIFT_KEYS, LIFT_SURVEY_COLUMNS, thresholds),

@@ -11,7 +11,8 @@ import psycopg
 
 
 def render(conn: psycopg.Connection, night: date, dbt_run_results: Path) -> str:
-    return "\n\n".join([_landed(conn, night), _built(dbt_run_results), _audited(conn), _attribution(conn)])
+    parts = [_landed(conn, night), _built(dbt_run_results), _audited(conn), _survey_waves(conn), _attribution(conn)]
+    return "\n\n".join([*parts, _lift(conn)])
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
@@ -76,4 +77,40 @@ def _attribution(conn: psycopg.Connection) -> str:
     return "bi.motivation_attribution, latest month (parts attributed by the sharers' motivation weights):\n" + _table(
         ("month", "network", "motivation", "respondents", "shares", "impressions", "engagements", "clicks", "eng. %"),
         rounded,
+    )
+
+
+def _survey_waves(conn: psycopg.Connection) -> str:
+    """Per wave and vendor: responses landed and respondents who got a complete motivation profile (an operator's
+    view from the marts; nothing here reaches `bi`)."""
+    rows = conn.execute(
+        """
+        select waves.wave_number, responses.wave, responses.source, count(*),
+               count(distinct profiles.employee_id)
+        from intermediate.int_survey__responses as responses
+        inner join marts.dim_survey_wave as waves on responses.wave = waves.wave
+        left join (select distinct source, response_id, employee_id from intermediate.int_survey__motivation_weights)
+            as profiles on responses.source = profiles.source and responses.response_id = profiles.response_id
+        group by 1, 2, 3 order by 1, 3
+        """
+    ).fetchall()
+    return "Survey waves (responses landed, respondents with a complete motivation profile):\n" + _table(
+        ("wave", "survey", "vendor", "responses", "profiles"), rows
+    )
+
+
+def _lift(conn: psycopg.Connection) -> str:
+    rows = conn.execute(
+        """
+        select motivation, motivation_sharers, motivation_shares,
+               engagement_rate_lift || ' (' || engagement_rate_lift_lower || '–' || engagement_rate_lift_upper || ')',
+               click_through_rate_lift || ' (' || click_through_rate_lift_lower || '–' || click_through_rate_lift_upper
+                   || ')',
+               lift_note
+        from bi.motivation_lift where network = 'all' and share_segment = 'all'
+        order by engagement_rate_lift desc nulls last
+        """
+    ).fetchall()
+    return "bi.motivation_lift, every network and share (1.0 = the content's rate from its average surveyed share):\n" + (
+        _table(("motivation", "sharers", "shares", "engagement rate (95 %)", "click-through rate (95 %)", "note"), rows)
     )

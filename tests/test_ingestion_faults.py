@@ -25,6 +25,8 @@ from simulator.server import start
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 NIGHT = date(2026, 10, 29)  # the shares window's first day: few posts, every source has something
+#: the latest survey wave opens on 12 Oct, so each vendor's wave has responses by the night
+WAVE = date(2026, 10, 12)
 TOKEN = "fault-injection-token"
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 SHORT = Timeouts(connect=1.0, read=0.5)  # below the simulator's injected stall
@@ -94,7 +96,7 @@ def fingerprint(url: str) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def clean_sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("clean"), token=TOKEN) as running:
+    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("clean"), token=TOKEN, survey_opens_on=WAVE) as running:
         yield running
 
 
@@ -123,7 +125,7 @@ FAILS = {"drifted_fields": "SCHEMA_DRIFT", "expired_token": None}
 def test_a_faulty_night_completes_or_names_source_and_cause_and_a_clean_rerun_equals_a_fault_free_night(
     fault, fault_free, clean_sim, night_db, tmp_path
 ):
-    with start(AS_OF, seed=7, drop_dir=tmp_path, token=TOKEN, faults=[fault]) as faulty:
+    with start(AS_OF, seed=7, drop_dir=tmp_path, token=TOKEN, faults=[fault], survey_opens_on=WAVE) as faulty:
         outcomes = run_night(night_db, faulty)
 
     if fault in FAILS:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import mean
 
+import pytest
+
 from simulator.company import (
+    CONTENT_TYPES,
+    CTR_EFFECT,
+    ER_EFFECT,
     MOTIVATIONS,
     SURVEY_ITEMS,
     Company,
+    World,
     counter_at,
     expected_click_through_rate,
     expected_engagement_rate,
@@ -65,11 +71,12 @@ def test_post_totals_follow_the_causal_model():
 
 def test_counters_grow_with_age_towards_the_total():
     assert counter_at(1000, 0) == 0
-    assert counter_at(1000, 1.5) == math.floor(1000 * (1 - math.exp(-1)))  # 632
+    assert counter_at(1000, 1.5) == round(1000 * (1 - math.exp(-1)))  # 632
+    assert counter_at(20, 7) == 20  # rounded: a young post of few counts is not a count short for good
     ages = [0.01 * n for n in range(3000)]
     readings = [counter_at(1000, age) for age in ages]
     assert readings == sorted(readings)
-    assert readings[-1] == 999
+    assert readings[-1] == 1000
 
 
 def test_post_ids_encode_the_share_day_and_exist_only_once_shared():
@@ -87,11 +94,10 @@ def test_post_ids_encode_the_share_day_and_exist_only_once_shared():
 
 
 def test_survey_answers_reflect_the_true_weights():
-    responses = COMPANY.survey_responses()
+    wave = COMPANY.survey_waves[0]
+    responses = COMPANY.survey_responses(wave)
     assert 0.7 * 60 <= len(responses) <= 60
     assert len({r.employee_id for r in responses}) == len(responses)
-    wave = COMPANY.survey_wave
-    assert wave.opens_at == datetime(2026, 10, 12, tzinfo=UTC)  # 45 days before 2026-11-26, a Monday
     assert all(wave.opens_at <= r.submitted_at < wave.closes_at for r in responses)
     employees = {e.employee_id: e for e in COMPANY.employees}
     dominant_scores, other_scores = [], []
@@ -107,13 +113,64 @@ def test_survey_answers_reflect_the_true_weights():
     assert obligated and all(r.answers["obligated_2"] <= 2 for r in obligated)  # reverse-coded item
 
 
-def test_the_wave_is_the_same_for_seven_consecutive_nights():
-    # 45 days before 26 Nov … 2 Dec 2026 falls in the ISO week of Monday 12 Oct 2026 (week 42).
-    nights = [Company(7, AS_OF + timedelta(days=n)) for n in range(7)]
-    assert {c.survey_wave.form_id for c in nights} == {"motivation-2026w42"}
-    assert all(c.survey_wave.responses == COMPANY.survey_wave.responses for c in nights)
-    assert Company(7, AS_OF - timedelta(days=1)).survey_wave.form_id == "motivation-2026w41"
-    assert Company(7, AS_OF + timedelta(days=7)).survey_wave.form_id == "motivation-2026w43"
+def test_three_waves_six_weeks_apart_one_on_each_vendor():
+    waves = COMPANY.survey_waves
+    # the calendar: every 42 days from Monday 2025-01-06; the latest before 2026-11-26 opened on 2026-11-09
+    assert [w.opens_at.date() for w in waves] == [date(2026, 8, 17), date(2026, 9, 28), date(2026, 11, 9)]
+    assert [w.form_id for w in waves] == ["motivation-2026w34", "motivation-2026w40", "motivation-2026w46"]
+    assert sorted(w.vendor for w in waves) == ["qualtrics", "surveymonkey", "typeform"]
+    assert all(COMPANY.survey_waves_for(w.vendor) == (w,) for w in waves)
+    # a wave is the same whenever the company is observed, and stays in view for three waves
+    later = Company(7, AS_OF + timedelta(days=30))
+    assert later.survey_waves[:2] == waves[1:]
+    assert later.survey_waves[2].opens_at.date() == date(2026, 12, 21)
+    # responses exist once submitted
+    assert len(COMPANY.survey_responses(waves[-1])) == len([r for r in waves[-1].responses if r.submitted_at < AS_OF])
+
+
+@pytest.mark.parametrize("effect", ["mix", "primary"])
+def test_a_worlds_realised_truth_follows_its_effect_mechanism(effect):
+    company = Company(7, AS_OF, world=World(effect=effect, employees=120))
+    truth = company.lift_truth()["all"]
+    assert set(truth) == set(MOTIVATIONS)
+    if effect == "primary":  # every share of a primary-m sharer has exactly m's effect
+        for m in MOTIVATIONS:
+            assert truth[m]["engagement_rate"] == pytest.approx(ER_EFFECT[m])
+            assert truth[m]["click_through_rate"] == pytest.approx(CTR_EFFECT[m])
+    else:  # the mix pulls every motivation towards the others, keeping their order
+        spread = max(t["engagement_rate"] for t in truth.values()) / min(t["engagement_rate"] for t in truth.values())
+        assert 1 < spread < max(ER_EFFECT.values()) / min(ER_EFFECT.values())
+        assert min(truth, key=lambda m: truth[m]["engagement_rate"]) == "obligated"
+
+
+def test_confounded_content_is_chosen_by_motivation_and_differs_in_quality():
+    company = Company(7, AS_OF, world=World(content_confounding=True, employees=120))
+    employees = {e.employee_id: e for e in company.employees}
+    contents = {c.content_id: c for c in company.contents}
+    matching = [CONTENT_TYPES[contents[s.content_id].content_type] == employees[s.employee_id].primary_motivation
+                for s in company.shares]
+    assert 0.4 < mean(matching) < 0.6  # 3 : 1 appeal over four types → 50 %; 25 % without confounding
+    policy = [c.quality for c in company.contents if c.content_type == "policy"]
+    news = [c.quality for c in company.contents if c.content_type == "company_news"]
+    assert max(policy) < min(news)
+
+
+def test_nudges_reach_obligated_sharers_most_and_engage_less():
+    company = Company(7, AS_OF, world=World(effect="primary", nudges_reach_obligated=True, employees=120))
+    employees = {e.employee_id: e for e in company.employees}
+    nudged = {m: mean(s.campaign is not None for s in company.shares if employees[s.employee_id].primary_motivation == m)
+              for m in MOTIVATIONS}
+    assert nudged["obligated"] > 0.7 and all(nudged[m] < 0.4 for m in MOTIVATIONS if m != "obligated")
+    assert company.lift_truth()["all"]["obligated"]["engagement_rate"] < ER_EFFECT["obligated"]
+
+
+def test_survey_noise_skips_items_and_answers_after_the_wave_closed():
+    company = Company(7, AS_OF, world=World(survey_noise=True, employees=300))
+    wave = company.survey_waves[0]
+    partial = [r for r in wave.responses if len(r.answers) < len(SURVEY_ITEMS)]
+    late = [r for r in wave.responses if r.submitted_at >= wave.closes_at]
+    assert 0.05 < len(partial) / len(wave.responses) < 0.3
+    assert 0.03 < len(late) / len(wave.responses) < 0.2
 
 
 def test_x_shares_come_on_top_of_unchanged_linkedin_shares():

@@ -66,6 +66,12 @@ def old_share_with_clicks(company: Company):
     return next(s for s in company.network_shares("linkedin") if min(vars(company.counters(s)).values()) > 0)
 
 
+def typeform_responses(company: Company) -> list:
+    """The responses of the company's wave on Typeform, submitted before as_of."""
+    (wave,) = company.survey_waves_for("typeform")
+    return company.survey_responses(wave)
+
+
 def responses_url(sim, form_id=None):
     return f"{sim.typeform_base_url}/forms/{form_id or sim.form_ids[0]}/responses"
 
@@ -303,17 +309,18 @@ def test_typeform_page_size_is_at_most_1000(sim, http, page_size, status):
 
 def test_typeform_default_page_is_25_newest_first(sim, http):
     body = http.get(responses_url(sim), headers=TYPEFORM_HEADERS, timeout=5).json()
-    respondents = json.loads(sim.truth_path.read_text())["counts"]["respondents"]
-    assert body["total_items"] == respondents == len(sim.company.survey_responses())
+    waves = json.loads(sim.truth_path.read_text())["survey"]["waves"]
+    respondents = next(wave["respondents"] for wave in waves if wave["vendor"] == "typeform")
+    assert body["total_items"] == respondents == len(typeform_responses(sim.company))
     assert body["page_count"] == math.ceil(respondents / 25)
     submitted = [item["submitted_at"] for item in body["items"]]
     assert len(submitted) == 25
     assert submitted == sorted(submitted, reverse=True)
-    assert submitted[0] == iso_utc(sim.company.survey_responses()[-1].submitted_at)
+    assert submitted[0] == iso_utc(typeform_responses(sim.company)[-1].submitted_at)
 
 
 def test_typeform_item_carries_employee_and_answers_by_ref(sim, http):
-    newest = sim.company.survey_responses()[-1]
+    newest = typeform_responses(sim.company)[-1]
     (item,) = http.get(responses_url(sim), params={"page_size": 1}, headers=TYPEFORM_HEADERS, timeout=5).json()["items"]
     assert item["token"] == item["response_id"] == newest.token
     assert item["hidden"] == {"employee_id": newest.employee_id}
@@ -332,7 +339,7 @@ def test_typeform_after_cursor_visits_every_response_once(sim, http):
         pages += 1
         seen += [item["token"] for item in body["items"]]
         params = {"page_size": 7, "after": body["items"][-1]["token"]}
-    expected = [r.token for r in sim.company.survey_responses()]
+    expected = [r.token for r in typeform_responses(sim.company)]
     assert seen == expected  # every response, once, in submission order
     assert pages == math.ceil(len(expected) / 7)
 
@@ -346,11 +353,11 @@ def test_typeform_before_cursor_pages_backwards_from_the_newest(sim, http):
             break
         seen += [item["token"] for item in body["items"]]
         params = {"page_size": 10, "before": body["items"][-1]["token"]}
-    assert seen == [r.token for r in reversed(sim.company.survey_responses())]
+    assert seen == [r.token for r in reversed(typeform_responses(sim.company))]
 
 
 def test_typeform_since_until_are_inclusive_iso_or_unix_seconds(sim, http):
-    responses = sim.company.survey_responses()
+    responses = typeform_responses(sim.company)
     first, fifth = responses[0], responses[4]
     params = {"since": iso_utc(first.submitted_at), "until": str(int(fifth.submitted_at.timestamp())), "page_size": 100}
     body = http.get(responses_url(sim), params=params, headers=TYPEFORM_HEADERS, timeout=5).json()
@@ -379,18 +386,18 @@ def test_typeform_only_completed_responses_exist(sim, http):
 
 def test_typeform_hides_responses_of_the_last_30_minutes(http, tmp_path):
     opens_on = date(2026, 11, 2)
-    late_response = Company(7, datetime(2026, 11, 20, tzinfo=UTC), opens_on).survey_responses()[9]
+    late_response = typeform_responses(Company(7, datetime(2026, 11, 20, tzinfo=UTC), opens_on))[9]
     cases = {timedelta(minutes=10): False, timedelta(minutes=29, seconds=59): False, timedelta(minutes=30): True}
     for delay, visible in cases.items():
         as_of = late_response.submitted_at + delay
         with start(as_of, drop_dir=tmp_path, token=TOKEN, survey_opens_on=opens_on) as running:
-            assert late_response in running.company.survey_responses()  # submitted before as_of…
+            assert late_response in typeform_responses(running.company)  # submitted before as_of…
             params = {"page_size": 1000}
             body = http.get(responses_url(running), params=params, headers=TYPEFORM_HEADERS, timeout=5).json()
         tokens = [item["token"] for item in body["items"]]
         assert (late_response.token in tokens) is visible, delay  # …but only returned 30 minutes later
         lag_start = as_of - timedelta(minutes=30)
-        returned = [r.token for r in running.company.survey_responses() if r.submitted_at <= lag_start]
+        returned = [r.token for r in typeform_responses(running.company) if r.submitted_at <= lag_start]
         assert sorted(tokens) == sorted(returned)
 
 
@@ -462,7 +469,10 @@ def test_ground_truth_file(sim):
     assert truth["base_rates"]["click_through_rate"] == 0.01
     assert truth["counts"]["employees"] == 60
     assert truth["counts"]["contents"] == 20
-    assert truth["survey"]["form_ids"] == sim.form_ids == ["motivation-2026w42"]
+    assert truth["survey"]["form_ids"] == sim.form_ids == ["motivation-2026w40"]
+    assert [(w["form_id"], w["vendor"]) for w in truth["survey"]["waves"]] == [
+        ("motivation-2026w34", "qualtrics"), ("motivation-2026w40", "typeform"), ("motivation-2026w46", "surveymonkey")
+    ]
     impressions_as_of = {
         network: sum(sim.company.counters(s).impressions for s in sim.company.network_shares(network))
         for network in ("linkedin", "x")

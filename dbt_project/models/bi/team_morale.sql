@@ -2,8 +2,9 @@
 -- intrinsic motivation (good_news + proud) against obligation, with the change since the team's previous wave.
 -- An employee counts once per wave, with their profile for it (the latest complete response, whichever vendor:
 -- fct_survey_responses.is_counted); the team is the one they were in when answering.
--- A team × wave with fewer than var('k_anonymity') respondents shows no survey-derived value; a change is shown
--- only against the wave right before, and only when both are shown.
+-- A team × wave with fewer than var('k_anonymity') respondents is not shown at all (not even as an empty row: a
+-- row would say that a handful of that team answered); a change is shown only against the wave right before, and
+-- only when both are shown.
 
 {%- set constructs = survey_constructs() %}
 
@@ -97,6 +98,7 @@ final as (
             then obligated_share - lag(obligated_share) over team_waves
         end::numeric as obligated_share_change
     from shown
+    where not is_suppressed
     window team_waves as (partition by team order by wave_number)
 
 )
