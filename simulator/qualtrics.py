@@ -189,7 +189,8 @@ class QualtricsApi:
     @staticmethod
     def _response(response: SurveyResponse) -> dict:
         response_id = "R_" + _code(15, "response", response.token)
-        answers = {qid: response.answers[ref] for qid, ref in question_ids().items()}
+        # a skipped question has no value
+        answers = {qid: response.answers[ref] for qid, ref in question_ids().items() if ref in response.answers}
         return {
             "responseId": response_id,
             "values": {

@@ -197,6 +197,8 @@ class SurveyMonkeyApi:
         response_id = _digits(11, "response", response.token)
         questions = []
         for item in SURVEY_ITEMS:
+            if item.ref not in response.answers:
+                continue  # a skipped question is left out of the response
             question_id = _digits(9, "question", sid, item.ref)
             value = response.answers[item.ref]
             answer = {"choice_id": _digits(10, "choice", question_id, value)}

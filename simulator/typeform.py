@@ -161,5 +161,6 @@ class TypeformApi:
                     "number": response.answers[item.ref],
                 }
                 for item in SURVEY_ITEMS
+                if item.ref in response.answers  # a skipped question has no answer
             ],
         }

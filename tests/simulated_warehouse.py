@@ -108,7 +108,8 @@ SURVEY_DERIVED = {
     ),
     "motivation_lift": SurveyValues(
         (
-            "attributed_shares",
+            "motivation_sharers",
+            "motivation_shares",
             *(
                 f"{rate}_lift{end}"
                 for rate in ("engagement_rate", "click_through_rate")

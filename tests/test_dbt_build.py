@@ -58,13 +58,14 @@ ANSWERS = {
                "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
     "e-0005": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
                "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
-    # answers only after sharing: the October share predates the profile, so it stays unattributed
+    # answers only 34 days after sharing: the October share predates the profile by more than
+    # first_profile_lookback_days (30), so it stays unattributed
     "e-0006": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
                "proud_1": 1, "proud_2": 1, "educate_1": 5, "educate_2": 5},
 }
 SUBMITTED_AT = {
     "e-0001": "2026-09-01T10:00:00Z", "e-0002": "2026-09-02T10:00:00Z", "e-0003": "2026-09-03T10:00:00Z",
-    "e-0004": "2026-09-04T10:00:00Z", "e-0005": "2026-09-05T10:00:00Z", "e-0006": "2026-10-20T10:00:00Z",
+    "e-0004": "2026-09-04T10:00:00Z", "e-0005": "2026-09-05T10:00:00Z", "e-0006": "2026-11-08T10:00:00Z",
 }
 
 
@@ -430,7 +431,7 @@ def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str)
         "e-0003": ("qualtrics", "2026-09-10T10:00:00+00:00", 4),
         "e-0004": ("typeform", "2026-09-04T10:00:00+00:00", 4),
         "e-0005": ("typeform", "2026-09-05T10:00:00+00:00", 4),
-        "e-0006": ("typeform", "2026-10-20T10:00:00+00:00", 4),
+        "e-0006": ("typeform", "2026-11-08T10:00:00+00:00", 4),
         # edited on SurveyMonkey: the latest version
         "e-0007": ("surveymonkey", "2026-09-04T12:00:00+00:00", 4),
         "e-0008": ("qualtrics", "2026-09-03T10:00:00+00:00", 4),

@@ -51,10 +51,14 @@ def _true_engagement_rate_lifts(demo_tenant) -> dict[str, float]:
     return {m: truth["engagement_rate"] for m, truth in demo_tenant["truth"]["lift_truth"]["all"].items()}
 
 
-def test_motivations_rank_by_lift_as_in_the_ground_truth(demo_tenant):
+def test_motivations_rank_by_lift_as_in_the_ground_truth_where_the_truth_tells_them_apart(demo_tenant):
     estimated = _engagement_rate_lifts(demo_tenant["url"])
     truth = _true_engagement_rate_lifts(demo_tenant)
-    assert sorted(estimated, key=estimated.get) == sorted(truth, key=truth.get)
+    # pairs whose true lifts differ by more than the ratio tolerance must come out in the true order (in the demo's
+    # mix world good_news and proud are within 1 % of each other: their order is noise)
+    distinct = [(a, b) for a, b in itertools.permutations(truth, 2) if truth[a] > truth[b] * (1 + RATIO_TOLERANCE)]
+    assert len(distinct) >= 4
+    assert [(a, b) for a, b in distinct if not estimated[a] > estimated[b]] == []
 
 
 def test_every_ratio_of_two_lifts_is_within_15_percent_of_the_true_ratio(demo_tenant):
@@ -158,4 +162,6 @@ def test_tracking_link_clicks_split_without_loss_and_never_fall_short_of_the_pla
     # bi carries the reconciliation: every tracked click, and the gap of the shares with both counts
     assert kpis[:2] == shares
     assert shares[0] == sum(bitly for _, _, bitly, _ in links)
-    assert set(kpis[2]) == {"tracking_link_counts_all_sources", "none", None}
+    # every team × month's gap is explained: tracking links count more, or a later share took the link's clicks
+    assert "tracking_link_counts_all_sources" in kpis[2]
+    assert set(kpis[2]) <= {"tracking_link_counts_all_sources", "later_share_of_the_link_took_its_clicks", "none", None}

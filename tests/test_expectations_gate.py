@@ -581,14 +581,18 @@ def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse)
     audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         # an inverted interval; two lifts below 0 (a ratio of observed rates cannot be)
+        # (each shown, with lift_note cleared, so only the values are wrong)
         conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 1.2,"
-                     " engagement_rate_lift_upper = 0.8 where network = 'linkedin' and share_segment = 'all'"
-                     " and motivation = 'proud'")
-        conn.execute("update bi_build.motivation_lift set click_through_rate_lift = -0.5,"
-                     " click_through_rate_lift_lower = -0.7, click_through_rate_lift_upper = -0.3"
+                     " engagement_rate_lift_upper = 0.8, click_through_rate_lift = 1.0,"
+                     " click_through_rate_lift_lower = 0.9, click_through_rate_lift_upper = 1.1, lift_note = null"
+                     " where network = 'linkedin' and share_segment = 'all' and motivation = 'proud'")
+        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
+                     " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.5,"
+                     " click_through_rate_lift_lower = -0.7, click_through_rate_lift_upper = -0.3, lift_note = null"
                      " where network = 'all' and share_segment = 'all' and motivation = 'educate'")
-        conn.execute("update bi_build.motivation_lift set click_through_rate_lift = -0.02,"
-                     " click_through_rate_lift_lower = -0.3, click_through_rate_lift_upper = 0.28"
+        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
+                     " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.02,"
+                     " click_through_rate_lift_lower = -0.3, click_through_rate_lift_upper = 0.28, lift_note = null"
                      " where network = 'all' and share_segment = 'manual' and motivation = 'obligated'")
         # a team × wave of 3 respondents that shows its scores
         conn.execute("update bi_build.team_morale set respondents = 3")
