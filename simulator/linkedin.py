@@ -170,7 +170,8 @@ class LinkedInApi:
             {
                 "count": getattr(counters, METRICS[query_type]),
                 "metricType": metric_type,
-                "targetEntity": {union_member: urn},
+                # No `targetEntity`: LinkedIn documents the element of `q=me` as count, metricType and dateRange only,
+                # and nowhere that a `q=entity` element names its post; the client knows the post from its request.
                 "dateRange": {},
             }
         ]
