@@ -6,7 +6,12 @@ wins). Typeform's item key is the field's `ref`, the same in every form: one `*`
 question id and Qualtrics' the QID, both of the survey: rows per survey id, taken from the simulators (which derive
 them from the wave's `form_id`).
 
-    python -m simulator.instrument [--seed 7] [--as-of 2026-11-26]   # rewrites the seed for that night's surveys
+    python -m simulator.instrument [--seed 7] [--from 2026-01-01] [--to 2028-12-31]
+
+rewrites the seed for the surveys the simulated company serves on every night of that span (its waves roll weekly:
+each week's survey has ids of its own), so the demo's default night (yesterday) is covered too. A night outside the
+span has surveys the seed does not map: dbt then fails naming them (`int_survey__answers`), and this command with a
+wider span fixes it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from simulator import qualtrics, surveymonkey
@@ -23,8 +28,9 @@ from simulator.company import SURVEY_ITEMS, SURVEY_VENDORS, Company, SurveyWave
 COLUMNS = ("source", "survey_id", "item_key", "construct", "reverse_coded", "scale_min", "scale_max")
 SCALE = (1, 5)
 SEED_PATH = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "survey_instrument.csv"
-#: The night the committed seed is generated for (tests/test_simulator_surveys.py checks it covers that night).
-DEFAULT_SEED, DEFAULT_AS_OF = 7, datetime(2026, 11, 26, tzinfo=UTC)
+#: The company and the nights the committed seed covers (tests/test_simulator_surveys.py checks it covers the
+#: tests' night, 2026-11-25).
+DEFAULT_SEED, DEFAULT_FROM, DEFAULT_TO = 7, date(2026, 1, 1), date(2028, 12, 31)
 
 
 def _row(source: str, survey_id: str, item_key: str, ref: str) -> dict[str, str]:
@@ -66,6 +72,20 @@ def company_rows(company: Company) -> list[dict[str, str]]:
     return instrument_rows({vendor: company.survey_waves_for(vendor) for vendor in SURVEY_VENDORS})
 
 
+def span_rows(seed: int, first: date, last: date) -> list[dict[str, str]]:
+    """The rows for the surveys served on any night from `first` to `last` (observed at the end of each night;
+    waves change at most once a day, so every night is looked at)."""
+    waves: dict[str, dict[str, SurveyWave]] = {vendor: {} for vendor in SURVEY_VENDORS}
+    night = first
+    while night <= last:
+        company = Company(seed, datetime.combine(night + timedelta(days=1), time(), UTC))
+        for vendor in SURVEY_VENDORS:
+            for wave in company.survey_waves_for(vendor):
+                waves[vendor].setdefault(wave.form_id, wave)
+        night += timedelta(days=1)
+    return instrument_rows({vendor: by_form.values() for vendor, by_form in waves.items()})
+
+
 def write_seed(rows: list[dict[str, str]], path: Path = SEED_PATH) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
@@ -77,12 +97,13 @@ def write_seed(rows: list[dict[str, str]], path: Path = SEED_PATH) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--as-of", type=datetime.fromisoformat, default=DEFAULT_AS_OF)
+    parser.add_argument("--from", dest="first", type=date.fromisoformat, default=DEFAULT_FROM)
+    parser.add_argument("--to", dest="last", type=date.fromisoformat, default=DEFAULT_TO)
     parser.add_argument("--out", type=Path, default=SEED_PATH)
     args = parser.parse_args(argv)
-    as_of = args.as_of if args.as_of.tzinfo else args.as_of.replace(tzinfo=UTC)
-    path = write_seed(company_rows(Company(args.seed, as_of)), args.out)
-    print(f"wrote {path}")
+    rows = span_rows(args.seed, args.first, args.last)
+    path = write_seed(rows, args.out)
+    print(f"wrote {path}: {len(rows)} rows")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,10 @@ def question_ids(wave: SurveyWave) -> dict[str, str]:
     return {f"QID{n}": item.ref for n, item in enumerate(order, start=1)}
 
 
+def response_id(response: SurveyResponse) -> str:
+    return "R_" + _code(15, "response", response.token)
+
+
 def check_link_field(link_field: str) -> str:
     if link_field in ("externalDataReference", "recipientEmail") or (
         link_field.startswith("embedded:") and len(link_field) > len("embedded:")
@@ -221,7 +225,7 @@ class QualtricsApi:
         return ApiResponse(200, archive.getvalue(), {"Content-Type": "application/zip"})
 
     def _response(self, wave: SurveyWave, response: SurveyResponse, link_field: str) -> dict:
-        response_id = "R_" + _code(15, "response", response.token)
+        rid = response_id(response)
         answers = {qid: response.answers[ref] for qid, ref in question_ids(wave).items()}
         email = self._emails.get(response.employee_id, "")
         # A panel's addresses as typed in: the first letter capitalised (e-mails match case-insensitively).
@@ -235,7 +239,7 @@ class QualtricsApi:
         else:
             embedded[link_field.removeprefix("embedded:")] = response.employee_id
         return {
-            "responseId": response_id,
+            "responseId": rid,
             "values": {
                 "startDate": iso_utc(response.landed_at),
                 "endDate": iso_utc(response.submitted_at),
@@ -245,7 +249,7 @@ class QualtricsApi:
                 "duration": int((response.submitted_at - response.landed_at).total_seconds()),
                 "finished": 1,
                 "recordedDate": iso_utc(response.submitted_at),
-                "_recordId": response_id,
+                "_recordId": rid,
                 "distributionChannel": "anonymous" if link_field.startswith("embedded:") else "email",
                 "userLanguage": "EN",
                 **link,

@@ -86,6 +86,10 @@ def question_ids(wave: SurveyWave) -> dict[str, str]:
     return {_digits(9, "question", sid, item.ref): item.ref for item in SURVEY_ITEMS}
 
 
+def response_id(response: SurveyResponse) -> str:
+    return _digits(11, "response", response.token)
+
+
 def choice_id(question_id: str, position: int) -> str:
     return _digits(10, "choice", question_id, position)
 
@@ -281,7 +285,7 @@ class SurveyMonkeyApi:
 
     @staticmethod
     def _response(sid: str, wave: SurveyWave, response: SurveyResponse, simple: bool) -> dict:
-        response_id = _digits(11, "response", response.token)
+        rid = response_id(response)
         constructs = {item.ref: item.construct for item in SURVEY_ITEMS}
         questions = []
         for question_id, ref in question_ids(wave).items():
@@ -294,7 +298,7 @@ class SurveyMonkeyApi:
                 question["heading"] = HEADINGS[constructs[ref]]
             questions.append(question)
         return {
-            "id": response_id,
+            "id": rid,
             "recipient_id": "",
             "collection_mode": "default",
             "response_status": "completed",
@@ -309,11 +313,11 @@ class SurveyMonkeyApi:
             "collector_id": _digits(9, "collector", sid),
             "survey_id": sid,
             "custom_variables": {"employee_id": response.employee_id},
-            "edit_url": f"https://www.surveymonkey.com/r/?sm={response_id}",
-            "analyze_url": f"https://www.surveymonkey.com/analyze/browse/{sid}?respondent_id={response_id}",
+            "edit_url": f"https://www.surveymonkey.com/r/?sm={rid}",
+            "analyze_url": f"https://www.surveymonkey.com/analyze/browse/{sid}?respondent_id={rid}",
             "total_time": int((response.submitted_at - response.landed_at).total_seconds()),
             "date_modified": response.submitted_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
             "date_created": response.landed_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}/responses/{response_id}",
+            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}/responses/{rid}",
             "pages": [{"id": _digits(9, "page", sid), "questions": questions}],
         }
