@@ -130,7 +130,8 @@ class QualtricsApi:
         self._failing_exports = failing_exports  # the first this many exports fail
         self._waves = {survey_id(wave): wave for wave in company.survey_waves_for("qualtrics")}
         #: survey id → where its responses name the respondent (see the module docstring)
-        self._link_fields = {sid: check_link_field((link_fields or {}).get(sid, DEFAULT_LINK_FIELD)) for sid in self._waves}
+        configured = {sid: check_link_field(link) for sid, link in (link_fields or {}).items()}
+        self._link_fields = {sid: configured.get(sid, DEFAULT_LINK_FIELD) for sid in self._waves}
         roster = company.roster_on(company.as_of.date())
         self._emails = {entry.employee_id: entry.email for entry in roster}
         self._exports: dict[str, _Export] = {}
