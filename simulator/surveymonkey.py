@@ -145,7 +145,7 @@ class SurveyMonkeyApi:
         if request.method != "GET":
             return _error(405, "1002", f"{request.method} is not allowed on {request.path}", headers)
         if details is not None:
-            return ApiResponse(200, self._details(route[1], request.header("host") or ""), headers)
+            return ApiResponse(200, self._details(route[1]), headers)
         params = {name: values[-1] for name, values in parse_qs(request.raw_query, keep_blank_values=True).items()}
         try:
             body = self._bulk(route[1], params, request.header("host") or "")
@@ -234,7 +234,7 @@ class SurveyMonkeyApi:
             "links": links,
         }
 
-    def _details(self, sid: str, host: str) -> dict:
+    def _details(self, sid: str) -> dict:
         """The survey with its pages, questions and choices (see the module docstring for what is a guess)."""
         wave = self._waves[sid]
         refs = question_ids(wave)
@@ -269,7 +269,7 @@ class SurveyMonkeyApi:
             "date_created": created.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
             # the survey is not edited once it opens: its last change is the day before
             "date_modified": (wave.opens_at - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "href": f"http://{host}{self._prefix}/v3/surveys/{sid}",
+            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}",
             "preview": f"https://www.surveymonkey.com/r/Preview/?sm={sid}",
             "pages": [
                 {

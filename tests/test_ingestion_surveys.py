@@ -115,11 +115,11 @@ def test_each_surveys_details_land_once_a_night_with_their_choices(sim, fresh_db
     [
         ([], "survey details are not an object"),
         ({"id": "other", "pages": []}, "survey details name survey 'other', not the '820' asked for"),
-        ({"id": "820", "date_modified": "2026-09-01T00:00:00+00:00"}, "survey details have no `pages` list"),
         ({"id": "820", "pages": [], "date_modified": "yesterday"}, "date_modified"),
     ],
 )
 def test_details_that_are_not_the_surveys_are_quarantined_with_the_reason(details, reason):
+    """(Details without `pages` are the contract drifting: the load fails, see test_ingestion_faults.)"""
     record = surveymonkey.SurveyDetailsExtraction._record("820", details, "GET /details", datetime.now(UTC))
     assert isinstance(record, Quarantined) and reason in record.reason
     good = {"id": "820", "pages": [], "date_modified": "2026-09-01T00:00:00+00:00"}

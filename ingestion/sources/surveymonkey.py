@@ -23,7 +23,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ingestion.http import ApiClient, ApiConfig, ApiError, RateLimitPolicy, RateWindow, RetryPolicy, Timeouts
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    ApiError,
+    RateLimitPolicy,
+    RateWindow,
+    RetryPolicy,
+    SchemaDrift,
+    Timeouts,
+)
 from ingestion.paging import NextLinkPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.timestamps import aware_timestamp
@@ -163,7 +172,11 @@ class SurveyDetailsExtraction:
 
     def records(self) -> Iterator[Row | Quarantined]:
         for survey_id in self._survey_ids:
-            response = self._client.get(f"/surveys/{quote(survey_id, safe='')}/details")
+            path = f"/surveys/{quote(survey_id, safe='')}/details"
+            response = self._client.get(path)
+            if not isinstance(response.body, dict) or not isinstance(response.body.get("pages"), list):
+                # the catalogue the answers resolve in is gone: the contract drifted, nothing to land
+                raise SchemaDrift("surveymonkey", path, "the survey details have no `pages` list")
             yield self._record(survey_id, response.body, response.request, response.received_at)
 
     def state(self) -> dict[str, Any]:
@@ -176,8 +189,6 @@ class SurveyDetailsExtraction:
         if details.get("id") != survey_id:
             reason = f"survey details name survey {details.get('id')!r}, not the {survey_id!r} asked for"
             return Quarantined(reason, as_json_text(details))
-        if not isinstance(details.get("pages"), list):
-            return Quarantined("survey details have no `pages` list", as_json_text(details))
         try:
             modified = parse_date_modified(details)
         except ValueError as exc:
