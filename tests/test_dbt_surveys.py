@@ -1,6 +1,6 @@
-"""The survey vendors end to end on a real dbt build: simulated nights of SurveyMonkey and Qualtrics (three
-weekly waves, so three surveys per vendor, each with ids of its own and Qualtrics QIDs in an order of its own)
-landed by the ingestion code and built by `dbt build` up to the construct scores.
+"""The survey vendors end to end on a real dbt build: simulated nights of Typeform, SurveyMonkey and Qualtrics
+(three weekly waves, so three surveys per vendor, each with ids of its own and Qualtrics QIDs in an order of its
+own) landed by the ingestion code and built by `dbt build` up to the construct scores.
 
 The dbt project is copied so that the tenant's configuration can differ from the committed one: each Qualtrics
 survey names its respondents another way (the simulator is told which, the seed `survey_respondent_links` says
@@ -28,6 +28,7 @@ from ingestion.run import (
     land_qualtrics_responses,
     land_surveymonkey_responses,
     land_surveymonkey_survey_details,
+    land_typeform_responses,
 )
 from sharewhy import settings
 from simulator import qualtrics, surveymonkey
@@ -88,6 +89,7 @@ def built(module_db, tmp_path_factory):
         with start(as_of(night), SEED, drop_dir=drop_dir, token=TOKEN, qualtrics_polls_to_complete=1,
                    qualtrics_link_fields=links) as sim:
             land_hr_roster(module_db, night, drop_dir)
+            land_typeform_responses(module_db, night, ApiConfig(sim.typeform_base_url, TOKEN), sim.form_ids)
             monkey = ApiConfig(sim.surveymonkey_base_url, TOKEN)
             land_surveymonkey_survey_details(module_db, night, monkey, sim.surveymonkey_survey_ids)
             land_surveymonkey_responses(module_db, night, monkey, sim.surveymonkey_survey_ids)
@@ -114,7 +116,9 @@ def vendor_responses(vendor: str):
             for response in wave.responses:
                 if response.submitted_at >= seen.as_of:
                     continue
-                if vendor == "surveymonkey":
+                if vendor == "typeform":
+                    key = (wave.form_id, response.token)
+                elif vendor == "surveymonkey":
                     key = (surveymonkey.survey_id(wave), surveymonkey.response_id(response))
                 else:
                     key = (qualtrics.survey_id(wave), qualtrics.response_id(response))
@@ -122,7 +126,7 @@ def vendor_responses(vendor: str):
     return responses
 
 
-@pytest.mark.parametrize("vendor", ["surveymonkey", "qualtrics"])
+@pytest.mark.parametrize("vendor", ["typeform", "surveymonkey", "qualtrics"])
 def test_every_respondent_of_every_wave_gets_a_complete_and_right_profile(built, vendor):
     expected = vendor_responses(vendor)
     assert len({survey for survey, _ in expected}) == len(NIGHTS)  # one survey per wave, ids of its own
