@@ -2,7 +2,7 @@
 
 dbt scores answers with the same file, so the Likert bounds the gate checks cannot drift from the ones the
 scores assume. An item is (source, survey_id, item_key): `survey_id` `*` stands for any survey of the vendor, and
-a concrete survey's row wins over it (`SurveyItem.rows_sql` gives the rows to a query, which applies that rule).
+a concrete survey's row wins over it (`items_relation` gives the rows to a query, `item_of` applies that rule).
 """
 
 from __future__ import annotations
