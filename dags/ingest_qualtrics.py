@@ -1,5 +1,6 @@
 """Land Qualtrics motivation-survey responses into `raw.qualtrics__responses` (an alternative to Typeform for the
-same instrument: answers by question id, the employee id as embedded data `employee_id`).
+same instrument: answers by question id, whose meaning the seed `survey_instrument` gives per survey; the respondent
+in the field each survey is configured to use, seed `survey_respondent_links`).
 
 One asynchronous export per survey: started, polled until its status is `complete` (a failed export fails the task,
 whatever its percentComplete says), then the ZIP downloaded. The `qualtrics_api` connection holds the API token,

@@ -12,13 +12,14 @@ nights and runs it once at the end, so the build happens once, over every replay
 """
 
 from airflow.sdk import AssetAll, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, task
-from pipeline.assets import BI, RAW_SURVEY_RESPONSES, RAW_TABLES
+from pipeline.assets import BI, RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 from pipeline.defaults import nightly_dag
 
-#: What a night has landed: every raw table, and the survey responses of any one vendor.
+#: What a night has landed: every raw table, and the survey responses of any one vendor (a vendor's survey
+#: catalogue lands before its responses, in the same DAG run).
 NIGHT_LANDED = AssetAll(
     AssetAny(*RAW_SURVEY_RESPONSES),
-    *(table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES),
+    *(table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES + RAW_SURVEY_CATALOGUES),
 )
 
 

@@ -6,8 +6,8 @@ are never removed. So a row that a passed audit checked stays checked, and each 
 that arrived since; reading all of raw every night made the audit grow with history.
 
 "Arrived since" is `_extracted_at >= arrived_since(relation)` (an index per raw table, `ingestion/raw_schema.sql`):
-- T: the start (`validated_at`) of the newest audit run in which every expectation of the table's suite passed
-  (`audit.validation_runs`); no such run: everything (`-infinity`). A failed audit moves nothing: the next night
+- T: the start (`validated_at`) of the newest audit run in which every blocking expectation of the table's suite
+  passed (`audit.validation_runs`; a failed `warning` does not hold rows back); no such run: everything (`-infinity`). A failed audit moves nothing: the next night
   reads the failed night's rows again, so a bad row is never waved through by a later night that did not look at
   it (it blocks until it is corrected, see below, or removed by hand).
 - Rows committed after T were invisible to that audit. The loader commits a load's rows together with its
@@ -50,7 +50,7 @@ def arrived_since(relation: str) -> str:
     passed = (
         f"select runs.validated_at from {_RUNS} as runs where runs.suite = '{suite}' and not exists"
         f" (select from {_RUNS} as failed where failed.run_id = runs.run_id and failed.suite = '{suite}'"
-        " and not failed.success) order by runs.validated_at desc limit 1"
+        " and not failed.success and failed.severity = 'error') order by runs.validated_at desc limit 1"
     )
     return (
         f"coalesce((select least(passed.validated_at, (select min(loads.started_at) from {_LOADS} as loads"

@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from expectations.connection import GX_CONNECTION_STRING, gx_url_in_environment
 from expectations.naming import docs_dirname
+from expectations.rules import ERROR, WARNING, severity
 from expectations.suites import (
     BI_BUILD_CATALOG,
     EXPECTATIONS,
@@ -53,8 +54,12 @@ create table if not exists {settings.AUDIT_SCHEMA}.validation_runs (
     description text,
     success boolean not null,
     observed jsonb not null,
-    validated_at timestamptz not null
+    validated_at timestamptz not null,
+    severity text not null default 'error' check (severity in ('error', 'warning'))
 );
+-- added with the non-blocking warnings: a failed `warning` is recorded, a failed `error` blocks the publish
+alter table {settings.AUDIT_SCHEMA}.validation_runs
+    add column if not exists severity text not null default 'error' check (severity in ('error', 'warning'));
 create index if not exists validation_runs_run_id on {settings.AUDIT_SCHEMA}.validation_runs (run_id);
 -- the newest passed run of a suite: where the raw suites' audited rows start (expectations.arrivals)
 create index if not exists validation_runs_suite on {settings.AUDIT_SCHEMA}.validation_runs (suite, validated_at);
@@ -72,6 +77,13 @@ class ExpectationOutcome:
     success: bool
     #: GX's `result` dict (observed value, unexpected counts and samples, unexpected rows) plus any exception.
     observed: dict[str, Any] = field(repr=False)
+    #: `error` (a failure blocks the publish) or `warning` (a failure is recorded, blocks nothing): `rules.warning`.
+    severity: str = ERROR
+
+    @property
+    def blocks_publish(self) -> bool:
+        """A failed expectation of severity `error`."""
+        return not self.success and self.severity == ERROR
 
     @property
     def name(self) -> str:
@@ -94,14 +106,18 @@ class AuditResult:
     #: Audited relations that do not exist and whose suites were not run (`suites.is_skipped_when_absent`): the raw
     #: tables of sources the tenant does not use, and `bi_build` candidates (the `bi_build` suite fails for those).
     skipped: tuple[str, ...] = ()
+    #: Failed expectations of severity `warning`: recorded, shown, not blocking (not in `failures` nor `failed`).
+    warnings: list[ExpectationOutcome] = field(default_factory=list)
 
     def summary(self) -> str:
         verdict = "passed" if self.success else "FAILED"
-        lines = [f"audit {self.run_id} {verdict}: {self.passed} passed, {self.failed} failed"]
+        warned = f", {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}" if self.warnings else ""
+        lines = [f"audit {self.run_id} {verdict}: {self.passed} passed, {self.failed} failed{warned}"]
         lines.append(f"  Data Docs: {self.data_docs_path}")
         if self.skipped:
             lines.append(f"  not audited (no such table): {', '.join(self.skipped)}")
         lines += [f"  ✗ [{f.suite}] {f.name}: {_brief(f.observed)}" for f in self.failures]
+        lines += [f"  ⚠ [{w.suite}] {w.name} (warning, does not block): {_brief(w.observed)}" for w in self.warnings]
         return "\n".join(lines)
 
     def raise_if_failed(self) -> None:
@@ -144,13 +160,15 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
     with gx_url_in_environment(warehouse_url):
         outcomes = _validate(run_id, thresholds, docs_dir, absent)
     _record(warehouse_url, run_id, outcomes, validated_at=started)
-    failures = [outcome for outcome in outcomes if not outcome.success]
+    failures = [outcome for outcome in outcomes if outcome.blocks_publish]
+    warnings = [outcome for outcome in outcomes if not outcome.success and outcome.severity == WARNING]
     result = AuditResult(
         run_id=run_id,
         success=not failures,
-        passed=len(outcomes) - len(failures),
+        passed=len(outcomes) - len(failures) - len(warnings),
         failed=len(failures),
         failures=failures,
+        warnings=warnings,
         data_docs_path=docs_dir / "index.html",
         elapsed_s=(dt.datetime.now(dt.timezone.utc) - started).total_seconds(),
         skipped=skipped,
@@ -229,6 +247,7 @@ def _outcome(suite: str, result) -> ExpectationOutcome:
         description=config.description,
         success=bool(result.success),
         observed=observed,
+        severity=severity(config.meta),
     )
 
 
@@ -261,11 +280,11 @@ def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome],
         with conn.cursor() as cur:
             cur.executemany(
                 f"insert into {settings.AUDIT_SCHEMA}.validation_runs"
-                " (run_id, suite, expectation_type, column_name, description, success, observed, validated_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                " (run_id, suite, expectation_type, column_name, description, success, observed, validated_at,"
+                " severity) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (run_id, o.suite, o.expectation_type, o.column, o.description, o.success, Jsonb(o.observed),
-                     validated_at)
+                     validated_at, o.severity)
                     for o in outcomes
                 ],
             )

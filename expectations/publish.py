@@ -136,14 +136,18 @@ def _require_audited_build(conn: psycopg.Connection, run_id: str) -> None:
     if conn.execute("select to_regclass(%s)", (f"{settings.AUDIT_SCHEMA}.validation_runs",)).fetchone()[0] is None:
         raise no_audit
     failed, total = conn.execute(
-        f"select count(*) filter (where not success), count(*) from {settings.AUDIT_SCHEMA}.validation_runs"
+        # a failed warning (severity `warning`) is recorded evidence, not a reason to refuse the publish
+        f"select count(*) filter (where not success and severity = 'error'), count(*)"
+        f" from {settings.AUDIT_SCHEMA}.validation_runs"
         " where run_id = %s",
         (run_id,),
     ).fetchone()
     if total == 0:
         raise no_audit
     if failed:
-        raise PublishRefused(f"the audit of run {run_id} failed {failed} of {total} expectations: bi stays as it is")
+        raise PublishRefused(
+            f"the audit of run {run_id} failed {failed} of {total} blocking expectations: bi stays as it is"
+        )
 
 
 def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:

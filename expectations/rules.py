@@ -20,12 +20,29 @@ if TYPE_CHECKING:
     import great_expectations as gx
 
 
+#: An expectation's `meta["severity"]`: a failed `error` expectation blocks the publish; a failed `warning` is
+#: recorded (`audit.validation_runs.severity`, Data Docs, the audit's summary) and blocks nothing.
+ERROR, WARNING = "error", "warning"
+
+
 def rule(description: str, unexpected_rows_query: str) -> gx.expectations.UnexpectedRowsExpectation:
     import great_expectations as gx
 
     return gx.expectations.UnexpectedRowsExpectation(
         description=description, unexpected_rows_query=" ".join(unexpected_rows_query.split())
     )
+
+
+def warning(expectation: gx.expectations.Expectation) -> gx.expectations.Expectation:
+    """`expectation` as a non-blocking warning. Rules that block the publish may only check what the vendor's
+    contract guarantees; a field merely observed (in one example, in one tenant's data) is checked as a warning."""
+    expectation.meta = {**(expectation.meta or {}), "severity": WARNING}
+    return expectation
+
+
+def severity(meta: dict | None) -> str:
+    """`warning` or `error` (the default) from an expectation's meta."""
+    return WARNING if (meta or {}).get("severity") == WARNING else ERROR
 
 
 def any_of(conditions: Iterable[str]) -> str:

@@ -32,6 +32,7 @@ EXPECTATIONS: dict[str, Callable[[Thresholds], list]] = {
     raw_suites.X_METRICS: raw_suites.x_tweet_metrics_expectations,
     raw_suites.BITLY_CLICKS: raw_suites.bitly_link_clicks_expectations,
     raw_suites.SURVEYMONKEY: raw_suites.surveymonkey_expectations,
+    raw_suites.SURVEYMONKEY_DETAILS: raw_suites.surveymonkey_details_expectations,
     raw_suites.QUALTRICS: raw_suites.qualtrics_expectations,
     raw_suites.LINKEDIN_ORGANIZATION_DAILY: raw_suites.linkedin_organization_daily_expectations,
     raw_suites.LINKEDIN_ORGANIZATION_POSTS: raw_suites.linkedin_organization_posts_expectations,

@@ -124,6 +124,20 @@ create table if not exists raw.surveymonkey__responses (
     unique (survey_id, response_id, date_modified)
 );
 
+-- SurveyMonkey survey details (`GET /v3/surveys/{id}/details`): the survey's pages, questions and choices (with
+-- their positions, the scale points), fetched once per survey and night; a survey edited between two fetches of a
+-- night lands both versions.
+create table if not exists raw.surveymonkey__survey_details (
+    survey_id     text not null,
+    date_modified timestamptz not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (survey_id, date_modified, _logical_date)
+);
+
 -- Qualtrics response exports: one row per recorded response.
 create table if not exists raw.qualtrics__responses (
     survey_id     text not null,
@@ -171,6 +185,8 @@ create index if not exists typeform__responses__extracted_at on raw.typeform__re
 create index if not exists x__tweet_metrics__extracted_at on raw.x__tweet_metrics (_extracted_at);
 create index if not exists bitly__link_clicks__extracted_at on raw.bitly__link_clicks (_extracted_at);
 create index if not exists surveymonkey__responses__extracted_at on raw.surveymonkey__responses (_extracted_at);
+create index if not exists surveymonkey__survey_details__extracted_at
+    on raw.surveymonkey__survey_details (_extracted_at);
 create index if not exists qualtrics__responses__extracted_at on raw.qualtrics__responses (_extracted_at);
 create index if not exists linkedin__organization_daily_statistics__extracted_at
     on raw.linkedin__organization_daily_statistics (_extracted_at);

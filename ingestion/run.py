@@ -36,6 +36,7 @@ __all__ = [
     "land_linkedin_post_analytics",
     "land_qualtrics_responses",
     "land_surveymonkey_responses",
+    "land_surveymonkey_survey_details",
     "land_typeform_responses",
     "land_x_tweet_metrics",
 ]
@@ -186,6 +187,25 @@ def land_surveymonkey_responses(
     return _land_api(
         warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.TARGET,
         lambda client, state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),
+        retry=retry, timeouts=timeouts,
+    )
+
+
+def land_surveymonkey_survey_details(
+    warehouse_url: str,
+    logical_date: date,
+    api: ApiConfig,
+    survey_ids: list[str],
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeouts: Timeouts = Timeouts(),
+) -> LoadReport:
+    """Each survey's catalogue (`/details`: pages, questions, choices and their positions), once a night: the
+    responses name choices by id only, and the catalogue says which scale point each is. Land it before the
+    responses of the night (`ingest_surveymonkey` does)."""
+    return _land_api(
+        warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.DETAILS_TARGET,
+        lambda client, state: surveymonkey.SurveyDetailsExtraction(client, survey_ids),
         retry=retry, timeouts=timeouts,
     )
 

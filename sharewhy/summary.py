@@ -50,7 +50,9 @@ def _built(run_results: Path) -> str:
 def _audited(conn: psycopg.Connection) -> str:
     row = conn.execute(
         """
-        select run_id, count(*) filter (where success), count(*) filter (where not success), max(validated_at)
+        select run_id, count(*) filter (where success),
+               count(*) filter (where not success and severity <> 'warning'),
+               count(*) filter (where not success and severity = 'warning'), max(validated_at)
         from audit.validation_runs
         where run_id = (select run_id from audit.validation_runs order by validated_at desc, id desc limit 1)
         group by run_id
@@ -58,8 +60,11 @@ def _audited(conn: psycopg.Connection) -> str:
     ).fetchone()
     if row is None:
         return "Great Expectations audit: no results recorded"
-    run_id, passed, failed, at = row
-    return f"Great Expectations audit {run_id}: {passed} expectations passed, {failed} failed ({at:%Y-%m-%d %H:%M} UTC)"
+    run_id, passed, failed, warned = row[:4]
+    return (
+        f"Great Expectations audit {run_id}: {passed} expectations passed, {failed} failed, {warned} warnings"
+        f" (failed warnings record, never block; {row[4]:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def _attribution(conn: psycopg.Connection) -> str:

@@ -103,6 +103,8 @@ def _rename(body: object, old: str, new: str) -> object:
 def _drift(vendor: str, body: object) -> object:
     if vendor == "x" and isinstance(body, dict) and isinstance(body.get("data"), list):
         return {**body, "data": [_rename(tweet, "public_metrics", "publicMetrics") for tweet in body["data"]]}
+    if vendor == "surveymonkey" and isinstance(body, dict) and "pages" in body and "data" not in body:
+        return _rename(body, "pages", "survey_pages")  # /details drifts too
     renamed = {
         "linkedin": ("elements", "results"),
         "typeform": ("items", "responses"),

@@ -144,7 +144,7 @@ class LinkedInApi:
                 f"Invalid value for param entity: {raw_entity!r}. Expected the Rest.li 2.0 union "
                 "(share:urn%3Ali%3Ashare%3A{id}) or (ugc:urn%3Ali%3AugcPost%3A{id})"
             )
-        union_member, urn = entity[1], f"urn:li:{entity[2]}:{entity[3]}"
+        urn = f"urn:li:{entity[2]}:{entity[3]}"
 
         query_type = unquote(raw_params.get("queryType", ""))
         if query_type not in METRICS or (query_type == "LINK_CLICKS" and version < LINK_CLICKS_SINCE_VERSION):
@@ -170,7 +170,8 @@ class LinkedInApi:
             {
                 "count": getattr(counters, METRICS[query_type]),
                 "metricType": metric_type,
-                "targetEntity": {union_member: urn},
+                # No `targetEntity`: LinkedIn documents the element of `q=me` as count, metricType and dateRange only,
+                # and nowhere that a `q=entity` element names its post; the client knows the post from its request.
                 "dateRange": {},
             }
         ]

@@ -1,8 +1,17 @@
 """Qualtrics v3 response export, asynchronous as documented: start an export, poll its progress, download a ZIP.
 
-The same motivation survey as the Typeform wave (same respondents, same answers), run as a Qualtrics survey: the
-items are questions QID1…QID8 in the instrument's order (`question_ids()` maps them to the refs), their values the
-1–5 scale, and the employee id is embedded data `employee_id`.
+The motivation survey of each wave run on Qualtrics (`Company.survey_waves_for("qualtrics")`, any number): the
+survey id comes from the wave's `form_id`, and the items are questions QID1…QID8 in an order of the survey's own (a
+permutation derived from the survey id: two surveys ask the items in different orders, as two waves built by hand
+would), their values the 1–5 scale. `question_ids(wave)` maps a survey's QIDs to the instrument's refs; the seed
+`survey_instrument.csv` holds the same map per survey (`simulator.instrument` writes it).
+
+Who answered (the response export's `values`): Qualtrics fills `externalDataReference` (the contact's external data
+reference: the employee id, for a distribution to a contact list / panel), `recipientEmail` (the contact's e-mail:
+the HR roster's address, its case as typed into the panel), or an embedded-data field whose name the survey owner
+chooses. Which one a survey carries is configurable per survey (`link_fields`: survey id → `externalDataReference`,
+`recipientEmail` or `embedded:<field name>`; default `externalDataReference`); the others stay empty, as in an
+anonymous-link distribution.
 
 Rules (reference/api-contracts.md §7):
 - `X-API-TOKEN: <token>` (or an OAuth `Authorization: Bearer`) → else 401; errors are
@@ -54,9 +63,28 @@ def survey_id(wave: SurveyWave) -> str:
     return "SV_" + _code(15, "qualtrics", wave.form_id)
 
 
-def question_ids() -> dict[str, str]:
-    """QID → the instrument's question ref."""
-    return {f"QID{n}": item.ref for n, item in enumerate(SURVEY_ITEMS, start=1)}
+LINK_FIELDS = ("externalDataReference", "recipientEmail", "embedded:<field>")
+DEFAULT_LINK_FIELD = "externalDataReference"
+
+
+def question_ids(wave: SurveyWave) -> dict[str, str]:
+    """QID → the instrument's question ref, for the wave's survey: QID1…QIDn over the items in an order derived
+    from the survey id."""
+    sid = survey_id(wave)
+    order = sorted(SURVEY_ITEMS, key=lambda item: _code(8, "order", sid, item.ref))
+    return {f"QID{n}": item.ref for n, item in enumerate(order, start=1)}
+
+
+def response_id(response: SurveyResponse) -> str:
+    return "R_" + _code(15, "response", response.token)
+
+
+def check_link_field(link_field: str) -> str:
+    if link_field in ("externalDataReference", "recipientEmail") or (
+        link_field.startswith("embedded:") and len(link_field) > len("embedded:")
+    ):
+        return link_field
+    raise ValueError(f"unknown respondent link {link_field!r}: one of {', '.join(LINK_FIELDS)}")
 
 
 def _status_line(status: int) -> str:
@@ -89,13 +117,23 @@ class _Export:
 
 class QualtricsApi:
     def __init__(
-        self, company: Company, token: str, polls_to_complete: int = DEFAULT_POLLS_TO_COMPLETE, failing_exports: int = 0
+        self,
+        company: Company,
+        token: str,
+        polls_to_complete: int = DEFAULT_POLLS_TO_COMPLETE,
+        failing_exports: int = 0,
+        link_fields: dict[str, str] | None = None,
     ) -> None:
         self._company = company
         self._token = token
         self._polls_to_complete = polls_to_complete
         self._failing_exports = failing_exports  # the first this many exports fail
         self._waves = {survey_id(wave): wave for wave in company.survey_waves_for("qualtrics")}
+        #: survey id → where its responses name the respondent (see the module docstring)
+        configured = {sid: check_link_field(link) for sid, link in (link_fields or {}).items()}
+        self._link_fields = {sid: configured.get(sid, DEFAULT_LINK_FIELD) for sid in self._waves}
+        roster = company.roster_on(company.as_of.date())
+        self._emails = {entry.employee_id: entry.email for entry in roster}
         self._exports: dict[str, _Export] = {}
         self._files: dict[str, str] = {}  # fileId → progressId
         self._lock = threading.Lock()
@@ -178,7 +216,8 @@ class QualtricsApi:
         if export is None or export.survey_id != sid:
             return _error(404, "RP_0.2", f"File {file_id} not found")
         wave = self._waves[sid]
-        content = json.dumps({"responses": [self._response(r) for r in export.responses]}).encode()
+        content = json.dumps({"responses": [self._response(wave, r, self._link_fields[sid]) for r in export.responses]})
+        content = content.encode()
         if not export.compress:
             return ApiResponse(200, content, {"Content-Type": "application/json"})
         archive = io.BytesIO()
@@ -186,13 +225,23 @@ class QualtricsApi:
             zipped.writestr(f"Motivation survey {wave.form_id}.json", content)
         return ApiResponse(200, archive.getvalue(), {"Content-Type": "application/zip"})
 
-    @staticmethod
-    def _response(response: SurveyResponse) -> dict:
-        response_id = "R_" + _code(15, "response", response.token)
+    def _response(self, wave: SurveyWave, response: SurveyResponse, link_field: str) -> dict:
+        rid = response_id(response)
         # a skipped question has no value
-        answers = {qid: response.answers[ref] for qid, ref in question_ids().items() if ref in response.answers}
+        answers = {qid: response.answers[ref] for qid, ref in question_ids(wave).items() if ref in response.answers}
+        email = self._emails.get(response.employee_id, "")
+        # A panel's addresses as typed in: the first letter capitalised (e-mails match case-insensitively).
+        typed_email = email[:1].upper() + email[1:]
+        link = {"externalDataReference": "", "recipientEmail": "", "recipientFirstName": "", "recipientLastName": ""}
+        embedded = {}
+        if link_field == "externalDataReference":
+            link |= {"externalDataReference": response.employee_id, "recipientEmail": typed_email}
+        elif link_field == "recipientEmail":
+            link |= {"recipientEmail": typed_email}
+        else:
+            embedded[link_field.removeprefix("embedded:")] = response.employee_id
         return {
-            "responseId": response_id,
+            "responseId": rid,
             "values": {
                 "startDate": iso_utc(response.landed_at),
                 "endDate": iso_utc(response.submitted_at),
@@ -202,11 +251,12 @@ class QualtricsApi:
                 "duration": int((response.submitted_at - response.landed_at).total_seconds()),
                 "finished": 1,
                 "recordedDate": iso_utc(response.submitted_at),
-                "_recordId": response_id,
-                "distributionChannel": "anonymous",
+                "_recordId": rid,
+                "distributionChannel": "anonymous" if link_field.startswith("embedded:") else "email",
                 "userLanguage": "EN",
+                **link,
                 **answers,
-                "employee_id": response.employee_id,
+                **embedded,
             },
             "labels": {"status": "IP Address", "finished": "True", **{q: LABELS[v - 1] for q, v in answers.items()}},
             "displayedFields": list(answers),

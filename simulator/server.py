@@ -200,6 +200,7 @@ def start(
     surveymonkey_limits: tuple[int, int] | None = None,
     qualtrics_polls_to_complete: int = DEFAULT_POLLS_TO_COMPLETE,
     qualtrics_failing_exports: int = 0,
+    qualtrics_link_fields: dict[str, str] | None = None,
     faults: Iterable[str] = (),
     survey_opens_on: date | None = None,
     world: World = DEFAULT_WORLD,
@@ -215,7 +216,8 @@ def start(
     `bitly_monthly_quota` calls before Bitly's 429 MONTHLY_LIMIT_EXCEEDED; `bitly_rate_limit` = (calls, seconds)
     before its 403 with `X-Ratelimit-Reason`. `surveymonkey_limits` = (calls a minute, calls a day) instead of a
     draft app's 120 and 500. Qualtrics exports complete after `qualtrics_polls_to_complete` progress polls; the
-    first `qualtrics_failing_exports` exports fail. `faults` injects vendor failures on demand (see simulator.faults:
+    first `qualtrics_failing_exports` exports fail; `qualtrics_link_fields` (survey id → `externalDataReference`,
+    `recipientEmail` or `embedded:<field>`) says where a survey's responses name the respondent. `faults` injects vendor failures on demand (see simulator.faults:
     `429_storm`, `5xx`, `timeout`, `truncated_json`, `drifted_fields`, `expired_token`, `duplicate_deliveries`, each
     for every vendor or `kind:vendor`).
     """
@@ -233,7 +235,9 @@ def start(
         X_PREFIX: XApi(company, token, x_rate_limit),
         BITLY_PREFIX: BitlyApi(company, token, bitly_monthly_quota, bitly_rate_limit),
         SURVEYMONKEY_PREFIX: SurveyMonkeyApi(company, token, SURVEYMONKEY_PREFIX, surveymonkey_limits),
-        QUALTRICS_PREFIX: QualtricsApi(company, token, qualtrics_polls_to_complete, qualtrics_failing_exports),
+        QUALTRICS_PREFIX: QualtricsApi(
+            company, token, qualtrics_polls_to_complete, qualtrics_failing_exports, qualtrics_link_fields
+        ),
     }
     vendors = {LINKEDIN_PREFIX: "linkedin", TYPEFORM_PREFIX: "typeform", X_PREFIX: "x", BITLY_PREFIX: "bitly"}
     vendors |= {SURVEYMONKEY_PREFIX: "surveymonkey", QUALTRICS_PREFIX: "qualtrics"}

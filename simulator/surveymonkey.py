@@ -1,9 +1,25 @@
-"""SurveyMonkey v3: the OAuth code exchange and `GET /v3/surveys/{id}/responses/bulk`, as documented, failures included.
+"""SurveyMonkey v3: the OAuth code exchange, `GET /v3/surveys/{id}/details` and
+`GET /v3/surveys/{id}/responses/bulk`, as documented, failures included.
 
-The same motivation survey as the Typeform wave (same respondents, same answers), run as a SurveyMonkey survey:
-each question's `variable_id` is the instrument's ref (`proud_1`, …), the employee id travels as the custom variable
-`employee_id`, and the 1–5 scale is a single-choice question whose choices read `1 - Strongly disagree` …
-`5 - Strongly agree` (`simple=true` adds that text as `simple_text`; `choice_id` otherwise).
+The motivation survey of each wave run on SurveyMonkey (`Company.survey_waves_for("surveymonkey")`, any number):
+the survey id, its question ids and their choice ids are derived from the wave's `form_id` (never hard-coded), and
+the instrument's items are single-choice questions whose choices read `Strongly disagree` … `Strongly agree` (plain
+labels: nothing numbers them). Clients learn which question is which item and which choice is which scale point
+from `/details` only — as with a real account, whose question ids the survey owner cannot choose; the seed
+`survey_instrument.csv` maps (survey id, question id) to the construct (`simulator.instrument` writes it).
+
+`/details` (public_api_docs includes/_surveys.md, _questions.md): the survey (`id`, `title`, `date_created`,
+`date_modified`, `question_count`, `page_count`, `custom_variables`, `pages[]`), each page with its `questions[]`
+(`id`, `position`, `family` single_choice, `subtype` vertical, `headings[{heading}]`, `answers.choices[]` with `id`,
+`position`, `text`, `visible`, `is_na`). The doc's example holds `//` placeholders where the page and question
+objects go: their members here follow the doc's question-formatting section; `visible`/`is_na` on a choice and
+`custom_variables` as a name → label object (the /details example shows a list, /surveys an object) are guesses.
+
+`/responses/bulk` (includes/_responses.md): each response's `pages[].questions[]` are `{"id": <question id>,
+"answers": [{"choice_id": <id>}]}` — no `variable_id` (that belongs to survey authoring, not to answers) — and
+`simple=true` adds the choice's text as `simple_text` (e.g. `Agree`) and the question's `heading`. The respondent's
+employee id travels as the custom variable `employee_id`: appended to the collector link (`?employee_id=…`), it comes
+back in the response's `custom_variables` object.
 
 Rules (reference/api-contracts.md §6):
 - `POST /oauth/token` (form: client_id, client_secret, code, redirect_uri, grant_type=authorization_code) answers the
@@ -12,9 +28,9 @@ Rules (reference/api-contracts.md §6):
 - `per_page` at most 100 on /bulk (default 50), `page` from 1; `links.next` (an absolute URL) while more pages exist;
 - `start_modified_at`/`end_modified_at` (`YYYY-MM-DDTHH:MM:SS`, UTC), `status`, `sort_by=date_modified`,
   `sort_order=ASC|DESC` (default DESC);
-- every answer carries `X-Ratelimit-App-Global-{Minute,Day}-{Limit,Remaining,Reset}` (Reset in seconds from now);
-  over either limit, 429 with error id "1040". Draft apps: 120 calls a minute, 500 a day (the day resets at 00:00
-  GMT of the real clock).
+- every answer (/details too) carries `X-Ratelimit-App-Global-{Minute,Day}-{Limit,Remaining,Reset}` (Reset in
+  seconds from now); over either limit, 429 with error id "1040". Draft apps: 120 calls a minute, 500 a day (the day
+  resets at 00:00 GMT of the real clock).
 """
 
 from __future__ import annotations
@@ -24,7 +40,7 @@ import math
 import re
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from simulator.company import SURVEY_ITEMS, Company, SurveyResponse, SurveyWave
@@ -34,8 +50,17 @@ CLIENT_ID = "sharewhy-simulator"
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
 MINUTE_LIMIT, DAY_LIMIT = 120, 500
-CHOICE_TEXTS = ("1 - Strongly disagree", "2 - Disagree", "3 - Neutral", "4 - Agree", "5 - Strongly agree")
+#: The 1–5 scale's choices, by position: plain labels, no digits (a client must not read numbers from them).
+CHOICE_TEXTS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
+#: The question each instrument item asks (its heading on the survey page).
+HEADINGS = {
+    "obligated": "I share company content because I feel I am expected to.",
+    "good_news": "I share company content to spread the company's good news.",
+    "proud": "I share company content because I am proud to work here.",
+    "educate": "I share company content to help customers learn.",
+}
 _BULK_PATH = re.compile(r"/v3/surveys/([^/]+)/responses/bulk/?")
+_DETAILS_PATH = re.compile(r"/v3/surveys/([^/]+)/details/?")
 _DOCS = "https://developer.surveymonkey.com/api/v3/#error-codes"
 _ERROR_NAMES = {
     "1002": "Bad Request",
@@ -53,6 +78,20 @@ def _digits(length: int, *parts: object) -> str:
 
 def survey_id(wave: SurveyWave) -> str:
     return _digits(9, "surveymonkey", wave.form_id)
+
+
+def question_ids(wave: SurveyWave) -> dict[str, str]:
+    """The survey's question id → the instrument item's ref, in the survey's question order."""
+    sid = survey_id(wave)
+    return {_digits(9, "question", sid, item.ref): item.ref for item in SURVEY_ITEMS}
+
+
+def response_id(response: SurveyResponse) -> str:
+    return _digits(11, "response", response.token)
+
+
+def choice_id(question_id: str, position: int) -> str:
+    return _digits(10, "choice", question_id, position)
 
 
 def _error(http_status: int, error_id: str, message: str, headers=None) -> ApiResponse:
@@ -99,11 +138,14 @@ class SurveyMonkeyApi:
         allowed, headers = self._take()
         if not allowed:
             return _error(429, "1040", "Too many requests were made, try again later.", headers)
-        route = _BULK_PATH.fullmatch(request.path)
+        details = _DETAILS_PATH.fullmatch(request.path)
+        route = details or _BULK_PATH.fullmatch(request.path)
         if route is None or route[1] not in self._waves:
             return _error(404, "1020", f"Resource not found: {request.path}", headers)
         if request.method != "GET":
             return _error(405, "1002", f"{request.method} is not allowed on {request.path}", headers)
+        if details is not None:
+            return ApiResponse(200, self._details(route[1]), headers)
         params = {name: values[-1] for name, values in parse_qs(request.raw_query, keep_blank_values=True).items()}
         try:
             body = self._bulk(route[1], params, request.header("host") or "")
@@ -192,24 +234,73 @@ class SurveyMonkeyApi:
             "links": links,
         }
 
+    def _details(self, sid: str) -> dict:
+        """The survey with its pages, questions and choices (see the module docstring for what is a guess)."""
+        wave = self._waves[sid]
+        refs = question_ids(wave)
+        constructs = {item.ref: item.construct for item in SURVEY_ITEMS}
+        questions = [
+            {
+                "id": qid,
+                "position": position,
+                "family": "single_choice",
+                "subtype": "vertical",
+                "headings": [{"heading": HEADINGS[constructs[ref]]}],
+                "href": f"https://api.surveymonkey.com/v3/surveys/{sid}/pages/{_digits(9, 'page', sid)}/questions/{qid}",
+                "answers": {
+                    "choices": [
+                        {"id": choice_id(qid, n), "position": n, "text": text, "visible": True, "is_na": False}
+                        for n, text in enumerate(CHOICE_TEXTS, start=1)
+                    ]
+                },
+            }
+            for position, (qid, ref) in enumerate(refs.items(), start=1)
+        ]
+        created = wave.opens_at - timedelta(days=3)
+        return {
+            "id": sid,
+            "title": f"Why we share ({wave.form_id})",
+            "nickname": wave.form_id,
+            "language": "en",
+            "custom_variables": {"employee_id": "Employee id"},
+            "question_count": len(questions),
+            "page_count": 1,
+            "response_count": sum(r.submitted_at < self._company.as_of for r in wave.responses),
+            "date_created": created.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            # the survey is not edited once it opens: its last change is the day before
+            "date_modified": (wave.opens_at - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}",
+            "preview": f"https://www.surveymonkey.com/r/Preview/?sm={sid}",
+            "pages": [
+                {
+                    "id": _digits(9, "page", sid),
+                    "title": "",
+                    "description": "",
+                    "position": 1,
+                    "question_count": len(questions),
+                    "questions": questions,
+                }
+            ],
+        }
+
     @staticmethod
     def _response(sid: str, wave: SurveyWave, response: SurveyResponse, simple: bool) -> dict:
-        response_id = _digits(11, "response", response.token)
+        rid = response_id(response)
+        constructs = {item.ref: item.construct for item in SURVEY_ITEMS}
         questions = []
-        for item in SURVEY_ITEMS:
-            if item.ref not in response.answers:
+        for question_id, ref in question_ids(wave).items():
+            if ref not in response.answers:
                 continue  # a skipped question is left out of the response
-            question_id = _digits(9, "question", sid, item.ref)
-            value = response.answers[item.ref]
-            answer = {"choice_id": _digits(10, "choice", question_id, value)}
+            value = response.answers[ref]
+            answer = {"choice_id": choice_id(question_id, value)}
             if simple:
                 answer["simple_text"] = CHOICE_TEXTS[value - 1]
-            question = {"id": question_id, "variable_id": item.ref, "answers": [answer]}
+            question = {"id": question_id, "answers": [answer]}
             if simple:
-                question["family"], question["subtype"] = "single_choice", "vertical"
+                question["heading"] = HEADINGS[constructs[ref]]
             questions.append(question)
         return {
-            "id": response_id,
+            "id": rid,
             "recipient_id": "",
             "collection_mode": "default",
             "response_status": "completed",
@@ -224,11 +315,11 @@ class SurveyMonkeyApi:
             "collector_id": _digits(9, "collector", sid),
             "survey_id": sid,
             "custom_variables": {"employee_id": response.employee_id},
-            "edit_url": f"https://www.surveymonkey.com/r/?sm={response_id}",
-            "analyze_url": f"https://www.surveymonkey.com/analyze/browse/{sid}?respondent_id={response_id}",
+            "edit_url": f"https://www.surveymonkey.com/r/?sm={rid}",
+            "analyze_url": f"https://www.surveymonkey.com/analyze/browse/{sid}?respondent_id={rid}",
             "total_time": int((response.submitted_at - response.landed_at).total_seconds()),
             "date_modified": response.submitted_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
             "date_created": response.landed_at.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}/responses/{response_id}",
+            "href": f"https://api.surveymonkey.com/v3/surveys/{sid}/responses/{rid}",
             "pages": [{"id": _digits(9, "page", sid), "questions": questions}],
         }

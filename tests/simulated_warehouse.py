@@ -22,6 +22,7 @@ from ingestion.run import (
     land_linkedin_post_analytics,
     land_qualtrics_responses,
     land_surveymonkey_responses,
+    land_surveymonkey_survey_details,
     land_typeform_responses,
     land_x_tweet_metrics,
 )
@@ -52,6 +53,7 @@ def land_night(url: str, drop_dir: Path, night: date, seed: int = 7, world: Worl
         land_bitly_link_clicks(url, night, ApiConfig(simulator.bitly_base_url, TOKEN), now=as_of)
         land_typeform_responses(url, night, ApiConfig(simulator.typeform_base_url, TOKEN), simulator.form_ids)
         surveymonkey = ApiConfig(simulator.surveymonkey_base_url, TOKEN)
+        land_surveymonkey_survey_details(url, night, surveymonkey, simulator.surveymonkey_survey_ids)
         land_surveymonkey_responses(url, night, surveymonkey, simulator.surveymonkey_survey_ids)
         qualtrics = ApiConfig(simulator.qualtrics_base_url, TOKEN)
         land_qualtrics_responses(url, night, qualtrics, simulator.qualtrics_survey_ids, poll_interval=0.01)

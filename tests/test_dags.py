@@ -222,7 +222,7 @@ def test_ingestion_dags_declare_the_raw_assets_they_land(dagbag):
 
 def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publishes_bi(dagbag):
     from airflow.sdk import Asset, AssetAll, AssetAny
-    from pipeline.assets import BI, RAW_SURVEY_RESPONSES, RAW_TABLES
+    from pipeline.assets import BI, RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 
     dag = dagbag.dags[TRANSFORM_DAG]
     condition = dag.timetable.asset_condition
@@ -235,7 +235,7 @@ def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publi
         "raw.typeform__responses", "raw.surveymonkey__responses", "raw.qualtrics__responses"
     } == {asset.name for asset in RAW_SURVEY_RESPONSES}
     assert {asset.name for asset in required} == {asset.name for asset in RAW_TABLES} - {
-        asset.name for asset in RAW_SURVEY_RESPONSES
+        asset.name for asset in RAW_SURVEY_RESPONSES + RAW_SURVEY_CATALOGUES
     }
     assert [o.name for o in dag.get_task("publish").outlets] == [BI.name]
 
@@ -246,7 +246,7 @@ def test_the_scheduler_triggers_the_transform_on_one_survey_vendor_and_every_oth
     from airflow.assets.evaluation import AssetEvaluator
     from airflow.serialization.definitions.assets import SerializedAssetUniqueKey
     from airflow.serialization.serialized_objects import DagSerialization
-    from pipeline.assets import RAW_SURVEY_RESPONSES, RAW_TABLES
+    from pipeline.assets import RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 
     stored = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[TRANSFORM_DAG]))
     condition = stored.timetable.asset_condition
@@ -255,8 +255,8 @@ def test_the_scheduler_triggers_the_transform_on_one_survey_vendor_and_every_oth
         statuses = {SerializedAssetUniqueKey(name=a.name, uri=a.uri): True for a in updated}
         return AssetEvaluator(session=None).run(condition, statuses)
 
-    others = [table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES]
-    assert len(others) == len(RAW_TABLES) - 3
+    others = [table for table in RAW_TABLES if table not in RAW_SURVEY_RESPONSES + RAW_SURVEY_CATALOGUES]
+    assert len(others) == len(RAW_TABLES) - 3 - len(RAW_SURVEY_CATALOGUES)
     for vendor in RAW_SURVEY_RESPONSES:
         assert triggers([*others, vendor]), vendor.name  # one vendor's responses and everything else
     assert triggers(RAW_TABLES)

@@ -26,6 +26,9 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from sharewhy import settings
+from simulator import qualtrics as qualtrics_simulator
+from simulator import surveymonkey as sm_simulator
+from simulator.company import Company
 
 RAW_SCHEMA_SQL = settings.REPO_ROOT / "ingestion" / "raw_schema.sql"
 FORM_ID = "motivation-2026w36"
@@ -163,15 +166,36 @@ def _response_payload(token: str, employee_id: str, submitted_at: str, answers: 
     }
 
 
-CHOICE_TEXTS = ("1 - Strongly disagree", "2 - Disagree", "3 - Neutral", "4 - Agree", "5 - Strongly agree")
-SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = "820225253", "SV_fixture0000001"
-QUALTRICS_QUESTIONS = {ref: f"QID{n}" for n, ref in enumerate(ANSWERS["e-0001"], start=1)}
+#: The vendor surveys of the simulated company's wave of 2026-11-25, which the committed instrument
+#: (seeds/survey_instrument.csv) maps: SurveyMonkey question ids and Qualtrics QIDs of their own, per survey.
+_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=timezone.utc))
+_SM_WAVE, _Q_WAVE = _COMPANY.survey_waves_for("surveymonkey")[-1], _COMPANY.survey_waves_for("qualtrics")[-1]
+SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = sm_simulator.survey_id(_SM_WAVE), qualtrics_simulator.survey_id(_Q_WAVE)
+SURVEYMONKEY_QUESTIONS = {ref: qid for qid, ref in sm_simulator.question_ids(_SM_WAVE).items()}
+QUALTRICS_QUESTIONS = {ref: qid for qid, ref in qualtrics_simulator.question_ids(_Q_WAVE).items()}
+#: Choice labels without digits, listed in /details in an order other than their positions: only the position says
+#: which scale point a choice is.
+CHOICE_TEXTS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
+
+
+def _surveymonkey_details() -> dict:
+    questions = [
+        {"id": qid, "position": n, "family": "single_choice", "subtype": "vertical", "headings": [{"heading": ref}],
+         "answers": {"choices": [
+             {"id": sm_simulator.choice_id(qid, position), "position": position, "text": CHOICE_TEXTS[position - 1]}
+             for position in (3, 1, 5, 2, 4)
+         ]}}
+        for n, (ref, qid) in enumerate(SURVEYMONKEY_QUESTIONS.items(), start=1)
+    ]
+    return {"id": SURVEYMONKEY_SURVEY, "title": "Why we share", "date_created": "2026-08-30T00:00:00+00:00",
+            "date_modified": "2026-08-31T00:00:00+00:00", "pages": [{"id": "p-1", "position": 1, "questions": questions}]}
 
 
 def _surveymonkey_payload(response_id: str, employee_id: str, modified_at: str, answers: dict[str, int]) -> dict:
     questions = [
-        {"id": f"q-{ref}", "variable_id": ref, "family": "single_choice", "subtype": "vertical",
-         "answers": [{"choice_id": f"c-{ref}-{number}", "simple_text": CHOICE_TEXTS[number - 1]}]}
+        {"id": SURVEYMONKEY_QUESTIONS[ref],
+         "answers": [{"choice_id": sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS[ref], number),
+                      "simple_text": CHOICE_TEXTS[number - 1]}]}
         for ref, number in answers.items()
     ]
     return {
@@ -187,7 +211,8 @@ def _qualtrics_payload(response_id: str, employee_id: str, recorded_at: str, ans
     return {
         "responseId": response_id,
         "values": {"startDate": recorded_at, "endDate": recorded_at, "recordedDate": recorded_at, "finished": 1,
-                   "progress": 100, "ipAddress": "", **values, "employee_id": employee_id},
+                   "progress": 100, "ipAddress": "", **values, "externalDataReference": employee_id,
+                   "recipientEmail": ""},
         "labels": {}, "displayedFields": list(values),
     }
 
@@ -223,6 +248,9 @@ def _load_other_sources(conn: psycopg.Connection, meta: tuple) -> None:
             bucket = {"clicks": clicks, "date": f"{day.isoformat()}T00:00:00+0000"}
             conn.execute("insert into raw.bitly__link_clicks values (%s, %s, %s, %s, %s, %s, %s)",
                          (bitlink, day, Jsonb(bucket), *meta))
+    details = _surveymonkey_details()
+    conn.execute("insert into raw.surveymonkey__survey_details values (%s, %s, %s, %s, %s, %s, %s)",
+                 (SURVEYMONKEY_SURVEY, details["date_modified"], Jsonb(details), *meta))
     for response_id, employee_id, modified_at, answers in SURVEYMONKEY_RESPONSES:
         payload = _surveymonkey_payload(response_id, employee_id, modified_at, answers)
         conn.execute("insert into raw.surveymonkey__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -437,7 +465,7 @@ def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str)
         "e-0008": ("qualtrics", "2026-09-03T10:00:00+00:00", 4),
     }
     with psycopg.connect(built) as conn:
-        for employee_id in ("e-0007", "e-0008"):  # e-0001's answers: "1 - Strongly disagree"… / QID1…QID8
+        for employee_id in ("e-0007", "e-0008"):  # e-0001's answers: by choice position / by the survey's QIDs
             weights = dict(conn.execute(
                 "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = %s",
                 (employee_id,),

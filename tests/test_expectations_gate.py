@@ -33,6 +33,9 @@ from expectations.publish import KEEP_RELEASES, PublishRefused, publish
 from expectations.suites import BI_BUILD_CATALOG, EXPECTATIONS, VOLUME_CHECKED, bi_build_catalog_expectations
 from expectations.thresholds import Thresholds, from_environment
 from sharewhy import dbt, settings
+from simulator import qualtrics as qualtrics_simulator
+from simulator import surveymonkey as sm_simulator
+from simulator.company import Company
 
 RAW_SCHEMA_SQL = settings.REPO_ROOT / "ingestion" / "raw_schema.sql"
 FORM_ID = "motivation-2026w36"
@@ -149,8 +152,15 @@ def land_raw(url: str) -> None:
 
 TEAMS = {"e-0001": "sales", "e-0002": "sales", "e-0003": "marketing", "e-0004": "marketing", "e-0005": "people",
          "e-0009": "people"}
-SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = "847589753", "SV_5ytKpsDCmZOJuEK"
-CHOICES = ("1 - Strongly disagree", "2 - Disagree", "3 - Neutral", "4 - Agree", "5 - Strongly agree")
+#: The vendor surveys of the simulated company's wave of 2026-11-25, which the committed instrument maps: their
+#: question ids (SurveyMonkey) and QIDs (Qualtrics) → the item refs.
+_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=timezone.utc))
+_SM_WAVE, _Q_WAVE = _COMPANY.survey_waves_for("surveymonkey")[-1], _COMPANY.survey_waves_for("qualtrics")[-1]
+SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = sm_simulator.survey_id(_SM_WAVE), qualtrics_simulator.survey_id(_Q_WAVE)
+SURVEYMONKEY_QUESTIONS = {ref: qid for qid, ref in sm_simulator.question_ids(_SM_WAVE).items()}
+QUALTRICS_QUESTIONS = {ref: qid for qid, ref in qualtrics_simulator.question_ids(_Q_WAVE).items()}
+#: The choices' labels, by position (no digits: the position, from /details, is the scale point).
+CHOICES = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
 ORGANIZATION = "urn:li:organization:99295745"
 PAGE_POSTS = ("urn:li:share:7531390323943526063", "urn:li:ugcPost:7516106545272229245")
 
@@ -185,33 +195,49 @@ def insert_clicks(conn, day: date, clicks: int, night: date, extracted_at: datet
          "GET /v4/bitlinks/bit.ly/abcdefg/clicks")
 
 
+def insert_surveymonkey_details(conn, extracted_at: datetime, choices: tuple[str, ...] = CHOICES) -> None:
+    """The survey's /details: each instrument question with a choice per position."""
+    questions = [
+        {"id": qid, "position": n, "family": "single_choice", "subtype": "vertical", "headings": [{"heading": ref}],
+         "answers": {"choices": [{"id": sm_simulator.choice_id(qid, position), "position": position, "text": text}
+                                 for position, text in enumerate(choices, start=1)]}}
+        for n, (ref, qid) in enumerate(SURVEYMONKEY_QUESTIONS.items(), start=1)
+    ]
+    modified = "2026-08-31T00:00:00+00:00"
+    payload = {"id": SURVEYMONKEY_SURVEY, "title": "Why we share", "date_created": modified,
+               "date_modified": modified, "pages": [{"id": "688388674", "position": 1, "questions": questions}]}
+    _raw(conn, "surveymonkey__survey_details", (SURVEYMONKEY_SURVEY, modified), payload, extracted_at, NIGHT_2,
+         f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/details")
+
+
 def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime,
-                                 choices: tuple[str, ...] = CHOICES, version: int = 1) -> None:
-    """Version n of the employee's response, modified n − 1 days after the first."""
+                                 version: int = 1) -> None:
+    """Version n of the employee's response, modified n − 1 days after the first: answers by choice id."""
     response_id = f"8176461904{employee_id[-1]}"
     modified = f"2026-09-{int(employee_id[-1]) + version - 1:02d}T10:00:00+00:00"
-    questions = [
-        {"id": f"89605592{n}", "family": "single_choice", "subtype": "vertical", "variable_id": ref,
-         "answers": [{"choice_id": f"81392148{n}{answer}", "simple_text": choices[answer - 1]}]}
-        for n, (ref, answer) in enumerate(zip(SURVEY_ITEMS, answers))
-    ]
+    questions = []
+    for ref, answer in zip(SURVEY_ITEMS, answers):
+        qid = SURVEYMONKEY_QUESTIONS[ref]
+        text = CHOICES[answer - 1] if answer <= len(CHOICES) else None
+        questions.append({"id": qid, "answers": [{"choice_id": sm_simulator.choice_id(qid, answer),
+                                                  **({"simple_text": text} if text else {})}]})
     payload = {"id": response_id, "survey_id": SURVEYMONKEY_SURVEY, "response_status": "completed",
                "date_created": f"2026-09-0{int(employee_id[-1])}T09:00:00+00:00", "date_modified": modified,
                "custom_variables": {"employee_id": employee_id}, "pages": [{"id": "688388674", "questions": questions}]}
     _raw(conn, "surveymonkey__responses", (SURVEYMONKEY_SURVEY, response_id, modified), payload, extracted_at,
-         NIGHT_2, "GET /v3/surveys/847589753/responses/bulk")
+         NIGHT_2, f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/responses/bulk")
 
 
 def insert_qualtrics_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime) -> None:
     response_id = f"R_Iv0FWlRHZs9lp{employee_id[-2:]}"
     recorded = f"2026-09-0{int(employee_id[-1])}T10:00:00Z"
-    values = {f"QID{n}": answer for n, answer in enumerate(answers, start=1)}
+    values = {QUALTRICS_QUESTIONS[ref]: answer for ref, answer in zip(SURVEY_ITEMS, answers)}
     payload = {"responseId": response_id,
                "values": {"startDate": recorded.replace("T10", "T09"), "endDate": recorded, "recordedDate": recorded,
-                          "finished": 1, "progress": 100, **values, "employee_id": employee_id},
+                          "finished": 1, "progress": 100, **values, "externalDataReference": employee_id},
                "labels": {}, "displayedFields": list(values), "displayedValues": {q: [1, 2, 3, 4, 5] for q in values}}
     _raw(conn, "qualtrics__responses", (QUALTRICS_SURVEY, response_id, recorded), payload, extracted_at, NIGHT_2,
-         "GET /API/v3/surveys/SV_5ytKpsDCmZOJuEK/export-responses/ES_1/file")
+         f"GET /API/v3/surveys/{QUALTRICS_SURVEY}/export-responses/ES_1/file")
 
 
 def share_statistics(impressions: int) -> dict:
@@ -248,6 +274,7 @@ def land_optional_sources(url: str) -> None:
             insert_page_day(conn, night, extracted_at)
             for urn in PAGE_POSTS:
                 insert_page_post(conn, urn, 1000 * scale, night, extracted_at)
+        insert_surveymonkey_details(conn, extracted_at)
         for employee_id, answers in ANSWERS.items():
             insert_surveymonkey_response(conn, employee_id, answers, extracted_at)
             insert_qualtrics_response(conn, employee_id, answers, extracted_at)
@@ -400,7 +427,7 @@ def build_info_audited(monkeypatch):
 AUDITED = {
     "raw.advocacy__shares", "raw.linkedin__member_post_analytics", "raw.typeform__responses",
     "raw.hr__roster", "raw.x__tweet_metrics", "raw.bitly__link_clicks", "raw.surveymonkey__responses",
-    "raw.qualtrics__responses", "raw.linkedin__organization_daily_statistics",
+    "raw.surveymonkey__survey_details", "raw.qualtrics__responses", "raw.linkedin__organization_daily_statistics",
     "raw.linkedin__organization_post_statistics",
     "marts.fct_shares", "marts.fct_share_motivation_attribution",
     *(f"bi_build.{table}" for table in BI_TABLES),
@@ -490,7 +517,7 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         {"post_urn": post_urn(1), "metric_type": "IMPRESSION", "_logical_date": "2026-11-05", "count": "-5"}
     ]
     likert = failure(result, "raw.typeform__responses", "Likert")
-    assert [(r["response_token"], r["question_ref"], r["answer"]) for r in likert.observed["details"]["unexpected_rows"]] \
+    assert [(r["response_token"], r["item_key"], r["answer"]) for r in likert.observed["details"]["unexpected_rows"]] \
         == [("t-poisoned", "proud_1", 9)]
     duplicate = failure(result, "marts.fct_shares", "expect_column_values_to_be_unique")
     assert duplicate.observed["partial_unexpected_list"] == ["s-03", "s-03"]
@@ -684,8 +711,8 @@ def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(aud
 #: What the poisoned vendor rows break, as (suite, failing expectation).
 POISONED_SOURCES = {
     ("raw.surveymonkey__responses",
-     "Likert: SurveyMonkey answers to the survey instrument's items are one choice '<n> - …' with n on the item's"
-     " scale (1–5)"),
+     "Likert: SurveyMonkey answers to the survey instrument's items are one choice of the question in the survey's"
+     " /details, at a position on the item's scale (1–5; position 1 = its lowest)"),
     ("raw.x__tweet_metrics", "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
     ("raw.linkedin__organization_post_statistics",
      "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
@@ -700,11 +727,11 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
     now = datetime.now(timezone.utc)
     poisoned_answers = (*ANSWERS["e-0005"][:4], 9, *ANSWERS["e-0005"][5:])  # proud_1
     with psycopg.connect(warehouse) as conn:
-        # an edited response (a later version) answering 9 on a 1–5 item; another vendor's 9 on QID5
-        insert_surveymonkey_response(conn, "e-0005", poisoned_answers, now, version=2,
-                                     choices=(*CHOICES, "6", "7", "8", "9 - Strongly agree"))
+        # an edited response (a later version) answering a choice the question does not have (as if at position 9
+        # of a 1–5 item); another vendor's 9 on QID5
+        insert_surveymonkey_response(conn, "e-0005", poisoned_answers, now, version=2)
         conn.execute("update raw.qualtrics__responses set payload = jsonb_set(payload, '{values,QID5}', '9')"
-                     " where payload -> 'values' ->> 'employee_id' = 'e-0005'")
+                     " where payload -> 'values' ->> 'externalDataReference' = 'e-0005'")
         # cumulative counts falling on a third night: X likes 10 → 3, a page post's impressions 2000 → 500
         insert_tweet(conn, 10, NIGHT_3, now, likes=10)
         conn.execute("update raw.x__tweet_metrics set payload = jsonb_set(payload, '{public_metrics,like_count}', '3')"
@@ -722,7 +749,8 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
                             if e.description and e.description.startswith("Likert"))
     assert failing(result) == POISONED_SOURCES | {("raw.qualtrics__responses", qualtrics_likert)}, result.summary()
     [likert] = unexpected_rows(result, "raw.surveymonkey__responses", "Likert")
-    assert (likert["question_ref"], likert["answers"][0]["simple_text"]) == ("proud_1", "9 - Strongly agree")
+    assert (likert["question_id"], likert["answers"][0]["choice_id"], likert["position"]) == (
+        SURVEYMONKEY_QUESTIONS["proud_1"], sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS["proud_1"], 9), None)
     assert [(r["question"], r["answer"]) for r in unexpected_rows(result, "raw.qualtrics__responses", "Likert")] \
         == [("QID5", 9)]
     fallen = unexpected_rows(result, "raw.x__tweet_metrics", "cumulative counts")
@@ -734,6 +762,62 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
         {"bitlink": "bit.ly/abcdefg", "click_date": "2026-11-04", "clicks": -2}]
     assert unexpected_rows(result, "raw.hr__roster", "payload") == [
         {"employee_id": "e-0001", "_logical_date": "2026-11-05", "broken": ["email is an e-mail address"]}]
+
+
+# --- warnings: recorded, never blocking --------------------------------------------------------------------------
+
+TARGET_ENTITY_WARNING = "payload names the row's post (targetEntity) — observed, not documented: a warning"
+
+
+def test_a_failing_warning_is_recorded_and_shown_but_does_not_block_the_publish(audit_only, warehouse):
+    """LinkedIn documents a member-analytics element as count, metricType and dateRange: a night of elements
+    without `targetEntity` (keyed by the post the loader asked for) fails only the warning."""
+    audit_only("raw")
+    with psycopg.connect(warehouse) as conn:
+        for number in (1, 2):
+            for metric, count in counts(number, NIGHT_2).items():
+                element = {"count": count + 2, "metricType": metric, "dateRange": {}}
+                conn.execute("insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
+                             (post_urn(number), metric, Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc),
+                              NIGHT_3, "GET /rest/memberCreatorPostAnalytics"))
+
+    result = run_audit(warehouse, "night-with-a-warning")
+
+    assert result.success, result.summary()
+    assert (result.failed, result.failures) == (0, [])
+    [warned] = result.warnings
+    assert (warned.suite, warned.name, warned.severity) == (LINKEDIN_SUITE, TARGET_ENTITY_WARNING, "warning")
+    assert {row["post_urn"] for row in warned.observed["details"]["unexpected_rows"]} == {post_urn(1), post_urn(2)}
+    assert "1 warning" in result.summary() and f"⚠ [{LINKEDIN_SUITE}] {TARGET_ENTITY_WARNING}" in result.summary()
+    with psycopg.connect(warehouse) as conn:
+        recorded = conn.execute(
+            "select suite, description, success, severity from audit.validation_runs"
+            " where run_id = 'night-with-a-warning' and not success"
+        ).fetchall()
+    assert recorded == [(LINKEDIN_SUITE, TARGET_ENTITY_WARNING, False, "warning")]
+
+    release = publish(warehouse, "night-with-a-warning")  # not refused
+
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select run_id from audit.bi_releases where release_schema = %s",
+                            (release,)).fetchone() == ("night-with-a-warning",)
+
+
+def test_a_failing_blocking_rule_still_refuses_the_publish_beside_a_warning(audit_only, warehouse):
+    audit_only("raw")
+    with psycopg.connect(warehouse) as conn:  # no targetEntity (a warning) and a metricType of another metric
+        element = {"count": 1, "metricType": "COMMENT", "dateRange": {}}
+        conn.execute("insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
+                     (post_urn(1), "IMPRESSION", Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc), NIGHT_3,
+                      "GET /rest/memberCreatorPostAnalytics"))
+
+    result = run_audit(warehouse, "night-with-both")
+
+    assert not result.success
+    assert (LINKEDIN_SUITE, "payload names the row's metric (metricType)") in failing(result)
+    assert [w.name for w in result.warnings] == [TARGET_ENTITY_WARNING]
+    with pytest.raises(PublishRefused, match="blocking expectations"):
+        publish(warehouse, "night-with-both")
 
 
 # --- which raw rows an audit reads (expectations.arrivals) ---------------------------------------------------------
@@ -826,7 +910,8 @@ def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(
     stale = datetime.now(timezone.utc) - timedelta(hours=8 * 24 + 1)
     with psycopg.connect(warehouse) as conn:
         # never set up here (cascade: the staging views over them; the built marts are tables)
-        conn.execute("drop table raw.surveymonkey__responses, raw.qualtrics__responses cascade")
+        conn.execute("drop table raw.surveymonkey__responses, raw.surveymonkey__survey_details,"
+                     " raw.qualtrics__responses cascade")
         conn.execute("truncate raw.x__tweet_metrics")  # set up, nothing landed
         conn.execute("update raw.bitly__link_clicks set _extracted_at = %s", (stale,))  # stopped landing
 
@@ -835,8 +920,9 @@ def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(
     unchecked = run_audit(warehouse, "tenant-without-vendors-unchecked", from_environment())
 
     assert failing(result) == {("raw.bitly__link_clicks", "freshness: newest _extracted_at at most 192 hours old")}
-    assert result.skipped == unchecked.skipped == ("raw.surveymonkey__responses", "raw.qualtrics__responses")
-    assert "not audited (no such table): raw.surveymonkey__responses, raw.qualtrics__responses" in result.summary()
+    absent = ("raw.surveymonkey__responses", "raw.surveymonkey__survey_details", "raw.qualtrics__responses")
+    assert result.skipped == unchecked.skipped == absent
+    assert f"not audited (no such table): {', '.join(absent)}" in result.summary()
     assert unchecked.success, unchecked.summary()
 
 

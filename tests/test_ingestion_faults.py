@@ -17,6 +17,7 @@ from ingestion.run import (
     land_linkedin_post_analytics,
     land_qualtrics_responses,
     land_surveymonkey_responses,
+    land_surveymonkey_survey_details,
     land_typeform_responses,
     land_x_tweet_metrics,
 )
@@ -38,6 +39,7 @@ SOURCES = {
     "x": "x",
     "bitly": "bitly",
     "typeform": "typeform",
+    "surveymonkey_details": "surveymonkey",
     "surveymonkey": "surveymonkey",
     "qualtrics": "qualtrics",
 }
@@ -56,6 +58,9 @@ def run_night(url: str, sim) -> dict[str, str | None]:
         "bitly": lambda: land_bitly_link_clicks(url, NIGHT, ApiConfig(sim.bitly_base_url, TOKEN), now=AS_OF, **options),
         "typeform": lambda: land_typeform_responses(
             url, NIGHT, ApiConfig(sim.typeform_base_url, TOKEN), sim.form_ids, **options
+        ),
+        "surveymonkey_details": lambda: land_surveymonkey_survey_details(
+            url, NIGHT, ApiConfig(sim.surveymonkey_base_url, TOKEN), sim.surveymonkey_survey_ids, **options
         ),
         "surveymonkey": lambda: land_surveymonkey_responses(
             url, NIGHT, ApiConfig(sim.surveymonkey_base_url, TOKEN), sim.surveymonkey_survey_ids, **options

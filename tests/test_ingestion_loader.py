@@ -34,6 +34,7 @@ from ingestion.run import (
     land_linkedin_post_analytics,
     land_qualtrics_responses,
     land_surveymonkey_responses,
+    land_surveymonkey_survey_details,
     land_typeform_responses,
     land_x_tweet_metrics,
 )
@@ -97,6 +98,7 @@ def test_the_raw_schema_applies_idempotently(fresh_db):
         "linkedin__organization_post_statistics",
         "qualtrics__responses",
         "surveymonkey__responses",
+        "surveymonkey__survey_details",
         "typeform__responses",
         "x__tweet_metrics",
     ]
@@ -247,6 +249,7 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
         with pytest.raises(ApiError) as no_code:  # the client secret is the token here: it must not show
             exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "", "http://127.0.0.1/cb")
         surveymonkey_api = exchange_code(sim.surveymonkey_token_url, CLIENT_ID, TOKEN, "code", "http://127.0.0.1/cb")
+        land_surveymonkey_survey_details(fresh_db, NIGHT, surveymonkey_api, sim.surveymonkey_survey_ids)
         land_surveymonkey_responses(fresh_db, NIGHT, surveymonkey_api, sim.surveymonkey_survey_ids)
         with pytest.raises(ApiError) as unknown_survey:
             land_surveymonkey_responses(fresh_db, NIGHT, surveymonkey_api, ["404"])
@@ -286,6 +289,7 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
         "x__tweet_metrics",
         "bitly__link_clicks",
         "surveymonkey__responses",
+        "surveymonkey__survey_details",
         "qualtrics__responses",
         "linkedin__organization_daily_statistics",
         "linkedin__organization_post_statistics",

@@ -10,9 +10,11 @@ import pytest
 from ingestion.http import ApiConfig, ApiError, RateLimitExceeded, RetryPolicy
 from ingestion.loader import land
 from ingestion.paging import NextLinkPaging
-from ingestion.run import land_qualtrics_responses, land_surveymonkey_responses
+from ingestion.records import Quarantined, Row
+from ingestion.run import land_qualtrics_responses, land_surveymonkey_responses, land_surveymonkey_survey_details
 from ingestion.sources import qualtrics, surveymonkey
-from simulator.qualtrics import question_ids
+from simulator import qualtrics as qualtrics_simulator
+from simulator import surveymonkey as surveymonkey_simulator
 from simulator.server import start
 from simulator.surveymonkey import CLIENT_ID
 
@@ -28,8 +30,14 @@ def sim(tmp_path_factory):
         yield running
 
 
-def respondents(sim) -> dict[str, dict[str, int]]:
-    return {r.employee_id: dict(r.answers) for r in sim.company.survey_responses()}
+def respondents(sim, vendor: str) -> dict[str, dict[str, int]]:
+    (wave,) = sim.company.survey_waves_for(vendor)
+    return {r.employee_id: dict(r.answers) for r in wave.responses if r.submitted_at < sim.company.as_of}
+
+
+def the_wave(sim, vendor: str):
+    (wave,) = sim.company.survey_waves_for(vendor)
+    return wave
 
 
 # --- SurveyMonkey ----------------------------------------------------------------------------------------------
@@ -58,21 +66,64 @@ def test_a_night_pages_by_links_next_and_lands_every_response_with_string_ids(si
         )
     rerun = land_surveymonkey_responses(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
 
-    expected = respondents(sim)
+    expected = respondents(sim, "surveymonkey")
     assert (first.rows_inserted, first.api_calls) == (len(expected), -(-len(expected) // 20))
     assert rerun.rows_inserted == 0 and rerun.api_calls == 1  # the hour of overlap comes again, deduplicated
     with psycopg.connect(fresh_db) as conn:
         rows = conn.execute("select response_id, payload, _request from raw.surveymonkey__responses").fetchall()
         state = conn.execute("select state from raw._ingestion_state where source = 'surveymonkey'").fetchone()[0]
+    refs = surveymonkey_simulator.question_ids(the_wave(sim, "surveymonkey"))
     landed = {}
     for response_id, payload, request in rows:
         assert response_id == payload["id"] and response_id.isdigit()
         assert request.startswith(sim.surveymonkey_base_url + "/surveys/")
-        answers = {q["variable_id"]: int(q["answers"][0]["simple_text"][0]) for q in payload["pages"][0]["questions"]}
+        answers = {refs[q["id"]]: q["answers"][0]["choice_id"] for q in payload["pages"][0]["questions"]}
         landed[payload["custom_variables"]["employee_id"]] = answers
-    assert landed == expected
-    latest = max(r.submitted_at for r in sim.company.survey_responses())
+    assert landed == {
+        employee: {ref: surveymonkey_simulator.choice_id(qid, answers[ref]) for qid, ref in refs.items()}
+        for employee, answers in expected.items()
+    }
+    latest = max(r.submitted_at for r in the_wave(sim, "surveymonkey").responses if r.submitted_at < AS_OF)
     assert state == {"watermarks": {sim.surveymonkey_survey_ids[0]: latest.isoformat()}}
+
+
+def test_each_surveys_details_land_once_a_night_with_their_choices(sim, fresh_db):
+    api = ApiConfig(sim.surveymonkey_base_url, TOKEN)
+    first = land_surveymonkey_survey_details(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
+    rerun = land_surveymonkey_survey_details(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
+    next_night = land_surveymonkey_survey_details(fresh_db, date(2026, 11, 26), api, sim.surveymonkey_survey_ids)
+
+    assert (first.source, first.entity, first.rows_inserted, first.api_calls) == ("surveymonkey", "survey_details", 1, 1)
+    assert (rerun.rows_inserted, rerun.rows_duplicate) == (0, 1)  # the night's catalogue is there already
+    assert next_night.rows_inserted == 1  # fetched again the next night: freshness follows it
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute("select survey_id, date_modified, payload, _request, _logical_date"
+                            " from raw.surveymonkey__survey_details order by _logical_date").fetchall()
+        loads = conn.execute("select count(*) from raw._loads where entity = 'survey_details' and status = 'success'")
+        assert loads.fetchone()[0] == 3
+    (survey,) = sim.surveymonkey_survey_ids
+    assert [(r[0], r[4]) for r in rows] == [(survey, NIGHT), (survey, date(2026, 11, 26))]
+    payload = rows[0][2]
+    assert rows[0][1] == datetime.fromisoformat(payload["date_modified"])
+    assert rows[0][3] == f"{sim.surveymonkey_base_url}/surveys/{survey}/details"
+    refs = surveymonkey_simulator.question_ids(the_wave(sim, "surveymonkey"))
+    assert [q["id"] for q in payload["pages"][0]["questions"]] == list(refs)
+
+
+@pytest.mark.parametrize(
+    ("details", "reason"),
+    [
+        ([], "survey details are not an object"),
+        ({"id": "other", "pages": []}, "survey details name survey 'other', not the '820' asked for"),
+        ({"id": "820", "pages": [], "date_modified": "yesterday"}, "date_modified"),
+    ],
+)
+def test_details_that_are_not_the_surveys_are_quarantined_with_the_reason(details, reason):
+    """(Details without `pages` are the contract drifting: the load fails, see test_ingestion_faults.)"""
+    record = surveymonkey.SurveyDetailsExtraction._record("820", details, "GET /details", datetime.now(UTC))
+    assert isinstance(record, Quarantined) and reason in record.reason
+    good = {"id": "820", "pages": [], "date_modified": "2026-09-01T00:00:00+00:00"}
+    assert isinstance(surveymonkey.SurveyDetailsExtraction._record("820", good, "GET /details", datetime.now(UTC)), Row)
 
 
 def test_a_spent_day_fails_at_once_saying_when_it_resets(fresh_db, tmp_path):
@@ -108,13 +159,14 @@ def test_a_night_starts_an_export_polls_it_to_complete_and_lands_the_zip(sim, fr
     first = land_qualtrics_responses(fresh_db, NIGHT, api, sim.qualtrics_survey_ids, retry=FAST, poll_interval=0.01)
     rerun = land_qualtrics_responses(fresh_db, NIGHT, api, sim.qualtrics_survey_ids, retry=FAST, poll_interval=0.01)
 
-    expected = respondents(sim)
+    expected = respondents(sim, "qualtrics")
     assert (first.rows_inserted, first.api_calls) == (len(expected), 1 + 2 + 1)  # start, two polls, download
     assert rerun.rows_inserted == 0
     with psycopg.connect(fresh_db) as conn:
         payloads = [p for (p,) in conn.execute("select payload from raw.qualtrics__responses").fetchall()]
+    qids = qualtrics_simulator.question_ids(the_wave(sim, "qualtrics"))
     landed = {
-        p["values"]["employee_id"]: {ref: p["values"][qid] for qid, ref in question_ids().items()} for p in payloads
+        p["values"]["externalDataReference"]: {ref: p["values"][qid] for qid, ref in qids.items()} for p in payloads
     }
     assert landed == expected
 
@@ -128,7 +180,7 @@ def test_a_failed_export_at_100_percent_fails_the_load_and_lands_nothing(fresh_d
     message = str(raised.value)
     assert message.startswith("qualtrics: GET /surveys/SV_")
     assert "EXPORT_FAILED: the export failed (status failed, percentComplete 100.0, fileId None)" in message
-    assert rerun.rows_inserted == len(failing.company.survey_responses())  # a new export on the rerun
+    assert rerun.rows_inserted == len(respondents(failing, "qualtrics"))  # a new export on the rerun
 
 
 def test_an_export_that_never_completes_fails_after_the_poll_timeout(tmp_path):

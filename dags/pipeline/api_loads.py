@@ -30,8 +30,8 @@ def land_share_measures(entry_point: Callable[..., LoadReport], conn_id: str) ->
 
 
 def land_survey_responses(entry_point: Callable[..., LoadReport], conn_id: str) -> dict:
-    """Land an alternative survey vendor's (SurveyMonkey, Qualtrics) responses to the surveys its connection lists
-    in `extra.survey_ids`."""
+    """Land an alternative survey vendor's (SurveyMonkey, Qualtrics) responses — or, with SurveyMonkey's
+    `land_surveymonkey_survey_details`, their catalogue — for the surveys its connection lists in `extra.survey_ids`."""
     from pipeline.connections import api_config, survey_ids
 
     return asdict(entry_point(settings.warehouse_url(), _night(), api_config(conn_id), survey_ids(conn_id)))

@@ -14,6 +14,7 @@ RAW_HR_ROSTER = _table("raw", "hr__roster")
 RAW_X_TWEET_METRICS = _table("raw", "x__tweet_metrics")
 RAW_BITLY_LINK_CLICKS = _table("raw", "bitly__link_clicks")
 RAW_SURVEYMONKEY_RESPONSES = _table("raw", "surveymonkey__responses")
+RAW_SURVEYMONKEY_SURVEY_DETAILS = _table("raw", "surveymonkey__survey_details")
 RAW_QUALTRICS_RESPONSES = _table("raw", "qualtrics__responses")
 RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS = _table("raw", "linkedin__organization_daily_statistics")
 RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS = _table("raw", "linkedin__organization_post_statistics")
@@ -25,12 +26,16 @@ RAW_TABLES = (
     RAW_X_TWEET_METRICS,
     RAW_BITLY_LINK_CLICKS,
     RAW_SURVEYMONKEY_RESPONSES,
+    RAW_SURVEYMONKEY_SURVEY_DETAILS,
     RAW_QUALTRICS_RESPONSES,
     RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS,
     RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS,
 )
 #: One survey instrument, three alternative vendors: a tenant lands its responses through one of them.
 RAW_SURVEY_RESPONSES = (RAW_TYPEFORM_RESPONSES, RAW_SURVEYMONKEY_RESPONSES, RAW_QUALTRICS_RESPONSES)
+#: A vendor's survey catalogue, landed by its DAG just before its responses (so the responses' event implies it):
+#: not a condition of the transform of its own (a tenant not on that vendor never lands it).
+RAW_SURVEY_CATALOGUES = (RAW_SURVEYMONKEY_SURVEY_DETAILS,)
 
 BI = Asset(name="bi", uri="sharewhy://warehouse/bi", group="bi")
 

@@ -1,4 +1,9 @@
-"""SurveyMonkey v3 responses: `GET /v3/surveys/{id}/responses/bulk`, completed responses in date_modified order.
+"""SurveyMonkey v3: each survey's catalogue (`GET /v3/surveys/{id}/details`) and its responses
+(`GET /v3/surveys/{id}/responses/bulk`, completed responses in date_modified order).
+
+A bulk answer names its question by id and its answer by `choice_id` (`simple=true` adds the choice's text, which
+need not hold a number): which scale point a choice is, is its `position` in the survey's `/details`, fetched once
+per survey and night and landed like any entity (`DETAILS_TARGET`), so dbt resolves answers from raw alone.
 
 The API base is the `access_url` SurveyMonkey answered when the account granted access (accounts live in regional
 data centers, so the host is not always api.surveymonkey.com): `exchange_code()` is that one-off step, and the
@@ -18,12 +23,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ingestion.http import ApiClient, ApiConfig, ApiError, RateLimitPolicy, RateWindow, RetryPolicy, Timeouts
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    ApiError,
+    RateLimitPolicy,
+    RateWindow,
+    RetryPolicy,
+    SchemaDrift,
+    Timeouts,
+)
 from ingestion.paging import NextLinkPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("surveymonkey", "responses", "surveymonkey__responses", ("survey_id", "response_id", "date_modified"))
+#: One row per survey × night (× date_modified: an edit between two fetches of a night lands both versions).
+DETAILS_TARGET = Target("surveymonkey", "survey_details", "surveymonkey__survey_details", ("survey_id", "date_modified"))
 
 OVERLAP = timedelta(hours=1)
 PAGING = NextLinkPaging(per_page=100, records_key="data")
@@ -142,3 +158,39 @@ class ResponsesExtraction:
         except ValueError as exc:
             return Quarantined(str(exc), as_json_text(response))
         return Row((survey_id, response_id, modified), response, page.request, page.extracted_at)
+
+
+class SurveyDetailsExtraction:
+    """Each survey's `/details`, one call per survey. No state: the catalogue is fetched whole every night."""
+
+    def __init__(self, client: ApiClient, survey_ids: Sequence[str]) -> None:
+        self._client, self._survey_ids = client, survey_ids
+
+    @property
+    def api_calls(self) -> int:
+        return self._client.api_calls
+
+    def records(self) -> Iterator[Row | Quarantined]:
+        for survey_id in self._survey_ids:
+            path = f"/surveys/{quote(survey_id, safe='')}/details"
+            response = self._client.get(path)
+            if not isinstance(response.body, dict) or not isinstance(response.body.get("pages"), list):
+                # the catalogue the answers resolve in is gone: the contract drifted, nothing to land
+                raise SchemaDrift("surveymonkey", path, "the survey details have no `pages` list")
+            yield self._record(survey_id, response.body, response.request, response.received_at)
+
+    def state(self) -> dict[str, Any]:
+        return {"surveys": len(self._survey_ids)}
+
+    @staticmethod
+    def _record(survey_id: str, details: Any, request: str, received_at: datetime) -> Row | Quarantined:
+        if not isinstance(details, dict):
+            return Quarantined("survey details are not an object", as_json_text(details))
+        if details.get("id") != survey_id:
+            reason = f"survey details name survey {details.get('id')!r}, not the {survey_id!r} asked for"
+            return Quarantined(reason, as_json_text(details))
+        try:
+            modified = parse_date_modified(details)
+        except ValueError as exc:
+            return Quarantined(str(exc), as_json_text(details))
+        return Row((survey_id, modified), details, request, received_at)

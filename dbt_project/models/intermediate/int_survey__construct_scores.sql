@@ -14,38 +14,31 @@ responses as (
 
 answers as (
 
+    -- construct, reverse coding and scale come with each answer: the instrument row its survey's item mapped to
     select * from {{ ref('int_survey__answers') }}
-    where answer_number is not null
-
-),
-
-instrument as (
-
-    select * from {{ ref('survey_instrument') }}
+    where answer_number is not null and construct is not null
 
 ),
 
 constructs as (
 
-    select distinct construct from instrument
+    select distinct construct from {{ ref('survey_instrument') }}
 
 ),
 
 item_scores as (
 
     select
-        answers.source,
-        answers.response_id,
-        instrument.construct,
+        source,
+        response_id,
+        construct,
         case
-            when instrument.reverse_coded
-                then instrument.scale_min + instrument.scale_max - answers.answer_number
-            else answers.answer_number
+            when reverse_coded then scale_min + scale_max - answer_number
+            else answer_number
         end as item_score,
-        instrument.scale_min,
-        instrument.scale_max
+        scale_min,
+        scale_max
     from answers
-    inner join instrument on answers.question_ref = instrument.question_ref
 
 ),
 

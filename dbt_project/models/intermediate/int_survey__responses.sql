@@ -35,13 +35,17 @@ responses as (
 
     select
         'qualtrics',
-        survey_id,
-        response_id,
-        employee_id,
-        started_at,
-        submitted_at,
-        extracted_at
-    from {{ ref('stg_qualtrics__responses') }}
+        qualtrics.survey_id,
+        qualtrics.response_id,
+        -- by the link the survey is configured to use (external data reference, embedded field or e-mail)
+        respondents.employee_id,
+        qualtrics.started_at,
+        qualtrics.submitted_at,
+        qualtrics.extracted_at
+    from {{ ref('stg_qualtrics__responses') }} as qualtrics
+    inner join {{ ref('int_qualtrics__respondents') }} as respondents
+        on qualtrics.survey_id = respondents.survey_id
+        and qualtrics.response_id = respondents.response_id
 
 ),
 

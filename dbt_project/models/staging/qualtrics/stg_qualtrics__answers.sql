@@ -1,6 +1,6 @@
 -- One row per response × question: every `values` entry named like a question id (`QID1`, `QID12`; not `QID1_TEXT`
 -- or embedded data), with its numeric value (the scale point of a Likert item). The seed `survey_instrument` maps
--- question ids to the instrument's refs.
+-- (survey, question id) to a construct: each survey orders its QIDs its own way.
 
 with
 

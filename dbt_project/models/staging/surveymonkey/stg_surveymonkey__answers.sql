@@ -1,12 +1,19 @@
--- One row per question of each response's latest version. The instrument's items are single-choice questions:
--- the first (only) answer's choice text, e.g. `4 - Agree` (`simple=true`), gives the scale point by its leading
--- number. A question's `variable_id` is the instrument's question ref.
+-- One row per question of each response's latest version. A bulk answer names its question by id and its answer by
+-- `choice_id` only (`simple_text` is the choice's label, which need not hold a number): the choice's position in
+-- the survey's catalogue (`/details`, stg_surveymonkey__survey_choices) is the scale point answered, 1 for the
+-- first choice. An answer whose choice is not in the catalogue keeps a null position.
 
 with
 
 source as (
 
     select * from {{ source('surveymonkey', 'responses') }}
+
+),
+
+choices as (
+
+    select * from {{ ref('stg_surveymonkey__survey_choices') }}
 
 ),
 
@@ -38,19 +45,30 @@ renamed as (
         survey_id,
         response_id,
         question ->> 'id' as question_id,
-        nullif(question ->> 'variable_id', '') as question_ref,
         question -> 'answers' -> 0 ->> 'choice_id' as choice_id,
 
         ---------- properties
-        question ->> 'family' as question_family,
         question -> 'answers' -> 0 ->> 'simple_text' as choice_text,
 
         ---------- numerics
-        jsonb_array_length(coalesce(question -> 'answers', '[]'::jsonb)) as answers_given,
-        substring(question -> 'answers' -> 0 ->> 'simple_text' from '^\s*(\d+)')::numeric as answer_number
+        jsonb_array_length(coalesce(question -> 'answers', '[]'::jsonb)) as answers_given
 
     from questions
 
+),
+
+final as (
+
+    select
+        renamed.*,
+        choices.question_family,
+        case when not choices.is_not_applicable then choices.choice_position end as answer_position
+    from renamed
+    left join choices
+        on renamed.survey_id = choices.survey_id
+        and renamed.question_id = choices.question_id
+        and renamed.choice_id = choices.choice_id
+
 )
 
-select * from renamed
+select * from final
