@@ -173,7 +173,7 @@ def _case_label(column: str, labels: dict[str, str]) -> str:
 def _pct_text(column: str) -> str:
     """A lift (1.0 = baseline) as text with its interval: '1.38 (1.19 to 1.57)'; why it is missing otherwise."""
     return (f"CASE WHEN is_suppressed THEN 'suppressed (fewer than {K} respondents)' "
-            f"WHEN {column} IS NULL THEN 'not estimable' "
+            f"WHEN {column} IS NULL THEN coalesce(lift_note, 'not estimable') "
             f"ELSE to_char({column}, 'FM990.00') || '  (' || to_char({column}_lower, 'FM990.00') || ' to ' "
             f"|| to_char({column}_upper, 'FM990.00') || ')' END")
 
@@ -221,9 +221,10 @@ MOTIVATION_LIFT = Dataset(
     model="motivation_lift",
     uuid="0a0bba1a-1eff-468f-b380-ae4c8fabe233",
     description=(
-        "Network × share segment × motivation: how much a purely motivation-driven sharer lifts the engagement "
-        "and click-through rate against the same content's baseline on the same network (1 = baseline), with "
-        f"95 % intervals. Groups with fewer than {K} respondents show no lift."
+        "Network × share segment × motivation: the engagement and click-through rate of shares by sharers whose "
+        "primary motivation it is, against the same content's baseline on the same network (1 = the content's "
+        f"rate from its average surveyed share), with 95 % intervals. Groups with fewer than {K} respondents, or "
+        f"motivations of fewer than {K} sharers, show no lift; lift_note says why a lift is missing."
     ),
     columns=(
         Column("network", "text", "Network", "A network, or 'all' for every network pooled."),
@@ -250,7 +251,8 @@ MOTIVATION_LIFT = Dataset(
     ),
     metrics=(
         Metric("er_lift", "MAX(engagement_rate_lift)", "Lift", ".2f",
-               "Engagement rate of a purely motivation-driven sharer ÷ the content's baseline (1 = baseline)."),
+               "Engagement rate of shares by sharers of this primary motivation ÷ the content's baseline "
+               "(1 = baseline)."),
         Metric("er_lift_lower", "MAX(engagement_rate_lift_lower)", "95 % interval, low", ".2f",
                "Lower end of the 95 % interval of the engagement-rate lift."),
         Metric("er_lift_upper", "MAX(engagement_rate_lift_upper)", "95 % interval, high", ".2f",
@@ -576,9 +578,10 @@ CHARTS: tuple[Chart, ...] = (
                   LIFT, "motivation_label", "er_lift", "er_lift_lower", "er_lift_upper",
                   {"network": "all", "share_segment": "all"}, y_title="lift (× baseline)",
                   description=(
-                      "Engagement rate of a purely motivation-driven sharer relative to what the same content gets "
-                      "on the same network (1.00 = baseline), all networks and shares pooled; the markers above "
-                      "and below are the ends of the 95 % interval (a lower bound on the uncertainty).")),
+                      "Engagement rate of shares by sharers of this primary motivation relative to what the same "
+                      "content gets on the same network from its average surveyed share (1.00 = baseline), all "
+                      "networks and shares pooled; the markers above and below are the ends of the 95 % interval "
+                      "(a cluster bootstrap over sharers).")),
     raw_table("1c3ee26c-12f4-4ab4-8dea-f5c117a6306f",
               "Motivation lift by kind of share: engagement and click-through rate (95 % intervals)", LIFT,
               ["segment_label", "motivation_label", "respondents", "shares", "engagement_rate_lift_text",
