@@ -173,7 +173,7 @@ def _case_label(column: str, labels: dict[str, str]) -> str:
 def _pct_text(column: str) -> str:
     """A lift (1.0 = baseline) as text with its interval: '1.38 (1.19 to 1.57)'; why it is missing otherwise."""
     return (f"CASE WHEN is_suppressed THEN 'suppressed (fewer than {K} respondents)' "
-            f"WHEN {column} IS NULL THEN coalesce(lift_note, 'not estimable') "
+            f"WHEN {column} IS NULL THEN lift_note "
             f"ELSE to_char({column}, 'FM990.00') || '  (' || to_char({column}_lower, 'FM990.00') || ' to ' "
             f"|| to_char({column}_upper, 'FM990.00') || ')' END")
 

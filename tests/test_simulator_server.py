@@ -43,11 +43,11 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
                 "base_url": ready["linkedin"],
                 "extra": {"organization_urn": "urn:li:organization:99295745"},
             },
-            "typeform_api": {"base_url": ready["typeform"], "extra": {"form_ids": ["motivation-2026w42"]}},
+            "typeform_api": {"base_url": ready["typeform"], "extra": {"form_ids": ["motivation-2026w40"]}},
             "x_api": {"base_url": ready["x"], "extra": {}},
             "bitly_api": {"base_url": ready["bitly"], "extra": {}},
         }
-        assert ready["form_ids"] == ["motivation-2026w42"]
+        assert ready["form_ids"] == ["motivation-2026w40"]
         truth = json.loads((tmp_path / "truth.json").read_text())
         assert ready["truth"] == str(tmp_path / "truth.json")
         assert truth["as_of"] == "2026-11-26T00:00:00Z"  # the given date at 00:00 UTC
@@ -58,7 +58,8 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=5,
         )
-        assert response.json()["total_items"] == truth["counts"]["respondents"]
+        typeform_wave = next(wave for wave in truth["survey"]["waves"] if wave["vendor"] == "typeform")
+        assert response.json()["total_items"] == typeform_wave["respondents"]
     finally:
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=10)
