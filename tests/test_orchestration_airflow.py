@@ -186,7 +186,7 @@ def _token_rows(url: str, token: str) -> int:
 
 def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack, receiver):
     api, url, company = stack["api"], stack["url"], stack["sim"].company
-    wave = company.survey_wave
+    (wave,) = company.survey_waves_for("typeform")
     latest = max(wave.responses, key=lambda r: r.submitted_at)
     latest_day = latest.submitted_at.date()
     # the nightly load of the day before: every earlier response is landed, the latest one is not
