@@ -218,33 +218,13 @@ replicate_beta_0 as (
 
 {{ pass }}_alpha_{{ i }} as materialized (
 
-    select
-        cells.replicate,
-        cells.group_id,
-        cells.level_id,
-        {%- for rate in rates %}
-        sum(cells.{{ rate }}_count) / nullif(sum(cells.exposure * beta.{{ rate }}_beta), 0) as {{ rate }}_alpha
-            {{- "," if not loop.last }}
-        {%- endfor %}
-    from {{ pass_cells }} as cells
-    inner join {{ pass }}_beta_{{ i - 1 }} as beta using ({{ group_keys }}, motivation_id)
-    group by cells.replicate, cells.group_id, cells.level_id
+    {{ poisson_update('alpha', pass_cells, pass ~ '_beta_' ~ (i - 1), rates) }}
 
 ),
 
 {{ pass }}_beta_{{ i }} as materialized (
 
-    select
-        cells.replicate,
-        cells.group_id,
-        cells.motivation_id,
-        {%- for rate in rates %}
-        sum(cells.{{ rate }}_count) / nullif(sum(cells.exposure * alpha.{{ rate }}_alpha), 0) as {{ rate }}_beta
-            {{- "," if not loop.last }}
-        {%- endfor %}
-    from {{ pass_cells }} as cells
-    inner join {{ pass }}_alpha_{{ i }} as alpha using ({{ group_keys }}, level_id)
-    group by cells.replicate, cells.group_id, cells.motivation_id
+    {{ poisson_update('beta', pass_cells, pass ~ '_alpha_' ~ i, rates) }}
 
 ),
 {%- endfor %}
@@ -260,17 +240,7 @@ fitted_beta as (
 
 final_alpha as (
 
-    select
-        cells.replicate,
-        cells.group_id,
-        cells.level_id,
-        {%- for rate in rates %}
-        sum(cells.{{ rate }}_count) / nullif(sum(cells.exposure * beta.{{ rate }}_beta), 0) as {{ rate }}_alpha
-            {{- "," if not loop.last }}
-        {%- endfor %}
-    from cells
-    inner join fitted_beta as beta using ({{ group_keys }}, motivation_id)
-    group by cells.replicate, cells.group_id, cells.level_id
+    {{ poisson_update('alpha', 'cells', 'fitted_beta', rates) }}
 
 ),
 
