@@ -177,3 +177,7 @@ create index if not exists linkedin__organization_daily_statistics__extracted_at
 create index if not exists linkedin__organization_post_statistics__extracted_at
     on raw.linkedin__organization_post_statistics (_extracted_at);
 create index if not exists _loads__finished_at on raw._loads (finished_at);
+
+-- Member consent (issue 13): how an X post's metrics were read — `user_context` (its author's own token: non-public
+-- and organic metrics, so link clicks) or `app_public` (the app's token: public metrics only, no click-through rate).
+alter table raw.x__tweet_metrics add column if not exists metrics_access text;
