@@ -12,7 +12,8 @@ Rules (see /tmp/sharewhy_spec.md and reference/api-contracts.md §1, §1d):
   token (simulator.consent) of the post's author; any other token, the app's included, gets 403 ACCESS_DENIED "Not
   enough permissions to access: memberCreatorPostAnalytics.FINDER-entity" (as observed against LinkedIn). The
   company page's endpoints take the app's (page administrator's) token only. A revoked member token is 401
-  serviceErrorCode 65601, an expired one 401 65602 (codes from LinkedIn's error-handling page, messages a guess);
+  serviceErrorCode 65601, an expired one 401 65602 (subcodes and messages are a guess: LinkedIn's error-handling
+  page documents the body's shape, not this list);
   each member also has a daily quota (Development tier: 100 calls per member per day), over it 429.
 """
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import psycopg
+from consent_helpers import enrol_simulated_members
 import pytest
 
 from ingestion.http import ApiConfig, ApiError, RetryPolicy, Timeouts
@@ -44,6 +45,7 @@ SOURCES = {
 def run_night(url: str, sim) -> dict[str, str | None]:
     """Land the night's shares export, then every API source; load → None if it landed, else its error."""
     land_advocacy_shares(url, NIGHT, sim.truth_path.parent)
+    enrol_simulated_members(url, sim)  # the members' own tokens (the same for every simulator with TOKEN)
     options = dict(retry=FAST, timeouts=SHORT)
     loads = {
         "linkedin": lambda: land_linkedin_post_analytics(url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), **options),

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from consent_helpers import give_tokens
 import pytest
 from test_ingestion_stubs import (
     TOKEN,
@@ -220,6 +221,7 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
     write_shares_file(tmp_path, "2026-11-24", shares)
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     linkedin_counts = {q: 5 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
+    give_tokens(fresh_db, "linkedin", ["e-0001"], TOKEN)  # the sharer's member token (the stub takes one token)
     raised = []
     with serve(LinkedInStub({post: linkedin_counts})) as linkedin_url, serve(
         TypeformStub({"form-1": [typeform_response("t-1", "2026-11-24T10:00:00Z")]})

@@ -147,6 +147,10 @@ class PostAnalyticsExtraction:
         return Row((post_urn, metric), element, page.request, page.extracted_at)
 
 
+#: This many member tokens refused, and no other tried: an app-wide problem, not members revoking.
+APP_WIDE_REFUSALS = 3
+
+
 class MemberPostAnalyticsExtraction:
     """Each member's posts read with that member's own token (`r_member_postAnalytics` is member-scoped: any other
     token gets 403 on the post), different members concurrently on `access.workers` threads, one member's calls one
@@ -194,15 +198,26 @@ class MemberPostAnalyticsExtraction:
     def records(self) -> Iterator[Row | Quarantined]:
         tokens = self._access.tokens(self._posts)
         failures: list[ApiError] = []
-        members_read = 0
+        self._refusals: list[tuple[Any, ApiError]] = []
+        self._tried = 0
         for member_records in member_pool(
             self._posts, lambda member, posts: self._member(member, posts, tokens.get(member), failures),
             self._access.workers,
         ):
-            members_read += 1
             yield from member_records
-        if failures and len(failures) == members_read:
+        if failures and len(failures) == self._tried:
             raise failures[0]  # every member failed alike: the API is down, not a member's consent
+        refusals = self._refusals
+        if len(refusals) >= APP_WIDE_REFUSALS and len(refusals) == self._tried:
+            # every member's token refused at once is the app's problem (its credentials, LinkedIn's auth), not
+            # every member revoking: fail the load, mark no one
+            error = refusals[0][1]
+            raise ApiError(error.source, error.endpoint, error.status, error.code, error.message,
+                           f"every one of the {len(refusals)} member tokens tried was refused: check the app's "
+                           "LinkedIn credentials and status before asking members to consent again")
+        for token, error in refusals:
+            status = self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
+            self._outcome(status)
 
     def _outcome(self, outcome: str) -> None:
         with self._lock:
@@ -224,6 +239,8 @@ class MemberPostAnalyticsExtraction:
             self._outcome(token.status)
             return self._quarantine(member, posts, f"member token {token.status}: {token.status_reason or ''}".strip())
         member_budget = Budget(self._access.member_daily_quota)
+        with self._lock:
+            self._tried += 1
         client = self._client(token)
         retried_expired = False
         try:
@@ -262,8 +279,9 @@ class MemberPostAnalyticsExtraction:
                             client = self._client(token)
                             continue
                     if error.status in (401, 403):
-                        status = self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
-                        self._outcome(status)
+                        status = "revoked" if error.status == 401 else "needs_consent"
+                        with self._lock:
+                            self._refusals.append((token, error))  # marked once the night's reads are done
                         return records + self._quarantine(member, posts[index:], f"member token {status}: {error}")
                     self._outcome("failed")
                     with self._lock:

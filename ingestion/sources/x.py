@@ -209,6 +209,7 @@ class MemberTweetMetricsExtraction:
             else:
                 public.append(post)
         tokens = self._access.tokens(young_by_author)
+        self._refusals: list[tuple[Any, ApiError]] = []
         fallback: list[SharedPost] = []
         for result in member_pool(
             young_by_author, lambda author, posts: self._author(author, posts, tokens.get(author)),
@@ -217,6 +218,13 @@ class MemberTweetMetricsExtraction:
             records, unread = result
             yield from records
             fallback.extend(unread)
+        tried = sum(1 for author in young_by_author if tokens.get(author) is not None and tokens[author].usable)
+        if not (len(self._refusals) >= 3 and len(self._refusals) == tried):  # all refused: the app's problem
+            for token, error in self._refusals:
+                self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
+        else:
+            log.error("x: every one of the %d user tokens tried was refused: marking none (check the app)",
+                      len(self._refusals))
         app_posts = public + fallback
         if app_posts:
             self.read_as[APP_PUBLIC] += len(app_posts)
@@ -246,7 +254,8 @@ class MemberTweetMetricsExtraction:
                     response = member_client.get(ENDPOINT, params)
                 except ApiError as error:
                     if error.status in (401, 403):
-                        self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
+                        with self._lock:
+                            self._refusals.append((token, error))  # marked once every author was tried
                         done = {r.keys[0] for r in records if isinstance(r, Row)}
                         return records, [p for p in posts if p.post_id not in done]
                     raise
