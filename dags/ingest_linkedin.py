@@ -7,7 +7,7 @@ from the `linkedin_api` connection; the `linkedin_api` pool keeps loads from spe
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_share_measures
+from pipeline.api_loads import land_member_measures
 from pipeline.assets import RAW_LINKEDIN_POST_ANALYTICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -22,7 +22,7 @@ def ingest_linkedin():
     def land_member_post_analytics() -> dict:
         from ingestion.run import land_linkedin_post_analytics
 
-        return land_share_measures(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID)
+        return land_member_measures(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID, "linkedin")
 
     wait_for_shares() >> land_member_post_analytics()
 

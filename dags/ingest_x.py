@@ -7,7 +7,7 @@ window). The API's base URL and token come from the `x_api` connection.
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_share_measures
+from pipeline.api_loads import land_member_measures
 from pipeline.assets import RAW_X_TWEET_METRICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -22,7 +22,7 @@ def ingest_x():
     def land_tweet_metrics() -> dict:
         from ingestion.run import land_x_tweet_metrics
 
-        return land_share_measures(land_x_tweet_metrics, settings.X_CONN_ID)
+        return land_member_measures(land_x_tweet_metrics, settings.X_CONN_ID, "x")
 
     wait_for_shares() >> land_tweet_metrics()
 

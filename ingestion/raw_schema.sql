@@ -181,3 +181,19 @@ create index if not exists _loads__finished_at on raw._loads (finished_at);
 -- Member consent (issue 13): how an X post's metrics were read — `user_context` (its author's own token: non-public
 -- and organic metrics, so link clicks) or `app_public` (the app's token: public metrics only, no click-through rate).
 alter table raw.x__tweet_metrics add column if not exists metrics_access text;
+
+-- Member consent (issue 13): each night's status of every member token per network (never a token value), what
+-- consent coverage (`bi.consent_coverage`) is computed from.
+create table if not exists raw.consent__member_token_status (
+    employee_id   text not null,
+    network       text not null,
+    status        text not null,
+    payload       jsonb not null,
+    _load_id      uuid not null,
+    _extracted_at timestamptz not null,
+    _logical_date date not null,
+    _request      text not null,
+    unique (employee_id, network, _logical_date)
+);
+create index if not exists consent__member_token_status__extracted_at
+    on raw.consent__member_token_status (_extracted_at);

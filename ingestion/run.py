@@ -167,6 +167,18 @@ def land_x_tweet_metrics(
     )
 
 
+def land_member_token_status(warehouse_url: str, logical_date: date, network: str) -> LoadReport:
+    """The night's status of every member token of `network` (valid, expiring, revoked, needs_consent) into
+    `raw.consent__member_token_status`: no token value; what consent coverage is built from."""
+    from ingestion.tokens import TokenStatusExtraction
+
+    target = Target("consent", f"{network}_token_status", "consent__member_token_status",
+                    ("employee_id", "network", "status"))
+    report = land(warehouse_url, target, logical_date,
+                  lambda state: TokenStatusExtraction(warehouse_url, network, logical_date))
+    return _logged(report, logical_date)
+
+
 def land_bitly_link_clicks(
     warehouse_url: str,
     logical_date: date,

@@ -196,6 +196,20 @@ class MemberToken:
         return self.access_expires_at - now <= REFRESH_MARGIN[self.network]
 
 
+def refresh_statuses(conn: psycopg.Connection, now: datetime) -> None:
+    """The lifecycle statuses by the stored dates alone (no key needed: no token is read)."""
+    conn.execute(
+        "update consent.member_tokens set status = case"
+        " when coalesce(refresh_expires_at, case when refresh_token is null then access_expires_at end,"
+        "               'infinity') <= %(now)s then 'needs_consent'"
+        " when coalesce(refresh_expires_at, case when refresh_token is null then access_expires_at end,"
+        "               'infinity') <= %(now)s + %(within)s then 'expiring'"
+        " else 'valid' end, updated_at = clock_timestamp()"
+        " where status in ('valid', 'expiring')",
+        {"now": now, "within": EXPIRING_WITHIN},
+    )
+
+
 def apply_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
@@ -253,18 +267,8 @@ class TokenStore:
 
     def refresh_statuses(self, now: datetime | None = None) -> None:
         """Set `valid` / `expiring` / `needs_consent` by the stored dates (tokens the vendor refused stay so)."""
-        now = now or datetime.now(UTC)
         with self._connect() as conn:
-            conn.execute(
-                "update consent.member_tokens set status = case"
-                " when coalesce(refresh_expires_at, case when refresh_token is null then access_expires_at end,"
-                "               'infinity') <= %(now)s then 'needs_consent'"
-                " when coalesce(refresh_expires_at, case when refresh_token is null then access_expires_at end,"
-                "               'infinity') <= %(now)s + %(within)s then 'expiring'"
-                " else 'valid' end, updated_at = clock_timestamp()"
-                " where status in ('valid', 'expiring')",
-                {"now": now, "within": EXPIRING_WITHIN},
-            )
+            refresh_statuses(conn, now or datetime.now(UTC))
 
     def rotate_keys(self) -> int:
         """Re-encrypt every stored token under the newest key (run after putting a new key first)."""
@@ -564,3 +568,41 @@ def _quarantine(warehouse_url: str, granted_via: str, rejected: Sequence[Rejecte
                     " values (%s, 'consent', 'member_tokens', %s, %s)",
                     (load_id, f"line {item.line}: {item.reason}", record),
                 )
+
+
+# --- the night's token statuses (no tokens): what consent coverage is computed from -------------------------------
+
+
+class TokenStatusExtraction:
+    """Every member token of a network as the night leaves it: employee, status, when the consent ends; landed in
+    `raw.consent__member_token_status` (no token value, no key needed)."""
+
+    def __init__(self, warehouse_url: str, network: str, logical_date: Any) -> None:
+        self._url, self._network, self._logical_date = warehouse_url, network, logical_date
+
+    api_calls = 0
+
+    def records(self) -> Iterator[Any]:
+        from ingestion.records import Row
+
+        now = datetime.now(UTC)
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            apply_schema(conn)
+            refresh_statuses(conn, now)
+            rows = conn.execute(
+                "select employee_id, status, status_reason, access_expires_at, refresh_expires_at, scopes"
+                " from consent.member_tokens where network = %s order by employee_id",
+                (self._network,),
+            ).fetchall()
+        for employee_id, status, reason, access_expires_at, refresh_expires_at, scopes in rows:
+            payload = {
+                "employee_id": employee_id, "network": self._network, "status": status, "status_reason": reason,
+                "access_expires_at": access_expires_at.isoformat(),
+                "refresh_expires_at": refresh_expires_at.isoformat() if refresh_expires_at else None,
+                "scopes": list(scopes),
+            }
+            yield Row((employee_id, self._network, status), payload, f"consent.member_tokens?network={self._network}",
+                      now)
+
+    def state(self) -> dict[str, Any]:
+        return {"logical_date": self._logical_date.isoformat()}
