@@ -122,7 +122,7 @@ SURVEY_DERIVED = {
     "salesy_risk": SurveyValues(("educate_share", "high_educate_share")),
 }
 #: `bi` tables without any survey-derived value.
-SURVEY_FREE = {"advocacy_kpis"}
+SURVEY_FREE = {"advocacy_kpis", "consent_coverage"}
 
 
 def k_anonymity_report(url: str, k: int) -> tuple[dict[str, int], int]:
