@@ -460,4 +460,5 @@ def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectation
             },
         ),
         no_personal_data(),
+        volume_against_last_publish(CONSENT_COVERAGE, thresholds),
     ]

@@ -56,6 +56,7 @@ VOLUME_CHECKED = (
     bi_build_suites.ADVOCACY_KPIS,
     bi_build_suites.OBLIGATION_SIGNALS,
     bi_build_suites.SALESY_RISK,
+    bi_build_suites.CONSENT_COVERAGE,
 )
 
 #: The suite over the relations of `bi_build` (the guard of the module docstring); validated after the others.

@@ -59,6 +59,24 @@ def enrol_from_export_api(warehouse_url: str, export_url: str, api_token: str, k
     return {"imported": result.imported, "rejected": len(result.rejected), "by_status": result.by_status}
 
 
+def coverage_lines(conn) -> list[str]:
+    """What `bi.consent_coverage` says of the latest month (for the demo's summary)."""
+    exists = conn.execute("select to_regclass('bi.consent_coverage')").fetchone()[0]
+    if exists is None:
+        return []
+    rows = conn.execute(
+        "select month, network, sharers, sharers_with_valid_token, sharers_revoked, sharers_without_consent,"
+        " consent_coverage from bi.consent_coverage where month = (select max(month) from bi.consent_coverage)"
+        " order by network"
+    ).fetchall()
+    lines = ["bi.consent_coverage, latest month (sharers whose own token read their member-scoped metrics):",
+             "  month        network   sharers  valid token  revoked  no consent  coverage"]
+    for month, network, sharers, valid, revoked, without, coverage in rows:
+        shown = f"{float(coverage) * 100:6.1f} %" if coverage is not None else "  (not measured)"
+        lines.append(f"  {month}  {network:<8} {sharers:>8} {valid:>12} {revoked:>8} {without:>11}  {shown}")
+    return lines
+
+
 def _store():
     from ingestion.tokens import TokenCipher, TokenStore
 

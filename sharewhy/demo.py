@@ -76,6 +76,9 @@ def run(night: str | None = None) -> int:
     with psycopg.connect(url) as conn:
         print()
         print(summary.render(conn, night_date, dbt.TARGET_DIR / "run_results.json"))
+        coverage = consent.coverage_lines(conn)
+        if coverage:
+            print("\n" + "\n".join(coverage))
     print(
         "\nWhere to look next:\n"
         f"  psql \"$(.venv/bin/sharewhy warehouse url)\"      # bi.*, raw._loads, raw._quarantine, audit.validation_runs\n"
