@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -64,7 +64,6 @@ class MemberAccess:
     workers: int = DEFAULT_WORKERS
     app_daily_quota: int | None = None
     member_daily_quota: int | None = None
-    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tokens(self, employee_ids: Iterable[str]) -> dict[str, MemberToken]:
         return self.store.tokens(self.network, employee_ids)
@@ -84,9 +83,7 @@ class MemberAccess:
             if force:  # the vendor said expired before our clock did: refresh whatever the stored expiry says
                 token.access_expires_at = now
             return self.store.fresh(token, lambda refresh_token: oauth.refresh(app, refresh_token), now)
-        except oauth.GrantRefused:  # pragma: no cover - fresh() turns it into needs_consent
-            raise
-        except oauth.OAuthError:
+        except oauth.OAuthError:  # not a refusal (fresh() marks those needs_consent): the endpoint failed
             if token.access_expires_at > datetime.now(UTC):
                 log.warning("%s: refreshing employee %s's token failed; using it while it lasts", self.network,
                             token.employee_id)

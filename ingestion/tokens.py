@@ -211,6 +211,12 @@ def refresh_statuses(conn: psycopg.Connection, now: datetime) -> None:
 
 
 def apply_schema(conn: psycopg.Connection) -> None:
+    """Create schema `consent` if missing. Once it exists nothing runs (no DDL lock taken beside concurrent loads)."""
+    present = conn.execute(
+        "select to_regclass('consent.member_tokens') is not null and to_regclass('consent.token_events') is not null"
+    ).fetchone()[0]
+    if present:
+        return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
         conn.execute(SCHEMA_SQL)

@@ -74,8 +74,10 @@ def linkedin_member_urn(employee_id: str) -> str:
     return "urn:li:person:" + hashlib.sha256(f"person:{employee_id}".encode()).hexdigest()[:10]
 
 
-def _draw(secret: str, employee_id: str) -> float:
-    digest = hmac.new(secret.encode(), f"category:{employee_id}".encode(), hashlib.sha256).digest()
+def _draw(seed: int, employee_id: str) -> float:
+    """The member's stable draw: which members revoked or hold an expired token depends on the company (its seed),
+    not on the run's secret, so every run of the same company has the same revoked members."""
+    digest = hashlib.sha256(f"category:{seed}:{employee_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -113,8 +115,10 @@ class ConsentRegistry:
         expired_share: float = 0.0,
         expiring_share: float = 0.0,
         clock: Callable[[], float] = time.time,
+        seed: int = 0,
     ) -> None:
-        """`members`: employee id → network → member id (LinkedIn person URN, X user id)."""
+        """`members`: employee id → network → member id (LinkedIn person URN, X user id); `seed` picks which members
+        fall in each category."""
         self.secret, self.members, self._clock = secret, members, clock
         self._lock = threading.Lock()
         self._access: dict[str, _Access] = {}
@@ -124,7 +128,7 @@ class ConsentRegistry:
         self.category: dict[str, str] = {}
         now = clock()
         for employee_id, networks in members.items():
-            draw = _draw(secret, employee_id)
+            draw = _draw(seed, employee_id)
             if draw < revoked_share:
                 category = "revoked"
             elif draw < revoked_share + expired_share:
@@ -155,7 +159,7 @@ class ConsentRegistry:
             members[employee.employee_id] = {"linkedin": linkedin_member_urn(employee.employee_id)}
             if employee.employee_id in x_accounts:
                 members[employee.employee_id]["x"] = x_accounts[employee.employee_id].user_id
-        return cls(secret, members, **shares)
+        return cls(secret, members, seed=company.seed, **shares)
 
     def revoked_members(self) -> set[str]:
         return set(self._revoked)

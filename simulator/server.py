@@ -55,6 +55,9 @@ TRUTH_FILE_NAME = "ground_truth.json"
 
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: Member reads open a connection per member, dozens at once: socketserver's default backlog of 5 would drop
+    #: their SYNs (connect timeouts on a busy machine).
+    request_queue_size = 128
 
     def __init__(self, port: int, apis: Mapping[str, VendorApi], verbose: bool):
         self.apis = apis  # path prefix → the vendor's handler

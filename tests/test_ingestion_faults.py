@@ -105,7 +105,9 @@ def fault_free(clean_sim, module_db):
     outcomes = run_night(module_db, clean_sim)
     assert outcomes == {load: None for load in SOURCES}
     prints = fingerprint(module_db)
-    assert all(rows > 0 for table, (rows, _) in prints.items() if table != "hr__roster"), prints
+    # (the member token statuses land through the DAG's second step, which this night does not run)
+    assert all(rows > 0 for table, (rows, _) in prints.items()
+               if table not in ("hr__roster", "consent__member_token_status")), prints
     return prints
 
 

@@ -92,6 +92,7 @@ def test_the_raw_schema_applies_idempotently(fresh_db):
         "_quarantine",
         "advocacy__shares",
         "bitly__link_clicks",
+        "consent__member_token_status",
         "hr__roster",
         "linkedin__member_post_analytics",
         "linkedin__organization_daily_statistics",

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.e2e
 
 def _stored_tokens(demo_night) -> set[str]:
     home = Path(demo_night["env"]["SHAREWHY_HOME"])
-    keys = (home / "secrets" / "token_keys").read_text().strip()
+    # the demo's keys: the environment's (the test session's), else the ones it generated into its state folder
+    keys = demo_night["env"].get("SHAREWHY_TOKEN_KEYS") or (home / "secrets" / "token_keys").read_text().strip()
     store = TokenStore(demo_night["url"], TokenCipher(keys))
     tokens = set()
     for network in ("linkedin", "x"):
