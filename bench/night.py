@@ -56,6 +56,19 @@ from ingestion.run import land_advocacy_shares, land_hr_roster, land_linkedin_po
 from sharewhy import dbt, settings
 
 TOKEN = "bench-simulator-token"
+
+
+def enrol_tenant_members(url: str, spec) -> None:
+    """Import the tenant members' tokens (the simulator's consent export) into the warehouse's token store, under
+    SHAREWHY_TOKEN_KEYS or the local state folder's key (set into the environment for the loads that follow)."""
+    from bench.tenant import tenant_consent
+    from ingestion.tokens import TokenCipher, TokenStore, import_records
+    from sharewhy import consent
+
+    keys = consent.local_token_keys()
+    os.environ[consent.KEYS_ENV] = keys
+    store = TokenStore(url, TokenCipher(keys))
+    import_records(store, enumerate(tenant_consent(spec, TOKEN).export(), 1), "bench")
 STAGES = ("ingestion", "dbt", "audit", "publish")
 INGESTION_STEPS = ("advocacy", "hr", "linkedin", "typeform")
 
@@ -236,6 +249,7 @@ class BenchWarehouse:
         times: dict[str, float] = {}
         reports: dict[str, object] = {}
         with served(self.tenant.spec, night) as apis, output_to(self.log):
+            enrol_tenant_members(self.url, self.tenant.spec)  # set-up, not measured: the members' own tokens
             for step in INGESTION_STEPS:
                 started = clock()
                 if step == "advocacy":

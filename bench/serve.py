@@ -17,7 +17,7 @@ import sys
 import threading
 from datetime import date, timedelta
 
-from bench.tenant import Tenant, TenantLinkedIn, TenantSpec
+from bench.tenant import Tenant, TenantLinkedIn, TenantSpec, tenant_consent
 from simulator import server
 from simulator.company import Company
 from simulator.linkedin import LinkedInApi
@@ -28,12 +28,16 @@ def main() -> int:
     fields = json.loads(sys.argv[1])
     fields["first_night"] = date.fromisoformat(fields["first_night"])
     spec, night = TenantSpec(**fields), date.fromisoformat(sys.argv[2])
+    latency = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0  # seconds every answer waits (a vendor's round trip)
     token = os.environ[server.TOKEN_ENV]
     company = Company(spec.seed, night + timedelta(days=1))
+    linkedin = TenantLinkedIn(Tenant(spec), night)
     apis = {
-        server.LINKEDIN_PREFIX: LinkedInApi(TenantLinkedIn(Tenant(spec), night), token),  # type: ignore[arg-type]
+        server.LINKEDIN_PREFIX: LinkedInApi(linkedin, token, consent=tenant_consent(spec, token)),  # type: ignore[arg-type]
         server.TYPEFORM_PREFIX: TypeformApi(company, token),
     }
+    if latency:
+        apis = {prefix: server.Latency(api, latency) for prefix, api in apis.items()}
     httpd = server._SimulatorHTTPServer(0, apis, verbose=False)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):

@@ -312,6 +312,7 @@ class TenantLinkedIn:
     class Post:
         shared_at: datetime
         totals: sim.PostTotals
+        employee_id: str = ""  # the author: member post analytics answer only the author's own token
 
     def __init__(self, tenant: Tenant, night: date):
         self.as_of = datetime.combine(night + timedelta(days=1), time(), UTC)
@@ -320,8 +321,9 @@ class TenantLinkedIn:
             day = night - timedelta(days=n)
             shares = tenant.shares_on(day)
             columns = [shares.totals[f.name].tolist() for f in _TOTAL_FIELDS]
-            for urn, at, *values in zip(shares.post_urns, shares.shared_at, *columns):
-                self._posts[urn] = TenantLinkedIn.Post(at, sim.PostTotals(*values))
+            authors = [employee_id(e) for e in shares.employee.tolist()]
+            for urn, at, author, *values in zip(shares.post_urns, shares.shared_at, authors, *columns):
+                self._posts[urn] = TenantLinkedIn.Post(at, sim.PostTotals(*values), author)
 
     def find_post(self, post_urn: str):
         post = self._posts.get(post_urn)
@@ -330,4 +332,12 @@ class TenantLinkedIn:
     def counters(self, post) -> sim.PostTotals:
         age_days = (self.as_of - post.shared_at).total_seconds() / 86_400
         return sim.PostTotals(*(sim.counter_at(getattr(post.totals, f.name), age_days) for f in _TOTAL_FIELDS))
+
+
+def tenant_consent(spec: TenantSpec, secret: str, **shares: float):
+    """Every tenant employee as a LinkedIn member with tokens of their own (simulator.consent), derived from the
+    simulator's `secret`: the serving process and the benchmark build the same registry."""
+    from simulator.consent import ConsentRegistry, members_of
+
+    return ConsentRegistry(secret, members_of(employee_id(i) for i in range(spec.employees)), **shares)
 

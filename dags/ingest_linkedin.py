@@ -4,10 +4,16 @@ The posts to fetch are the night's and earlier shares landed in `raw.advocacy__s
 (rescheduling, no worker slot held) until the advocacy export of its night has landed: in a backfill, or when the
 export is late, LinkedIn is never asked for a night whose shares are not known yet. The API's base URL and token come
 from the `linkedin_api` connection; the `linkedin_api` pool keeps loads from spending the daily quota together.
+
+Member post analytics are member-scoped: each post is read with its author's own OAuth token from the encrypted token
+store (schema `consent`; keys from the `sharewhy_token_keys` connection or SHAREWHY_TOKEN_KEYS; refreshed through the
+OAuth app of the `linkedin_api` connection: client id in `login`, `extra.client_secret`), members concurrently. A
+member whose token is missing or refused costs that member's posts (quarantined with the reason), never the night.
+The night's token statuses land in `raw.consent__member_token_status` (consent coverage in `bi.consent_coverage`).
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_share_measures
+from pipeline.api_loads import land_member_measures
 from pipeline.assets import RAW_LINKEDIN_POST_ANALYTICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -22,7 +28,7 @@ def ingest_linkedin():
     def land_member_post_analytics() -> dict:
         from ingestion.run import land_linkedin_post_analytics
 
-        return land_share_measures(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID)
+        return land_member_measures(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID, "linkedin")
 
     wait_for_shares() >> land_member_post_analytics()
 

@@ -4,10 +4,14 @@ The posts are the X shares landed in `raw.advocacy__shares` (so the DAG first wa
 the refresh schedule says are due (SHAREWHY_REFRESH_SCHEDULE: nightly for a week, then weekly up to 90 days), looked
 up 100 ids per call. A spent rate-limit window is waited out until X's announced reset (at most one 15-minute
 window). The API's base URL and token come from the `x_api` connection.
+
+Non-public metrics are read with each author's own OAuth 2.0 user token (token store, schema `consent`; refreshed,
+rotating, through the `x_api` connection's OAuth app); posts of authors without a valid token get public metrics with
+the app's token, flagged `metrics_access = 'app_public'` (no click-through rate from them).
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_share_measures
+from pipeline.api_loads import land_member_measures
 from pipeline.assets import RAW_X_TWEET_METRICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -22,7 +26,7 @@ def ingest_x():
     def land_tweet_metrics() -> dict:
         from ingestion.run import land_x_tweet_metrics
 
-        return land_share_measures(land_x_tweet_metrics, settings.X_CONN_ID)
+        return land_member_measures(land_x_tweet_metrics, settings.X_CONN_ID, "x")
 
     wait_for_shares() >> land_tweet_metrics()
 

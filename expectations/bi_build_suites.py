@@ -46,6 +46,7 @@ TEAM_MORALE = f"{settings.BI_BUILD_SCHEMA}.team_morale"
 ADVOCACY_KPIS = f"{settings.BI_BUILD_SCHEMA}.advocacy_kpis"
 OBLIGATION_SIGNALS = f"{settings.BI_BUILD_SCHEMA}.obligation_signals"
 SALESY_RISK = f"{settings.BI_BUILD_SCHEMA}.salesy_risk"
+CONSENT_COVERAGE = f"{settings.BI_BUILD_SCHEMA}.consent_coverage"
 
 #: Grain of `motivation_attribution`.
 ATTRIBUTION_KEYS = ("month", "network", "motivation")
@@ -432,3 +433,39 @@ def _kpi_reconciliation_query() -> str:
         " on built.month = marts.month and built.team = marts.team and built.network = marts.network"
         f" where built.month is null or {differs}"
     )
+
+
+#: Grain and counts of `consent_coverage` (member consent, issue 13).
+CONSENT_KEYS = ("month", "network")
+CONSENT_COUNTS = ("sharers", "sharers_with_valid_token", "sharers_expiring", "sharers_revoked", "sharers_without_consent")
+
+
+def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    """Consent coverage: one row per month × network; the sharers split exactly into those with a usable token,
+    revoked and without consent; coverage the usable share; no personal data (counts only)."""
+    import great_expectations as gx
+
+    return [
+        required_columns((*CONSENT_KEYS, *CONSENT_COUNTS, "consent_coverage", "status_as_of")),
+        never_null((*CONSENT_KEYS, *CONSENT_COUNTS), keys=CONSENT_KEYS),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(CONSENT_KEYS)),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=["linkedin", "x"]),
+        checks(
+            "values: counts ≥ 0, the sharers split into usable + revoked + without consent, coverage = usable /"
+            " sharers in [0, 1] (null only when no night of the month recorded statuses), month a month's first day",
+            CONSENT_KEYS,
+            {
+                **_not_negative(*CONSENT_COUNTS),
+                "sharers split exactly": "sharers_with_valid_token + sharers_revoked + sharers_without_consent"
+                                         " = sharers",
+                "expiring ≤ usable": "sharers_expiring <= sharers_with_valid_token",
+                **_unit_interval("consent_coverage"),
+                "coverage = usable / sharers": "consent_coverage is null or abs(consent_coverage -"
+                                               " sharers_with_valid_token::numeric / nullif(sharers, 0)) < 0.0001",
+                "coverage null only when unmeasured": "(consent_coverage is null) = (status_as_of is null)",
+                **_first_of_month(),
+            },
+        ),
+        no_personal_data(),
+        volume_against_last_publish(CONSENT_COVERAGE, thresholds),
+    ]

@@ -380,7 +380,7 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
         f"coalesce(jsonb_typeof(payload -> '{name}'), 'object') = 'object'" for name in X_METRIC_OBJECTS[1:]
     )
     return [
-        _columns("tweet_id", "payload", *LOAD_METADATA),
+        _columns("tweet_id", "metrics_access", "payload", *LOAD_METADATA),  # metrics_access: member consent (issue 13)
         unique_key(X_METRICS, ("tweet_id", "_logical_date")),
         checks(
             "payload of each tweet's latest night is the tweet: its id, created_at ISO 8601, public_metrics with the"

@@ -44,6 +44,7 @@ EXPECTATIONS: dict[str, Callable[[Thresholds], list]] = {
     bi_build_suites.ADVOCACY_KPIS: bi_build_suites.advocacy_kpis_expectations,
     bi_build_suites.OBLIGATION_SIGNALS: bi_build_suites.obligation_signals_expectations,
     bi_build_suites.SALESY_RISK: bi_build_suites.salesy_risk_expectations,
+    bi_build_suites.CONSENT_COVERAGE: bi_build_suites.consent_coverage_expectations,
 }
 
 #: Relations whose row count `publish` records, for the next night's volume expectation.
@@ -56,6 +57,7 @@ VOLUME_CHECKED = (
     bi_build_suites.ADVOCACY_KPIS,
     bi_build_suites.OBLIGATION_SIGNALS,
     bi_build_suites.SALESY_RISK,
+    bi_build_suites.CONSENT_COVERAGE,
 )
 
 #: The suite over the relations of `bi_build` (the guard of the module docstring); validated after the others.

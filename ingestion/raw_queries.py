@@ -96,3 +96,37 @@ def last_fetched(
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         apply_raw_schema(conn)
         return dict(conn.execute(query, (logical_date, since)).fetchall())
+
+
+_POST_AUTHORS = """
+select payload->>'post_id', min(payload->>'employee_id')
+from raw.advocacy__shares
+where _extracted_at >= %(end)s - %(measured_for)s
+  and payload->>'network' = %(network)s
+  and (payload->>'shared_at')::timestamptz < %(end)s
+  and (payload->>'shared_at')::timestamptz >= %(end)s - %(measured_for)s
+group by 1
+"""
+
+
+def post_authors(
+    warehouse_url: str, logical_date: date, network: str, measured_for: timedelta = MEASURED_FOR
+) -> dict[str, str]:
+    """Post id → the employee who shared it (whose own token reads its member-scoped metrics), for the posts
+    `shared_posts` returns."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        apply_raw_schema(conn)
+        params = {"network": network, "end": end_of(logical_date), "measured_for": measured_for}
+        return dict(conn.execute(_POST_AUTHORS, params).fetchall())
+
+
+def api_calls_today(warehouse_url: str, source: str) -> int:
+    """Calls the loads of `source` have made since midnight UTC (what a daily quota has left, as far as we spent it)."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        apply_raw_schema(conn)
+        (calls,) = conn.execute(
+            "select coalesce(sum(api_calls), 0) from raw._loads where source = %s"
+            " and started_at >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'",
+            (source,),
+        ).fetchone()
+    return int(calls)

@@ -193,3 +193,35 @@ create index if not exists linkedin__organization_daily_statistics__extracted_at
 create index if not exists linkedin__organization_post_statistics__extracted_at
     on raw.linkedin__organization_post_statistics (_extracted_at);
 create index if not exists _loads__finished_at on raw._loads (finished_at);
+
+-- Member consent (issue 13). Applied before every load, so written to take no lock once applied (an `alter table`
+-- or `create index … if not exists` locks the table before it checks, and would deadlock with concurrent loads).
+-- raw.x__tweet_metrics.metrics_access: how an X post's metrics were read — `user_context` (its author's own token:
+-- non-public and organic metrics, so link clicks) or `app_public` (the app's token: public metrics only, no
+-- click-through rate). raw.consent__member_token_status: each night's status of every member token per network
+-- (never a token value), what consent coverage (`bi.consent_coverage`) is computed from.
+do $$
+begin
+    if not exists (
+        select from pg_attribute
+        where attrelid = to_regclass('raw.x__tweet_metrics') and attname = 'metrics_access' and not attisdropped
+    ) then
+        alter table raw.x__tweet_metrics add column metrics_access text;
+    end if;
+    if to_regclass('raw.consent__member_token_status') is null then
+        create table raw.consent__member_token_status (
+            employee_id   text not null,
+            network       text not null,
+            status        text not null,
+            payload       jsonb not null,
+            _load_id      uuid not null,
+            _extracted_at timestamptz not null,
+            _logical_date date not null,
+            _request      text not null,
+            unique (employee_id, network, _logical_date)
+        );
+        create index consent__member_token_status__extracted_at
+            on raw.consent__member_token_status (_extracted_at);
+    end if;
+end
+$$;

@@ -10,7 +10,8 @@ from typing import Any
 
 from ingestion.http import ApiClient, ApiConfig, RetryPolicy, Timeouts
 from ingestion.loader import LoadReport, land
-from ingestion.raw_queries import last_fetched, shared_posts, tracking_links
+from ingestion.members import MemberAccess, member_access
+from ingestion.raw_queries import api_calls_today, last_fetched, post_authors, shared_posts, tracking_links
 from ingestion.records import Extraction, Target
 from ingestion.refresh import DEFAULT as DEFAULT_REFRESH
 from ingestion.refresh import RefreshPolicy
@@ -63,18 +64,29 @@ def land_linkedin_post_analytics(
     retry: RetryPolicy = RetryPolicy(),
     timeouts: Timeouts = Timeouts(),
     refresh: RefreshPolicy = DEFAULT_REFRESH,
+    members: MemberAccess | None = None,
 ) -> LoadReport:
     """The six TOTAL metrics of the LinkedIn posts shared before the end of logical_date that the refresh schedule
-    says are due (by default: every night for a week, then weekly up to 90 days)."""
+    says are due (by default: every night for a week, then weekly up to 90 days), each read with its author's own
+    member token from the token store (`members`; default: the warehouse's store, keys from SHAREWHY_TOKEN_KEYS, no
+    refresh), members concurrently. A member without a valid token costs that member's posts (quarantined with the
+    reason), never the night."""
     posts = _due_posts(warehouse_url, logical_date, "linkedin", linkedin.TARGET.table, refresh)
-    post_urns = [post.post_id for post in posts]
-    return _land_api(
-        warehouse_url, logical_date, api, linkedin.client, linkedin.TARGET,
-        lambda client, state: linkedin.PostAnalyticsExtraction(
-            client, linkedin.version_of(api), post_urns, logical_date
+    authors = post_authors(warehouse_url, logical_date, "linkedin", refresh.horizon)
+    by_member: dict[str, list[str]] = {}
+    for post in posts:
+        by_member.setdefault(authors.get(post.post_id) or "", []).append(post.post_id)
+    access = members or member_access(warehouse_url, "linkedin")
+    spent = api_calls_today(warehouse_url, "linkedin") if access.app_daily_quota is not None else 0
+    report = land(
+        warehouse_url, linkedin.TARGET, logical_date,
+        lambda state: linkedin.MemberPostAnalyticsExtraction(
+            api, linkedin.version_of(api), by_member, logical_date, access, retry=retry, timeouts=timeouts,
+            calls_spent_today=spent,
         ),
-        retry=retry, timeouts=timeouts,
+        secrets=(api.token,),
     )
+    return _logged(report, logical_date)
 
 
 def land_linkedin_organization_statistics(
@@ -139,15 +151,33 @@ def land_x_tweet_metrics(
     retry: RetryPolicy = RetryPolicy(),
     timeouts: Timeouts = Timeouts(),
     refresh: RefreshPolicy = DEFAULT_REFRESH,
+    members: MemberAccess | None = None,
 ) -> LoadReport:
     """The X posts shared before the end of logical_date that the refresh schedule says are due: their tweet objects
-    and metrics, 100 ids a call."""
+    and metrics, 100 ids a call; with the author's own user token (`members`, see land_linkedin_post_analytics) for
+    non-public metrics, else the app's token and public metrics only (flagged `app_public`)."""
     posts = _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
+    authors = post_authors(warehouse_url, logical_date, "x", refresh.horizon)
+    access = members or member_access(warehouse_url, "x")
     return _land_api(
         warehouse_url, logical_date, api, x.client, x.TARGET,
-        lambda client, state: x.TweetMetricsExtraction(client, posts, logical_date),
+        lambda client, state: x.MemberTweetMetricsExtraction(
+            client, api, posts, authors, logical_date, access, retry=retry, timeouts=timeouts
+        ),
         retry=retry, timeouts=timeouts,
     )
+
+
+def land_member_token_status(warehouse_url: str, logical_date: date, network: str) -> LoadReport:
+    """The night's status of every member token of `network` (valid, expiring, revoked, needs_consent) into
+    `raw.consent__member_token_status`: no token value; what consent coverage is built from."""
+    from ingestion.tokens import TokenStatusExtraction
+
+    target = Target("consent", f"{network}_token_status", "consent__member_token_status",
+                    ("employee_id", "network", "status"))
+    report = land(warehouse_url, target, logical_date,
+                  lambda state: TokenStatusExtraction(warehouse_url, network, logical_date))
+    return _logged(report, logical_date)
 
 
 def land_bitly_link_clicks(

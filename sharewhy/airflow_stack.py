@@ -68,10 +68,14 @@ def ensure_database(server_url: str, name: str) -> str:
 
 def connections_env(connections: dict[str, dict[str, Any]], token: str) -> dict[str, str]:
     """`AIRFLOW_CONN_<ID>` for each source API the simulator (or anything speaking its shape) describes."""
+    def extra(conn: dict[str, Any]) -> dict[str, Any]:
+        extra = {"base_url": conn["base_url"], **conn["extra"]}
+        if "client_id" in extra:  # the simulator's OAuth app (member token refresh): its secret is the token
+            extra["client_secret"] = token
+        return extra
+
     return {
-        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(
-            {"conn_type": "http", "password": token, "extra": {"base_url": conn["base_url"], **conn["extra"]}}
-        )
+        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps({"conn_type": "http", "password": token, "extra": extra(conn)})
         for conn_id, conn in connections.items()
     }
 
@@ -327,6 +331,12 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
             )
             children.append(process)
             extra.update(connections_env(ready["connections"], token))
+            from sharewhy import consent
+
+            keys = consent.local_token_keys()
+            extra[consent.KEYS_ENV] = keys
+            enrolled = consent.enrol_from_export_api(warehouse_url, ready["consent_export"], token, keys)
+            print(f"  consent      {enrolled['imported']} member tokens imported, encrypted")
             print(f"  simulator    {ready['base_url']} (as of {today}; connections {', '.join(ready['connections'])})")
         stack.env = airflow_env(home, settings.AIRFLOW_API_PORT, metadata_url, extra)
         started = time.monotonic()

@@ -59,6 +59,12 @@ def _airflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tokens(args: argparse.Namespace) -> int:
+    from sharewhy import consent
+
+    return consent.main(args.tokens_args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from sharewhy import demo
 
@@ -88,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     af.add_argument("--no-simulator", action="store_true", help="up: use the AIRFLOW_CONN_* of the environment")
     af.add_argument("--no-webhooks", action="store_true", help="up: do not start the webhook receiver")
     af.set_defaults(handler=_airflow)
+
+    tokens = commands.add_parser("tokens", help="members' OAuth tokens: import, report, rotate-key, consent",
+                                 add_help=False)
+    tokens.add_argument("tokens_args", nargs=argparse.REMAINDER, help="see `sharewhy tokens --help`")
+    tokens.set_defaults(handler=_tokens)
 
     demo = commands.add_parser("demo", help="run one complete night through Airflow on the embedded default")
     demo.add_argument("--night", help="logical date of the night, YYYY-MM-DD (default: yesterday, UTC)")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from sharewhy import dbt, settings, summary, warehouse
+from sharewhy import consent, dbt, settings, summary, warehouse
 
 #: The night's DAGs in the order a scheduler would finish them: file drops, then APIs, then the build.
 NIGHT_DAGS = [
@@ -38,6 +38,8 @@ NIGHT_DAGS = [
 ]
 
 SIMULATOR_SEED = 7
+#: The simulated members' consent: 5 % revoked their grant, 5 % hold an expired access token, 10 % one expiring soon.
+DEMO_CONSENT = ["--revoked-share", "0.05", "--expired-share", "0.05", "--expiring-share", "0.1"]
 SIMULATOR_DIR = settings.STATE_DIR / "simulator"
 
 
@@ -57,7 +59,12 @@ def run(night: str | None = None) -> int:
     token = secrets.token_urlsafe(24)  # lives only in this process's environment and its children's
     with open(log_path, "a") as log, _simulator(night_date, token, log) as ready:
         print(f"  simulator: {ready['base_url']} (seed {SIMULATOR_SEED}, ground truth in {ready['truth']})")
-        env = _airflow_env(ready["connections"], token)
+        keys = consent.local_token_keys()
+        enrolled = consent.enrol_from_export_api(url, ready["consent_export"], token, keys)
+        statuses = ", ".join(f"{status} {n}" for status, n in sorted(enrolled["by_status"].items()))
+        print(f"  member consent: {enrolled['imported']} member tokens from the advocacy platform's consent export,"
+              f" stored encrypted ({statuses})")
+        env = {**_airflow_env(ready["connections"], token), consent.KEYS_ENV: keys}
         if not _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log):
             print(f"\nAirflow's metadata database could not be prepared: see {log_path}")
             return 1
@@ -69,6 +76,9 @@ def run(night: str | None = None) -> int:
     with psycopg.connect(url) as conn:
         print()
         print(summary.render(conn, night_date, dbt.TARGET_DIR / "run_results.json"))
+        coverage = consent.coverage_lines(conn)
+        if coverage:
+            print("\n" + "\n".join(coverage))
     print(
         "\nWhere to look next:\n"
         f"  psql \"$(.venv/bin/sharewhy warehouse url)\"      # bi.*, raw._loads, raw._quarantine, audit.validation_runs\n"
@@ -89,6 +99,7 @@ def _simulator(night: date, token: str, log):
         "--seed", str(SIMULATOR_SEED),
         "--drop-dir", str(settings.drop_dir()),
         "--truth", str(SIMULATOR_DIR / f"ground_truth-{night}.json"),
+        *DEMO_CONSENT,
     ]
     SIMULATOR_DIR.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": token}
@@ -114,9 +125,10 @@ def _airflow_env(connections: dict, token: str) -> dict[str, str]:
         "DO_NOT_TRACK": "1",
     }
     for conn_id, conn in connections.items():
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
-            {"conn_type": "http", "password": token, "extra": {"base_url": conn["base_url"], **conn["extra"]}}
-        )
+        extra = {"base_url": conn["base_url"], **conn["extra"]}
+        if "client_id" in extra:  # the simulator's OAuth app: its secret is the run's token (member token refresh)
+            extra["client_secret"] = token
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "password": token, "extra": extra})
     return env
 
 

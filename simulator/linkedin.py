@@ -7,7 +7,14 @@ Rules (see /tmp/sharewhy_spec.md and reference/api-contracts.md §1, §1d):
   `as_of`'s month up to that month, any other (older, future, malformed) is 426 `NONEXISTENT_VERSION`;
 - `X-Restli-Protocol-Version: 2.0.0` → else 400;
 - `entity` must be the Rest.li 2.0 union with the URN percent-encoded inside the parentheses, exactly;
-- `metricType` is the union object before 202605 and a plain string from 202605; `LINK_CLICKS` exists from 202604.
+- `metricType` is the union object before 202605 and a plain string from 202605; `LINK_CLICKS` exists from 202604;
+- member scope (`r_member_postAnalytics` is a member permission): memberCreatorPostAnalytics answers only a member
+  token (simulator.consent) of the post's author; any other token, the app's included, gets 403 ACCESS_DENIED "Not
+  enough permissions to access: memberCreatorPostAnalytics.FINDER-entity" (as observed against LinkedIn). The
+  company page's endpoints take the app's (page administrator's) token only. A revoked member token is 401
+  serviceErrorCode 65601, an expired one 401 65602 (subcodes and messages are a guess: LinkedIn's error-handling
+  page documents the body's shape, not this list);
+  each member also has a daily quota (Development tier: 100 calls per member per day), over it 429.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from simulator.company import Company, PostTotals
+from simulator.consent import ConsentRegistry
 from simulator.linkedin_organization import POSTS_PATH, STATISTICS_PATH, OrganizationEndpoints
 from simulator.messages import ApiRequest, ApiResponse
 
@@ -39,6 +47,7 @@ ACTIVE_VERSION_MONTHS = 12
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
 DEFAULT_DAILY_QUOTA = 1_000_000
+DEFAULT_MEMBER_DAILY_QUOTA = 100_000
 
 _VERSION = re.compile(r"(\d{4})(\d{2})(?:\.\d{2})?")
 # The union member, then the URN with its three colons percent-encoded (hex digits in either case).
@@ -72,19 +81,43 @@ def _month_number(year: int, month: int) -> int:
 
 
 class LinkedInApi:
-    def __init__(self, company: Company, token: str, daily_quota: int = DEFAULT_DAILY_QUOTA):
+    def __init__(
+        self,
+        company: Company,
+        token: str,
+        daily_quota: int = DEFAULT_DAILY_QUOTA,
+        consent: ConsentRegistry | None = None,
+        member_daily_quota: int = DEFAULT_MEMBER_DAILY_QUOTA,
+    ):
         self._company = company
         self._token = token
         self._daily_quota = daily_quota
+        self._member_daily_quota = member_daily_quota
         self._calls = 0
+        self._member_calls: dict[str, int] = {}
         self._lock = threading.Lock()
         self._organization = OrganizationEndpoints(company, _error)
+        self.consent = consent if consent is not None else ConsentRegistry.for_company(company, token)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
+        member: str | None = None
         if not request.has_bearer_token(self._token):
-            return _error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", service_error_code=65600)
+            scheme, _, bearer = (request.header("authorization") or "").partition(" ")
+            principal = self.consent.identify("linkedin", bearer.strip() if scheme.lower() == "bearer" else None)
+            if principal is None:
+                return _error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", service_error_code=65600)
+            if principal.error == "revoked":
+                message = "The token used in the request has been revoked by the user"
+                return _error(401, "REVOKED_ACCESS_TOKEN", message, service_error_code=65601)
+            if principal.error == "expired":
+                return _error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired",
+                              service_error_code=65602)
+            member = principal.employee_id
         if not self._take_quota():
             message = "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."
+            return _error(429, "TOO_MANY_REQUESTS", message, service_error_code=101)
+        if member is not None and not self._take_member_quota(member):
+            message = "Resource level throttle MEMBER DAY limit for calls to this resource is reached."
             return _error(429, "TOO_MANY_REQUESTS", message, service_error_code=101)
         version = request.header("linkedin-version")
         if not version:
@@ -103,17 +136,25 @@ class LinkedInApi:
             return _error(404, "NOT_FOUND", f"No resource found for {request.path}")
         if request.method != "GET":
             return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported on {path}")
+        if path in (STATISTICS_PATH, POSTS_PATH) and member is not None:
+            return _error(403, "ACCESS_DENIED", f"Not enough permissions to access: {path.lstrip('/')}.FINDER",
+                          service_error_code=100)
         if path == STATISTICS_PATH:
             return self._organization.share_statistics(_raw_params(request.raw_query))
         if path == POSTS_PATH:
             return self._organization.posts(_raw_params(request.raw_query))
-        return self._analytics(request.raw_query, version_month)
+        return self._analytics(request.raw_query, version_month, member)
 
     def _take_quota(self) -> bool:
         """Count the call against the day's quota; the simulated day is the one ending at `as_of`."""
         with self._lock:
             self._calls += 1
             return self._calls <= self._daily_quota
+
+    def _take_member_quota(self, member: str) -> bool:
+        with self._lock:
+            self._member_calls[member] = self._member_calls.get(member, 0) + 1
+            return self._member_calls[member] <= self._member_daily_quota
 
     def _active_version(self, version: str) -> int | None:
         """The version as YYYYMM if it is active at `as_of`, else None."""
@@ -129,7 +170,7 @@ class LinkedInApi:
             return None
         return year * 100 + month
 
-    def _analytics(self, raw_query: str, version: int) -> ApiResponse:
+    def _analytics(self, raw_query: str, version: int, member: str | None = None) -> ApiResponse:
         raw_params = _raw_params(raw_query)
 
         if unquote(raw_params.get("q", "")) != "entity":
@@ -162,6 +203,9 @@ class LinkedInApi:
         share = self._company.find_post(urn)
         if share is None:
             return _error(404, "NOT_FOUND", f"Post {urn} not found")
+        if member is None or share.employee_id != member:
+            message = "Not enough permissions to access: memberCreatorPostAnalytics.FINDER-entity"
+            return _error(403, "ACCESS_DENIED", message, service_error_code=100)
         counters: PostTotals = self._company.counters(share)
         metric_type: object = query_type
         if version < PLAIN_METRIC_TYPE_SINCE_VERSION:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -25,6 +26,8 @@ from pathlib import Path
 from sharewhy import settings
 from simulator.bitly import DEFAULT_MONTHLY_QUOTA, BitlyApi
 from simulator.company import DEFAULT_WORLD, Company, World
+from simulator.consent import CLIENT_ID as OAUTH_CLIENT_ID
+from simulator.consent import ConsentExport, ConsentRegistry, OAuthEndpoints
 from simulator.faults import FaultInjector
 from simulator.faults import parse as parse_faults
 from simulator.linkedin import DEFAULT_DAILY_QUOTA, LinkedInApi
@@ -41,12 +44,20 @@ X_PREFIX = "/x"
 BITLY_PREFIX = "/bitly"
 SURVEYMONKEY_PREFIX = "/surveymonkey"
 QUALTRICS_PREFIX = "/qualtrics"
+#: Member consent (simulator.consent): the vendors' OAuth endpoints and the advocacy platform's consent export.
+LINKEDIN_OAUTH_PREFIX = "/linkedin/oauth"
+X_OAUTH_TOKEN_PREFIX = "/x/2/oauth2"
+X_OAUTH_AUTHORIZE_PREFIX = "/x/i/oauth2"
+ADVOCACY_PREFIX = "/advocacy"
 TOKEN_ENV = "SHAREWHY_SIMULATOR_TOKEN"
 TRUTH_FILE_NAME = "ground_truth.json"
 
 
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: Member reads open a connection per member, dozens at once: socketserver's default backlog of 5 would drop
+    #: their SYNs (connect timeouts on a busy machine).
+    request_queue_size = 128
 
     def __init__(self, port: int, apis: Mapping[str, VendorApi], verbose: bool):
         self.apis = apis  # path prefix → the vendor's handler
@@ -129,6 +140,17 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class Latency:
+    """A vendor's round trip: every answer waits `seconds` (in the server's connection thread, like a network)."""
+
+    def __init__(self, api: VendorApi, seconds: float) -> None:
+        self._api, self._seconds = api, seconds
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        response = self._api.handle(request)
+        return dataclasses.replace(response, delay=response.delay + self._seconds)
+
+
 class RunningSimulator:
     """A simulator serving in a background thread; `stop()` it, or use it as a context manager."""
 
@@ -147,14 +169,29 @@ class RunningSimulator:
         self.qualtrics_base_url = self.base_url + QUALTRICS_PREFIX + "/API/v3"
         self.qualtrics_survey_ids = server.apis[QUALTRICS_PREFIX].survey_ids
         self.form_ids = list(company.form_ids)
+        #: Member consent: the registry of member tokens, the OAuth app, and the consent export's address.
+        self.consent: ConsentRegistry = server.apis[ADVOCACY_PREFIX]._registry
+        self.oauth = {
+            "linkedin": {
+                "client_id": OAUTH_CLIENT_ID,
+                "token_url": self.base_url + LINKEDIN_OAUTH_PREFIX + "/v2/accessToken",
+                "authorize_url": self.base_url + LINKEDIN_OAUTH_PREFIX + "/v2/authorization",
+            },
+            "x": {
+                "client_id": OAUTH_CLIENT_ID,
+                "token_url": self.base_url + X_OAUTH_TOKEN_PREFIX + "/token",
+                "authorize_url": self.base_url + X_OAUTH_AUTHORIZE_PREFIX + "/authorize",
+            },
+        }
+        self.consent_export_url = self.base_url + ADVOCACY_PREFIX + "/v1/consents"
         #: Airflow connection id → what a client needs besides the token: {"base_url": ..., "extra": {...}}.
         self.connections = {
             settings.LINKEDIN_CONN_ID: {
                 "base_url": self.linkedin_base_url,
-                "extra": {"organization_urn": company.organization_urn},
+                "extra": {"organization_urn": company.organization_urn, **self.oauth["linkedin"]},
             },
             settings.TYPEFORM_CONN_ID: {"base_url": self.typeform_base_url, "extra": {"form_ids": self.form_ids}},
-            settings.X_CONN_ID: {"base_url": self.x_base_url, "extra": {}},
+            settings.X_CONN_ID: {"base_url": self.x_base_url, "extra": dict(self.oauth["x"])},
             settings.BITLY_CONN_ID: {"base_url": self.bitly_base_url, "extra": {}},
             settings.SURVEYMONKEY_CONN_ID: {
                 "base_url": self.surveymonkey_base_url,
@@ -205,6 +242,11 @@ def start(
     survey_opens_on: date | None = None,
     world: World = DEFAULT_WORLD,
     verbose: bool = False,
+    consent_revoked_share: float = 0.0,
+    consent_expired_share: float = 0.0,
+    consent_expiring_share: float = 0.0,
+    linkedin_member_daily_quota: int | None = None,
+    latency: float = 0.0,
 ) -> RunningSimulator:
     """Write the shares and HR roster drops and the ground truth for the company at `as_of`, then serve its APIs on
     127.0.0.1.
@@ -229,10 +271,21 @@ def start(
     company.write_shares_drop(drop_dir)
     company.write_roster_drop(drop_dir)
     truth_path = company.write_ground_truth(Path(truth_path) if truth_path else drop_dir / TRUTH_FILE_NAME)
+    consent = ConsentRegistry.for_company(
+        company, token, revoked_share=consent_revoked_share, expired_share=consent_expired_share,
+        expiring_share=consent_expiring_share,
+    )
+    member_quota = {"member_daily_quota": linkedin_member_daily_quota} if linkedin_member_daily_quota else {}
     apis = {
-        LINKEDIN_PREFIX: LinkedInApi(company, token, linkedin_daily_quota),
+        # the OAuth prefixes first: "/x/2/oauth2/…" must not reach the X API below "/x"
+        LINKEDIN_OAUTH_PREFIX: OAuthEndpoints(consent, "linkedin", {"/v2/accessToken": "token",
+                                                                    "/v2/authorization": "authorize"}),
+        X_OAUTH_TOKEN_PREFIX: OAuthEndpoints(consent, "x", {"/token": "token"}),
+        X_OAUTH_AUTHORIZE_PREFIX: OAuthEndpoints(consent, "x", {"/authorize": "authorize"}),
+        ADVOCACY_PREFIX: ConsentExport(consent, token),
+        LINKEDIN_PREFIX: LinkedInApi(company, token, linkedin_daily_quota, consent, **member_quota),
         TYPEFORM_PREFIX: TypeformApi(company, token),
-        X_PREFIX: XApi(company, token, x_rate_limit),
+        X_PREFIX: XApi(company, token, x_rate_limit, consent),
         BITLY_PREFIX: BitlyApi(company, token, bitly_monthly_quota, bitly_rate_limit),
         SURVEYMONKEY_PREFIX: SurveyMonkeyApi(company, token, SURVEYMONKEY_PREFIX, surveymonkey_limits),
         QUALTRICS_PREFIX: QualtricsApi(
@@ -244,6 +297,9 @@ def start(
     for prefix, vendor in vendors.items():
         if vendor in planned:
             apis[prefix] = FaultInjector(vendor, apis[prefix], planned[vendor])
+    if latency:
+        for prefix in vendors:
+            apis[prefix] = Latency(apis[prefix], latency)
     server = _SimulatorHTTPServer(port, apis, verbose)
     return RunningSimulator(server, company, truth_path.resolve())
 
@@ -265,6 +321,10 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="faults to inject, comma-separated, each KIND or KIND:VENDOR (see simulator.faults): 5xx,drifted_fields:x",
     )
+    serve.add_argument("--revoked-share", type=float, default=0.0, help="share of members whose grant is revoked")
+    serve.add_argument("--expired-share", type=float, default=0.0, help="share holding an expired access token")
+    serve.add_argument("--expiring-share", type=float, default=0.0, help="share holding one that expires soon")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds every API answer waits")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -291,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
             linkedin_daily_quota=args.linkedin_daily_quota,
             faults=[spec for spec in args.faults.split(",") if spec.strip()],
             verbose=args.verbose,
+            consent_revoked_share=args.revoked_share,
+            consent_expired_share=args.expired_share,
+            consent_expiring_share=args.expiring_share,
+            latency=args.latency,
         )
     except (OSError, ValueError) as error:
         print(f"sharewhy simulate: cannot start: {error}", file=sys.stderr)
@@ -305,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             "form_ids": simulator.form_ids,
             "truth": str(simulator.truth_path),
             "connections": simulator.connections,
+            "consent_export": simulator.consent_export_url,
         }
         print(json.dumps(ready), flush=True)
         while not stop_requested.wait(timeout=1.0):

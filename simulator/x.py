@@ -1,8 +1,11 @@
 """X API v2: post lookup `GET /2/tweets?ids=` and user timelines `GET /2/users/{id}/tweets`, as documented.
 
 Rules (reference/api-contracts.md §2):
-- `Authorization: Bearer` → else 401 problem JSON; the token stands for the authors' user context, so it may read
-  non-public metrics;
+- `Authorization: Bearer` → else 401 problem JSON. The app's token is app-only auth: public metrics only. A
+  member's user-context token (simulator.consent, OAuth 2.0 with PKCE) reads non-public and organic metrics of
+  that member's own posts only: for anyone else's posts, and for every post under the app token, those fields are
+  left out with a `not-authorized-for-field` partial error ("Field Authorization Error"; the wording is a guess
+  after X's field errors). A revoked or expired user token is 401 "Unauthorized";
 - `tweet.fields` picks the fields beyond the defaults (id, text, edit_history_tweet_ids); `non_public_metrics` and
   `organic_metrics` exist only for posts younger than 30 days — for older ones the post comes back without them and
   a `not-authorized-for-field` partial error says why;
@@ -10,7 +13,8 @@ Rules (reference/api-contracts.md §2):
 - timeline: `max_results` 5–100 (default 10), newest first, `pagination_token` = the previous `meta.next_token`,
   `start_time`/`end_time`; no `data` key when a page is empty; with non-public fields asked, posts older than
   30 days are left out of their page but paging goes on (a page can carry `result_count: 0` and a `next_token`);
-- rate limits per endpoint in fixed windows of real time (the client sleeps on real time): every answer carries
+- rate limits per endpoint in fixed windows of real time (the client sleeps on real time), per app for the app's
+  token and per user for each user token (lookup: 3,500 per app, 5,000 per user per 15 minutes): every answer carries
   `x-rate-limit-limit`, `-remaining` and `-reset` (epoch seconds); over the limit, 429 `{"errors":[{"code":88}]}`.
 """
 
@@ -25,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from simulator.company import Company, Share
+from simulator.consent import ConsentRegistry
 from simulator.messages import ApiRequest, ApiResponse
 
 LOOKUP_PATH = "/2/tweets"
@@ -38,6 +43,7 @@ TWEET_FIELDS = ("created_at", "author_id", "public_metrics", *NON_PUBLIC_FIELDS)
 #: Documented limits per 15-minute window (per user for the timeline, per app for the lookup).
 WINDOW_SECONDS = 15 * 60
 DEFAULT_LIMITS = {"timeline": 900, "lookup": 3500}
+USER_LIMITS = {"timeline": 900, "lookup": 5000}
 
 _TIMELINE_PATH = re.compile(r"/2/users/([^/]+)/tweets/?")
 _PROBLEMS = "https://api.twitter.com/2/problems/"
@@ -84,23 +90,47 @@ def _iso_millis(instant: datetime) -> str:
 
 
 class XApi:
-    def __init__(self, company: Company, token: str, rate_limit: tuple[int, float] | None = None) -> None:
+    def __init__(
+        self,
+        company: Company,
+        token: str,
+        rate_limit: tuple[int, float] | None = None,
+        consent: ConsentRegistry | None = None,
+    ) -> None:
         self._company = company
         self._token = token
+        self._rate_limit = rate_limit
         self._windows = {
             endpoint: RateWindow(*(rate_limit or (limit, WINDOW_SECONDS))) for endpoint, limit in DEFAULT_LIMITS.items()
         }
+        self._user_windows: dict[tuple[str, str], RateWindow] = {}
+        self._windows_lock = threading.Lock()
+        self.consent = consent if consent is not None else ConsentRegistry.for_company(company, token)
+
+    def _user_window(self, member: str, endpoint: str) -> RateWindow:
+        with self._windows_lock:
+            key = (member, endpoint)
+            if key not in self._user_windows:
+                self._user_windows[key] = RateWindow(*(self._rate_limit or (USER_LIMITS[endpoint], WINDOW_SECONDS)))
+            return self._user_windows[key]
 
     def handle(self, request: ApiRequest) -> ApiResponse:
+        member: str | None = None
         if not request.has_bearer_token(self._token):
-            return _problem(401, "Unauthorized", "Unauthorized", "about:blank", status=401)
+            scheme, _, bearer = (request.header("authorization") or "").partition(" ")
+            principal = self.consent.identify("x", bearer.strip() if scheme.lower() == "bearer" else None)
+            if principal is None or principal.error:
+                return _problem(401, "Unauthorized", "Unauthorized", "about:blank", status=401)
+            member = principal.employee_id
         path = request.path.rstrip("/")
         timeline = _TIMELINE_PATH.fullmatch(request.path)
         if path != LOOKUP_PATH and timeline is None:
             return _problem(404, "Not Found Error", f"No route {request.path}", _PROBLEMS + "resource-not-found")
         if request.method != "GET":
             return _problem(405, "Method Not Allowed", f"{request.method} {request.path}", "about:blank")
-        allowed, headers = self._windows["lookup" if timeline is None else "timeline"].take()
+        endpoint = "lookup" if timeline is None else "timeline"
+        window = self._windows[endpoint] if member is None else self._user_window(member, endpoint)
+        allowed, headers = window.take()
         if not allowed:
             return ApiResponse(429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, headers)
         params = {name: values[-1] for name, values in parse_qs(request.raw_query, keep_blank_values=True).items()}
@@ -110,12 +140,12 @@ class XApi:
             message = f"The `tweet.fields` query parameter value {unknown} is not one of {list(TWEET_FIELDS)}"
             answer = _invalid("tweet.fields", ",".join(unknown), message)
         elif timeline is None:
-            answer = self._lookup(params, fields)
+            answer = self._lookup(params, fields, member)
         else:
-            answer = self._timeline(timeline[1], params, fields)
+            answer = self._timeline(timeline[1], params, fields, member)
         return ApiResponse(answer.status, answer.body, {**answer.headers, **headers})
 
-    def _lookup(self, params: Mapping[str, str], fields: list[str]) -> ApiResponse:
+    def _lookup(self, params: Mapping[str, str], fields: list[str], member: str | None = None) -> ApiResponse:
         ids = params.get("ids", "").split(",") if params.get("ids") else []
         if not 1 <= len(ids) <= MAX_IDS:
             return _invalid("ids", params.get("ids", ""), f"ids must hold between 1 and {MAX_IDS} post ids")
@@ -138,14 +168,16 @@ class XApi:
                     }
                 )
                 continue
-            data.append(self._tweet(share, fields))
-            errors += self._field_errors(share, fields)
+            data.append(self._tweet(share, fields, member))
+            errors += self._field_errors(share, fields, member)
         body: dict[str, object] = {"data": data} if data else {}
         if errors:
             body["errors"] = errors
         return ApiResponse(200, body)
 
-    def _timeline(self, user_id: str, params: Mapping[str, str], fields: list[str]) -> ApiResponse:
+    def _timeline(
+        self, user_id: str, params: Mapping[str, str], fields: list[str], member: str | None = None
+    ) -> ApiResponse:
         tweets = self._company.x_timeline(user_id)
         if tweets is None:
             error = {
@@ -190,13 +222,17 @@ class XApi:
             meta["next_token"] = self._token_of(user_id, offset + max_results)
         if offset > 0:
             meta["previous_token"] = self._token_of(user_id, max(0, offset - max_results))
-        body: dict[str, object] = {"data": [self._tweet(s, fields) for s in page]} if page else {}
+        body: dict[str, object] = {"data": [self._tweet(s, fields, member) for s in page]} if page else {}
         return ApiResponse(200, {**body, "meta": meta})
 
     def _young(self, share: Share) -> bool:
         return self._company.as_of - share.shared_at < NON_PUBLIC_MAX_AGE
 
-    def _tweet(self, share: Share, fields: list[str]) -> dict:
+    def _authorized(self, share: Share, member: str | None) -> bool:
+        """Non-public metrics: the author's own user context, on a post younger than 30 days."""
+        return member is not None and share.employee_id == member and self._young(share)
+
+    def _tweet(self, share: Share, fields: list[str], member: str | None = None) -> dict:
         account = self._company.x_accounts[share.employee_id]
         tweet: dict[str, object] = {
             "id": share.post_id,
@@ -217,7 +253,7 @@ class XApi:
                 "bookmark_count": counters.bookmarks,
                 "impression_count": counters.impressions,
             }
-        if self._young(share):
+        if self._authorized(share, member):
             if "non_public_metrics" in fields:
                 tweet["non_public_metrics"] = {
                     "impression_count": counters.impressions,
@@ -235,14 +271,15 @@ class XApi:
                 }
         return tweet
 
-    def _field_errors(self, share: Share, fields: list[str]) -> list[dict]:
-        if self._young(share):
+    def _field_errors(self, share: Share, fields: list[str], member: str | None = None) -> list[dict]:
+        if self._authorized(share, member):
             return []
+        why = "posts older than 30 days" if not self._young(share) else "user context of the post's author only"
         return [
             {
                 "value": share.post_id,
                 "detail": f"Sorry, you are not authorized to access '{field}' on the Tweet with ids: [{share.post_id}]"
-                " (posts older than 30 days).",
+                f" ({why}).",
                 "title": "Field Authorization Error",
                 "resource_type": "tweet",
                 "parameter": field,

@@ -22,6 +22,11 @@ os.environ["AIRFLOW_HOME"] = str(settings.STATE_DIR / "airflow-test")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(settings.DAGS_DIR)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["SHAREWHY_TASK_RETRIES"] = "0"
+# The member token store's encryption key (Fernet): one per test session, in the environment only.
+if not os.environ.get("SHAREWHY_TOKEN_KEYS"):
+    from cryptography.fernet import Fernet
+
+    os.environ["SHAREWHY_TOKEN_KEYS"] = Fernet.generate_key().decode()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import psycopg
+from consent_helpers import enrol_simulated_members
 from psycopg import sql
 
 from ingestion.run import (
@@ -45,6 +46,7 @@ def land_night(url: str, drop_dir: Path, night: date, seed: int = 7, world: Worl
     ) as simulator:
         land_advocacy_shares(url, night, drop_dir)
         land_hr_roster(url, night, drop_dir)
+        enrol_simulated_members(url, simulator)  # every member's own token (member-scoped post metrics)
         linkedin = ApiConfig(simulator.linkedin_base_url, TOKEN)
         land_linkedin_post_analytics(url, night, linkedin)
         organization = simulator.connections[settings.LINKEDIN_CONN_ID]["extra"]["organization_urn"]
@@ -127,7 +129,7 @@ SURVEY_DERIVED = {
     "salesy_risk": SurveyValues(("educate_share", "high_educate_share")),
 }
 #: `bi` tables without any survey-derived value.
-SURVEY_FREE = {"advocacy_kpis"}
+SURVEY_FREE = {"advocacy_kpis", "consent_coverage"}
 
 
 def k_anonymity_report(url: str, k: int) -> tuple[dict[str, int], int]:

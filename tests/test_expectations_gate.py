@@ -286,7 +286,7 @@ def land_optional_sources(url: str) -> None:
 BUILD_COPY = "test_build_copy"
 #: The `bi` candidates (every one has a suite).
 BI_TABLES = ("motivation_attribution", "motivation_lift", "team_morale", "advocacy_kpis", "obligation_signals",
-             "salesy_risk")
+             "salesy_risk", "consent_coverage")
 BUILT_TABLES = ("marts.fct_shares", "marts.fct_share_motivation_attribution", *(f"bi_build.{t}" for t in BI_TABLES))
 #: Outcome columns scaled by `rebuild` (counts of shares are not: they must keep matching the shares; nor are the
 #: horizon outcomes, which nothing reconciles).

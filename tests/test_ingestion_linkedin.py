@@ -6,6 +6,7 @@ from datetime import date
 
 import psycopg
 import pytest
+from consent_helpers import give_tokens
 from test_ingestion_stubs import METRIC_TYPE_UNION_KEY, TOKEN, LinkedInStub, serve, share_line, write_shares_file
 
 from ingestion.http import ApiConfig, RateLimitExceeded, RetryPolicy
@@ -139,6 +140,7 @@ def test_nightly_load_measures_recent_linkedin_posts_and_a_rerun_adds_nothing(fr
     land_advocacy_shares(fresh_db, date(2026, 11, 26), tmp_path)
     stub = LinkedInStub({SHARE: counts(1000), UGC_POST: counts(500), old: counts(1), later: counts(1)})
 
+    give_tokens(fresh_db, "linkedin", ["e-0001"], TOKEN)  # the sharer's own member token (the stub's one token)
     with serve(stub) as base_url:
         api = ApiConfig(f"{base_url}/linkedin/rest", TOKEN)
         first = land_linkedin_post_analytics(fresh_db, NIGHT, api)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from consent_helpers import give_tokens
 import pytest
 from test_ingestion_stubs import (
     TOKEN,
@@ -92,6 +93,7 @@ def test_the_raw_schema_applies_idempotently(fresh_db):
         "_quarantine",
         "advocacy__shares",
         "bitly__link_clicks",
+        "consent__member_token_status",
         "hr__roster",
         "linkedin__member_post_analytics",
         "linkedin__organization_daily_statistics",
@@ -222,6 +224,7 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
     write_shares_file(tmp_path, "2026-11-24", shares)
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     linkedin_counts = {q: 5 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
+    give_tokens(fresh_db, "linkedin", ["e-0001"], TOKEN)  # the sharer's member token (the stub takes one token)
     raised = []
     with serve(LinkedInStub({post: linkedin_counts})) as linkedin_url, serve(
         TypeformStub({"form-1": [typeform_response("t-1", "2026-11-24T10:00:00Z")]})

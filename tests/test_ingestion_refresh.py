@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from consent_helpers import give_tokens
 import pytest
 from test_ingestion_stubs import TOKEN, BitlyStub, LinkedInStub, bitly_buckets, serve, share_line, write_shares_file
 
@@ -54,6 +55,7 @@ def test_ten_nights_fetch_young_posts_nightly_and_old_ones_weekly(fresh_db, tmp_
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     counts = {q: 1 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
     nights = [NIGHT - timedelta(days=n) for n in range(9, -1, -1)]
+    give_tokens(fresh_db, "linkedin", ["e-0001"], TOKEN)  # the sharer's member token (the stub takes one token)
     with serve(LinkedInStub({young: counts, old: counts})) as base_url:
         api = ApiConfig(f"{base_url}/linkedin/rest", TOKEN)
         calls = [land_linkedin_post_analytics(fresh_db, night, api).api_calls for night in nights]

@@ -22,6 +22,7 @@ import time
 from datetime import date, timedelta
 
 import psycopg
+from consent_helpers import enrol_simulated_members
 import pytest
 import requests
 
@@ -57,6 +58,7 @@ def stack(server_url, module_db, tmp_path_factory):
     drops = home / "drops"
     token = "test-token-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
     sim = simulator.start(AS_OF, 7, drop_dir=drops, token=token, truth_path=home / "truth.json")
+    enrol_simulated_members(module_db, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
     (home / "config").mkdir()
     (home / "config" / "airflow_local_settings.py").write_text(CLUSTER_POLICY)
     env = airflow_stack.airflow_env(

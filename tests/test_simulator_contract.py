@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from simulator.company import SHARES_CSV_COLUMNS, SURVEY_ITEMS, Company, iso_utc, write_shares_files
+from simulator.consent import member_access_token
 from simulator.server import start
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
@@ -54,7 +55,21 @@ def entity_of(post_urn: str) -> str:
 
 def analytics(http, base_url, entity, query_type="IMPRESSION", headers=None, extra=""):
     query = f"q=entity&entity={entity}&queryType={query_type}&aggregation=TOTAL{extra}"
-    return http.get(f"{base_url}/memberCreatorPostAnalytics?{query}", headers=headers or LINKEDIN_HEADERS, timeout=5)
+    headers = _as_author(headers or LINKEDIN_HEADERS, entity)
+    return http.get(f"{base_url}/memberCreatorPostAnalytics?{query}", headers=headers, timeout=5)
+
+
+_AUTHORS = Company(7, AS_OF + timedelta(days=3))  # who shared each post (the same at every later as_of)
+
+
+def _as_author(headers: dict[str, str], entity: str) -> dict[str, str]:
+    """Member post analytics are member-scoped: the app's token becomes the post author's own member token (the
+    simulator derives it from its secret, simulator.consent). Other tokens are sent as given."""
+    match = re.fullmatch(r"\((?:share|ugc):urn%3Ali%3A(share|ugcPost)%3A(\d+)\)", entity)
+    share = _AUTHORS.find_post(f"urn:li:{match[1]}:{match[2]}") if match else None
+    if headers.get("Authorization") != f"Bearer {TOKEN}" or share is None:
+        return headers
+    return {**headers, "Authorization": f"Bearer {member_access_token(TOKEN, 'linkedin', share.employee_id)}"}
 
 
 def version(linkedin_version: str) -> dict[str, str]:

@@ -27,7 +27,9 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
     process = _serve(tmp_path, {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": TOKEN})
     try:
         ready = json.loads(process.stdout.readline())
-        assert sorted(ready) == ["base_url", "bitly", "connections", "form_ids", "linkedin", "truth", "typeform", "x"]
+        assert sorted(ready) == [
+        "base_url", "bitly", "connections", "consent_export", "form_ids", "linkedin", "truth", "typeform", "x"
+    ]
         surveymonkey = ready["connections"].pop("surveymonkey_api")
         assert surveymonkey["base_url"] == ready["base_url"] + "/surveymonkey/v3"
         assert [len(i) for i in surveymonkey["extra"]["survey_ids"]] == [9]  # string ids of digits
@@ -38,15 +40,24 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
         assert ready["typeform"] == ready["base_url"] + "/typeform"
         assert ready["x"] == ready["base_url"] + "/x/2"
         assert ready["bitly"] == ready["base_url"] + "/bitly/v4"
+        oauth = {"client_id": "sharewhy-simulator-app"}
         assert ready["connections"] == {
             "linkedin_api": {
                 "base_url": ready["linkedin"],
-                "extra": {"organization_urn": "urn:li:organization:99295745"},
+                "extra": {
+                    "organization_urn": "urn:li:organization:99295745", **oauth,
+                    "token_url": ready["base_url"] + "/linkedin/oauth/v2/accessToken",
+                    "authorize_url": ready["base_url"] + "/linkedin/oauth/v2/authorization",
+                },
             },
             "typeform_api": {"base_url": ready["typeform"], "extra": {"form_ids": ["motivation-2026w40"]}},
-            "x_api": {"base_url": ready["x"], "extra": {}},
+            "x_api": {"base_url": ready["x"], "extra": {
+                **oauth, "token_url": ready["base_url"] + "/x/2/oauth2/token",
+                "authorize_url": ready["base_url"] + "/x/i/oauth2/authorize",
+            }},
             "bitly_api": {"base_url": ready["bitly"], "extra": {}},
         }
+        assert ready["consent_export"] == ready["base_url"] + "/advocacy/v1/consents"
         assert ready["form_ids"] == ["motivation-2026w40"]
         truth = json.loads((tmp_path / "truth.json").read_text())
         assert ready["truth"] == str(tmp_path / "truth.json")

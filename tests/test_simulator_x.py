@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from simulator.consent import member_access_token
 from simulator.server import start
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
@@ -34,16 +35,24 @@ def lookup(http, sim, ids, fields=ALL_METRICS, headers=HEADERS):
     return http.get(f"{sim.x_base_url}/tweets", params=params, headers=headers, timeout=5)
 
 
-def old_tweet(company):
-    """A tweet older than 30 days, from the history before the shares window."""
+def old_tweet(company, author=None):
+    """A tweet older than 30 days, from the history before the shares window (by `author`, if given)."""
     day = AS_OF.date() - timedelta(days=45)
-    return next(s for n in range(10) for s in company.shares_on(day - timedelta(days=n)) if s.network == "x")
+    return next(s for n in range(60) for s in company.shares_on(day - timedelta(days=n))
+                if s.network == "x" and author in (None, s.employee_id))
+
+
+def as_author(employee_id: str) -> dict[str, str]:
+    """The user-context token of a member (OAuth 2.0 with PKCE, issued by the simulator)."""
+    return {"Authorization": f"Bearer {member_access_token(TOKEN, 'x', employee_id)}"}
 
 
 def test_lookup_returns_the_counters_and_non_public_metrics_only_for_posts_younger_than_30_days(sim, http):
-    young = [s for s in sim.company.network_shares("x") if not sim.company.is_deleted(s)][-3:]
-    old = old_tweet(sim.company)
-    body = lookup(http, sim, [s.post_id for s in young] + [old.post_id]).json()
+    alive = [s for s in sim.company.network_shares("x") if not sim.company.is_deleted(s)]
+    author = alive[-1].employee_id
+    young = [s for s in alive if s.employee_id == author][-3:]
+    old = old_tweet(sim.company, author)
+    body = lookup(http, sim, [s.post_id for s in young] + [old.post_id], headers=as_author(author)).json()
 
     tweets = {tweet["id"]: tweet for tweet in body["data"]}
     assert list(tweets) == [s.post_id for s in young] + [old.post_id]
@@ -80,7 +89,7 @@ def test_deleted_and_unknown_posts_are_partial_errors_inside_a_200(sim, http):
     deleted = next(s for s in sim.company.network_shares("x") if sim.company.is_deleted(s))
     alive = sim.company.network_shares("x")[-1]
     unknown = alive.post_id[:-4] + ("0000" if not alive.post_id.endswith("0000") else "0001")
-    response = lookup(http, sim, [deleted.post_id, alive.post_id, unknown])
+    response = lookup(http, sim, [deleted.post_id, alive.post_id, unknown], fields="public_metrics")
     assert response.status_code == 200
     body = response.json()
     assert [tweet["id"] for tweet in body["data"]] == [alive.post_id]
@@ -187,3 +196,17 @@ def test_timeline_time_window_and_parameter_checks(sim, http):
     assert timeline(http, sim, account.user_id, pagination_token="nonsense").status_code == 400
     unknown_user = timeline(http, sim, "42").json()
     assert unknown_user["errors"][0]["resource_type"] == "user" and "data" not in unknown_user
+
+
+def test_non_public_metrics_need_the_authors_own_user_context(sim, http):
+    alive = [s for s in sim.company.network_shares("x") if not sim.company.is_deleted(s)]
+    mine = alive[-1]
+    other = next(s for s in reversed(alive) if s.employee_id != mine.employee_id)
+    for headers, expected in ((HEADERS, set()), (as_author(mine.employee_id), {mine.post_id})):
+        body = lookup(http, sim, [mine.post_id, other.post_id], headers=headers).json()
+        with_non_public = {t["id"] for t in body["data"] if "non_public_metrics" in t}
+        assert with_non_public == expected
+        refused = {e["resource_id"] for e in body["errors"] if e["title"] == "Field Authorization Error"}
+        assert refused == {mine.post_id, other.post_id} - expected
+    revoked = lookup(http, sim, [mine.post_id], headers={"Authorization": "Bearer X2-not-a-token"})
+    assert revoked.status_code == 401

@@ -42,3 +42,19 @@ def _night():
     from pipeline.runs import night_of
 
     return night_of(get_current_context())
+
+
+def land_member_measures(entry_point: Callable[..., LoadReport], conn_id: str, network: str) -> dict:
+    """Land what a source read with each member's own token (LinkedIn member post analytics, X non-public metrics)
+    says of the posts due tonight, then the night's snapshot of the members' token statuses (consent coverage).
+    The XCom holds counts only: never a token."""
+    from ingestion.refresh import RefreshPolicy
+    from ingestion.run import land_member_token_status
+    from pipeline.connections import api_config, member_access
+
+    refresh = RefreshPolicy.parse(settings.REFRESH_SCHEDULE)
+    night = _night()
+    report = entry_point(settings.warehouse_url(), night, api_config(conn_id), refresh=refresh,
+                         members=member_access(conn_id, network))
+    status = land_member_token_status(settings.warehouse_url(), night, network)
+    return {**asdict(report), "token_status_rows": status.rows_inserted}

@@ -42,3 +42,52 @@ def organization_urn(conn_id: str) -> str:
     if not urn.startswith("urn:li:organization:"):
         raise ValueError(f"connection {conn_id!r} names no company page in `extra.organization_urn`")
     return urn
+
+
+# --- member consent (issue 13) ------------------------------------------------------------------------------------
+
+#: The token store's Fernet keys: this connection's `password` (comma-separated, newest first), else the environment
+#: variable SHAREWHY_TOKEN_KEYS.
+TOKEN_KEYS_CONN_ID = "sharewhy_token_keys"
+
+
+def token_keys() -> str:
+    import os
+
+    try:
+        keys = BaseHook.get_connection(TOKEN_KEYS_CONN_ID).password
+    except Exception:  # no such connection: the environment
+        keys = None
+    keys = keys or os.environ.get("SHAREWHY_TOKEN_KEYS", "")
+    if not keys:
+        raise ValueError(
+            f"no token encryption key: set the connection {TOKEN_KEYS_CONN_ID!r} (keys in `password`) or the "
+            "environment variable SHAREWHY_TOKEN_KEYS"
+        )
+    return keys
+
+
+def member_access(conn_id: str, network: str):
+    """The member token store and the network's OAuth app (refresh) from the source's connection: client id in
+    `login` or `extra.client_id`, `extra.client_secret`, `extra.token_url`; `extra.workers`,
+    `extra.app_daily_quota`, `extra.member_daily_quota` (LinkedIn's daily quotas, as the developer portal shows)."""
+    from ingestion.members import member_access as build
+    from ingestion.oauth import OAuthApp
+    from ingestion.tokens import Secret
+
+    from sharewhy import settings
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson
+    client_id = conn.login or extra.get("client_id")
+    app = None
+    if client_id:
+        secret = extra.get("client_secret")
+        app = OAuthApp(network, client_id, Secret(secret) if secret else None, token_url=extra.get("token_url", ""),
+                       authorize_url=extra.get("authorize_url", ""))
+
+    def number(name: str) -> int | None:
+        return int(extra[name]) if extra.get(name) not in (None, "") else None
+
+    return build(settings.warehouse_url(), network, keys=token_keys(), oauth_app=app, workers=number("workers"),
+                 app_daily_quota=number("app_daily_quota"), member_daily_quota=number("member_daily_quota"))

@@ -7,14 +7,30 @@ is percent-encoded inside the parentheses; it is built here and sent byte for by
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from ingestion.http import ApiClient, ApiConfig, ApiError, Encoded, RateLimitPolicy, RetryPolicy, Timeouts
+from ingestion import oauth
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    ApiError,
+    Encoded,
+    RateLimitExceeded,
+    RateLimitPolicy,
+    RetryPolicy,
+    SchemaDrift,
+    Timeouts,
+)
+from ingestion.members import Budget, MemberAccess, member_pool
 from ingestion.paging import OffsetPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
+
+log = logging.getLogger(__name__)
 
 TARGET = Target("linkedin", "member_post_analytics", "linkedin__member_post_analytics", ("post_urn", "metric_type"))
 
@@ -98,12 +114,12 @@ class PostAnalyticsExtraction:
             except ValueError as exc:
                 yield Quarantined(str(exc), as_json_text({"post_urn": post_urn}))
                 continue
-            yield from self._post_records(post_urn, entity)
+            yield from self.post_records(post_urn, entity)
 
     def state(self) -> dict[str, Any]:
         return {"logical_date": self._logical_date.isoformat(), "posts": len(self._post_urns)}
 
-    def _post_records(self, post_urn: str, entity: Encoded) -> Iterator[Row | Quarantined]:
+    def post_records(self, post_urn: str, entity: Encoded) -> Iterator[Row | Quarantined]:
         for query_type in query_types(self._version):
             params = [("q", "entity"), ("entity", entity), ("queryType", query_type), ("aggregation", "TOTAL")]
             try:
@@ -129,3 +145,167 @@ class PostAnalyticsExtraction:
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             return Quarantined(f"count is not a non-negative integer: {count!r}", as_json_text(element))
         return Row((post_urn, metric), element, page.request, page.extracted_at)
+
+
+#: This many member tokens refused, and no other tried: an app-wide problem, not members revoking.
+APP_WIDE_REFUSALS = 3
+
+
+class MemberPostAnalyticsExtraction:
+    """Each member's posts read with that member's own token (`r_member_postAnalytics` is member-scoped: any other
+    token gets 403 on the post), different members concurrently on `access.workers` threads, one member's calls one
+    after another.
+
+    Per member, never failing the night: no token, or one revoked / needing consent → the member's posts are
+    quarantined with the token's status; a 401 marks the token `revoked` (after one refresh and retry when LinkedIn
+    says it expired), a 403 `needs_consent`, and quarantines the member's remaining posts with LinkedIn's reason; a
+    member's 429 (their daily quota) or the app's daily quota spent quarantines what is left, to be read on a later
+    night (the refresh schedule finds them unfetched). Still failing the load: a sunset version (426) and a changed
+    contract, and every member failing for another reason (an outage is not a consent problem)."""
+
+    def __init__(
+        self,
+        api: ApiConfig,
+        version: str,
+        posts_by_member: Mapping[str, Sequence[str]],
+        logical_date: date,
+        access: MemberAccess,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        timeouts: Timeouts = Timeouts(),
+        calls_spent_today: int = 0,
+    ) -> None:
+        self._api, self._version, self._posts, self._logical_date = api, version, posts_by_member, logical_date
+        self._access, self._retry, self._timeouts = access, retry, timeouts
+        remaining = None if access.app_daily_quota is None else max(0, access.app_daily_quota - calls_spent_today)
+        self._app_budget = Budget(remaining)
+        self._calls = 0
+        self._lock = threading.Lock()
+        self.outcomes: dict[str, int] = {}
+
+    @property
+    def api_calls(self) -> int:
+        return self._calls
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "logical_date": self._logical_date.isoformat(),
+            "posts": sum(len(p) for p in self._posts.values()),
+            "members": len(self._posts),
+            "members_by_outcome": dict(sorted(self.outcomes.items())),
+        }
+
+    def records(self) -> Iterator[Row | Quarantined]:
+        tokens = self._access.tokens(self._posts)
+        failures: list[ApiError] = []
+        self._refusals: list[tuple[Any, ApiError]] = []
+        self._tried = 0
+        for member_records in member_pool(
+            self._posts, lambda member, posts: self._member(member, posts, tokens.get(member), failures),
+            self._access.workers,
+        ):
+            yield from member_records
+        if failures and len(failures) == self._tried:
+            raise failures[0]  # every member failed alike: the API is down, not a member's consent
+        refusals = self._refusals
+        if len(refusals) >= APP_WIDE_REFUSALS and len(refusals) == self._tried:
+            # every member's token refused at once is the app's problem (its credentials, LinkedIn's auth), not
+            # every member revoking: fail the load, mark no one
+            error = refusals[0][1]
+            raise ApiError(error.source, error.endpoint, error.status, error.code, error.message,
+                           f"every one of the {len(refusals)} member tokens tried was refused: check the app's "
+                           "LinkedIn credentials and status before asking members to consent again")
+        for token, error in refusals:
+            status = self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
+            self._outcome(status)
+
+    def _outcome(self, outcome: str) -> None:
+        with self._lock:
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def _member(self, member: str, posts: Sequence[str], token, failures: list[ApiError]) -> list[Row | Quarantined]:
+        records: list[Row | Quarantined] = []
+        if token is None:
+            self._outcome("no_token")
+            return self._quarantine(member, posts, "no member token: the employee has not granted access to their "
+                                    "LinkedIn post analytics (status needs_consent)")
+        if token.usable:
+            try:
+                token = self._access.ready(token)
+            except oauth.OAuthError as error:
+                self._outcome("refresh_failed")
+                return self._quarantine(member, posts, f"member token could not be refreshed: {error}")
+        if not token.usable:
+            self._outcome(token.status)
+            return self._quarantine(member, posts, f"member token {token.status}: {token.status_reason or ''}".strip())
+        member_budget = Budget(self._access.member_daily_quota)
+        with self._lock:
+            self._tried += 1
+        client = self._client(token)
+        retried_expired = False
+        try:
+            index = 0
+            while index < len(posts):
+                post_urn = posts[index]
+                try:
+                    entity = restli_entity(post_urn)
+                except ValueError as exc:
+                    records.append(Quarantined(str(exc), as_json_text({"post_urn": post_urn})))
+                    index += 1
+                    continue
+                if not self._take_budget(member_budget, len(query_types(self._version))):
+                    self._outcome("quota")
+                    which = "the app's" if self._app_budget.limit is not None and self._app_budget.spent >= \
+                        self._app_budget.limit else "the member's"
+                    return records + self._quarantine(
+                        member, posts[index:], f"{which} LinkedIn daily call quota is spent: read on a later night"
+                    )
+                extraction = PostAnalyticsExtraction(client, self._version, [post_urn], self._logical_date)
+                try:
+                    records.extend(extraction.post_records(post_urn, entity))
+                except VersionNotActive:
+                    raise
+                except RateLimitExceeded as error:
+                    self._outcome("rate_limited")
+                    return records + self._quarantine(member, posts[index:], f"rate limited, read later: {error}")
+                except SchemaDrift:
+                    raise
+                except ApiError as error:
+                    if error.status == 401 and "EXPIRED" in (error.code or "") and not retried_expired:
+                        retried_expired = True  # LinkedIn says expired before our clock did: refresh, try again
+                        token = self._access.ready(token, force=True)
+                        if token.usable:
+                            self._close(client)
+                            client = self._client(token)
+                            continue
+                    if error.status in (401, 403):
+                        status = "revoked" if error.status == 401 else "needs_consent"
+                        with self._lock:
+                            self._refusals.append((token, error))  # marked once the night's reads are done
+                        return records + self._quarantine(member, posts[index:], f"member token {status}: {error}")
+                    self._outcome("failed")
+                    with self._lock:
+                        failures.append(error)
+                    return records + self._quarantine(member, posts[index:], f"member's posts not read: {error}")
+                index += 1
+            self._outcome("read")
+            return records
+        finally:
+            self._close(client)
+
+    def _take_budget(self, member_budget: Budget, calls: int) -> bool:
+        return all(member_budget.take() and self._app_budget.take() for _ in range(calls))
+
+    def _client(self, token) -> ApiClient:
+        member_api = ApiConfig(self._api.base_url, token.access_token.reveal(), self._version)
+        return client(member_api, retry=self._retry, timeouts=self._timeouts)
+
+    def _close(self, api_client: ApiClient) -> None:
+        with self._lock:
+            self._calls += api_client.api_calls
+        api_client.api_calls = 0
+        api_client.close()
+
+    @staticmethod
+    def _quarantine(member: str, posts: Sequence[str], reason: str) -> list[Row | Quarantined]:
+        return [Quarantined(reason, as_json_text({"post_urn": post, "employee_id": member})) for post in posts]

@@ -12,13 +12,15 @@ before the next call.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from ingestion.http import (
     ApiClient,
     ApiConfig,
+    ApiError,
     RateLimitPolicy,
     RateWindow,
     RetryPolicy,
@@ -26,12 +28,18 @@ from ingestion.http import (
     Timeouts,
     encode_query,
 )
+from ingestion import oauth
+from ingestion.members import MemberAccess, member_pool
 from ingestion.raw_queries import SharedPost, end_of
 from ingestion.records import Quarantined, Row, Target, as_json_text
 
 log = logging.getLogger(__name__)
 
-TARGET = Target("x", "tweet_metrics", "x__tweet_metrics", ("tweet_id",))
+TARGET = Target("x", "tweet_metrics", "x__tweet_metrics", ("tweet_id", "metrics_access"))
+#: How a post's metrics were read (`raw.x__tweet_metrics.metrics_access`): with its author's user-context token
+#: (non-public and organic metrics when younger than 30 days: link clicks, so a click-through rate), or with the
+#: app's token, public metrics only (its author has no valid user token, or the post is older than 30 days).
+USER_CONTEXT, APP_PUBLIC = "user_context", "app_public"
 
 ENDPOINT = "/tweets"
 BATCH_SIZE = 100
@@ -66,8 +74,10 @@ def is_tweet_id(value: str) -> bool:
 class TweetMetricsExtraction:
     """Every post's tweet object with the metrics its age allows, in batches of 100 ids."""
 
-    def __init__(self, client: ApiClient, posts: Sequence[SharedPost], logical_date: date) -> None:
-        self._client, self._posts, self._logical_date = client, posts, logical_date
+    def __init__(
+        self, client: ApiClient, posts: Sequence[SharedPost], logical_date: date, access: str = APP_PUBLIC
+    ) -> None:
+        self._client, self._posts, self._logical_date, self._access = client, posts, logical_date, access
 
     @property
     def api_calls(self) -> int:
@@ -93,12 +103,22 @@ class TweetMetricsExtraction:
             params = [("ids", ",".join(ids)), ("tweet.fields", ",".join(fields))]
             response = self._client.get(ENDPOINT, params)
             endpoint = f"{ENDPOINT}?{encode_query(params)}"
-            yield from self._batch_records(ids, response.body, endpoint, response.request, response.received_at)
+            yield from self.batch_records(ids, response.body, endpoint, response.request, response.received_at)
 
     def state(self) -> dict[str, Any]:
         return {"logical_date": self._logical_date.isoformat(), "posts": len(self._posts)}
 
-    def _batch_records(
+    def records_public(self) -> Iterator[Row | Quarantined]:
+        """Every post with public metrics only (app-only auth reads nothing else), 100 ids a call."""
+        ids = [post.post_id for post in self._posts]
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start : start + BATCH_SIZE]
+            params = [("ids", ",".join(batch)), ("tweet.fields", ",".join(PUBLIC_FIELDS))]
+            response = self._client.get(ENDPOINT, params)
+            endpoint = f"{ENDPOINT}?{encode_query(params)}"
+            yield from self.batch_records(batch, response.body, endpoint, response.request, response.received_at)
+
+    def batch_records(
         self, ids: list[str], body: Any, endpoint: str, request: str, received_at: datetime
     ) -> Iterator[Row | Quarantined]:
         if not isinstance(body, dict):
@@ -114,7 +134,7 @@ class TweetMetricsExtraction:
             if not isinstance(tweet.get("public_metrics"), dict):
                 raise SchemaDrift(self._client.source, endpoint, f"post {tweet['id']} has no `public_metrics` object")
             returned.add(tweet["id"])
-            yield self._record(tweet, request, received_at)
+            yield self._record(tweet, request, received_at, self._access)
         explained = set()
         for error in errors:
             resource = error.get("resource_id") if isinstance(error, dict) else None
@@ -129,7 +149,7 @@ class TweetMetricsExtraction:
             yield Quarantined(reason, as_json_text({"post_id": missing, "request": endpoint}))
 
     @staticmethod
-    def _record(tweet: dict, request: str, received_at: datetime) -> Row | Quarantined:
+    def _record(tweet: dict, request: str, received_at: datetime, access: str = APP_PUBLIC) -> Row | Quarantined:
         counts = tweet["public_metrics"]
         bad = {
             name: value
@@ -138,4 +158,114 @@ class TweetMetricsExtraction:
         }
         if bad:
             return Quarantined(f"public_metrics not non-negative integers: {bad}", as_json_text(tweet))
-        return Row((tweet["id"],), tweet, request, received_at)
+        return Row((tweet["id"], access), tweet, request, received_at)
+
+
+class MemberTweetMetricsExtraction:
+    """Every due post, read with the best access there is: posts younger than 30 days whose author holds a usable
+    user token are looked up with that token (every metric field, 100 ids a call, authors concurrently on
+    `access.workers` threads, each author's calls within their own 15-minute windows); every other post (author
+    without a valid token, or older than 30 days) with the app's token and public metrics only, flagged
+    `app_public` (no link clicks, so no click-through rate). A 401 on an author's token marks it `revoked` and
+    falls back to the app's token for their posts; the night goes on."""
+
+    def __init__(
+        self,
+        app_client: ApiClient,
+        api: ApiConfig,
+        posts: Sequence[SharedPost],
+        authors: Mapping[str, str],
+        logical_date: date,
+        access: MemberAccess,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        timeouts: Timeouts = Timeouts(),
+    ) -> None:
+        self._app, self._api, self._posts, self._authors = app_client, api, posts, authors
+        self._logical_date, self._access, self._retry, self._timeouts = logical_date, access, retry, timeouts
+        self._member_calls = 0
+        self._lock = threading.Lock()
+        self.read_as: dict[str, int] = {USER_CONTEXT: 0, APP_PUBLIC: 0}
+
+    @property
+    def api_calls(self) -> int:
+        return self._app.api_calls + self._member_calls
+
+    def state(self) -> dict[str, Any]:
+        return {"logical_date": self._logical_date.isoformat(), "posts": len(self._posts),
+                "posts_by_access": dict(self.read_as)}
+
+    def records(self) -> Iterator[Row | Quarantined]:
+        end = end_of(self._logical_date)
+        valid, young_by_author, public = [], {}, []
+        for post in self._posts:
+            if not is_tweet_id(post.post_id):
+                yield Quarantined(f"not an X post id: {post.post_id!r}", as_json_text({"post_id": post.post_id}))
+                continue
+            valid.append(post)
+            author = self._authors.get(post.post_id)
+            if end - post.shared_at < NON_PUBLIC_ASKED_FOR and author:
+                young_by_author.setdefault(author, []).append(post)
+            else:
+                public.append(post)
+        tokens = self._access.tokens(young_by_author)
+        self._refusals: list[tuple[Any, ApiError]] = []
+        fallback: list[SharedPost] = []
+        for result in member_pool(
+            young_by_author, lambda author, posts: self._author(author, posts, tokens.get(author)),
+            self._access.workers,
+        ):
+            records, unread = result
+            yield from records
+            fallback.extend(unread)
+        tried = sum(1 for author in young_by_author if tokens.get(author) is not None and tokens[author].usable)
+        if not (len(self._refusals) >= 3 and len(self._refusals) == tried):  # all refused: the app's problem
+            for token, error in self._refusals:
+                self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
+        else:
+            log.error("x: every one of the %d user tokens tried was refused: marking none (check the app)",
+                      len(self._refusals))
+        app_posts = public + fallback
+        if app_posts:
+            self.read_as[APP_PUBLIC] += len(app_posts)
+            yield from TweetMetricsExtraction(self._app, app_posts, self._logical_date, APP_PUBLIC).records_public()
+
+    def _author(self, author: str, posts: list[SharedPost], token) -> tuple[list[Row | Quarantined], list[SharedPost]]:
+        """(records read with the author's token, posts left for the app's token)."""
+        if token is None or not token.usable:
+            return [], posts
+        try:
+            token = self._access.ready(token)
+        except oauth.OAuthError as error:
+            log.warning("x: employee %s's token could not be refreshed (%s): public metrics only", author, error)
+            return [], posts
+        if not token.usable:
+            return [], posts
+        member_client = client(ApiConfig(self._api.base_url, token.access_token.reveal()), retry=self._retry,
+                               timeouts=self._timeouts)
+        records: list[Row | Quarantined] = []
+        try:
+            extraction = TweetMetricsExtraction(member_client, posts, self._logical_date, USER_CONTEXT)
+            ids = [post.post_id for post in posts]
+            for start in range(0, len(ids), BATCH_SIZE):
+                batch = ids[start : start + BATCH_SIZE]
+                params = [("ids", ",".join(batch)), ("tweet.fields", ",".join(ALL_FIELDS))]
+                try:
+                    response = member_client.get(ENDPOINT, params)
+                except ApiError as error:
+                    if error.status in (401, 403):
+                        with self._lock:
+                            self._refusals.append((token, error))  # marked once every author was tried
+                        done = {r.keys[0] for r in records if isinstance(r, Row)}
+                        return records, [p for p in posts if p.post_id not in done]
+                    raise
+                endpoint = f"{ENDPOINT}?{encode_query(params)}"
+                records.extend(extraction.batch_records(batch, response.body, endpoint, response.request,
+                                                        response.received_at))
+            with self._lock:
+                self.read_as[USER_CONTEXT] += len(posts)
+            return records, []
+        finally:
+            with self._lock:
+                self._member_calls += member_client.api_calls
+            member_client.close()

@@ -37,6 +37,16 @@ renamed as (
             (payload -> 'organic_metrics' ->> 'user_profile_clicks')::bigint
         ) as user_profile_clicks,
 
+        ---------- strings
+        -- how the night read the post: its author's own token (`user_context`) or the app's, public metrics only
+        -- (`app_public`: its author had no valid token, or the post was older than 30 days); inferred for rows
+        -- landed before the column existed
+        coalesce(
+            metrics_access,
+            case when payload ? 'non_public_metrics' or payload ? 'organic_metrics' then 'user_context'
+                 else 'app_public' end
+        ) as metrics_access,
+
         ---------- booleans
         payload ? 'non_public_metrics' or payload ? 'organic_metrics' as has_non_public_metrics,
 
