@@ -56,7 +56,12 @@ surveyed_shares as (
         shares.share_mode,
         shares.is_nudged,
         primary_motivations.motivation,
-        shares.horizon_impressions::double precision as exposure,
+        -- a rate's exposure counts only the shares whose count is known: an X post read with the app's token (its
+        -- author gave no consent) has impressions but no link clicks, and must not pass for a post without clicks
+        case when shares.horizon_engagements is not null then shares.horizon_impressions end::double precision
+            as engagement_rate_exposure,
+        case when shares.horizon_clicks is not null then shares.horizon_impressions end::double precision
+            as click_through_rate_exposure,
         shares.horizon_engagements::double precision as engagement_rate_count,
         shares.horizon_clicks::double precision as click_through_rate_count
     from shares
@@ -76,8 +81,8 @@ sharer_cells as (
         surveyed_shares.network,
         surveyed_shares.motivation,
         count(*) as shares,
-        sum(surveyed_shares.exposure) as exposure,
         {%- for rate in rates %}
+        sum(surveyed_shares.{{ rate }}_exposure) as {{ rate }}_exposure,
         sum(surveyed_shares.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
         {%- endfor %}
     from surveyed_shares
@@ -154,8 +159,8 @@ cells as materialized (
         numbered_cells.group_id,
         numbered_cells.level_id,
         numbered_cells.motivation_id,
-        sum(replicate_weights.weight * numbered_cells.exposure) as exposure,
         {%- for rate in rates %}
+        sum(replicate_weights.weight * numbered_cells.{{ rate }}_exposure) as {{ rate }}_exposure,
         sum(replicate_weights.weight * numbered_cells.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
         {%- endfor %}
     from numbered_cells
@@ -251,8 +256,8 @@ baselines as (
         cells.replicate,
         cells.group_id,
         {%- for rate in rates %}
-        sum(cells.exposure * alpha.{{ rate }}_alpha * beta.{{ rate }}_beta)
-            / nullif(sum(cells.exposure * alpha.{{ rate }}_alpha), 0) as {{ rate }}_baseline{{ "," if not loop.last }}
+        sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha * beta.{{ rate }}_beta)
+            / nullif(sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha), 0) as {{ rate }}_baseline{{ "," if not loop.last }}
         {%- endfor %}
     from cells
     inner join final_alpha as alpha using ({{ group_keys }}, level_id)
