@@ -214,7 +214,9 @@ def test_an_export_is_started_polled_to_complete_and_downloaded_as_a_zip(sim, ht
 
 
 def test_two_surveys_ask_the_items_in_orders_of_their_own():
-    waves = [Company(7, datetime(2026, 11, day, tzinfo=UTC)).survey_waves_for("qualtrics")[-1] for day in (12, 26)]
+    # a Qualtrics wave every 18 weeks (waves every six weeks, vendors in turn): two seen months apart
+    nights = (datetime(2026, 11, 26, tzinfo=UTC), datetime(2027, 1, 31, tzinfo=UTC))
+    waves = [Company(7, night).survey_waves_for("qualtrics")[-1] for night in nights]
     assert waves[0].form_id != waves[1].form_id
     orders = [qualtrics.question_ids(wave) for wave in waves]
     assert all(sorted(order.values()) == sorted(item.ref for item in SURVEY_ITEMS) for order in orders)
