@@ -34,9 +34,12 @@ from simulator.company import DEFAULT_WORLD, World
 TOKEN = "simulated-nights-token"
 
 
-def land_night(url: str, drop_dir: Path, night: date, seed: int = 7, world: World = DEFAULT_WORLD) -> Path:
-    """Land the night of `night` (the simulator observed at the end of it, in `world`) from every source; returns
-    the truth file.
+def land_night(
+    url: str, drop_dir: Path, night: date, seed: int = 7, world: World = DEFAULT_WORLD, lift_inputs_only: bool = False
+) -> Path:
+    """Land the night of `night` (the simulator observed at the end of it, in `world`) from every source (or, with
+    `lift_inputs_only`, from those motivation_lift reads: not the company page's statistics nor Bitly); returns the
+    truth file.
 
     The shares come first: the social and link sources are asked about the shares landed. The survey waves run one
     on each vendor (simulator.company.Company.survey_waves)."""
@@ -49,10 +52,11 @@ def land_night(url: str, drop_dir: Path, night: date, seed: int = 7, world: Worl
         enrol_simulated_members(url, simulator)  # every member's own token (member-scoped post metrics)
         linkedin = ApiConfig(simulator.linkedin_base_url, TOKEN)
         land_linkedin_post_analytics(url, night, linkedin)
-        organization = simulator.connections[settings.LINKEDIN_CONN_ID]["extra"]["organization_urn"]
-        land_linkedin_organization_statistics(url, night, linkedin, organization)
         land_x_tweet_metrics(url, night, ApiConfig(simulator.x_base_url, TOKEN))
-        land_bitly_link_clicks(url, night, ApiConfig(simulator.bitly_base_url, TOKEN), now=as_of)
+        if not lift_inputs_only:
+            organization = simulator.connections[settings.LINKEDIN_CONN_ID]["extra"]["organization_urn"]
+            land_linkedin_organization_statistics(url, night, linkedin, organization)
+            land_bitly_link_clicks(url, night, ApiConfig(simulator.bitly_base_url, TOKEN), now=as_of)
         land_typeform_responses(url, night, ApiConfig(simulator.typeform_base_url, TOKEN), simulator.form_ids)
         surveymonkey = ApiConfig(simulator.surveymonkey_base_url, TOKEN)
         land_surveymonkey_survey_details(url, night, surveymonkey, simulator.surveymonkey_survey_ids)
