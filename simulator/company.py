@@ -357,14 +357,6 @@ def counter_at(total: int, age_days: float) -> int:
     return math.floor(total * (1 - math.exp(-age_days / COUNTER_TIME_CONSTANT_DAYS)) + 0.5)
 
 
-def expected_engagement_rate(weights: Mapping[str, float], quality: float) -> float:
-    return BASE_ENGAGEMENT_RATE * quality * sum(weights[m] * ER_EFFECT[m] for m in MOTIVATIONS)
-
-
-def expected_click_through_rate(weights: Mapping[str, float], quality: float) -> float:
-    return BASE_CLICK_THROUGH_RATE * quality * sum(weights[m] * CTR_EFFECT[m] for m in MOTIVATIONS)
-
-
 def share_multipliers(employee: Employee, nudged: bool, world: World) -> tuple[float, float]:
     """The multipliers of the base engagement and click-through rates a share gets besides its content's quality:
     its sharer's motivation effect (by the world's mechanism) × the nudge effect where the world has one."""

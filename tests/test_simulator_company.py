@@ -10,6 +10,8 @@ from statistics import mean
 import pytest
 
 from simulator.company import (
+    BASE_CLICK_THROUGH_RATE,
+    BASE_ENGAGEMENT_RATE,
     CONTENT_TYPES,
     CTR_EFFECT,
     ER_EFFECT,
@@ -18,10 +20,9 @@ from simulator.company import (
     Company,
     World,
     counter_at,
-    expected_click_through_rate,
-    expected_engagement_rate,
     share_day_of_post,
     share_day_of_tweet,
+    share_multipliers,
 )
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
@@ -47,14 +48,15 @@ def test_post_totals_follow_the_causal_model():
     by_dominant = defaultdict(lambda: [0, 0, 0])  # impressions, engagements, clicks
     for share in COMPANY.shares:
         totals, employee, q = share.totals, employees[share.employee_id], quality[share.content_id]
+        er_multiplier, ctr_multiplier = share_multipliers(employee, share.campaign is not None, COMPANY.world)
         engagements = totals.reactions + totals.comments + totals.reshares
         assert totals.members_reached == math.floor(0.8 * totals.impressions)
         sums["impressions"] += totals.impressions
         sums["expected_impressions"] += share.audience_size * 0.4 * q
         sums["engagements"] += engagements
-        sums["expected_engagements"] += totals.impressions * expected_engagement_rate(employee.weights, q)
+        sums["expected_engagements"] += totals.impressions * BASE_ENGAGEMENT_RATE * q * er_multiplier
         sums["clicks"] += totals.link_clicks
-        sums["expected_clicks"] += totals.impressions * expected_click_through_rate(employee.weights, q)
+        sums["expected_clicks"] += totals.impressions * BASE_CLICK_THROUGH_RATE * q * ctr_multiplier
         sums["reactions"] += totals.reactions
         group = by_dominant[employee.dominant_motivation]
         group[0] += totals.impressions
