@@ -1,8 +1,14 @@
 """Build the warehouse with dbt, audit the build with Great Expectations, and publish `bi` only when it passes.
 
-Write–audit–publish: dbt builds staging, marts and the `bi` candidates (schema `bi_build`); the GX suites audit them;
-on a pass `bi` switches to the audited build in one transaction. On a failure the run fails naming the failing
-expectations, `bi` keeps the last good data, and the results stay in `audit.validation_runs` and the Data Docs.
+Write–audit–publish: dbt builds staging, marts and the `bi` candidates (into the run's own release schema,
+`bi_release_<run>`); the GX suites audit them; on a pass `bi` switches to exactly the audited relations in one
+transaction (publish checks their fingerprint). On a failure the run fails naming the failing expectations, `bi`
+keeps the last good data, and the results stay in `audit.validation_runs` and the Data Docs.
+
+One transform run at a time, from dbt build to publish: a setup task takes the transform lease (a row in
+`audit.transform_lease`; a run finding it held waits, then is refused naming the holder) and a teardown task gives it
+back, even when a step failed (sharewhy.transform_lease). `max_active_runs=1` (pipeline.defaults) keeps this DAG's
+own runs apart; the lease also keeps apart `dag.test()` runs, the benchmark, another Airflow on the same warehouse.
 
 Runs when every raw table has landed since its last run (the ingestion DAGs' Asset events) — of the survey
 responses, any one vendor's: Typeform, SurveyMonkey and Qualtrics are alternatives a tenant picks among, so a tenant
@@ -33,10 +39,22 @@ NIGHT_LANDED = AssetAll(
 )
 def transform_audit_publish():
     @task
-    def dbt_build() -> None:
-        from sharewhy import dbt, settings
+    def take_transform_lease(run_id=None) -> None:
+        from sharewhy import settings, transform_lease
 
-        dbt.run(["build"], settings.warehouse_url())
+        transform_lease.acquire(settings.warehouse_url(), run_id)
+
+    @task
+    def release_transform_lease(run_id=None) -> None:
+        from sharewhy import settings, transform_lease
+
+        transform_lease.release(settings.warehouse_url(), run_id)
+
+    @task
+    def dbt_build(run_id=None) -> str:
+        from sharewhy import settings, transform
+
+        return transform.build_release(settings.warehouse_url(), run_id)
 
     @task(retries=0)  # a failed audit must not be retried into a pass
     def audit(run_id=None) -> dict:
@@ -55,7 +73,9 @@ def transform_audit_publish():
 
         return publish(settings.warehouse_url(), run_id)
 
-    dbt_build() >> audit() >> publish()
+    lease = take_transform_lease()
+    with release_transform_lease().as_teardown(setups=lease):
+        dbt_build() >> audit() >> publish()
 
 
 transform_audit_publish()

@@ -1,11 +1,14 @@
-"""The audit step of write–audit–publish: validate raw arrivals, the marts and the `bi_build` candidates with GX
-Core, keep the evidence.
+"""The audit step of write–audit–publish: validate raw arrivals, the marts and the `bi` candidates (in the run's
+release schema) with GX Core, keep the evidence.
 
 One ephemeral GX context per run, built entirely in code (suites from `expectations.suites`, one per audited
 relation): nothing GX-side persists between runs or needs a project folder. The evidence that does persist:
 - one row per expectation result in `audit.validation_runs` (queryable history, written in one transaction);
 - Data Docs HTML in `settings.DATA_DOCS_DIR / <run id>`, rendered after the checkpoint into a filesystem site added
-  to the ephemeral context (its validation results live in memory just long enough to render).
+  to the ephemeral context (its validation results live in memory just long enough to render);
+- one row in `audit.audited_builds`: which schema of candidates the run audited and its fingerprint
+  (`expectations.fingerprint`), taken before the audit reads anything. `publish` promotes that schema only, and only
+  while its fingerprint still matches.
 
 GX is imported inside `run_audit` (the import costs ~5 s), so importing this module stays cheap.
 """
@@ -23,7 +26,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from expectations.connection import GX_CONNECTION_STRING, gx_url_in_environment
-from expectations.naming import docs_dirname
+from expectations.fingerprint import fingerprint
+from expectations.naming import candidate_relation, docs_dirname, release_schema
 from expectations.rules import ERROR, WARNING, severity
 from expectations.suites import (
     BI_BUILD_CATALOG,
@@ -39,6 +43,9 @@ from sharewhy import settings
 log = logging.getLogger(__name__)
 
 DOCS_SITE = "sharewhy_audit"
+
+#: Per run: the schema of `bi` candidates it audited, their fingerprint, when the audit started.
+AUDITED_BUILDS = f"{settings.AUDIT_SCHEMA}.audited_builds"
 
 #: Parts of a COMPLETE result that grow with the table (every unexpected value); the partial samples stay.
 _UNBOUNDED_RESULT_KEYS = frozenset({"unexpected_list", "unexpected_index_list", "unexpected_index_query"})
@@ -63,6 +70,12 @@ alter table {settings.AUDIT_SCHEMA}.validation_runs
 create index if not exists validation_runs_run_id on {settings.AUDIT_SCHEMA}.validation_runs (run_id);
 -- the newest passed run of a suite: where the raw suites' audited rows start (expectations.arrivals)
 create index if not exists validation_runs_suite on {settings.AUDIT_SCHEMA}.validation_runs (suite, validated_at);
+create table if not exists {AUDITED_BUILDS} (
+    run_id text primary key,
+    candidates text not null,
+    fingerprint jsonb not null,
+    audited_at timestamptz not null
+);
 """
 
 
@@ -133,9 +146,11 @@ class AuditFailed(RuntimeError):
         self.result = result
 
 
-def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT) -> AuditResult:
-    """Validate each suite of `build_suites(thresholds)` against its relation (raw, marts, bi_build); record and
-    return the outcome.
+def run_audit(
+    warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT, candidates: str | None = None
+) -> AuditResult:
+    """Validate each suite of `build_suites(thresholds)` against its relation (raw, marts, the `bi` candidates in
+    schema `candidates`, by default the run's release schema); record and return the outcome.
 
     An audited relation that does not exist is skipped when `suites.is_skipped_when_absent` says so (listed in
     `skipped`); any other raises GX's `TestConnectionError`, as does a warehouse GX cannot reach (psycopg's
@@ -144,22 +159,24 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
     environment variable.
     """
     started = dt.datetime.now(dt.timezone.utc)
+    candidates = candidates or release_schema(run_id)
     docs_dir = settings.DATA_DOCS_DIR / docs_dirname(run_id)
     with psycopg.connect(warehouse_url) as conn:  # the volume and raw expectations read the audit's history
         conn.execute(CREATE_PUBLISHED_VOLUMES)
         conn.execute(_CREATE_AUDIT_TABLE)
+        conn.commit()
+        audited = fingerprint(conn, candidates)  # before anything is read: a later change shows at publish
         absent = frozenset(
-            relation for (relation,) in conn.execute(
-                "select relation from unnest(%s::text[]) as relation where to_regclass(relation) is null",
-                (list(EXPECTATIONS),),
-            )
+            relation for relation in EXPECTATIONS
+            if conn.execute("select to_regclass(%s)", (candidate_relation(relation, candidates),)).fetchone()[0]
+            is None
         )
     skipped = tuple(relation for relation in EXPECTATIONS if relation in absent and is_skipped_when_absent(relation))
     if skipped:
         log.warning("audit %s: not auditing %s: no such table", run_id, ", ".join(skipped))
     with gx_url_in_environment(warehouse_url):
-        outcomes = _validate(run_id, thresholds, docs_dir, absent)
-    _record(warehouse_url, run_id, outcomes, validated_at=started)
+        outcomes = _validate(run_id, thresholds, docs_dir, absent, candidates)
+    _record(warehouse_url, run_id, outcomes, validated_at=started, candidates=candidates, audited=audited)
     failures = [outcome for outcome in outcomes if outcome.blocks_publish]
     warnings = [outcome for outcome in outcomes if not outcome.success and outcome.severity == WARNING]
     result = AuditResult(
@@ -177,7 +194,9 @@ def run_audit(warehouse_url: str, run_id: str, thresholds: Thresholds = DEFAULT)
     return result
 
 
-def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path, absent: frozenset[str]) -> list[ExpectationOutcome]:
+def _validate(
+    run_id: str, thresholds: Thresholds, docs_dir: Path, absent: frozenset[str], candidates: str
+) -> list[ExpectationOutcome]:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -200,9 +219,9 @@ def _validate(run_id: str, thresholds: Thresholds, docs_dir: Path, absent: froze
     validation_definitions = []
     for relation, suite in build_suites(thresholds, absent).items():
         if relation == BI_BUILD_CATALOG:
-            asset = warehouse.add_query_asset(name=relation, query=bi_build_catalog_query())
+            asset = warehouse.add_query_asset(name=relation, query=bi_build_catalog_query(candidates))
         else:
-            schema, table = relation.split(".")
+            schema, table = candidate_relation(relation, candidates).split(".")
             asset = warehouse.add_table_asset(name=relation, table_name=table, schema_name=schema)
         validation_definitions.append(
             context.validation_definitions.add(
@@ -272,11 +291,19 @@ def _brief(observed: dict[str, Any]) -> str:
     return json.dumps(telling, default=str)[:500]
 
 
-def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome], validated_at: dt.datetime) -> None:
-    """Replace the run's rows in `audit.validation_runs` (a retried run keeps only its latest results)."""
+def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome], validated_at: dt.datetime,
+            candidates: str, audited: dict[str, list]) -> None:
+    """Replace the run's rows in `audit.validation_runs` and `audit.audited_builds` (a retried run keeps only its
+    latest results), in one transaction."""
     with psycopg.connect(warehouse_url) as conn:
         conn.execute(_CREATE_AUDIT_TABLE)
         conn.execute(f"delete from {settings.AUDIT_SCHEMA}.validation_runs where run_id = %s", (run_id,))
+        conn.execute(
+            f"insert into {AUDITED_BUILDS} (run_id, candidates, fingerprint, audited_at) values (%s, %s, %s, %s)"
+            " on conflict (run_id) do update set candidates = excluded.candidates,"
+            " fingerprint = excluded.fingerprint, audited_at = excluded.audited_at",
+            (run_id, candidates, Jsonb(audited), validated_at),
+        )
         with conn.cursor() as cur:
             cur.executemany(
                 f"insert into {settings.AUDIT_SCHEMA}.validation_runs"

@@ -1,9 +1,12 @@
-"""Names derived from a run id (an Airflow run id such as `scheduled__2026-11-26T02:00:00+00:00`, or anything else)."""
+"""Names derived from a run id (an Airflow run id such as `scheduled__2026-11-26T02:00:00+00:00`, or anything else),
+and where an audited `bi` candidate is read."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+
+from sharewhy import settings
 
 #: Prefix of the schemas `publish` keeps released builds in.
 RELEASE_PREFIX = "bi_release_"
@@ -31,3 +34,16 @@ def release_schema(run_id: str) -> str:
         digest = hashlib.sha256(run_id.encode()).hexdigest()[:10]
         name = f"{name[: _POSTGRES_MAX_IDENTIFIER - len(digest) - 1]}_{digest}"
     return name
+
+
+_CANDIDATE_PREFIX = f"{settings.BI_BUILD_SCHEMA}."
+
+
+def is_candidate(relation: str) -> bool:
+    """Whether an audited relation is a `bi` candidate (`bi_build.<table>`)."""
+    return relation.startswith(_CANDIDATE_PREFIX)
+
+
+def candidate_relation(relation: str, candidates: str) -> str:
+    """Where an audited relation is read: a candidate `bi_build.<table>` in schema `candidates`, others as named."""
+    return f"{candidates}.{relation.removeprefix(_CANDIDATE_PREFIX)}" if is_candidate(relation) else relation

@@ -4,8 +4,12 @@
 validates every entry, so a new table gets audited by adding a builder here. Great Expectations is imported
 inside the builders because importing it costs ~5 s and importers of this module (DAG files) must stay fast.
 
-Nothing reaches `bi` unaudited: `publish` exposes every relation of `bi_build`, so one more suite, `bi_build`
-(over the list of the schema's relations, `BI_BUILD_CATALOG`), fails when `bi_build` holds a relation without a
+The `bi` candidates are named `bi_build.<table>` here (suite names, recorded volumes) whichever schema holds them: a
+transform run builds them into its release schema, and the audit reads them there
+(`naming.candidate_relation`).
+
+Nothing reaches `bi` unaudited: `publish` exposes every relation of the audited schema, so one more suite, `bi_build`
+(over the list of the schema's relations, `BI_BUILD_CATALOG`), fails when that schema holds a relation without a
 suite here, naming it, and when a relation with a suite was not built (its own suite cannot run then; publishing
 without it would drop its `bi` view).
 """
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from expectations import bi_build_suites, mart_suites, raw_suites
+from expectations.naming import candidate_relation, is_candidate
 from expectations.rules import rule, sql_list
 from expectations.thresholds import DEFAULT, Thresholds
 from sharewhy import settings
@@ -64,9 +69,9 @@ VOLUME_CHECKED = (
 BI_BUILD_CATALOG = settings.BI_BUILD_SCHEMA
 
 #: What `publish` gives a `bi` view: tables, partitioned tables, views, materialised views (`expectations.publish`).
-_BI_BUILD_RELATIONS = f"""
+_BI_BUILD_RELATIONS = """
 select c.relname::text as table_name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = '{settings.BI_BUILD_SCHEMA}' and c.relkind in ('r', 'p', 'v', 'm')
+where n.nspname = '{schema}' and c.relkind in ('r', 'p', 'v', 'm')
 """
 
 
@@ -74,17 +79,20 @@ def is_skipped_when_absent(relation: str) -> bool:
     """Whether an audited relation that does not exist is left out of the audit instead of failing it: the raw
     tables of sources a tenant may not use (`raw_suites.OPTIONAL`), and `bi_build` candidates (the `bi_build`
     suite fails for those, naming them)."""
-    return relation in raw_suites.OPTIONAL or relation.startswith(f"{settings.BI_BUILD_SCHEMA}.")
+    return relation in raw_suites.OPTIONAL or is_candidate(relation)
 
 
-def bi_build_catalog_query() -> str:
-    """The query whose rows (`table_name`) the `bi_build` suite validates: one per relation `publish` would expose."""
-    return " ".join(_BI_BUILD_RELATIONS.split())
+def bi_build_catalog_query(candidates: str = settings.BI_BUILD_SCHEMA) -> str:
+    """The query whose rows (`table_name`) the `bi_build` suite validates: one per relation of schema `candidates`
+    (a plain identifier, `naming.release_schema`) that `publish` would expose."""
+    if not candidates.replace("_", "").isalnum():
+        raise ValueError(f"not a plain schema name: {candidates!r}")
+    return " ".join(_BI_BUILD_RELATIONS.format(schema=candidates).split())
 
 
 def bi_build_catalog_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     audited = sorted(
-        relation.split(".", 1)[1] for relation in EXPECTATIONS if relation.startswith(f"{settings.BI_BUILD_SCHEMA}.")
+        relation.split(".", 1)[1] for relation in EXPECTATIONS if is_candidate(relation)
     )
     return [
         rule(

@@ -1,7 +1,7 @@
 """Row volumes at publish time, so the next night's audit can compare its build with the last published one.
 
-Marts are rebuilt in place every night and `bi_build` is renamed away on publish, so "last night's volume" has to
-be written down: `publish` records the row count of every volume-checked relation in `audit.published_volumes`,
+Marts are rebuilt in place every night and the `bi` candidates are built into a new release schema every run, so
+"last night's volume" has to be written down: `publish` records the row count of every volume-checked relation in `audit.published_volumes`,
 in the publish transaction (a refused publish records nothing), and the audit's volume rule reads the latest.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from expectations.naming import candidate_relation
 from sharewhy import settings
 
 PUBLISHED_VOLUMES = f"{settings.AUDIT_SCHEMA}.published_volumes"
@@ -26,14 +27,16 @@ create table if not exists {PUBLISHED_VOLUMES} (
 """
 
 
-def record_published_volumes(conn: psycopg.Connection, run_id: str, relations: tuple[str, ...]) -> None:
-    """Count the rows of each `schema.table` in `relations` that exists, as published by `run_id`."""
+def record_published_volumes(conn: psycopg.Connection, run_id: str, relations: tuple[str, ...], release: str) -> None:
+    """Count the rows of each `schema.table` in `relations` that exists (a `bi` candidate in schema `release`), as
+    published by `run_id`."""
     conn.execute(CREATE_PUBLISHED_VOLUMES)
     for relation in relations:
-        if conn.execute("select to_regclass(%s)", (relation,)).fetchone()[0] is None:
+        where = candidate_relation(relation, release)
+        if conn.execute("select to_regclass(%s)", (where,)).fetchone()[0] is None:
             continue
         (row_count,) = conn.execute(
-            sql.SQL("select count(*) from {}").format(sql.Identifier(*relation.split(".")))
+            sql.SQL("select count(*) from {}").format(sql.Identifier(*where.split(".")))
         ).fetchone()
         conn.execute(
             f"insert into {PUBLISHED_VOLUMES} (run_id, relation, row_count) values (%s, %s, %s)",

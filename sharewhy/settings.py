@@ -50,9 +50,25 @@ WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR 
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"
+#: Where dbt puts the `bi` candidates when no release is named (a `dbt build` run by hand); a transform run builds
+#: them into its own release schema instead (`expectations.naming.release_schema`, dbt var `DBT_RELEASE_VAR`). The
+#: audit's suites name the candidates `bi_build.<table>` whichever schema holds them.
 BI_BUILD_SCHEMA = "bi_build"
 BI_SCHEMA = "bi"
 AUDIT_SCHEMA = "audit"
+#: The dbt var naming the schema the `bi` models are built into (dbt_project/dbt_project.yml).
+DBT_RELEASE_VAR = "bi_release_schema"
+
+#: The transform lease (sharewhy.transform_lease), one holder from dbt build to publish: how long a run waits for a
+#: lease held by another before it is refused, and after how long a lease whose holder never released it (a killed
+#: worker) may be taken over.
+TRANSFORM_LEASE_WAIT_SECONDS = float(os.environ.get("SHAREWHY_TRANSFORM_LEASE_WAIT_SECONDS", "900"))
+TRANSFORM_LEASE_STALE_HOURS = float(os.environ.get("SHAREWHY_TRANSFORM_LEASE_STALE_HOURS", "12"))
+
+#: Publish (expectations.publish): how long one attempt waits for a lock on a `bi` view (readers queued behind the
+#: switch wait at most this long), and how long publish keeps retrying (with backoff) before it gives up.
+PUBLISH_LOCK_TIMEOUT_MS = int(os.environ.get("SHAREWHY_PUBLISH_LOCK_TIMEOUT_MS", "200"))
+PUBLISH_RETRY_SECONDS = float(os.environ.get("SHAREWHY_PUBLISH_RETRY_SECONDS", "600"))
 
 
 def drop_dir() -> Path:

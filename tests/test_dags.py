@@ -240,6 +240,21 @@ def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publi
     assert [o.name for o in dag.get_task("publish").outlets] == [BI.name]
 
 
+def test_the_transform_holds_its_lease_from_dbt_build_to_publish_and_always_gives_it_back(dagbag):
+    """A setup task takes the transform lease before dbt build; a teardown gives it back after publish, and runs
+    even when a step failed (Airflow's teardown trigger rule); the DAG's own runs never overlap."""
+    from airflow.task.trigger_rule import TriggerRule
+
+    dag = dagbag.dags[TRANSFORM_DAG]
+    take, give_back = dag.get_task("take_transform_lease"), dag.get_task("release_transform_lease")
+
+    assert take.is_setup and give_back.is_teardown and take.task_id in give_back.upstream_task_ids
+    assert give_back.trigger_rule == TriggerRule.ALL_DONE_SETUP_SUCCESS
+    assert dag.get_task("dbt_build").upstream_task_ids == {take.task_id}
+    assert {"publish", take.task_id} <= give_back.upstream_task_ids
+    assert dag.max_active_runs == 1
+
+
 def test_the_scheduler_triggers_the_transform_on_one_survey_vendor_and_every_other_raw_asset(dagbag):
     """The condition as the scheduler sees it: the DAG serialized (as the dag-processor stores it), deserialized, and
     evaluated by the scheduler's AssetEvaluator against which Assets have queued events."""

@@ -369,8 +369,14 @@ def bi_checksums(url: str) -> dict[str, str]:
     return {view: checksum(url, f"bi.{view}") for view in views}
 
 
+def audit_build(url: str, run_id: str, thresholds: Thresholds = Thresholds()) -> AuditResult:
+    """The audit of the candidates `rebuild` (or the template's dbt build, without a release named) left in
+    `bi_build`; publish makes that schema the run's release."""
+    return run_audit(url, run_id, thresholds, candidates=settings.BI_BUILD_SCHEMA)
+
+
 def audit_and_publish(url: str, run_id: str, thresholds: Thresholds = Thresholds()) -> str:
-    run_audit(url, run_id, thresholds).raise_if_failed()
+    audit_build(url, run_id, thresholds).raise_if_failed()
     return publish(url, run_id)
 
 
@@ -440,7 +446,7 @@ def test_clean_night_passes_every_suite_and_publishes(warehouse):
         assert all(conn.execute(f"select exists (select from {relation})").fetchone()[0]
                    for relation in AUDITED if relation.startswith("raw."))
 
-    result = run_audit(warehouse, "scheduled__2026-11-26T02:00:00+00:00")
+    result = audit_build(warehouse, "scheduled__2026-11-26T02:00:00+00:00")
 
     assert result.success, result.summary()
     assert (result.failed, result.failures, result.skipped) == (0, [], ())
@@ -508,7 +514,7 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         conn.execute("update bi_build.motivation_attribution set attributed_clicks = attributed_clicks + 1"
                      " where month = %s and network = 'linkedin' and motivation = 'proud'", (OCTOBER,))
 
-    result = run_audit(warehouse, "night-2")
+    result = audit_build(warehouse, "night-2")
 
     assert not result.success
     assert failing(result) == POISONED_NIGHT_FAILURES, result.summary()
@@ -545,7 +551,7 @@ def test_build_missing_a_column_fails_naming_it(audit_only, warehouse):
     with psycopg.connect(warehouse) as conn:
         conn.execute("alter table bi_build.motivation_attribution drop column respondents")
 
-    result = run_audit(warehouse, "missing-column")
+    result = audit_build(warehouse, "missing-column")
 
     named = {f.name: f.observed for f in result.failures if f.suite == "bi_build.motivation_attribution"}
     assert named["expect_table_columns_to_match_set"]["details"]["mismatched"] == {"missing": ["respondents"]}
@@ -560,7 +566,7 @@ def test_a_night_without_its_marts_cannot_be_audited_nor_published(warehouse):
         conn.execute("drop table marts.fct_share_motivation_attribution")
 
     with pytest.raises(TestConnectionError, match="marts.fct_share_motivation_attribution"):
-        run_audit(warehouse, "no-marts")
+        audit_build(warehouse, "no-marts")
     with pytest.raises(PublishRefused, match="no audit"):
         publish(warehouse, "no-marts")
 
@@ -574,8 +580,8 @@ def test_k_anonymity_threshold_comes_from_configuration(audit_only, warehouse):
             conn.execute(f"update bi_build.motivation_attribution set attributed_{metric} = case motivation"
                          f" when 'proud' then {metric} else 0 end where month = %s", (NOVEMBER,))
 
-    shown = run_audit(warehouse, "k5")
-    allowed = run_audit(warehouse, "k3", Thresholds(k_anonymity=3))
+    shown = audit_build(warehouse, "k5")
+    allowed = audit_build(warehouse, "k3", Thresholds(k_anonymity=3))
 
     assert failing(shown) == {("bi_build.motivation_attribution",
                                "k-anonymity: no motivation row carries attributed values for fewer than 5 respondents")}
@@ -632,7 +638,7 @@ def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse)
         # an e-mail address in a team name
         conn.execute("update bi_build.salesy_risk set team = 'jane.doe@example.com' where month = %s", (NOVEMBER,))
 
-    result = run_audit(warehouse, "poisoned-candidates")
+    result = audit_build(warehouse, "poisoned-candidates")
 
     assert failing(result) == POISONED_CANDIDATES, result.summary()
     lift_rows = unexpected_rows(result, "bi_build.motivation_lift", "values")
@@ -664,7 +670,7 @@ def test_a_bi_build_table_without_a_suite_fails_naming_it(audit_only, warehouse)
         conn.execute("create table bi_build.sharer_leaderboard as select 'e-0001'::text as employee_id")
         conn.execute("drop table bi_build.salesy_risk")
 
-    result = run_audit(warehouse, "unaudited-table")
+    result = audit_build(warehouse, "unaudited-table")
 
     assert failing(result) == {
         ("bi_build", "every bi_build table has a suite (publish would expose it in bi unaudited)"),
@@ -696,7 +702,7 @@ def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(aud
                      " where post_urn = %s and metric_type = %s and _logical_date = %s",
                      (Jsonb(17), post_urn(4), "REACTION", NIGHT_3))
 
-    result = run_audit(warehouse, "night-3")
+    result = audit_build(warehouse, "night-3")
 
     suite = "raw.linkedin__member_post_analytics"
     assert failing(result) == {
@@ -742,7 +748,7 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
         insert_clicks(conn, NIGHT_2, -2, NIGHT_3, now)
         insert_roster_row(conn, "e-0001", NIGHT_3, now, email="e-0001")
 
-    result = run_audit(warehouse, "poisoned-sources")
+    result = audit_build(warehouse, "poisoned-sources")
 
     # its name says whether the instrument maps Qualtrics question ids to items (then: "on the item's scale")
     qualtrics_likert = next(e.description for e in raw_suites.qualtrics_expectations(Thresholds())
@@ -781,7 +787,7 @@ def test_a_failing_warning_is_recorded_and_shown_but_does_not_block_the_publish(
                              (post_urn(number), metric, Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc),
                               NIGHT_3, "GET /rest/memberCreatorPostAnalytics"))
 
-    result = run_audit(warehouse, "night-with-a-warning")
+    result = audit_build(warehouse, "night-with-a-warning")
 
     assert result.success, result.summary()
     assert (result.failed, result.failures) == (0, [])
@@ -811,7 +817,7 @@ def test_a_failing_blocking_rule_still_refuses_the_publish_beside_a_warning(audi
                      (post_urn(1), "IMPRESSION", Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc), NIGHT_3,
                       "GET /rest/memberCreatorPostAnalytics"))
 
-    result = run_audit(warehouse, "night-with-both")
+    result = audit_build(warehouse, "night-with-both")
 
     assert not result.success
     assert (LINKEDIN_SUITE, "payload names the row's metric (metricType)") in failing(result)
@@ -836,12 +842,12 @@ def backdate_raw(url: str, hours: int) -> None:
 def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, warehouse):
     audit_only("raw")
     backdate_raw(warehouse, 6)
-    assert run_audit(warehouse, "night-2").success
+    assert audit_build(warehouse, "night-2").success
     with psycopg.connect(warehouse) as conn:
         # not a real night (raw is append-only): a row the passed audit read is not read again
         conn.execute("update raw.advocacy__shares set payload = jsonb_set(payload, '{network}', '\"myspace\"')"
                      " where share_id = 's-01'")
-    assert run_audit(warehouse, "night-3").success
+    assert audit_build(warehouse, "night-3").success
 
     extracted_before = datetime.now(timezone.utc) - timedelta(hours=2)
     with psycopg.connect(warehouse) as conn:
@@ -855,7 +861,7 @@ def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, wa
         conn.execute("update raw.advocacy__shares set _load_id = %s where share_id = 's-11'", (load_id,))
         insert_share(conn, "s-12", "e-0004", 12, "2026-11-05T09:00:00Z", datetime.now(timezone.utc),
                      network="myspace")
-    result = run_audit(warehouse, "night-4")
+    result = audit_build(warehouse, "night-4")
 
     networks = unexpected_rows(result, "raw.advocacy__shares", "network is one of")
     assert sorted(row["share_id"] for row in networks) == ["s-11", "s-12"]
@@ -864,7 +870,7 @@ def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, wa
 def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(audit_only, warehouse):
     audit_only("raw")
     backdate_raw(warehouse, 9)
-    assert run_audit(warehouse, "night-2").success
+    assert audit_build(warehouse, "night-2").success
     now = datetime.now(timezone.utc) - timedelta(hours=2)  # beyond the margin of the audits below
     with psycopg.connect(warehouse) as conn:
         # night-2 ran a night earlier than night-3, which lands rows extracted in between
@@ -875,12 +881,12 @@ def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(aud
             if metric != "IMPRESSION":
                 insert_count(conn, 1, metric, count, NIGHT_3, now)
 
-    night_3 = run_audit(warehouse, "night-3")
-    night_3_again = run_audit(warehouse, "night-3-again")  # nothing new: the failed night's rows are still read
+    night_3 = audit_build(warehouse, "night-3")
+    night_3_again = audit_build(warehouse, "night-3-again")  # nothing new: the failed night's rows are still read
     with psycopg.connect(warehouse) as conn:
         for metric, count in counts(1, NIGHT_2).items():  # the next night reads 110: the -5 is no longer in use
             insert_count(conn, 1, metric, count + 10, NIGHT_3 + timedelta(days=1), now)
-    night_4 = run_audit(warehouse, "night-4")
+    night_4 = audit_build(warehouse, "night-4")
 
     expected = {(LINKEDIN_SUITE, "count of each post × metric's latest night is not negative"), (LINKEDIN_SUITE, FALLS)}
     assert failing(night_3) == failing(night_3_again) == expected
@@ -890,14 +896,14 @@ def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(aud
 def test_a_counter_below_its_observation_nights_back_fails(audit_only, warehouse):
     audit_only("raw")
     backdate_raw(warehouse, 6)
-    assert run_audit(warehouse, "night-2").success
+    assert audit_build(warehouse, "night-2").success
     week_later = NIGHT_2 + timedelta(days=7)  # a weekly refresh: the previous reading is NIGHT_2's, read again
     with psycopg.connect(warehouse) as conn:
         for metric, count in counts(2, NIGHT_2).items():
             insert_count(conn, 2, metric, count - 20 if metric == "IMPRESSION" else count, week_later,
                          datetime.now(timezone.utc))
 
-    result = run_audit(warehouse, "week-later")
+    result = audit_build(warehouse, "week-later")
 
     assert failing(result) == {(LINKEDIN_SUITE, FALLS)}, result.summary()
     assert unexpected_rows(result, LINKEDIN_SUITE, "cumulative counts") == [
@@ -915,9 +921,9 @@ def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(
         conn.execute("truncate raw.x__tweet_metrics")  # set up, nothing landed
         conn.execute("update raw.bitly__link_clicks set _extracted_at = %s", (stale,))  # stopped landing
 
-    result = run_audit(warehouse, "tenant-without-vendors")
+    result = audit_build(warehouse, "tenant-without-vendors")
     monkeypatch.setenv("SHAREWHY_THRESHOLD_BITLY_MAX_AGE_HOURS", "none")
-    unchecked = run_audit(warehouse, "tenant-without-vendors-unchecked", from_environment())
+    unchecked = audit_build(warehouse, "tenant-without-vendors-unchecked", from_environment())
 
     assert failing(result) == {("raw.bitly__link_clicks", "freshness: newest _extracted_at at most 192 hours old")}
     absent = ("raw.surveymonkey__responses", "raw.surveymonkey__survey_details", "raw.qualtrics__responses")
@@ -933,9 +939,9 @@ def test_volume_is_checked_against_the_last_publish_within_configured_bounds(aud
     with psycopg.connect(warehouse) as conn:  # as if night 1 had published three times as many shares
         conn.execute("update audit.published_volumes set row_count = 27 where relation = 'marts.fct_shares'")
 
-    shrunk = run_audit(warehouse, "night-2")
+    shrunk = audit_build(warehouse, "night-2")
     monkeypatch.setenv("SHAREWHY_THRESHOLD_VOLUME_MIN_RATIO", "0.3")
-    tolerated = run_audit(warehouse, "night-2-tolerant", from_environment())
+    tolerated = audit_build(warehouse, "night-2-tolerant", from_environment())
 
     assert failing(shrunk) == {("marts.fct_shares", "volume: rows within 0.8–2 × the rows at the last publish")}
     assert failure(shrunk, "marts.fct_shares", "volume").observed["details"]["unexpected_rows"] == [

@@ -1,0 +1,63 @@
+"""The build step of a transform run: `dbt build` with the `bi` candidates in the run's own release schema.
+
+The candidates go straight into `release_schema(run_id)` (dbt var `settings.DBT_RELEASE_VAR`): the audit audits that
+schema and fingerprints its relations, and publish promotes that schema only, after checking the fingerprint
+(`expectations.publish`). A later build, of this run or another, can therefore not reach `bi` under this run's audit.
+
+The staging, intermediate and marts schemas are shared between runs, so a build needs the transform lease
+(`sharewhy.transform_lease`), held by the run until its publish is done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from expectations.naming import release_schema
+from expectations.publish import current_release, forget_release
+from sharewhy import dbt, settings, transform_lease
+
+log = logging.getLogger(__name__)
+
+
+class BuildRefused(RuntimeError):
+    """Nothing was built: the run's release is what `bi` shows now."""
+
+
+def release_vars(run_id: str) -> list[str]:
+    """The dbt arguments that put the `bi` candidates into the run's release schema."""
+    return ["--vars", json.dumps({settings.DBT_RELEASE_VAR: release_schema(run_id)})]
+
+
+def build_release(
+    warehouse_url: str,
+    run_id: str,
+    dbt_args: Sequence[str] = (),
+    target_dir: Path = dbt.TARGET_DIR,
+    log_dir: Path = dbt.LOG_DIR,
+) -> str:
+    """`dbt build <dbt_args>` for `run_id`, which must hold the transform lease; returns the release schema built.
+
+    A release of this run left from an earlier attempt (an audit that failed, a crash) is dropped first, so the
+    audit sees exactly what this build made. The release `bi` shows now is never rebuilt in place: that run is
+    refused (trigger a new run; its release gets a new name).
+    """
+    release = release_schema(run_id)
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        transform_lease.require(conn, run_id)
+        if current_release(conn) == release:
+            raise BuildRefused(
+                f"run {run_id} is refused: its release {release} is what bi shows now, and a published release is"
+                " never rebuilt in place; trigger a new run to rebuild"
+            )
+        with conn.transaction():
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(release)))
+            forget_release(conn, release)
+    log.info("run %s: dbt build, bi candidates into %s", run_id, release)
+    dbt.run(["build", *dbt_args, *release_vars(run_id)], warehouse_url, target_dir=target_dir, log_dir=log_dir)
+    return release
