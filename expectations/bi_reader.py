@@ -9,6 +9,16 @@
   their owner's rights, so the reader needs none there. The grants are given inside the publish transaction,
   after the views are (re)created: a recreated view starts without grants, and readers only ever see views
   that already carry them.
+- Nor what PostgreSQL gives every role (PUBLIC) by default, revoked in the warehouse database at every publish
+  (`revoke_public_defaults`): CONNECT and TEMP on the database (CONNECT is granted to `bi_reader` by name; the
+  owner keeps its own), CREATE and USAGE on schema `public` (CREATE is PUBLIC's there before PostgreSQL 15), and
+  EXECUTE on the functions that create large objects (`lo_creat`, `lo_create`, `lo_from_bytea`: an object
+  persists in the database, whoever made it). Revoking on the database needs its owner, on the functions a
+  superuser: a role that cannot leaves them as they are, and a warning names what is left.
+- CONNECT to the server's other databases is theirs to refuse, not this database's: each database grants it to
+  PUBLIC by default. An operator runs `revoke connect on database <name> from public` in each other database
+  (`postgres` included) and grants it to the roles that need it, or adds a pg_hba.conf line
+  `host all bi_reader 0.0.0.0/0 reject` after the one that lets `bi_reader` reach the warehouse database.
 - A role belongs to the whole PostgreSQL cluster, its grants to one database: publishing into several
   databases of one server shares the role (and its password) between them.
 - Creating the role and setting its password needs CREATEROLE (or superuser) for the publishing user.
@@ -54,12 +64,47 @@ def ensure_role(conn: psycopg.Connection) -> None:
 
 
 def grant_read_on_bi(conn: psycopg.Connection) -> None:
-    """Let `bi_reader` connect to this database and read every view of `bi` (as they are now)."""
+    """Let `bi_reader` connect to this database and read every view of `bi` (as they are now), and nothing else."""
     (database,) = conn.execute("select current_database()").fetchone()
     role, bi = sql.Identifier(ROLE), sql.Identifier(settings.BI_SCHEMA)
     conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), role))
     conn.execute(sql.SQL("grant usage on schema {} to {}").format(bi, role))
     conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(bi, role))
+    revoke_public_defaults(conn)
+
+
+#: The functions through which any role creates a large object (EXECUTE is PUBLIC's by default).
+LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)")
+
+#: What PUBLIC still holds after `revoke_public_defaults`, one row per right.
+_PUBLIC_LEFT = """
+select 'database ' || d.datname || ': ' || acl.privilege_type
+from pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) acl
+where d.datname = current_database() and acl.grantee = 0
+union all
+select 'schema public: ' || acl.privilege_type
+from pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) acl
+where n.nspname = 'public' and acl.grantee = 0
+union all
+select 'function ' || p.oid::regprocedure::text || ': ' || acl.privilege_type
+from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) acl
+where p.oid = any(%s::regprocedure[]) and acl.grantee = 0
+"""
+
+
+def revoke_public_defaults(conn: psycopg.Connection) -> list[str]:
+    """Take from PUBLIC what PostgreSQL gives every role in this database (see the module docstring); return what
+    PUBLIC still holds (rights this role may not revoke), each also logged as a warning."""
+    (database,) = conn.execute("select current_database()").fetchone()
+    conn.execute(sql.SQL("revoke all on database {} from public").format(sql.Identifier(database)))
+    if conn.execute("select exists (select from pg_namespace where nspname = 'public')").fetchone()[0]:
+        conn.execute("revoke all on schema public from public")
+    for function in LARGE_OBJECT_CREATORS:
+        conn.execute(sql.SQL("revoke all on function pg_catalog.{} from public").format(sql.SQL(function)))
+    left = [right for (right,) in conn.execute(_PUBLIC_LEFT, (list(LARGE_OBJECT_CREATORS),))]
+    for right in left:
+        log.warning("PUBLIC still holds %s: this role may not revoke it; the database owner or a superuser must", right)
+    return left
 
 
 def _role_exists(conn: psycopg.Connection) -> bool:

@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 import uuid
 from base64 import b64decode
 from datetime import date, datetime, timedelta, timezone
@@ -29,10 +30,11 @@ from psycopg.types.json import Jsonb
 
 from expectations import bi_reader, raw_suites, suites
 from expectations.audit import AuditFailed, AuditResult, run_audit
-from expectations.publish import KEEP_RELEASES, PublishRefused, publish
+from expectations.naming import candidate_relation, release_schema
+from expectations.publish import KEEP_RELEASES, PublishBlocked, PublishRefused, publish, rollback
 from expectations.suites import BI_BUILD_CATALOG, EXPECTATIONS, VOLUME_CHECKED, bi_build_catalog_expectations
 from expectations.thresholds import Thresholds, from_environment
-from sharewhy import dbt, settings
+from sharewhy import dbt, settings, transform, transform_lease
 from simulator import qualtrics as qualtrics_simulator
 from simulator import surveymonkey as sm_simulator
 from simulator.company import Company
@@ -339,22 +341,24 @@ def data_docs_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "DATA_DOCS_DIR", tmp_path / "data_docs")
 
 
-def rebuild(url: str, scale: int = 1, version: int | None = None) -> None:
-    """What dbt leaves behind on the next night: the marts and `bi_build` rebuilt (outcomes × `scale`), and with a
-    version, a second `bi_build` table `build_info` (not audited) that tells builds apart."""
+def rebuild(url: str, scale: int = 1, version: int | None = None, candidates: str = "bi_build") -> None:
+    """What dbt leaves behind on the next night: the marts and the `bi` candidates rebuilt (outcomes × `scale`) —
+    in `bi_build`, as a `dbt build` without a release named, or in the schema `candidates` (a run's release) — and
+    with a version, one more candidate `build_info` that tells builds apart."""
     with psycopg.connect(url) as conn:
-        conn.execute("create schema if not exists bi_build")
-        for table in BUILT_TABLES:
+        conn.execute(f"create schema if not exists {candidates}")
+        for built in BUILT_TABLES:
+            table = candidate_relation(built, candidates)
             copy = f"{BUILD_COPY}.{table.split('.')[1]}"
             conn.execute(f"create table if not exists {table} as table {copy} with no data")  # bi_build was published
             conn.execute(f"truncate {table}")
             conn.execute(f"insert into {table} select * from {copy}")
-            if table in SCALED:
-                scaled = ", ".join(f"{column} = {column} * {scale}" for column in SCALED[table])
+            if built in SCALED:
+                scaled = ", ".join(f"{column} = {column} * {scale}" for column in SCALED[built])
                 conn.execute(f"update {table} set {scaled}")
         if version is not None:
-            conn.execute("create table bi_build.build_info (version integer)")
-            conn.execute("insert into bi_build.build_info values (%s)", (version,))
+            conn.execute(f"create table {candidates}.build_info (version integer)")
+            conn.execute(f"insert into {candidates}.build_info values (%s)", (version,))
 
 
 def checksum(url: str, relation: str) -> str:
@@ -1043,6 +1047,136 @@ def test_publish_follows_changed_tables_and_replaces_a_rerun(audit_only, build_i
     assert sorted(view for (view,) in views) == sorted(BI_TABLES)
     assert checksum(warehouse, "bi.motivation_attribution") == rebuilt
     assert releases == [("bi_release_r1",), ("bi_release_r2",)]
+
+
+# --- publish binds to the audited build ---------------------------------------------------------------------------
+
+#: dbt's models and seeds only (its data tests are test_dbt_build's subject), as the template builds.
+MODELS_ONLY = ("--quiet", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+
+
+def test_a_build_made_after_the_audit_is_not_published(audit_only, warehouse, tmp_path):
+    """The attack: run A builds its release and passes its audit; then a second `dbt build` into that release (a
+    stray run, after the audit) picks up a share dated 2031. Publishing A must not publish what no audit read."""
+    audit_only("bi_build")
+    dbt_dirs = {"target_dir": tmp_path / "target", "log_dir": tmp_path / "logs"}
+    with transform_lease.held(warehouse, "run-a"):
+        release = transform.build_release(warehouse, "run-a", MODELS_ONLY, **dbt_dirs)
+        audited = run_audit(warehouse, "run-a")  # the run's own release, by default
+        with psycopg.connect(warehouse) as conn:
+            insert_share(conn, "s-31", "e-0001", 31, "2031-01-06T09:00:00Z", datetime.now(timezone.utc))
+        dbt.run(["build", *MODELS_ONLY, *transform.release_vars("run-a")], warehouse, **dbt_dirs)
+
+        with pytest.raises(PublishRefused, match=r"changed since its audit \(advocacy_kpis replaced, .*consent_cov"):
+            publish(warehouse, "run-a")
+
+    assert audited.success, audited.summary()
+    assert release == release_schema("run-a")
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute(f"select count(*) from {release}.advocacy_kpis where month = '2031-01-01'"
+                            ).fetchone()[0] > 0  # the rebuild did happen, and is not what bi shows:
+        assert conn.execute("select to_regnamespace('bi')").fetchone()[0] is None
+        assert conn.execute("select candidates from audit.audited_builds where run_id = 'run-a'").fetchone() == (
+            release,)
+
+
+def test_an_older_run_is_not_published_over_a_newer_one_unless_rolled_back(audit_only, build_info_audited, warehouse):
+    """Re-running an old run's publish after a newer run published must not roll `bi` back silently."""
+    audit_only("bi_build")
+    for version, run_id in ((1, "old"), (2, "new")):
+        rebuild(warehouse, version=version, candidates=release_schema(run_id))
+        run_audit(warehouse, run_id).raise_if_failed()
+    publish(warehouse, "old")
+    publish(warehouse, "new")
+
+    with pytest.raises(PublishRefused, match="run old .* is older than run new, whose release bi shows"):
+        publish(warehouse, "old")
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select version from bi.build_info").fetchone() == (2,)
+
+    assert rollback(warehouse, "old") == release_schema("old")
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select version from bi.build_info").fetchone() == (1,)
+        releases = conn.execute("select run_id from audit.bi_releases order by seq").fetchall()
+    assert releases == [("new",), ("old",)]
+
+
+# --- publish never holds readers up ----------------------------------------------------------------------------------
+
+def _long_reader(url: str, view: str, started: threading.Event, seconds: float) -> threading.Thread:
+    """A dashboard query on `bi.<view>` that runs for `seconds` (holding its lock on the view meanwhile)."""
+    def read() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("set application_name = 'long dashboard query'")
+            conn.execute(f"select count(*) from bi.{view}")  # resolves the view (its plan) before the wait
+            with conn.transaction():
+                conn.execute(f"select count(*) from bi.{view}")
+                started.set()
+                conn.execute("select pg_sleep(%s)", (seconds,))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    assert started.wait(30)
+    return thread
+
+
+def test_a_long_reader_does_not_stall_other_readers_while_publish_waits(audit_only, build_info_audited, warehouse,
+                                                                       caplog):
+    """One long query on `bi.team_morale` (the last view the switch replaces): queries on `bi.advocacy_kpis` (the
+    first) stay fast while publish retries, and publish succeeds once the long query ends."""
+    audit_only("bi_build")
+    rebuild(warehouse, version=1)
+    audit_and_publish(warehouse, "r1")
+    rebuild(warehouse, scale=2, version=2)
+    audit_build(warehouse, "r2").raise_if_failed()
+    long_query_seconds = 6.0
+
+    started = threading.Event()
+    long_reader = _long_reader(warehouse, "team_morale", started, long_query_seconds)
+    began = time.monotonic()
+    published: list[str] = []
+    publisher = threading.Thread(target=lambda: published.append(publish(warehouse, "r2")))
+    publisher.start()
+    latencies, versions = [], set()
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        while time.monotonic() - began < long_query_seconds - 1.5:
+            asked = time.monotonic()
+            conn.execute("select count(*) from bi.advocacy_kpis").fetchone()
+            versions.add(conn.execute("select version from bi.build_info").fetchone()[0])
+            latencies.append(time.monotonic() - asked)
+            time.sleep(0.05)
+        retrying = publisher.is_alive()
+    long_reader.join()
+    publisher.join(60)
+
+    assert retrying and len(latencies) > 10
+    assert max(latencies) < 1.0, f"a reader waited {max(latencies):.1f} s behind the switch"
+    assert versions == {1}  # while the long query ran, bi stayed on the old release, consistently
+    assert published == [release_schema("r2")]
+    assert time.monotonic() - began >= long_query_seconds - 0.5
+    assert "a reader holds a bi view" in caplog.text
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select version from bi.build_info").fetchone() == (2,)
+
+
+def test_publish_gives_up_clearly_after_its_retry_budget(audit_only, build_info_audited, warehouse, monkeypatch):
+    audit_only("bi_build")
+    rebuild(warehouse, version=1)
+    audit_and_publish(warehouse, "r1")
+    rebuild(warehouse, version=2)
+    audit_build(warehouse, "r2").raise_if_failed()
+    monkeypatch.setattr(settings, "PUBLISH_RETRY_SECONDS", 1.5)
+
+    started = threading.Event()
+    long_reader = _long_reader(warehouse, "team_morale", started, 4.0)
+    try:
+        with pytest.raises(PublishBlocked, match=r"gave up after \d+ attempts .*long dashboard query.*bi stays"):
+            publish(warehouse, "r2")
+    finally:
+        long_reader.join()
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select version from bi.build_info").fetchone() == (1,)
+    assert publish(warehouse, "r2") == release_schema("r2")  # the next attempt, once the reader is gone
 
 
 # --- the bi_reader role --------------------------------------------------------------------------------------------
