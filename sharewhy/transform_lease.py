@@ -44,6 +44,10 @@ create table if not exists {LEASE_TABLE} (
 #: Seconds between two looks at a held lease.
 _POLL_SECONDS = 2.0
 
+#: Advisory lock key serialising the creation of the lease table ("sharewhy lease" as a number): two runs starting
+#: together on a new warehouse would otherwise race on `create schema/table if not exists`.
+_CREATE_LOCK = 0x5348_574C_4541
+
 
 class LeaseRefused(RuntimeError):
     """Another transform run holds the lease (or this run does not hold it)."""
@@ -57,7 +61,7 @@ def acquire(warehouse_url: str, holder: str, wait_seconds: float | None = None) 
     wait = settings.TRANSFORM_LEASE_WAIT_SECONDS if wait_seconds is None else wait_seconds
     started = time.monotonic()
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(_CREATE)
+        _create(conn)
         while True:
             taken = conn.execute(
                 f"insert into {LEASE_TABLE} (holder, host, pid) values (%s, %s, %s)"
@@ -88,7 +92,7 @@ def acquire(warehouse_url: str, holder: str, wait_seconds: float | None = None) 
 def release(warehouse_url: str, holder: str) -> bool:
     """Give the lease back if `holder` holds it; whether it did (a lease taken over meanwhile is left alone)."""
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(_CREATE)
+        _create(conn)
         released = conn.execute(f"delete from {LEASE_TABLE} where holder = %s returning holder", (holder,)).fetchone()
     if released:
         log.info("transform lease released by %s", holder)
@@ -99,7 +103,7 @@ def release(warehouse_url: str, holder: str) -> bool:
 
 def require(conn: psycopg.Connection, holder: str) -> None:
     """Raise `LeaseRefused` unless `holder` holds the lease."""
-    conn.execute(_CREATE)
+    _create(conn)
     current = _holder(conn)
     if current is None or current[0] != holder:
         held = _describe(current) if current else "nobody holds it"
@@ -114,6 +118,12 @@ def held(warehouse_url: str, holder: str, wait_seconds: float | None = None) -> 
         yield
     finally:
         release(warehouse_url, holder)
+
+
+def _create(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+        conn.execute(_CREATE)
 
 
 def _holder(conn: psycopg.Connection) -> tuple[str, str, int, dt.datetime] | None:

@@ -1080,6 +1080,37 @@ def test_a_build_made_after_the_audit_is_not_published(audit_only, warehouse, tm
             release,)
 
 
+def test_two_transform_runs_at_once_build_one_after_the_other(warehouse, tmp_path):
+    """Two runs started together (what failed with `relation "…" already exists` when both built the shared schemas
+    at once): the second waits for the first's lease, and each builds its own release."""
+    spans: dict[str, tuple[float, float]] = {}
+    errors: list[BaseException] = []
+
+    def run(run_id: str) -> None:
+        try:
+            with transform_lease.held(warehouse, run_id, wait_seconds=300):
+                began = time.monotonic()
+                transform.build_release(warehouse, run_id, MODELS_ONLY, target_dir=tmp_path / run_id / "target",
+                                        log_dir=tmp_path / run_id / "logs")
+                spans[run_id] = (began, time.monotonic())
+        except BaseException as error:  # reported below, with the other run's outcome
+            errors.append(error)
+
+    runs = [threading.Thread(target=run, args=(run_id,)) for run_id in ("run-1", "run-2")]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+
+    assert errors == [] and set(spans) == {"run-1", "run-2"}
+    first, second = sorted(spans.values())
+    assert first[1] <= second[0], "the two builds overlapped"
+    with psycopg.connect(warehouse) as conn:
+        built = {schema: conn.execute(f"select count(*) from {schema}.motivation_attribution").fetchone()[0]
+                 for schema in (release_schema("run-1"), release_schema("run-2"))}
+    assert list(built.values()) == [15, 15]
+
+
 def test_an_older_run_is_not_published_over_a_newer_one_unless_rolled_back(audit_only, build_info_audited, warehouse):
     """Re-running an old run's publish after a newer run published must not roll `bi` back silently."""
     audit_only("bi_build")
@@ -1220,7 +1251,13 @@ NOT_FOR_READERS = [
     "select * from audit.validation_runs",
     "select * from bi_release_r1.motivation_attribution",
     "create table bi.mine (x int)",
-    "create table public.mine (x int)",
+]
+#: What PostgreSQL gives every role (PUBLIC) by default, and the owner keeps: refused to `bi_reader`.
+PUBLIC_DEFAULTS = [
+    "create temp table mine (x int)",  # TEMP on the database
+    "select lo_creat(-1)",  # a large object, which would persist
+    "select lo_from_bytea(0, 'x')",
+    "create table public.mine (x int)",  # CREATE on schema public (PUBLIC's before PostgreSQL 15)
 ]
 
 
@@ -1248,9 +1285,50 @@ def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
         assert conn.execute("select current_user").fetchone() == (bi_reader.ROLE,)
         assert conn.execute("select build from bi.build_info").fetchone() == (2,)
         assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (15,)
-        for statement in NOT_FOR_READERS:
+        for statement in NOT_FOR_READERS + PUBLIC_DEFAULTS:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+    with psycopg.connect(warehouse) as conn:  # the owner: each statement succeeds (and is rolled back)
+        for statement in NOT_FOR_READERS + PUBLIC_DEFAULTS:
+            with conn.transaction(force_rollback=True):
+                conn.execute(statement)
+        large_objects = conn.execute("select count(*) from pg_largeobject_metadata").fetchone()[0]
+    assert large_objects == 0
+
+
+@pytest.fixture
+def probe_role(server_url):
+    """A login role with nothing granted (what PUBLIC gives any role); dropped afterwards."""
+    role = f"probe_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    yield role
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+def test_only_bi_reader_and_the_owner_connect_to_the_published_warehouse(
+        audit_only, bi_reader_as_it_was, warehouse, fresh_db, probe_role, monkeypatch):
+    """PUBLIC's CONNECT on the warehouse database is revoked at publish and given to `bi_reader` by name; another
+    database of the server is refused to `bi_reader` once an operator revokes PUBLIC's CONNECT there (README)."""
+    audit_only("bi_build")
+    monkeypatch.setenv(bi_reader.PASSWORD_ENV, f"test-{uuid.uuid4().hex}")
+    audit_and_publish(warehouse, "r1")
+    as_role = {role: psycopg.conninfo.make_conninfo(warehouse, user=role) for role in (probe_role, bi_reader.ROLE)}
+    with psycopg.connect(warehouse) as conn:
+        public_left = bi_reader.revoke_public_defaults(conn)
+
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(as_role[probe_role])
+    with psycopg.connect(as_role[bi_reader.ROLE]) as conn:
+        assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (15,)
+    assert public_left == []
+
+    other_database = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(fresh_db, autocommit=True) as conn:  # what the README asks an operator to run there
+        conn.execute(sql.SQL("revoke connect on database {} from public").format(sql.Identifier(other_database)))
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(psycopg.conninfo.make_conninfo(fresh_db, user=bi_reader.ROLE))
 
 
 def test_without_a_password_bi_reader_is_created_nologin_and_says_so(fresh_db, monkeypatch, caplog):
