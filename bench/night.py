@@ -9,7 +9,8 @@ stage:
 
   ingestion  ingestion.run.land_advocacy_shares / land_hr_roster (file drops), land_linkedin_post_analytics and
              land_typeform_responses (the simulator, in a process of its own, bench/serve.py)
-  dbt        sharewhy.dbt.run(["build"]) — incremental models build incrementally
+  dbt        sharewhy.transform.build_release (`dbt build`, the `bi` candidates into the run's release), under the
+             transform lease — incremental models build incrementally
   audit      expectations.audit.run_audit (GX imported beforehand: a cold import is task start-up, which the
              orchestration figure measures)
   publish    expectations.publish.publish
@@ -53,7 +54,8 @@ from bench.tenant import (
 from ingestion.http import ApiConfig
 from ingestion.loader import apply_raw_schema
 from ingestion.run import land_advocacy_shares, land_hr_roster, land_linkedin_post_analytics, land_typeform_responses
-from sharewhy import dbt, settings
+from expectations.naming import release_schema
+from sharewhy import settings
 
 TOKEN = "bench-simulator-token"
 
@@ -272,29 +274,32 @@ class BenchWarehouse:
         and unit tests, `audit=False` the audit and publish: for a set-up build that nothing measures.)"""
         from expectations.audit import run_audit
         from expectations.publish import publish
+        from sharewhy import transform_lease
+        from sharewhy.transform import build_release
 
         times: dict[str, float] = {}
         self.run_ids.append(run_id)
         with output_to(self.log):
             started = clock()
             skip_tests = [] if tests else ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-            try:
-                dbt.run(["build", *(["--full-refresh"] if full_refresh else []), *skip_tests], self.url,
-                        target_dir=self.work / "target", log_dir=self.work / "logs")
-            except subprocess.CalledProcessError:
-                failures = [line for line in self.log.read_text().splitlines() if "ERROR" in line or "FAIL" in line]
-                raise RuntimeError(f"dbt build failed on {self.label}: " + " | ".join(failures[-8:])) from None
-            times["dbt"] = clock() - started
-            self.node_times.append(_node_times(self.work / "target" / "run_results.json"))
-            if not audit:
-                return times, "not audited"
-            started = clock()
-            result = run_audit(self.url, run_id)
-            times["audit"] = clock() - started
-            if result.success:
+            with transform_lease.held(self.url, run_id):
+                try:
+                    build_release(self.url, run_id, [*(["--full-refresh"] if full_refresh else []), *skip_tests],
+                                  target_dir=self.work / "target", log_dir=self.work / "logs")
+                except subprocess.CalledProcessError:
+                    failures = [line for line in self.log.read_text().splitlines() if "ERROR" in line or "FAIL" in line]
+                    raise RuntimeError(f"dbt build failed on {self.label}: " + " | ".join(failures[-8:])) from None
+                times["dbt"] = clock() - started
+                self.node_times.append(_node_times(self.work / "target" / "run_results.json"))
+                if not audit:
+                    return times, "not audited"
                 started = clock()
-                publish(self.url, run_id)
-                times["publish"] = clock() - started
+                result = run_audit(self.url, run_id)
+                times["audit"] = clock() - started
+                if result.success:
+                    started = clock()
+                    publish(self.url, run_id)
+                    times["publish"] = clock() - started
         verdict = "passed" if result.success else "FAILED: " + "; ".join(f.name for f in result.failures)[:300]
         return times, verdict
 
@@ -392,7 +397,7 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
                     # raw rows this night's audit read
                     _forget_audit(round_url, run_id)
                     if rep == reps - 1:
-                        rule_times[label] = _rule_times(round_url)
+                        rule_times[label] = _rule_times(round_url, release_schema(run_id))
                     print(f"   {label} night {night}, round {rep + 1}: "
                           + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
                           + f" (ingestion: {', '.join(f'{k} {v:.1f}' for k, v in ingest_times.items())})", flush=True)
@@ -490,20 +495,20 @@ def _forget_audit(url: str, run_id: str) -> None:
         conn.execute(f"delete from {settings.AUDIT_SCHEMA}.validation_runs where run_id = %s", (run_id,))
 
 
-def _rule_times(url: str) -> dict[tuple[str, str], float]:
+def _rule_times(url: str, release: str) -> dict[tuple[str, str], float]:
     """(relation, description) → seconds of each `UnexpectedRowsExpectation` query of the suites, on a night's copy
-    whose audit was forgotten (`_forget_audit`): `bi_build.*` read where it is, else through the published `bi.*`
-    views. Once per warehouse, after the last round's night."""
+    whose audit was forgotten (`_forget_audit`), the `bi` candidates read in the night's release schema. Once per
+    warehouse, after the last round's night."""
     import great_expectations as gx
 
+    from expectations.naming import candidate_relation
     from expectations.suites import build_suites
 
     gx.get_context(mode="ephemeral")
     times = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        built = conn.execute("select to_regnamespace(%s)", (settings.BI_BUILD_SCHEMA,)).fetchone()[0] is not None
         for relation, suite in build_suites().items():
-            batch = relation if built else relation.replace(f"{settings.BI_BUILD_SCHEMA}.", f"{settings.BI_SCHEMA}.")
+            batch = candidate_relation(relation, release)
             for expectation in suite.expectations:
                 query = getattr(expectation, "unexpected_rows_query", None)
                 if not query or "." not in batch:

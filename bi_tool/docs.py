@@ -6,8 +6,8 @@ other dbt run) writes the site into `$SHAREWHY_HOME/dbt-docs/`: `index.html` wit
 (no server needed). Then, unless `--no-serve`, `dbt docs serve` shows it on 127.0.0.1 until Ctrl-C.
 
 The catalog (column types, row counts) is read from the warehouse, so run a night first (`make demo`). The `bi`
-models are built into `bi_build`, which the publish renames to a release: the catalog has no types for them, their
-descriptions and tests are all there; the published views are described in the "Dashboards" section of the README.
+models are built into each run's own release schema (`bi_release_<run>`), which dbt docs does not name (it looks for
+`bi_build`): the catalog has no types for them, their descriptions and tests are all there; the published views are described in the "Dashboards" section of the README.
 """
 
 from __future__ import annotations
