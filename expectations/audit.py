@@ -166,10 +166,12 @@ def run_audit(
         conn.execute(_CREATE_AUDIT_TABLE)
         conn.commit()
         audited = fingerprint(conn, candidates)  # before anything is read: a later change shows at publish
+        audited_relation = {candidate_relation(relation, candidates): relation for relation in EXPECTATIONS}
         absent = frozenset(
-            relation for relation in EXPECTATIONS
-            if conn.execute("select to_regclass(%s)", (candidate_relation(relation, candidates),)).fetchone()[0]
-            is None
+            audited_relation[where] for (where,) in conn.execute(
+                "select relation from unnest(%s::text[]) as relation where to_regclass(relation) is null",
+                (list(audited_relation),),
+            )
         )
     skipped = tuple(relation for relation in EXPECTATIONS if relation in absent and is_skipped_when_absent(relation))
     if skipped:

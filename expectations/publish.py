@@ -15,7 +15,8 @@ Why this shape:
   commit; while the switch waited for a view a long query reads, every query on the views already replaced would
   wait too. So each attempt waits at most `settings.PUBLISH_LOCK_TIMEOUT_MS` for any lock (`lock_timeout`); when it
   times out, everything is rolled back (readers go on with the old release) and the whole switch is tried again
-  after a backoff, until `settings.PUBLISH_RETRY_SECONDS` have passed: then publish fails with `PublishBlocked`,
+  after a backoff (so too when PostgreSQL aborted it to break a deadlock with a reader holding one view while
+  asking for another), until `settings.PUBLISH_RETRY_SECONDS` have passed: then publish fails with `PublishBlocked`,
   naming the sessions that held it up, and `bi` stays as it was. Dropping old releases, which waits for their last
   readers, happens after the commit, with the same bounded wait; a release that cannot be dropped now is dropped
   by a later publish.
@@ -143,6 +144,13 @@ def current_release(conn: psycopg.Connection) -> str | None:
         return None
     row = conn.execute(f"select release_schema from {_RELEASES} order by seq desc limit 1").fetchone()
     return row[0] if row else None
+
+
+def registered_releases(conn: psycopg.Connection) -> set[str]:
+    """The release schemas published and kept (the current one and the rollback targets)."""
+    if conn.execute("select to_regclass(%s)", (_RELEASES,)).fetchone()[0] is None:
+        return set()
+    return {schema for (schema,) in conn.execute(f"select release_schema from {_RELEASES}")}
 
 
 def forget_release(conn: psycopg.Connection, release: str) -> None:

@@ -18,11 +18,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from expectations.naming import release_schema
-from expectations.publish import current_release, forget_release
+from expectations.naming import RELEASE_PREFIX, release_schema
+from expectations.publish import current_release, forget_release, registered_releases
 from sharewhy import dbt, settings, transform_lease
 
 log = logging.getLogger(__name__)
+
+_RELEASE_SCHEMAS = "select nspname from pg_namespace where starts_with(nspname, %s) order by nspname"
 
 
 class BuildRefused(RuntimeError):
@@ -44,8 +46,9 @@ def build_release(
     """`dbt build <dbt_args>` for `run_id`, which must hold the transform lease; returns the release schema built.
 
     A release of this run left from an earlier attempt (an audit that failed, a crash) is dropped first, so the
-    audit sees exactly what this build made. The release `bi` shows now is never rebuilt in place: that run is
-    refused (trigger a new run; its release gets a new name).
+    audit sees exactly what this build made; so are the releases of other runs that were never published (their
+    runs are over: the lease is this run's), which would otherwise pile up night after night. The release `bi`
+    shows now is never rebuilt in place: that run is refused (trigger a new run; its release gets a new name).
     """
     release = release_schema(run_id)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -56,8 +59,12 @@ def build_release(
                 " never rebuilt in place; trigger a new run to rebuild"
             )
         with conn.transaction():
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(release)))
-            forget_release(conn, release)
+            forget_release(conn, release)  # a kept rollback target of this run: rebuilt from today's data
+            kept = registered_releases(conn)
+            for (schema,) in conn.execute(_RELEASE_SCHEMAS, (RELEASE_PREFIX,)).fetchall():
+                if schema not in kept:
+                    log.info("run %s: dropping %s, a release never published", run_id, schema)
+                    conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
     log.info("run %s: dbt build, bi candidates into %s", run_id, release)
     dbt.run(["build", *dbt_args, *release_vars(run_id)], warehouse_url, target_dir=target_dir, log_dir=log_dir)
     return release

@@ -1079,10 +1079,17 @@ def test_a_build_made_after_the_audit_is_not_published(audit_only, warehouse, tm
         assert conn.execute("select candidates from audit.audited_builds where run_id = 'run-a'").fetchone() == (
             release,)
 
+    with transform_lease.held(warehouse, "run-b"):  # the next run: run-a's refused release does not pile up
+        transform.build_release(warehouse, "run-b", MODELS_ONLY, **dbt_dirs)
+    with psycopg.connect(warehouse) as conn:
+        releases = conn.execute("select nspname from pg_namespace where nspname like 'bi_release%'").fetchall()
+    assert releases == [(release_schema("run-b"),)]
 
-def test_two_transform_runs_at_once_build_one_after_the_other(warehouse, tmp_path):
+
+def test_two_transform_runs_at_once_run_one_after_the_other(audit_only, warehouse, tmp_path):
     """Two runs started together (what failed with `relation "…" already exists` when both built the shared schemas
-    at once): the second waits for the first's lease, and each builds its own release."""
+    at once): the second waits for the first's lease, and each builds, audits and publishes its own release."""
+    audit_only("bi_build")
     spans: dict[str, tuple[float, float]] = {}
     errors: list[BaseException] = []
 
@@ -1092,6 +1099,8 @@ def test_two_transform_runs_at_once_build_one_after_the_other(warehouse, tmp_pat
                 began = time.monotonic()
                 transform.build_release(warehouse, run_id, MODELS_ONLY, target_dir=tmp_path / run_id / "target",
                                         log_dir=tmp_path / run_id / "logs")
+                run_audit(warehouse, run_id).raise_if_failed()
+                publish(warehouse, run_id)
                 spans[run_id] = (began, time.monotonic())
         except BaseException as error:  # reported below, with the other run's outcome
             errors.append(error)
@@ -1103,12 +1112,14 @@ def test_two_transform_runs_at_once_build_one_after_the_other(warehouse, tmp_pat
         thread.join()
 
     assert errors == [] and set(spans) == {"run-1", "run-2"}
-    first, second = sorted(spans.values())
-    assert first[1] <= second[0], "the two builds overlapped"
+    (first, first_span), (second, second_span) = sorted(spans.items(), key=lambda item: item[1])
+    assert first_span[1] <= second_span[0], "the two runs overlapped"
     with psycopg.connect(warehouse) as conn:
-        built = {schema: conn.execute(f"select count(*) from {schema}.motivation_attribution").fetchone()[0]
-                 for schema in (release_schema("run-1"), release_schema("run-2"))}
-    assert list(built.values()) == [15, 15]
+        published = conn.execute("select run_id from audit.bi_releases order by seq").fetchall()
+        built = [conn.execute(f"select count(*) from {release_schema(run_id)}.motivation_attribution").fetchone()[0]
+                 for run_id in (first, second)]
+        shown = conn.execute("select pg_get_viewdef('bi.motivation_attribution')").fetchone()[0]
+    assert published == [(first,), (second,)] and built == [15, 15] and f"{release_schema(second)}." in shown
 
 
 def test_an_older_run_is_not_published_over_a_newer_one_unless_rolled_back(audit_only, build_info_audited, warehouse):

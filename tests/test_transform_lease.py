@@ -10,6 +10,8 @@ import time
 import psycopg
 import pytest
 
+from expectations import publish
+from expectations.naming import release_schema
 from sharewhy import settings, transform, transform_lease
 from sharewhy.transform_lease import LeaseRefused
 
@@ -71,3 +73,16 @@ def test_a_lease_never_released_is_taken_over_once_stale(fresh_db, caplog):
     assert "transform lease taken over by next-run: the transform lease is held by run killed-run" in caplog.text
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("select holder from audit.transform_lease").fetchall() == [("next-run",)]
+
+
+def test_the_release_bi_shows_is_never_rebuilt_in_place(fresh_db, tmp_path):
+    """A published run cleared and run again would rebuild the tables `bi` reads, unaudited: refused before dbt."""
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute(publish._CREATE_REGISTRY)
+        conn.execute("insert into audit.bi_releases (release_schema, run_id) values (%s, 'run-a')",
+                     (release_schema("run-a"),))
+    transform_lease.acquire(fresh_db, "run-a")
+
+    with pytest.raises(transform.BuildRefused, match="its release bi_release_run_a is what bi shows now"):
+        transform.build_release(fresh_db, "run-a", target_dir=tmp_path / "target", log_dir=tmp_path / "logs")
+    assert not (tmp_path / "target").exists()
