@@ -300,7 +300,8 @@ def test_the_ingestion_asset_events_trigger_transform_audit_publish(stack, first
     assert transform["run_type"] == "asset_triggered"
     assert transform["state"] == "success"
     tasks = {ti["task_id"]: ti["state"] for ti in api.task_instances("transform_audit_publish", transform["dag_run_id"])}
-    assert tasks == {"dbt_build": "success", "audit": "success", "publish": "success"}
+    assert tasks == {"take_transform_lease": "success", "dbt_build": "success", "audit": "success",
+                     "publish": "success", "release_transform_lease": "success"}
     consumed = api.request("GET", f"/dags/transform_audit_publish/dagRuns/{transform['dag_run_id']}/upstreamAssetEvents")
     sources = {(e["source_dag_id"], e["source_run_id"]) for e in consumed["asset_events"]}
     last = NIGHTS[-1]
