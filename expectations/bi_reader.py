@@ -11,7 +11,8 @@
   that already carry them.
 - Nor what PostgreSQL gives every role (PUBLIC) by default, revoked in the warehouse database at every publish
   (`revoke_public_defaults`): CONNECT and TEMP on the database (CONNECT is granted to `bi_reader` by name; the
-  owner keeps its own), CREATE and USAGE on schema `public` (CREATE is PUBLIC's there before PostgreSQL 15), and
+  owner keeps its own), CREATE on schema `public` (PUBLIC's before PostgreSQL 15; USAGE stays, which reads
+  nothing by itself: without it a reader has no current schema, which BI tools' drivers ask for), and
   EXECUTE on the functions that create large objects (`lo_creat`, `lo_create`, `lo_from_bytea`: an object
   persists in the database, whoever made it). Revoking on the database needs its owner, on the functions a
   superuser: a role that cannot leaves them as they are, and a warning names what is left.
@@ -84,7 +85,7 @@ where d.datname = current_database() and acl.grantee = 0
 union all
 select 'schema public: ' || acl.privilege_type
 from pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) acl
-where n.nspname = 'public' and acl.grantee = 0
+where n.nspname = 'public' and acl.grantee = 0 and acl.privilege_type = 'CREATE'
 union all
 select 'function ' || p.oid::regprocedure::text || ': ' || acl.privilege_type
 from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) acl
@@ -98,7 +99,7 @@ def revoke_public_defaults(conn: psycopg.Connection) -> list[str]:
     (database,) = conn.execute("select current_database()").fetchone()
     conn.execute(sql.SQL("revoke all on database {} from public").format(sql.Identifier(database)))
     if conn.execute("select exists (select from pg_namespace where nspname = 'public')").fetchone()[0]:
-        conn.execute("revoke all on schema public from public")
+        conn.execute("revoke create on schema public from public")
     for function in LARGE_OBJECT_CREATORS:
         conn.execute(sql.SQL("revoke all on function pg_catalog.{} from public").format(sql.SQL(function)))
     left = [right for (right,) in conn.execute(_PUBLIC_LEFT, (list(LARGE_OBJECT_CREATORS),))]

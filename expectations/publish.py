@@ -48,7 +48,7 @@ from psycopg import sql
 
 from expectations import bi_reader
 from expectations.fingerprint import differences, fingerprint
-from expectations.naming import release_schema
+from expectations.naming import RELEASE_PREFIX, release_schema
 from expectations.suites import VOLUME_CHECKED
 from expectations.volumes import record_published_volumes
 from sharewhy import settings
@@ -105,7 +105,7 @@ from pg_locks l
 join pg_class c on c.oid = l.relation
 join pg_namespace n on n.oid = c.relnamespace
 join pg_stat_activity a on a.pid = l.pid
-where l.granted and l.pid <> pg_backend_pid() and (n.nspname = %s or n.nspname like 'bi\_release\_%%')
+where l.granted and l.pid <> pg_backend_pid() and (n.nspname = %s or starts_with(n.nspname, %s))
 order by a.xact_start
 """
 
@@ -307,7 +307,7 @@ def _drop_old_releases(warehouse_url: str) -> None:
 def _lock_holders(warehouse_url: str) -> str:
     """The sessions holding locks on `bi` or the releases, for the message of a blocked publish."""
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        holders = conn.execute(_LOCK_HOLDERS, (settings.BI_SCHEMA,)).fetchall()
+        holders = conn.execute(_LOCK_HOLDERS, (settings.BI_SCHEMA, RELEASE_PREFIX)).fetchall()
     if not holders:
         return "no session holds a bi view now"
     return "held by " + "; ".join(
