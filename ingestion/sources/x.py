@@ -4,7 +4,8 @@
 Non-public and organic metrics exist only for posts younger than 30 days (and only with the author's user
 context), so posts are asked in two groups: the young ones with every metric field, the older ones with public
 metrics only. A 200 can carry partial `errors[]`: a post missing from `data` (deleted, protected) is quarantined
-with X's reason and the rest of the page lands. A 429 waits until `x-rate-limit-reset` — an epoch in seconds,
+with X's reason and the rest of the page lands. So is a post without `public_metrics`; an answer in which no post
+has it (more than one post) is X's contract changing, and fails the load. A 429 waits until `x-rate-limit-reset` — an epoch in seconds,
 not a delay — for at most one 15-minute window; a success that spends the window's last call waits the same way
 before the next call.
 """
@@ -127,13 +128,17 @@ class TweetMetricsExtraction:
         errors = body.get("errors", [])
         if not isinstance(tweets, list) or not isinstance(errors, list):
             raise SchemaDrift(self._client.source, endpoint, "`data` or `errors` is not a list")
-        returned = set()
         for tweet in tweets:
             if not isinstance(tweet, dict) or not isinstance(tweet.get("id"), str):
                 raise SchemaDrift(self._client.source, endpoint, "a post in `data` has no string `id`")
-            if not isinstance(tweet.get("public_metrics"), dict):
-                raise SchemaDrift(self._client.source, endpoint, f"post {tweet['id']} has no `public_metrics` object")
+        if len(tweets) > 1 and not any(isinstance(tweet.get("public_metrics"), dict) for tweet in tweets):
+            raise SchemaDrift(self._client.source, endpoint, "no post of the answer has a `public_metrics` object")
+        returned = set()
+        for tweet in tweets:
             returned.add(tweet["id"])
+            if not isinstance(tweet.get("public_metrics"), dict):
+                yield Quarantined(f"post {tweet['id']} has no `public_metrics` object", as_json_text(tweet))
+                continue
             yield self._record(tweet, request, received_at, self._access)
         explained = set()
         for error in errors:
