@@ -98,9 +98,10 @@ class RateWindow:
 class RateLimitPolicy:
     """What a vendor's rate limiting means: wait up to `retries` times, then fail and tell the user `advice`.
 
-    How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones (or among all
-    that give a reset, when none says it is spent), never longer than `max_wait` — a longer wait fails at once,
-    saying when the window resets; else exponential backoff. A success that spends a window holds the next call
+    How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones — or, when none
+    says it is spent, until the soonest reset (a 429 that marks no window exhausted backs off on the shortest
+    window, SurveyMonkey's minute, rather than taking its day's reset for an exhausted day) — never longer than
+    `max_wait`: a longer wait fails at once, saying when the window resets; else exponential backoff. A success that spends a window holds the next call
     until its reset, so the 429 never comes. A 403 carrying `reason_header` is a rate limit too (Bitly's
     `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no wait can restore (Bitly's monthly
     `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
@@ -123,7 +124,7 @@ class RateLimitPolicy:
         spent = [reset for window, reset in resets.items() if reset is not None and window.spent(headers)]
         if spent or spent_only:
             return max(spent, default=None)
-        return max((reset for reset in resets.values() if reset is not None), default=None)
+        return min((reset for reset in resets.values() if reset is not None), default=None)
 
 
 def bearer(token: str) -> dict[str, str]:

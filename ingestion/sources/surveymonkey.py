@@ -13,7 +13,8 @@ Window per survey: `start_modified_at` = the survey's watermark (latest date_mod
 = the end of the logical date; the overlap re-delivers a few responses, which the raw table's unique
 (survey_id, response_id, date_modified) makes no-ops. Rate limits come as X-Ratelimit-App-Global-{Minute,Day}-*
 headers: a spent minute is waited out (its Reset is in seconds from now); a spent day (500 calls for a draft app)
-fails at once, saying when it resets (00:00 GMT).
+fails at once, saying when it resets (00:00 GMT). A 429 whose headers mark no window spent waits for the minute
+window's reset, never for the day's.
 """
 
 from __future__ import annotations
