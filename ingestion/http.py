@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +52,14 @@ class ApiConfig:
     base_url: str
     token: str = field(repr=False)
     api_version: str | None = None
+
+
+def under_api_path(config: ApiConfig, api_path: str) -> ApiConfig:
+    """`config` with its base URL ending in the vendor's API path (`/API/v3`, `/v3`) exactly once: the documented
+    value (the Qualtrics data-center host, SurveyMonkey's `access_url`) and one that already ends in the path both
+    work, with or without a trailing slash."""
+    base = config.base_url.rstrip("/")
+    return replace(config, base_url=base if base.endswith(api_path) else base + api_path)
 
 
 @dataclass(frozen=True)
