@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import orjson
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ REDACTED = "***"
 RESET_SLACK = 0.05
 #: Failures worth another try: the connection, a timeout, or a body cut off midway.
 TRANSIENT_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+#: Methods a server applies the same however often they arrive (RFC 9110 §9.2.2): sent again after any transient
+#: failure. Any other (a POST that starts an export) only when it surely had no effect: it never left (no
+#: connection), a 429, or a 503 with Retry-After; a timeout, a cut-off answer or another 5xx fail at once, since
+#: the vendor may have acted on it and a second one would act twice.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_SENT_AGAIN = "not sent again: the vendor may have acted on it, and a second {} could act twice; rerun the load"
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",]+")
 
@@ -133,6 +140,14 @@ class RateLimitPolicy:
         if spent or spent_only:
             return max(spent, default=None)
         return min((reset for reset in resets.values() if reset is not None), default=None)
+
+
+def never_sent(error: Exception) -> bool:
+    """Whether a failed request surely never reached the server: it could not even connect."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -342,12 +357,15 @@ class ApiClient:
         url = self._base_url + target
         endpoint = redact(target, self._secrets)
         transient_failures = rate_limited = 0
+        idempotent = method in IDEMPOTENT_METHODS
         while True:
             try:
                 response = self._send(method, url, json, form)
             except TRANSIENT_EXCEPTIONS as exc:
                 status, code, message = None, None, redact(f"{type(exc).__name__}: {exc}", self._secrets)
+                may_resend = idempotent or never_sent(exc)
             else:
+                may_resend = idempotent
                 status = response.status_code
                 if status < 400:
                     self._note_window(response.headers)
@@ -366,6 +384,10 @@ class ApiClient:
                         continue
                     if status < 500:
                         raise ApiError(self.source, endpoint, status, code, message, method=method)
+                    may_resend = idempotent or (status == 503 and "Retry-After" in response.headers)
+            if not may_resend:
+                advice = NOT_SENT_AGAIN.format(method)
+                raise ApiError(self.source, endpoint, status, code, message, advice, method=method)
             transient_failures += 1
             if transient_failures >= self._retry.attempts:
                 advice = f"gave up after {transient_failures} attempts"
