@@ -299,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self.rfile.read(length)
         except TimeoutError:
-            raise Rejected(408, f"the body did not arrive within {settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS} s") from None
+            timeout = settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS
+            raise Rejected(408, f"the body did not arrive within {timeout} s") from None
         if len(body) < length:
             raise Rejected(400, f"the body ended after {len(body)} of its {length} bytes")
         return body

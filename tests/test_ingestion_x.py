@@ -120,7 +120,7 @@ def test_a_post_without_public_metrics_is_quarantined_with_the_reason_and_the_re
     assert json.loads(record)["id"] == bad and "publicMetrics" in json.loads(record)
 
 
-def test_an_answer_where_no_post_has_public_metrics_is_schema_drift_and_fails_the_load(fresh_db, tmp_path):
+def test_a_night_where_no_post_has_public_metrics_is_schema_drift_and_fails_the_load(fresh_db, tmp_path):
     ids = [tweet_id(1), tweet_id(2)]
     lines = [share_line(f"s-{n}", post, "2026-11-25T09:00:00Z", network="x") for n, post in enumerate(ids)]
     write_shares_file(tmp_path, "2026-11-25", lines)
@@ -130,7 +130,7 @@ def test_an_answer_where_no_post_has_public_metrics_is_schema_drift_and_fails_th
         tweet["publicMetrics"] = tweet.pop("public_metrics")
     with serve(XStub(drifted)) as base_url, pytest.raises(SchemaDrift) as raised:
         land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(f"{base_url}/x/2", TOKEN), retry=FAST)
-    assert "HTTP 200 SCHEMA_DRIFT: no post of the answer has a `public_metrics` object" in str(raised.value)
+    assert "HTTP 200 SCHEMA_DRIFT: no post of the night has a `public_metrics` object (2 posts)" in str(raised.value)
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("select count(*) from raw.x__tweet_metrics").fetchone() == (0,)
         assert conn.execute("select status from raw._loads where source = 'x'").fetchone() == ("failed",)

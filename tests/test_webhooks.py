@@ -228,7 +228,7 @@ def test_the_cli_serves_until_sigterm_and_answers_503_while_airflow_is_unreachab
         assert process.wait(timeout=30) == 0
 
 
-# --- hostile requests (issue 14, point 7): nothing unsigned may exhaust the receiver's memory or threads ---------------
+# --- hostile requests (issue 14, point 7): nothing unsigned may exhaust the receiver's memory or threads ----------
 
 ATTACK_TIMEOUT_SECONDS = 1.0
 ATTACK_MAX_CONNECTIONS = 8
