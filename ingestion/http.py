@@ -117,9 +117,9 @@ class RateLimitPolicy:
     says it is spent, until the soonest reset (a 429 that marks no window exhausted backs off on the shortest
     window, SurveyMonkey's minute, rather than taking its day's reset for an exhausted day) — never longer than
     `max_wait`: a longer wait fails at once, saying when the window resets; else exponential backoff. A success
-    that spends a window holds the next call until its reset, so the 429 never comes. A 403 carrying `reason_header` is a rate limit too (Bitly's
-    `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no wait can restore (Bitly's monthly
-    `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
+    that spends a window holds the next call until its reset, so the 429 never comes. A 403 carrying
+    `reason_header` is a rate limit too (Bitly's `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no
+    wait can restore (Bitly's monthly `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
     """
 
     retries: int

@@ -38,8 +38,8 @@ import hashlib
 import hmac
 import io
 import json
-import math
 import logging
+import math
 import os
 import signal
 import socket
