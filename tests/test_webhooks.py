@@ -343,11 +343,12 @@ def test_idle_connections_are_cut_after_the_timeout_and_their_threads_end(served
     time.sleep(ATTACK_TIMEOUT_SECONDS + 1.5)
     after = _status_of(served["proc"])["Threads"]
     assert after <= baseline, f"{after - baseline} threads still held {ATTACK_TIMEOUT_SECONDS + 2} s later"
+    # every connection was closed by the server: a read of one still held open would time out here
     answers = [_read_answer(connection) for connection in idle + [half_sent]]
     busy = [a for a in answers if a.startswith(b"HTTP/1.0 503 ")]
     assert len(busy) >= 50 + 1 - ATTACK_MAX_CONNECTIONS  # the connections over the limit were told to retry
     assert all(b"Retry-After:" in a for a in busy)
-    assert len(answers) == 51  # every idle connection was closed by the server (recv returned, nothing hangs)
+    assert all(answer == b"" for answer in answers if answer not in busy)  # the others were cut without a word
     body = delivery()
     assert requests.post(served["url"], data=body, headers=headers_for(body), timeout=10).status_code == 503
 
