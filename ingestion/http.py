@@ -17,13 +17,14 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ REDACTED = "***"
 RESET_SLACK = 0.05
 #: Failures worth another try: the connection, a timeout, or a body cut off midway.
 TRANSIENT_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+#: Methods a server applies the same however often they arrive (RFC 9110 §9.2.2): sent again after any transient
+#: failure. Any other (a POST that starts an export) only when it surely had no effect: it never left (no
+#: connection), a 429, or a 503 with Retry-After; a timeout, a cut-off answer or another 5xx fail at once, since
+#: the vendor may have acted on it and a second one would act twice.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_SENT_AGAIN = "not sent again: the vendor may have acted on it, and a second {} could act twice; rerun the load"
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",]+")
 
@@ -52,6 +59,14 @@ class ApiConfig:
     base_url: str
     token: str = field(repr=False)
     api_version: str | None = None
+
+
+def under_api_path(config: ApiConfig, api_path: str) -> ApiConfig:
+    """`config` with its base URL ending in the vendor's API path (`/API/v3`, `/v3`) exactly once: the documented
+    value (the Qualtrics data-center host, SurveyMonkey's `access_url`) and one that already ends in the path both
+    work, with or without a trailing slash."""
+    base = config.base_url.rstrip("/")
+    return replace(config, base_url=base if base.endswith(api_path) else base + api_path)
 
 
 @dataclass(frozen=True)
@@ -98,12 +113,13 @@ class RateWindow:
 class RateLimitPolicy:
     """What a vendor's rate limiting means: wait up to `retries` times, then fail and tell the user `advice`.
 
-    How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones (or among all
-    that give a reset, when none says it is spent), never longer than `max_wait` — a longer wait fails at once,
-    saying when the window resets; else exponential backoff. A success that spends a window holds the next call
-    until its reset, so the 429 never comes. A 403 carrying `reason_header` is a rate limit too (Bitly's
-    `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no wait can restore (Bitly's monthly
-    `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
+    How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones — or, when none
+    says it is spent, until the soonest reset (a 429 that marks no window exhausted backs off on the shortest
+    window, SurveyMonkey's minute, rather than taking its day's reset for an exhausted day) — never longer than
+    `max_wait`: a longer wait fails at once, saying when the window resets; else exponential backoff. A success
+    that spends a window holds the next call until its reset, so the 429 never comes. A 403 carrying
+    `reason_header` is a rate limit too (Bitly's `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no
+    wait can restore (Bitly's monthly `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
     """
 
     retries: int
@@ -123,7 +139,15 @@ class RateLimitPolicy:
         spent = [reset for window, reset in resets.items() if reset is not None and window.spent(headers)]
         if spent or spent_only:
             return max(spent, default=None)
-        return max((reset for reset in resets.values() if reset is not None), default=None)
+        return min((reset for reset in resets.values() if reset is not None), default=None)
+
+
+def never_sent(error: Exception) -> bool:
+    """Whether a failed request surely never reached the server: it could not even connect."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -333,12 +357,15 @@ class ApiClient:
         url = self._base_url + target
         endpoint = redact(target, self._secrets)
         transient_failures = rate_limited = 0
+        idempotent = method in IDEMPOTENT_METHODS
         while True:
             try:
                 response = self._send(method, url, json, form)
             except TRANSIENT_EXCEPTIONS as exc:
                 status, code, message = None, None, redact(f"{type(exc).__name__}: {exc}", self._secrets)
+                may_resend = idempotent or never_sent(exc)
             else:
+                may_resend = idempotent
                 status = response.status_code
                 if status < 400:
                     self._note_window(response.headers)
@@ -357,6 +384,10 @@ class ApiClient:
                         continue
                     if status < 500:
                         raise ApiError(self.source, endpoint, status, code, message, method=method)
+                    may_resend = idempotent or (status == 503 and "Retry-After" in response.headers)
+            if not may_resend:
+                advice = NOT_SENT_AGAIN.format(method)
+                raise ApiError(self.source, endpoint, status, code, message, advice, method=method)
             transient_failures += 1
             if transient_failures >= self._retry.attempts:
                 advice = f"gave up after {transient_failures} attempts"

@@ -213,7 +213,7 @@ def land_surveymonkey_responses(
     timeouts: Timeouts = Timeouts(),
 ) -> LoadReport:
     """Completed responses changed from each survey's watermark − 1 h up to the end of logical_date. `api.base_url`
-    is the account's `access_url` + /v3 (see `surveymonkey.exchange_code`)."""
+    is the account's `access_url`, with or without /v3 (see `surveymonkey.exchange_code`)."""
     return _land_api(
         warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.TARGET,
         lambda client, state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),

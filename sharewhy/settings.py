@@ -47,6 +47,12 @@ AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"
 #: Webhook receiver (`sharewhy webhooks serve`): its port on 127.0.0.1 and its record of deliveries seen.
 WEBHOOK_PORT = int(os.environ.get("SHAREWHY_WEBHOOK_PORT", "8090"))
 WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR / "webhooks")).resolve()
+#: What the receiver lets one client take: the largest body it reads (Typeform's deliveries are a few KiB), the time a
+#: whole request may take to arrive (a connection idle or trickling past it is cut), and the connections it serves at
+#: once (one thread each; more are answered 503 with Retry-After, which Typeform retries).
+WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("SHAREWHY_WEBHOOK_MAX_BODY_BYTES", str(1 << 20)))
+WEBHOOK_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_CONNECTIONS = int(os.environ.get("SHAREWHY_WEBHOOK_MAX_CONNECTIONS", "16"))
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"

@@ -12,9 +12,17 @@ queues `ingest_typeform` at once instead of at night. The event carries ids and 
 Answers:
 - 202 accepted (an asset event was created); 200 duplicate (this event id or response token was accepted before:
   nothing is triggered twice — Typeform redelivers until it gets a 2xx, and resends on form edits);
-- 400 body is not JSON; 401 signature missing or wrong; 413 body too large; 415 not JSON content;
+- 400 body is not JSON, or nested too deeply to parse; 401 signature missing or wrong; 415 not JSON content;
   422 JSON but not a completed-response event; 404 / 405 unknown path or method;
 - 503 Airflow could not be reached: the delivery is not recorded, so Typeform's retry goes through later.
+
+No client, signed or not, can hold more than a bounded share of the receiver (limits in sharewhy/settings.py):
+- the body is read only after its Content-Length is checked: 411 missing, 400 not a plain number (`-1` would read to
+  the end of the stream), 413 over SHAREWHY_WEBHOOK_MAX_BODY_BYTES; 400 when the body ends short of it;
+- a whole request must arrive within SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS: a connection idle or trickling past
+  that is closed (408 when the headers came but the body stopped);
+- at most SHAREWHY_WEBHOOK_MAX_CONNECTIONS connections are served at once, one thread each; a connection over that
+  is answered 503 with Retry-After at once and closed.
 
 Deliveries are recorded in a small SQLite file (SHAREWHY_WEBHOOK_STATE_DIR, default `.sharewhy/webhooks/`):
 event id and (form id, token) are unique, and a delivery is claimed before the event is posted, so two concurrent
@@ -28,10 +36,13 @@ import argparse
 import base64
 import hashlib
 import hmac
+import io
 import json
 import logging
+import math
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import threading
@@ -52,7 +63,6 @@ SIGNATURE_HEADER = "Typeform-Signature"
 SECRET_ENV = "SHAREWHY_TYPEFORM_WEBHOOK_SECRET"
 #: The asset whose events start `ingest_typeform` (dags/pipeline/assets.py: TYPEFORM_SUBMISSIONS).
 SUBMISSIONS_ASSET = "typeform.submissions"
-MAX_BODY_BYTES = 1 << 20
 #: A claimed delivery whose event was never confirmed (the receiver died in between) may be retried after this.
 CLAIM_TIMEOUT_SECONDS = 60.0
 
@@ -94,6 +104,8 @@ def parse_submission(body: bytes) -> Submission:
         event = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Rejected(400, f"body is not JSON: {error}") from None
+    except RecursionError:
+        raise Rejected(400, "body is JSON nested too deeply to parse") from None
     if not isinstance(event, dict):
         raise Rejected(422, "body must be a JSON object")
     if event.get("event_type") != "form_response":
@@ -226,22 +238,72 @@ class Receiver:
                      "triggered": True}
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes until a deadline: each read waits only for the time left, so a client that sends nothing,
+    or a byte now and then, holds its connection (and thread) no longer than the request timeout."""
+
+    def __init__(self, connection: socket.socket, deadline: float):
+        self._connection = connection
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._connection.settimeout(left)
+        return self._connection.recv_into(buffer)
+
+
+def content_length(values: list[str]) -> int:
+    """The body's length from its Content-Length header(s), checked before a byte of the body is read: Rejected
+    411 when missing, 400 when not one plain decimal number (`-1` would read to the end of the stream, `1_0` is
+    Python's int syntax, not HTTP's), 413 when over the limit."""
+    if not values:
+        raise Rejected(411, "Content-Length required")
+    distinct = {value.strip() for value in values}
+    text = distinct.pop()
+    if distinct or not (text.isascii() and text.isdigit()):
+        raise Rejected(400, f"Content-Length must be one decimal number of bytes, got {', '.join(values)[:80]!r}")
+    length = int(text)
+    if length > settings.WEBHOOK_MAX_BODY_BYTES:
+        raise Rejected(413, f"body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes")
+    return length
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _WebhookServer
     server_version = "sharewhy-webhooks"
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        deadline = time.monotonic() + settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, deadline))
 
     def do_POST(self) -> None:
         if self.path.split("?")[0] != TYPEFORM_PATH:
             return self._answer(404, {"error": f"no webhook at {self.path}"})
         try:
-            length = int(self.headers.get("Content-Length") or "")
-        except ValueError:
-            return self._answer(411, {"error": "Content-Length required"})
-        if length > MAX_BODY_BYTES:
-            return self._answer(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
-        body = self.rfile.read(length)
+            length = content_length(self.headers.get_all("Content-Length") or [])
+            body = self._read_body(length)
+        except Rejected as rejected:
+            log.warning("typeform webhook refused (%d): %s", rejected.status, rejected.message)
+            return self._answer(rejected.status, {"error": rejected.message})
         headers = {name.lower(): value for name, value in self.headers.items()}
         self._answer(*self.server.receiver.typeform(headers, body))
+
+    def _read_body(self, length: int) -> bytes:
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            timeout = settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS
+            raise Rejected(408, f"the body did not arrive within {timeout} s") from None
+        if len(body) < length:
+            raise Rejected(400, f"the body ended after {len(body)} of its {length} bytes")
+        return body
 
     def do_GET(self) -> None:
         if self.path == "/health":
@@ -255,6 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
+        self.connection.settimeout(settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -266,11 +329,47 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _WebhookServer(ThreadingHTTPServer):
+    """One thread per connection, at most WEBHOOK_MAX_CONNECTIONS at once; a connection over that is answered 503
+    at once (from the accepting thread: a short write into an empty socket buffer) and closed."""
+
     daemon_threads = True
+    #: Connections the kernel queues before they are accepted (socketserver's default, 5, leaves a burst retrying its
+    #: SYN for seconds instead of being answered at once).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], receiver: Receiver):
         self.receiver = receiver
+        self._slots = threading.BoundedSemaphore(settings.WEBHOOK_MAX_CONNECTIONS)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            return self._refuse_busy(request, client_address)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse_busy(self, request: socket.socket, client_address: Any) -> None:
+        log.warning("webhook connection from %s refused (503): %d connections are being served", client_address[0],
+                    settings.WEBHOOK_MAX_CONNECTIONS)
+        data = json.dumps({"error": "too many connections at once; retry later"}).encode()
+        retry_after = math.ceil(settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS)
+        head = (f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: {retry_after}\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n")
+        try:
+            request.settimeout(1.0)
+            request.sendall(head.encode() + data)
+        except OSError:
+            pass  # the client is gone already: nothing to tell it
+        self.shutdown_request(request)
 
 
 class RunningReceiver:

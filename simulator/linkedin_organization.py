@@ -10,6 +10,9 @@ Rules (reference/api-contracts.md §1a, §1c), on top of the LinkedIn headers `L
 - `shares=List(urn%3Ali%3Ashare%3A…)` and/or `ugcPosts=List(urn%3Ali%3AugcPost%3A…)`: one element per post of the
   page with its lifetime statistics; a list not Rest.li 2.0 encoded is 403 ACCESS_DENIED "Unpermitted fields present
   in PARAMETER … [/shares[0]]" (as observed);
+- every answer pages like any LinkedIn finder (§ "Pagination"): `start`/`count`, `count` 10 unless given, at most
+  MAX_COUNT (a guess: LinkedIn says the maximum "varies by endpoint" and publishes none for this one); a client that
+  sends neither gets the first 10 elements only — 10 days of a longer range, 10 posts of a longer list;
 - statistics: uniqueImpressionsCount, impressionCount, clickCount, likeCount, commentCount, shareCount,
   shareMentionsCount, commentMentionsCount, and `engagement` — a ratio, not a percentage;
 - `GET /posts?q=author&author=urn%3Ali%3Aorganization%3A{id}&start=&count=` (count ≤ 100): the page's posts, newest
@@ -29,6 +32,8 @@ from simulator.messages import ApiResponse
 STATISTICS_PATH = "/organizationalEntityShareStatistics"
 POSTS_PATH = "/posts"
 WINDOW_DAYS = 366
+#: LinkedIn's `count` when a finder call names none (api-contracts.md §1 "Pagination"), and the largest accepted.
+DEFAULT_COUNT = 10
 MAX_COUNT = 100
 
 _TIME_INTERVALS = re.compile(r"\(timeRange:\(start:(\d+),end:(\d+)\),timeGranularityType:DAY\)")
@@ -93,6 +98,9 @@ class OrganizationEndpoints:
                     )
                     return self._error(403, "ACCESS_DENIED", message)
                 posts += [(kind, unquote(urn)) for urn in listed[1].split(",")]
+        paging = self._paging(raw_params)
+        if isinstance(paging, ApiResponse):
+            return paging
         if posts and "timeIntervals" in raw_params:
             return self._error(400, "ILLEGAL_ARGUMENT", "The simulator serves lifetime statistics per post only")
         if posts:
@@ -104,7 +112,9 @@ class OrganizationEndpoints:
         else:
             counters = [self._company.page_post_counters(p) for p in self._page_posts(self._history_start())]
             elements = [{"organizationalEntity": organization, "totalShareStatistics": statistics(_sum(counters))}]
-        return ApiResponse(200, {"paging": {"start": 0, "count": len(elements), "links": []}, "elements": elements})
+        start, count = paging
+        page = elements[start : start + count]
+        return ApiResponse(200, {"paging": {"start": start, "count": count, "links": []}, "elements": page})
 
     def posts(self, raw_params: dict[str, str]) -> ApiResponse:
         if unquote(raw_params.get("q", "")) != "author":
@@ -112,12 +122,10 @@ class OrganizationEndpoints:
         organization = self._organization(raw_params.get("author"))
         if isinstance(organization, ApiResponse):
             return organization
-        try:
-            start, count = int(raw_params.get("start", "0")), int(raw_params.get("count", "10"))
-        except ValueError:
-            return self._error(400, "ILLEGAL_ARGUMENT", "start and count must be integers")
-        if start < 0 or not 1 <= count <= MAX_COUNT:
-            return self._error(400, "ILLEGAL_ARGUMENT", f"start must be >= 0 and count between 1 and {MAX_COUNT}")
+        paging = self._paging(raw_params)
+        if isinstance(paging, ApiResponse):
+            return paging
+        start, count = paging
         posts = self._page_posts(self._history_start())[start : start + count]
         elements = [
             {
@@ -133,6 +141,16 @@ class OrganizationEndpoints:
             for post in posts
         ]
         return ApiResponse(200, {"paging": {"start": start, "count": count, "links": []}, "elements": elements})
+
+    def _paging(self, raw_params: dict[str, str]) -> tuple[int, int] | ApiResponse:
+        """(start, count) of a finder call: 0 and DEFAULT_COUNT unless given."""
+        try:
+            start, count = int(raw_params.get("start", "0")), int(raw_params.get("count", str(DEFAULT_COUNT)))
+        except ValueError:
+            return self._error(400, "ILLEGAL_ARGUMENT", "start and count must be integers")
+        if start < 0 or not 1 <= count <= MAX_COUNT:
+            return self._error(400, "ILLEGAL_ARGUMENT", f"start must be >= 0 and count between 1 and {MAX_COUNT}")
+        return start, count
 
     def _organization(self, raw_urn: str | None) -> str | ApiResponse:
         expected = quote(self._company.organization_urn, safe="")

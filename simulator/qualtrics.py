@@ -142,6 +142,13 @@ class QualtricsApi:
     def survey_ids(self) -> list[str]:
         return list(self._waves)
 
+    @property
+    def exports_started(self) -> int:
+        """Export jobs created so far (one per accepted export-start POST): a client that sends a start twice
+        makes two."""
+        with self._lock:
+            return len(self._exports)
+
     def handle(self, request: ApiRequest) -> ApiResponse:
         token = request.header("x-api-token")
         if token != self._token and not request.has_bearer_token(self._token):

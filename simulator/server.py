@@ -208,6 +208,10 @@ class RunningSimulator:
         )
         self._thread.start()
 
+    @property
+    def qualtrics_exports_started(self) -> int:
+        return self._server.apis[QUALTRICS_PREFIX].exports_started
+
     def stop(self) -> None:
         if self._thread.is_alive():
             self._server.shutdown()

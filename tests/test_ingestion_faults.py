@@ -128,6 +128,10 @@ def night_db(module_db, fault_free):
 
 
 FAILS = {"drifted_fields": "SCHEMA_DRIFT", "expired_token": None}
+#: Faults one load must not retry through: Qualtrics' export start is a POST that creates an export job, so a
+#: timeout, a 5xx without Retry-After or a cut-off answer after it fails the load (a second start could make a
+#: second job); the clean rerun below starts one.
+NOT_RETRIED = {"5xx": {"qualtrics"}, "timeout": {"qualtrics"}, "truncated_json": {"qualtrics"}}
 
 
 @pytest.mark.parametrize("fault", faults.KINDS)
@@ -147,7 +151,11 @@ def test_a_faulty_night_completes_or_names_source_and_cause_and_a_clean_rerun_eq
                 assert "HTTP 401" in error or "HTTP 403 FORBIDDEN: The access token is expired" in error, error
         assert TOKEN not in "".join(outcomes.values())
     else:
-        assert outcomes == {load: None for load in SOURCES}
+        refused = NOT_RETRIED.get(fault, set())
+        assert {load: error for load, error in outcomes.items() if error is not None and load not in refused} == {}
+        for load in refused:
+            assert outcomes[load] is not None and "POST" in outcomes[load], outcomes[load]
+            assert "not sent again" in outcomes[load]
 
     assert run_night(night_db, clean_sim) == {load: None for load in SOURCES}
     assert fingerprint(night_db) == fault_free

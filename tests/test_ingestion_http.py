@@ -116,6 +116,55 @@ def test_429_beyond_the_policy_fails_with_its_advice():
     assert str(raised.value).endswith("HTTP 429: injected failure. come back tomorrow")
 
 
+class Answers(RecordingApp):
+    """Answers each request with the next of `replies`, then 200."""
+
+    def __init__(self, *replies: Reply) -> None:
+        super().__init__()
+        self._replies = list(replies)
+
+    def answer(self, path: str, headers: Mapping[str, str]) -> Reply:
+        return self._replies.pop(0) if self._replies else Reply(200, {"created": path})
+
+
+def test_a_post_is_sent_again_when_the_vendor_says_it_was_not_processed():
+    app = Answers(Reply(503, {"message": "down for a moment"}, headers={"Retry-After": "0"}))
+    with serve(app) as base_url, client(base_url) as api:
+        assert api.post("/exports", json={"format": "json"}).body == {"created": "/exports"}
+    assert api.api_calls == 2
+
+
+@pytest.mark.parametrize(
+    "reply, outcome",
+    [
+        (Reply(200, {"created": "/exports"}, delay=2.0), "ReadTimeout"),
+        (Reply(502, {"message": "bad gateway"}), "HTTP 502"),
+        (Reply(503, {"message": "unavailable"}), "HTTP 503"),
+        (Reply(200, b'{"result": {"progr'), "response is not JSON"),
+    ],
+    ids=["read-timeout", "502", "503-without-retry-after", "cut-off-body"],
+)
+def test_a_post_the_vendor_may_have_processed_is_not_sent_again(reply, outcome):
+    app = Answers(reply)
+    with serve(app) as base_url, client(base_url, timeouts=Timeouts(connect=1, read=0.5)) as api:
+        with pytest.raises(ApiError) as raised:
+            api.post("/exports", json={"format": "json"})
+    assert api.api_calls == 1 and len(app.requests) == 1
+    message = str(raised.value)
+    assert message.startswith("vendor: POST /exports failed: ") and outcome in message
+    assert "not sent again" in message
+
+
+def test_a_post_that_could_not_connect_is_sent_again():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with client(f"http://127.0.0.1:{port}") as api, pytest.raises(ApiError) as raised:
+        api.post("/exports", json={})
+    assert api.api_calls == FAST.attempts
+    assert "gave up after 3 attempts" in str(raised.value)
+
+
 def test_query_goes_out_exactly_as_built():
     app = Echo()
     params = [

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from ingestion.http import ApiConfig, RetryPolicy
+from ingestion.paging import OffsetPaging
 from ingestion.run import land_linkedin_organization_statistics
 from ingestion.sources import linkedin_organization
 from simulator.server import start
@@ -68,3 +69,19 @@ def test_a_night_lands_each_day_once_and_every_recent_page_post(sim, fresh_db, m
     assert days[0][1] == expected
     assert "&timeIntervals=(timeRange:(start:" in days[0][2]
     assert likes == {p.post_urn: sim.company.page_post_counters(p)["likes"] for p in page_posts}
+
+
+def test_statistics_are_paged_like_every_finder_so_no_day_or_post_is_left_behind(sim, fresh_db, monkeypatch):
+    monkeypatch.setattr(linkedin_organization, "STATISTICS_PAGING", OffsetPaging(count=7, records_key="elements"))
+    monkeypatch.setattr(linkedin_organization, "POSTS_PER_CALL", 20)
+    api, organization = ApiConfig(sim.linkedin_base_url, TOKEN), sim.company.organization_urn
+    daily, posts = land_linkedin_organization_statistics(fresh_db, NIGHT, api, organization, retry=FAST)
+
+    page_posts = sim.company.page_posts(NIGHT - timedelta(days=89))
+    assert (daily.rows_inserted, daily.rows_quarantined, daily.api_calls) == (28, 0, 5)  # 4 full pages, 1 empty
+    assert (posts.rows_inserted, posts.rows_quarantined) == (len(page_posts), 0)
+    batches = [min(20, len(page_posts) - start) for start in range(0, len(page_posts), 20)]
+    assert posts.api_calls == 1 + sum(size // 7 + 1 for size in batches)  # the finder, then each batch's pages
+    with psycopg.connect(fresh_db) as conn:
+        requests = [r for (r,) in conn.execute("select _request from raw.linkedin__organization_daily_statistics")]
+    assert {r.rpartition("&start=")[2] for r in requests} == {"0&count=7", "7&count=7", "14&count=7", "21&count=7"}

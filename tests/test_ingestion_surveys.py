@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
+from test_ingestion_stubs import RecordingApp, Reply, serve
 
-from ingestion.http import ApiConfig, ApiError, RateLimitExceeded, RetryPolicy
+from ingestion.http import ApiConfig, ApiError, RateLimitExceeded, RetryPolicy, Timeouts
 from ingestion.loader import land
 from ingestion.paging import NextLinkPaging
 from ingestion.records import Quarantined, Row
@@ -151,6 +153,38 @@ def test_the_wait_follows_the_spent_window_and_its_reset_in_seconds():
     assert policy.reset_in({header("Minute", "Remaining"): "5"}, spent_only=True) is None
 
 
+def test_a_429_with_no_window_spent_waits_for_the_minute_not_the_day_and_goes_on():
+    header = "X-Ratelimit-App-Global-{}-{}".format
+    unexplained = {
+        header("Minute", "Remaining"): "5",
+        header("Minute", "Reset"): "1",
+        header("Day", "Remaining"): "420",
+        header("Day", "Reset"): "40000",
+    }
+    assert surveymonkey.RATE_LIMIT.reset_in(unexplained) == 1.0
+
+    class ThrottlesOnce(RecordingApp):
+        def answer(self, path, headers):
+            if len(self.requests) == 1:
+                error = {"id": "1040", "name": "Rate limit reached", "message": "Too many requests"}
+                return Reply(429, {"error": {**error, "http_status_code": 429}}, headers=unexplained)
+            return Reply(200, {"data": [], "links": {}})
+
+    with serve(ThrottlesOnce()) as base_url, surveymonkey.client(ApiConfig(base_url, TOKEN), retry=FAST) as client:
+        started = time.monotonic()
+        assert client.get("/surveys/1/responses/bulk").body == {"data": [], "links": {}}
+        waited = time.monotonic() - started
+    assert client.api_calls == 2
+    assert 1.0 <= waited < 5
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v3", "/v3/"])
+def test_the_documented_access_url_works_with_or_without_v3(sim, fresh_db, suffix):
+    api = ApiConfig(sim.base_url + "/surveymonkey" + suffix, TOKEN)
+    report = land_surveymonkey_responses(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
+    assert report.rows_inserted == len(respondents(sim, "surveymonkey"))
+
+
 # --- Qualtrics ----------------------------------------------------------------------------------------------------
 
 
@@ -194,3 +228,25 @@ def test_an_export_that_never_completes_fails_after_the_poll_timeout(tmp_path):
     assert "EXPORT_TIMEOUT: the export was still inProgress at" in str(raised.value)
     request = extraction.export_request(slow.qualtrics_survey_ids[0])
     assert request == {"format": "json", "endDate": "2026-11-26T00:00:00Z"}  # no watermark yet: everything until then
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/API/v3", "/API/v3/"])
+def test_the_documented_data_center_host_works_with_or_without_api_v3(sim, fresh_db, suffix):
+    api = ApiConfig(sim.base_url + "/qualtrics" + suffix, TOKEN)
+    report = land_qualtrics_responses(fresh_db, NIGHT, api, sim.qualtrics_survey_ids, retry=FAST, poll_interval=0.01)
+    assert report.rows_inserted == len(respondents(sim, "qualtrics"))
+
+
+def test_an_export_start_that_times_out_is_not_sent_again_so_no_second_export_starts(fresh_db, tmp_path):
+    with start(AS_OF, drop_dir=tmp_path, token=TOKEN, faults=["timeout:qualtrics"]) as slow:
+        api = ApiConfig(slow.qualtrics_base_url, TOKEN)
+        options = dict(retry=FAST, timeouts=Timeouts(connect=1, read=0.3), poll_interval=0.01)
+        with pytest.raises(ApiError) as raised:
+            land_qualtrics_responses(fresh_db, NIGHT, api, slow.qualtrics_survey_ids, **options)
+        assert slow.qualtrics_exports_started == 1  # the export the timed-out start did create: only that one
+        rerun = land_qualtrics_responses(fresh_db, NIGHT, api, slow.qualtrics_survey_ids, **options)
+        assert slow.qualtrics_exports_started == 2
+    message = str(raised.value)
+    assert message.startswith("qualtrics: POST /surveys/SV_") and "ReadTimeout" in message
+    assert "not sent again" in message
+    assert rerun.rows_inserted == len(respondents(slow, "qualtrics"))

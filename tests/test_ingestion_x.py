@@ -4,6 +4,7 @@ simulator for a whole night."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -99,15 +100,37 @@ def test_a_reset_beyond_the_longest_wait_fails_at_once_naming_the_reset_time():
     assert len(stub.requests) == 1
 
 
-def test_a_post_without_public_metrics_is_schema_drift_and_fails_the_load(fresh_db, tmp_path):
-    post = tweet_id(1)
-    write_shares_file(tmp_path, "2026-11-25", [share_line("s-1", post, "2026-11-25T09:00:00Z", network="x")])
+def test_a_post_without_public_metrics_is_quarantined_with_the_reason_and_the_rest_of_the_night_lands(
+    fresh_db, tmp_path
+):
+    good, bad = tweet_id(1), tweet_id(2)
+    lines = [share_line(f"s-{n}", post, "2026-11-25T09:00:00Z", network="x") for n, post in enumerate((good, bad))]
+    write_shares_file(tmp_path, "2026-11-25", lines)
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
-    drifted = x_tweet(post)
+    drifted = x_tweet(bad)
     drifted["publicMetrics"] = drifted.pop("public_metrics")
-    with serve(XStub({post: drifted})) as base_url, pytest.raises(SchemaDrift) as raised:
+    with serve(XStub({good: x_tweet(good), bad: drifted})) as base_url:
+        report = land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(f"{base_url}/x/2", TOKEN), retry=FAST)
+    assert (report.rows_inserted, report.rows_quarantined) == (1, 1)
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("select tweet_id from raw.x__tweet_metrics").fetchall() == [(good,)]
+        assert conn.execute("select status from raw._loads where source = 'x'").fetchone() == ("success",)
+        reason, record = conn.execute("select reason, record from raw._quarantine where source = 'x'").fetchone()
+    assert reason == f"post {bad} has no `public_metrics` object"
+    assert json.loads(record)["id"] == bad and "publicMetrics" in json.loads(record)
+
+
+def test_a_night_where_no_post_has_public_metrics_is_schema_drift_and_fails_the_load(fresh_db, tmp_path):
+    ids = [tweet_id(1), tweet_id(2)]
+    lines = [share_line(f"s-{n}", post, "2026-11-25T09:00:00Z", network="x") for n, post in enumerate(ids)]
+    write_shares_file(tmp_path, "2026-11-25", lines)
+    land_advocacy_shares(fresh_db, NIGHT, tmp_path)
+    drifted = {post: x_tweet(post) for post in ids}
+    for tweet in drifted.values():
+        tweet["publicMetrics"] = tweet.pop("public_metrics")
+    with serve(XStub(drifted)) as base_url, pytest.raises(SchemaDrift) as raised:
         land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(f"{base_url}/x/2", TOKEN), retry=FAST)
-    assert f"HTTP 200 SCHEMA_DRIFT: post {post} has no `public_metrics` object" in str(raised.value)
+    assert "HTTP 200 SCHEMA_DRIFT: no post of the night has a `public_metrics` object (2 posts)" in str(raised.value)
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("select count(*) from raw.x__tweet_metrics").fetchone() == (0,)
         assert conn.execute("select status from raw._loads where source = 'x'").fetchone() == ("failed",)

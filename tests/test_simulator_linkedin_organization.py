@@ -91,7 +91,7 @@ def test_per_post_statistics_take_encoded_shares_and_ugc_posts_lists(sim, http):
     shares = [p.post_urn for p in posts if ":share:" in p.post_urn]
     ugc_posts = [p.post_urn for p in posts if ":ugcPost:" in p.post_urn]
     assert shares and ugc_posts
-    extra = f"&shares={restli_list(shares)}&ugcPosts={restli_list(ugc_posts)}"
+    extra = f"&shares={restli_list(shares)}&ugcPosts={restli_list(ugc_posts)}&count=100"
     elements = statistics(http, sim, extra).json()["elements"]
     by_post = {e.get("share") or e.get("ugcPost"): e["totalShareStatistics"] for e in elements}
     assert set(by_post) == set(shares + ugc_posts)
@@ -106,6 +106,34 @@ def test_a_post_list_not_restli_encoded_is_403_unpermitted_fields(sim, http):
     assert response.status_code == 403
     assert response.json()["code"] == "ACCESS_DENIED"
     assert response.json()["message"].endswith("[/shares[0]]")
+
+
+def test_statistics_page_like_every_finder_ten_elements_unless_count_says_otherwise(sim, http):
+    start_ms = int((AS_OF - timedelta(days=25)).timestamp() * 1000)
+    intervals = f"&timeIntervals=(timeRange:(start:{start_ms},end:{start_ms + 25 * DAY_MS}),timeGranularityType:DAY)"
+    first = statistics(http, sim, intervals).json()
+    assert len(first["elements"]) == 10 and first["paging"]["start"] == 0 and first["paging"]["count"] == 10
+    days = [e["timeRange"]["start"] for e in first["elements"]]
+    start = 10
+    while True:
+        page = statistics(http, sim, f"{intervals}&start={start}&count=10").json()["elements"]
+        days += [e["timeRange"]["start"] for e in page]
+        if len(page) < 10:
+            break
+        start += 10
+    assert days == [start_ms + n * DAY_MS for n in range(25)]
+    posts = page_posts(sim)[:30]
+    listed = "".join(
+        f"&{name}={restli_list(urns)}"
+        for name, urns in (("shares", [p.post_urn for p in posts if ":share:" in p.post_urn]),
+                           ("ugcPosts", [p.post_urn for p in posts if ":ugcPost:" in p.post_urn]))
+        if urns
+    )
+    assert len(statistics(http, sim, listed).json()["elements"]) == 10
+    assert len(statistics(http, sim, listed + "&count=100").json()["elements"]) == 30
+    for bad in ("&count=0", "&count=101", "&start=-1", "&count=ten"):
+        response = statistics(http, sim, intervals + bad)
+        assert (response.status_code, response.json()["code"]) == (400, "ILLEGAL_ARGUMENT"), bad
 
 
 def test_another_organization_is_403(sim, http):

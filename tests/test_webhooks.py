@@ -9,15 +9,17 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from sharewhy import webhooks
+from sharewhy import settings, webhooks
 
 SECRET = "a-webhook-secret"
 
@@ -184,7 +186,7 @@ def test_the_http_server_answers_on_127_0_0_1(receiver, airflow):
         forged = requests.post(running.typeform_url, data=body, headers=headers_for(body, "nope"), timeout=5)
         assert forged.status_code == 401
         assert forged.headers["Content-Type"] == "application/json"
-        too_big = b"x" * (webhooks.MAX_BODY_BYTES + 1)
+        too_big = b"x" * (settings.WEBHOOK_MAX_BODY_BYTES + 1)
         assert requests.post(running.typeform_url, data=too_big, headers=headers_for(too_big), timeout=5).status_code == 413
         assert requests.post(running.url + "/webhooks/other", data=body, timeout=5).status_code == 404
         assert requests.get(running.typeform_url, timeout=5).status_code == 405
@@ -224,3 +226,156 @@ def test_the_cli_serves_until_sigterm_and_answers_503_while_airflow_is_unreachab
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
+
+
+# --- hostile requests (issue 14, point 7): nothing unsigned may exhaust the receiver's memory or threads ----------
+
+ATTACK_TIMEOUT_SECONDS = 1.0
+ATTACK_MAX_CONNECTIONS = 8
+
+
+def _status_of(path: str) -> dict[str, int]:
+    """Resident memory (now and peak, KiB) and thread count of a process, from /proc."""
+    fields = {}
+    for line in open(path).read().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM", "Threads"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`sharewhy webhooks serve` in its own process (so its memory and threads can be measured), with a 1 s request
+    timeout and 8 connections at once; Airflow unreachable, so a well-formed signed delivery is answered 503."""
+    env = {
+        **os.environ,
+        webhooks.SECRET_ENV: SECRET,
+        "SHAREWHY_AIRFLOW_API_URL": "http://127.0.0.1:9",
+        "SHAREWHY_AIRFLOW_PASSWORD": "x",
+        "SHAREWHY_WEBHOOK_STATE_DIR": str(tmp_path),
+        "SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS": str(ATTACK_TIMEOUT_SECONDS),
+        "SHAREWHY_WEBHOOK_MAX_CONNECTIONS": str(ATTACK_MAX_CONNECTIONS),
+    }
+    process = _serve(env)
+    try:
+        url = json.loads(process.stdout.readline())["url"]
+        port = int(url.split(":")[2].split("/")[0])
+        yield {"url": url, "port": port, "proc": f"/proc/{process.pid}/status"}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _raw_request(port: int, head: bytes) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    connection.sendall(head)
+    return connection
+
+
+def _read_answer(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes (a reset after its answer counts as the close)."""
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def _head(content_length: str | None, extra: str = "") -> bytes:
+    lines = [f"POST {webhooks.TYPEFORM_PATH} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    if content_length is not None:
+        lines.append(f"Content-Length: {content_length}")
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "content_length, status, why",
+    [(None, 411, "Content-Length required"), ("-1", 400, "Content-Length"), ("1_0", 400, "Content-Length"),
+     ("ten", 400, "Content-Length"), (str((1 << 20) + 1), 413, "larger than")],
+    ids=["missing", "negative", "underscored", "not-a-number", "over-the-limit"],
+)
+def test_a_body_without_a_usable_length_is_refused_before_anything_is_read(served, content_length, status, why):
+    connection = _raw_request(served["port"], _head(content_length))  # and no body: an answer must not wait for one
+    connection.settimeout(5)
+    try:
+        answer = _read_answer(connection)
+    except TimeoutError:
+        pytest.fail(f"Content-Length {content_length!r}: no answer within 5 s (the server is waiting for a body)")
+    assert answer.startswith(f"HTTP/1.0 {status} ".encode()), answer[:200]
+    assert why in answer.decode()
+
+
+def test_a_negative_content_length_with_a_large_body_is_refused_without_reading_it(served):
+    before = _status_of(served["proc"])
+    body_bytes = 64 << 20
+    connection = _raw_request(served["port"], _head("-1"))
+
+    def send_body():
+        chunk = b"x" * (1 << 20)
+        try:
+            for _ in range(body_bytes // len(chunk)):
+                connection.sendall(chunk)
+            connection.shutdown(socket.SHUT_WR)
+        except OSError:  # the server answered and closed without reading: what it should do
+            pass
+
+    sender = threading.Thread(target=send_body)
+    sender.start()
+    connection.settimeout(60)
+    answer = _read_answer(connection)
+    sender.join(timeout=60)
+    after = _status_of(served["proc"])
+    grew_kib = after["VmHWM"] - before["VmHWM"]
+    assert answer.startswith(b"HTTP/1.0 400 "), (answer[:200], f"peak memory grew by {grew_kib} KiB")
+    assert grew_kib < 8 * 1024, f"the receiver's peak memory grew by {grew_kib} KiB on an unsigned request"
+
+
+def test_idle_connections_are_cut_after_the_timeout_and_their_threads_end(served):
+    baseline = _status_of(served["proc"])["Threads"]
+    idle = [socket.create_connection(("127.0.0.1", served["port"]), timeout=10) for _ in range(50)]
+    half_sent = _raw_request(served["port"], b"POST /webhooks/typeform HTTP/1.1\r\nContent-Le")  # trickling headers
+    time.sleep(0.5)
+    peak = _status_of(served["proc"])["Threads"]
+    assert peak <= baseline + ATTACK_MAX_CONNECTIONS, f"{peak - baseline} threads for 51 idle connections"
+    time.sleep(ATTACK_TIMEOUT_SECONDS + 1.5)
+    after = _status_of(served["proc"])["Threads"]
+    assert after <= baseline, f"{after - baseline} threads still held {ATTACK_TIMEOUT_SECONDS + 2} s later"
+    # every connection was closed by the server: a read of one still held open would time out here
+    answers = [_read_answer(connection) for connection in idle + [half_sent]]
+    busy = [a for a in answers if a.startswith(b"HTTP/1.0 503 ")]
+    assert len(busy) >= 50 + 1 - ATTACK_MAX_CONNECTIONS  # the connections over the limit were told to retry
+    assert all(b"Retry-After:" in a for a in busy)
+    assert all(answer == b"" for answer in answers if answer not in busy)  # the others were cut without a word
+    body = delivery()
+    assert requests.post(served["url"], data=body, headers=headers_for(body), timeout=10).status_code == 503
+
+
+def test_a_body_that_stops_arriving_is_answered_408_after_the_timeout(served):
+    connection = _raw_request(served["port"], _head("100") + b'{"event_id": ')
+    connection.settimeout(ATTACK_TIMEOUT_SECONDS + 5)
+    started = time.monotonic()
+    answer = _read_answer(connection)
+    assert answer.startswith(b"HTTP/1.0 408 "), answer[:200]
+    assert time.monotonic() - started < ATTACK_TIMEOUT_SECONDS + 2
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"event_type": "form_response", "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def test_signed_json_nested_too_deeply_is_refused_with_400(receiver, airflow):
+    body = _nested(100_000)
+    status, answer = receiver.typeform(headers_for(body), body)
+    assert status == 400
+    assert "nested" in answer["error"]
+    assert airflow.events == []
+
+
+def test_signed_json_nested_too_deeply_gets_an_answer_over_http(served):
+    body = _nested(100_000)
+    answer = requests.post(served["url"], data=body, headers=headers_for(body), timeout=10)
+    assert answer.status_code == 400
+    assert "nested" in answer.json()["error"]

@@ -3,11 +3,14 @@
 Both calls use Rest.li 2.0 literals, built here and sent byte for byte (the 1.0 dotted syntax fails under protocol
 2.0.0):
 - per day: `timeIntervals=(timeRange:(start:{ms},end:{ms}),timeGranularityType:DAY)` — one element per day. The days
-  after the last one landed, up to the logical date, in one call (a first run goes back FIRST_RUN_DAYS; LinkedIn
-  keeps a rolling 12 months).
+  after the last one landed, up to the logical date (a first run goes back FIRST_RUN_DAYS; LinkedIn keeps a rolling
+  12 months).
 - per post: `shares=List(urn%3Ali%3Ashare%3A…)` and `ugcPosts=List(urn%3Ali%3AugcPost%3A…)` — the page's posts
   (from the Posts finder `q=author`, newest first, read back 90 days), at most POSTS_PER_CALL per call so the query
   stays well under the 4,000 characters past which LinkedIn wants query tunneling.
+Either is a finder, paged with `start`/`count` like every other (STATISTICS_PAGING): LinkedIn answers 10 elements
+unless `count` says otherwise, so a call without paging would land 10 days of a longer range, 10 posts of a longer
+list.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ingestion.http import ApiClient, ApiError, Encoded, SchemaDrift, encode_query
-from ingestion.paging import OffsetPaging
+from ingestion.http import ApiClient, ApiError, Encoded, SchemaDrift
+from ingestion.paging import OffsetPaging, Page
 from ingestion.raw_queries import MEASURED_FOR
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.sources.linkedin import VersionNotActive
@@ -33,6 +36,7 @@ POST_TARGET = Target(
 STATISTICS = "/organizationalEntityShareStatistics"
 POSTS = "/posts"
 POSTS_PAGING = OffsetPaging(count=100, records_key="elements")
+STATISTICS_PAGING = OffsetPaging(count=100, records_key="elements")
 POSTS_PER_CALL = 50
 FIRST_RUN_DAYS = 28
 #: URN type → the statistics parameter its posts go in, and the element key they come back under.
@@ -59,17 +63,14 @@ def post_lists(post_urns: Sequence[str]) -> list[tuple[str, Encoded]]:
     return [(name, Encoded(f"List({','.join(urns)})")) for name, urns in by_parameter.items()]
 
 
-def _statistics(client: ApiClient, version: str, params: list[tuple[str, object]]) -> tuple[list[Any], Any]:
+def _statistics_pages(client: ApiClient, version: str, params: list[tuple[str, object]]) -> Iterator[Page]:
+    """The statistics finder's pages for these parameters."""
     try:
-        response = client.get(STATISTICS, params)
+        yield from STATISTICS_PAGING.pages(client, STATISTICS, params)
     except ApiError as error:
         if error.status == 426:
             raise VersionNotActive(version, error) from None
         raise
-    elements = response.body.get("elements") if isinstance(response.body, dict) else None
-    if not isinstance(elements, list):
-        raise SchemaDrift(client.source, f"{STATISTICS}?{encode_query(params)}", "the answer has no `elements` list")
-    return elements, response
 
 
 class DailyStatisticsExtraction:
@@ -96,18 +97,18 @@ class DailyStatisticsExtraction:
             ("organizationalEntity", restli_urn(self._organization)),
             ("timeIntervals", time_intervals(self._first, self._last)),
         ]
-        elements, response = _statistics(self._client, self._version, params)
         days = []
-        for element in elements:
-            time_range = element.get("timeRange") if isinstance(element, dict) else None
-            start = time_range.get("start") if isinstance(time_range, dict) else None
-            if not isinstance(start, int) or not isinstance(element.get("totalShareStatistics"), dict):
-                yield Quarantined("element has no timeRange.start or totalShareStatistics", as_json_text(element))
-                continue
-            day = datetime.fromtimestamp(start / 1000, UTC).date()
-            if self._first <= day <= self._last:
-                days.append(day)
-                yield Row((self._organization, day), element, response.request, response.received_at)
+        for page in _statistics_pages(self._client, self._version, params):
+            for element in page.records:
+                time_range = element.get("timeRange") if isinstance(element, dict) else None
+                start = time_range.get("start") if isinstance(time_range, dict) else None
+                if not isinstance(start, int) or not isinstance(element.get("totalShareStatistics"), dict):
+                    yield Quarantined("element has no timeRange.start or totalShareStatistics", as_json_text(element))
+                    continue
+                day = datetime.fromtimestamp(start / 1000, UTC).date()
+                if self._first <= day <= self._last:
+                    days.append(day)
+                    yield Row((self._organization, day), element, page.request, page.extracted_at)
         if days:
             self._landed_to = max(days).isoformat()
 
@@ -158,15 +159,16 @@ class PostStatisticsExtraction:
                 ("organizationalEntity", restli_urn(self._organization)),
                 *post_lists(batch),
             ]
-            elements, response = _statistics(self._client, self._version, params)
             returned = set()
-            for element in elements:
-                urn = (element.get("share") or element.get("ugcPost")) if isinstance(element, dict) else None
-                if not isinstance(urn, str) or not isinstance(element.get("totalShareStatistics"), dict):
-                    yield Quarantined("element names no post or has no totalShareStatistics", as_json_text(element))
-                    continue
-                returned.add(urn)
-                yield Row((urn,), element, response.request, response.received_at)
+            for page in _statistics_pages(self._client, self._version, params):
+                for element in page.records:
+                    urn = (element.get("share") or element.get("ugcPost")) if isinstance(element, dict) else None
+                    if not isinstance(urn, str) or not isinstance(element.get("totalShareStatistics"), dict):
+                        reason = "element names no post or has no totalShareStatistics"
+                        yield Quarantined(reason, as_json_text(element))
+                        continue
+                    returned.add(urn)
+                    yield Row((urn,), element, page.request, page.extracted_at)
             for missing in sorted(set(batch) - returned):
                 reason = "LinkedIn returned no statistics for this page post"
                 yield Quarantined(reason, as_json_text({"post_urn": missing}))

@@ -25,12 +25,22 @@ from urllib.parse import quote
 
 import orjson
 
-from ingestion.http import ApiClient, ApiConfig, ApiError, RateLimitPolicy, RetryPolicy, SchemaDrift, Timeouts
+from ingestion.http import (
+    ApiClient,
+    ApiConfig,
+    ApiError,
+    RateLimitPolicy,
+    RetryPolicy,
+    SchemaDrift,
+    Timeouts,
+    under_api_path,
+)
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("qualtrics", "responses", "qualtrics__responses", ("survey_id", "response_id", "recorded_date"))
 
+API_PATH = "/API/v3"
 OVERLAP = timedelta(hours=1)
 POLL_INTERVAL = 2.0
 POLL_TIMEOUT = 600.0
@@ -43,6 +53,9 @@ class ExportFailed(ApiError):
 
 
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
+    """A client of the API under `api.base_url`: the data-center host, e.g. https://{datacenter}.qualtrics.com
+    (`/API/v3` is added unless it is there already)."""
+    api = under_api_path(api, API_PATH)
     return ApiClient("qualtrics", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts, auth=api_token)
 
 

@@ -13,7 +13,8 @@ Window per survey: `start_modified_at` = the survey's watermark (latest date_mod
 = the end of the logical date; the overlap re-delivers a few responses, which the raw table's unique
 (survey_id, response_id, date_modified) makes no-ops. Rate limits come as X-Ratelimit-App-Global-{Minute,Day}-*
 headers: a spent minute is waited out (its Reset is in seconds from now); a spent day (500 calls for a draft app)
-fails at once, saying when it resets (00:00 GMT).
+fails at once, saying when it resets (00:00 GMT). A 429 whose headers mark no window spent waits for the minute
+window's reset, never for the day's.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ingestion.http import (
     RetryPolicy,
     SchemaDrift,
     Timeouts,
+    under_api_path,
 )
 from ingestion.paging import NextLinkPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
@@ -41,6 +43,7 @@ TARGET = Target("surveymonkey", "responses", "surveymonkey__responses", ("survey
 #: One row per survey × night (× date_modified: an edit between two fetches of a night lands both versions).
 DETAILS_TARGET = Target("surveymonkey", "survey_details", "surveymonkey__survey_details", ("survey_id", "date_modified"))
 
+API_PATH = "/v3"
 OVERLAP = timedelta(hours=1)
 PAGING = NextLinkPaging(per_page=100, records_key="data")
 _HEADER = "X-Ratelimit-App-Global-{}-{}"
@@ -58,6 +61,9 @@ RATE_LIMIT = RateLimitPolicy(
 
 
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
+    """A client of the API under `api.base_url`: the account's `access_url`, e.g. https://api.surveymonkey.com
+    (`/v3` is added unless it is there already)."""
+    api = under_api_path(api, API_PATH)
     return ApiClient("surveymonkey", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts)
 
 
@@ -82,7 +88,7 @@ def exchange_code(
     if not isinstance(token, str) or not token or not isinstance(access_url, str) or not access_url.startswith("http"):
         problem = "the token exchange gave no access_token and access_url"
         raise ApiError("surveymonkey", f"/oauth/{path}", 200, None, problem, method="POST")
-    return ApiConfig(access_url.rstrip("/") + "/v3", token)
+    return under_api_path(ApiConfig(access_url, token), API_PATH)
 
 
 def sm_time(moment: datetime) -> str:

@@ -4,9 +4,10 @@
 Non-public and organic metrics exist only for posts younger than 30 days (and only with the author's user
 context), so posts are asked in two groups: the young ones with every metric field, the older ones with public
 metrics only. A 200 can carry partial `errors[]`: a post missing from `data` (deleted, protected) is quarantined
-with X's reason and the rest of the page lands. A 429 waits until `x-rate-limit-reset` — an epoch in seconds,
-not a delay — for at most one 15-minute window; a success that spends the window's last call waits the same way
-before the next call.
+with X's reason and the rest of the page lands. So is a post without `public_metrics`; but a night in which posts
+came back and not one had it is X's contract changing, and fails the load (`without_drift`). A 429 waits until
+`x-rate-limit-reset` — an epoch in seconds, not a delay — for at most one 15-minute window; a success that spends
+the window's last call waits the same way before the next call.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ ALL_FIELDS = (*PUBLIC_FIELDS, "non_public_metrics", "organic_metrics")
 #: Non-public metrics exist for 30 days; a day of slack, since the night runs some hours after its logical date.
 NON_PUBLIC_ASKED_FOR = timedelta(days=29)
 WINDOW = timedelta(minutes=15)
+NO_PUBLIC_METRICS = "has no `public_metrics` object"
 
 RATE_LIMIT = RateLimitPolicy(
     retries=3,
@@ -65,6 +67,19 @@ def client(
     rate_limit: RateLimitPolicy = RATE_LIMIT,
 ) -> ApiClient:
     return ApiClient("x", api, rate_limit=rate_limit, retry=retry, timeouts=timeouts)
+
+
+def without_drift(records: Iterator[Row | Quarantined]) -> Iterator[Row | Quarantined]:
+    """The night's records as they come, unless posts came back and not one had `public_metrics`: then X renamed or
+    dropped it for everyone, and SchemaDrift fails the load (nothing lands) instead of quarantining the night."""
+    landed = without_metrics = 0
+    for record in records:
+        landed += isinstance(record, Row)
+        without_metrics += isinstance(record, Quarantined) and record.reason.endswith(NO_PUBLIC_METRICS)
+        yield record
+    if without_metrics and not landed:
+        what = f"no post of the night has a `public_metrics` object ({without_metrics} posts)"
+        raise SchemaDrift("x", ENDPOINT, what)
 
 
 def is_tweet_id(value: str) -> bool:
@@ -96,6 +111,9 @@ class TweetMetricsExtraction:
         ]
 
     def records(self) -> Iterator[Row | Quarantined]:
+        return without_drift(self._records())
+
+    def _records(self) -> Iterator[Row | Quarantined]:
         for post in self._posts:
             if not is_tweet_id(post.post_id):
                 yield Quarantined(f"not an X post id: {post.post_id!r}", as_json_text({"post_id": post.post_id}))
@@ -127,13 +145,15 @@ class TweetMetricsExtraction:
         errors = body.get("errors", [])
         if not isinstance(tweets, list) or not isinstance(errors, list):
             raise SchemaDrift(self._client.source, endpoint, "`data` or `errors` is not a list")
-        returned = set()
         for tweet in tweets:
             if not isinstance(tweet, dict) or not isinstance(tweet.get("id"), str):
                 raise SchemaDrift(self._client.source, endpoint, "a post in `data` has no string `id`")
-            if not isinstance(tweet.get("public_metrics"), dict):
-                raise SchemaDrift(self._client.source, endpoint, f"post {tweet['id']} has no `public_metrics` object")
+        returned = set()
+        for tweet in tweets:
             returned.add(tweet["id"])
+            if not isinstance(tweet.get("public_metrics"), dict):
+                yield Quarantined(f"post {tweet['id']} {NO_PUBLIC_METRICS}", as_json_text(tweet))
+                continue
             yield self._record(tweet, request, received_at, self._access)
         explained = set()
         for error in errors:
@@ -196,6 +216,9 @@ class MemberTweetMetricsExtraction:
                 "posts_by_access": dict(self.read_as)}
 
     def records(self) -> Iterator[Row | Quarantined]:
+        return without_drift(self._records())
+
+    def _records(self) -> Iterator[Row | Quarantined]:
         end = end_of(self._logical_date)
         valid, young_by_author, public = [], {}, []
         for post in self._posts:
