@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
@@ -45,6 +46,27 @@ class Extraction(Protocol):
     def records(self) -> Iterator[Row | Quarantined]: ...
 
     def state(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DropFile:
+    """One version of a file in a file drop: what raw._file_manifest tracks."""
+
+    name: str
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+@runtime_checkable
+class FileDropExtraction(Extraction, Protocol):
+    """An extraction of files from a drop folder. The loader keeps the versions it lands in raw._file_manifest and
+    asks, before reading, which files to land given those already landed (`choose`); after `records()` is
+    exhausted, `rows_read()` gives (rows, quarantined lines) read from each chosen file, by name."""
+
+    def choose(self, landed: Mapping[str, str]) -> list[DropFile]: ...
+
+    def rows_read(self) -> Mapping[str, tuple[int, int]]: ...
 
 
 def as_json_text(value: Any) -> str:
