@@ -1,6 +1,7 @@
 -- The raw layer: what ingestion lands, append-only. Applied idempotently before every load.
 -- Every landed table: typed key columns + the record as JSONB + load metadata (_load_id, _extracted_at,
--- _logical_date, _request). A unique key per entity makes redelivery a no-op: the first delivery wins.
+-- _logical_date, _request). A unique key per entity makes redelivery a no-op: the first delivery wins (a redelivery
+-- with different content is quarantined with both versions, see ingestion/loader.py).
 
 create schema if not exists raw;
 
