@@ -4,14 +4,13 @@ Records stream page by page through psycopg's COPY straight into the raw table, 
 are new nearly always, and one COPY is the fastest way in (the bench's limit is `psql \\copy` into the same table).
 Every byte sent is also spooled to an unlinked temp file. If the table already holds one of the rows (a rerun of a
 night, a source's overlapping window, a page delivered twice), the COPY fails on the table's unique key; the loader
-rolls back to the savepoint and replays the spool into a temp table, from which only what is new is inserted (the
-first delivery wins). A replayed row whose key is already landed (or came earlier in the same load) is a duplicate
-when its content is the same, and a conflict when it differs: a conflict goes to raw._quarantine with both versions
-and the reason, never dropped silently. Quarantined records are spooled apart and copied to raw._quarantine;
+rolls back to the savepoint and replays the spool (ingestion/redelivery.py): only what is new is inserted (the
+first delivery wins), a repeated row with the same content counts as a duplicate, one with different content goes
+to raw._quarantine with both versions. Quarantined records are spooled apart and copied to raw._quarantine;
 the state the extraction reached goes to raw._ingestion_state and the counts to raw._loads — all committed
-together, so rows and the state that covers them never disagree. A file-drop extraction's files are entered in
-raw._file_manifest in the same transaction (ingestion/file_manifest.py). The load's raw._loads row is first committed as
-`running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked `failed`, with the
+together, so rows and the state that covers them never disagree; a file-drop extraction's files are entered in
+raw._file_manifest in the same transaction (ingestion/file_manifest.py). The load's raw._loads row is first
+committed as `running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked `failed`, with the
 redacted error, in its own transaction.
 """
 
@@ -35,6 +34,7 @@ from psycopg.types.json import set_json_loads
 
 from ingestion.file_manifest import choose_files, record_files
 from ingestion.http import redact
+from ingestion.redelivery import replay
 from ingestion.records import Extraction, FileDropExtraction, Quarantined, Row, Target, as_json_text
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 RAW_SCHEMA_SQL = resources.files("ingestion").joinpath("raw_schema.sql").read_text()
 #: Advisory lock key serialising schema creation: concurrent `create … if not exists` can collide in the catalog.
 SCHEMA_LOCK_KEY = 0x7368617265  # "share"
-METADATA_COLUMNS = ("payload", "_load_id", "_extracted_at", "_logical_date", "_request")
 
 
 @dataclass(frozen=True)
@@ -120,10 +119,6 @@ def _read_state(conn: psycopg.Connection, target: Target) -> dict[str, Any] | No
     return row[0] if row else None
 
 
-def _landed_columns(target: Target) -> sql.Composable:
-    return sql.SQL(", ").join(map(sql.Identifier, (*target.key_columns, *METADATA_COLUMNS)))
-
-
 class _Stream:
     """The extraction's records as COPY rows for the raw table; quarantined records go to `quarantine_spool` (one
     JSON array per line) as they pass. `exhausted` tells whether every record was read.
@@ -177,7 +172,7 @@ def _land_records(
 ) -> tuple[int, int, int]:
     """Land the stream in `raw.<table>` and `raw._quarantine`; returns (received, inserted, quarantined)."""
     copy_in = sql.SQL("copy {table} ({columns}) from stdin").format(
-        table=sql.Identifier("raw", target.table), columns=_landed_columns(target)
+        table=sql.Identifier("raw", target.table), columns=sql.SQL(", ").join(map(sql.Identifier, target.landed_columns))
     )
     with tempfile.TemporaryFile() as row_spool, tempfile.TemporaryFile() as quarantine_spool:
         stream = _Stream(records, load_id, logical_date, quarantine_spool)
@@ -191,106 +186,10 @@ def _land_records(
             if not stream.exhausted:  # the spool would lack the rest: never replay part of a delivery
                 raise
             log.info("%s.%s: some rows are already in raw; keeping only the new ones", target.source, target.entity)
-            inserted, conflicts = _replay_new_rows(
-                conn, target, load_id, row_spool, stream.received - stream.quarantined
-            )
+            inserted, conflicts = replay(conn, target, load_id, row_spool, stream.received - stream.quarantined)
             stream.quarantined += conflicts
         _copy_quarantined(conn, target, load_id, quarantine_spool)
     return stream.received, inserted, stream.quarantined
-
-
-def _unique_columns(conn: psycopg.Connection, target: Target) -> list[str]:
-    """The columns of the raw table's unique key (a table's key columns may carry more, e.g. typeform's
-    submitted_at), read from the catalog."""
-    keys = conn.execute(
-        "select array_agg(a.attname::text order by k.n) from pg_index i"
-        " cross join unnest(i.indkey) with ordinality as k(attnum, n)"
-        " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
-        " where i.indrelid = %s::regclass and i.indisunique group by i.indexrelid",
-        (f"raw.{target.table}",),
-    ).fetchall()
-    if len(keys) != 1:
-        raise RuntimeError(f"raw.{target.table} has {len(keys)} unique keys, the loader expects one")
-    return keys[0][0]
-
-
-def _replay_new_rows(
-    conn: psycopg.Connection, target: Target, load_id: uuid.UUID, row_spool: IO[bytes], expected: int
-) -> tuple[int, int]:
-    """COPY the spooled rows into the temp table `_incoming` (in delivery order), insert the first row of each key
-    the raw table lacks, and quarantine every other row whose content differs from the version kept. Returns
-    (inserted, conflicts)."""
-    columns = _landed_columns(target)
-    table = sql.Identifier("raw", target.table)
-    conn.execute(
-        sql.SQL("create temp table _incoming on commit drop as select {columns} from {table} with no data").format(
-            columns=columns, table=table
-        )
-    )
-    conn.execute("alter table _incoming add column _seq bigint generated always as identity")
-    row_spool.seek(0)
-    with conn.cursor() as cursor:
-        with cursor.copy(sql.SQL("copy _incoming ({columns}) from stdin").format(columns=columns)) as copy:
-            while block := row_spool.read(1 << 16):
-                copy.write(block)
-        if cursor.rowcount != expected:
-            raise RuntimeError(f"replayed {cursor.rowcount} rows of {expected} received: refusing a partial load")
-
-    keys = _unique_columns(conn, target)
-    content = [c for c in target.key_columns if c not in keys] + ["payload"]
-    versions = ["_load_id", "_logical_date", "_request"]  # with the content: what a person needs to tell them apart
-
-    def on_key(left: str, right: str) -> sql.Composable:
-        return sql.SQL(" and ").join(
-            sql.SQL("{}.{} = {}.{}").format(sql.Identifier(left), sql.Identifier(k), sql.Identifier(right),
-                                           sql.Identifier(k))
-            for k in keys
-        )
-
-    def as_object(alias: str, names: list[str]) -> sql.Composable:
-        return sql.SQL("jsonb_build_object({})").format(
-            sql.SQL(", ").join(sql.SQL("{}, {}.{}").format(sql.Literal(n), sql.Identifier(alias), sql.Identifier(n))
-                               for n in names)
-        )
-
-    partition = sql.SQL(", ").join(map(sql.Identifier, keys))
-    conn.execute(
-        sql.SQL(
-            "create temp table _first on commit drop as"
-            " select distinct on ({partition}) _seq from _incoming i"
-            " where not exists (select from {table} t where {on_key}) order by {partition}, _seq"
-        ).format(partition=partition, table=table, on_key=on_key("t", "i"))
-    )
-    inserted = conn.execute(
-        sql.SQL("insert into {table} ({columns}) select {columns} from _incoming where _seq in (select _seq from"
-                " _first) order by _seq").format(table=table, columns=columns)
-    ).rowcount
-    described = sql.SQL(" || ', ' || ").join(
-        sql.SQL("{} || ' ' || i.{}::text").format(sql.Literal(k), sql.Identifier(k)) for k in keys
-    )
-    conflicts = conn.execute(
-        sql.SQL(
-            "insert into raw._quarantine (load_id, source, entity, reason, record)"
-            " select %(load_id)s, %(source)s, %(entity)s,"
-            " 'conflicting duplicate: ' || {described} || ' is already in ' || %(table)s || ' (load '"
-            " || t._load_id || ') with different content; the landed version is kept',"
-            " jsonb_build_object('key', {key}, 'kept', {kept}, 'refused', {refused})::text"
-            " from _incoming i join {table} t on {on_key}"
-            " where i._seq not in (select _seq from _first) and ({content_t}) is distinct from ({content_i})"
-            " order by i._seq"
-        ).format(
-            described=described,
-            key=as_object("i", keys),
-            kept=as_object("t", content + versions),
-            refused=as_object("i", content + versions),
-            table=table,
-            on_key=on_key("t", "i"),
-            content_t=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in content),
-            content_i=sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in content),
-        ),
-        {"load_id": load_id, "source": target.source, "entity": target.entity, "table": f"raw.{target.table}"},
-    ).rowcount
-    return inserted, conflicts
 
 
 def _copy_quarantined(

@@ -11,6 +11,10 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 
+#: The columns every landed table has after its typed key columns.
+METADATA_COLUMNS = ("payload", "_load_id", "_extracted_at", "_logical_date", "_request")
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one entity lands: `raw.<table>`, whose typed key columns come before `payload` and the load metadata."""
@@ -19,6 +23,11 @@ class Target:
     entity: str
     table: str
     key_columns: tuple[str, ...]
+
+    @property
+    def landed_columns(self) -> tuple[str, ...]:
+        """The columns a load writes, in COPY order."""
+        return (*self.key_columns, *METADATA_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
