@@ -326,3 +326,18 @@ def test_an_oversized_line_is_quarantined_with_file_and_line_and_memory_stays_bo
         f" {2**20} (SHAREWHY_FILE_LINE_LIMIT_BYTES); its first {2**20} bytes are kept here"
     )
     assert record_length == 2**20
+
+
+def test_a_file_rewritten_while_it_is_read_fails_the_load_rather_than_landing_a_mix(tmp_path):
+    from ingestion.sources.advocacy import SharesExtraction
+
+    lines = [share_line(f"s-{n}", POST, "2026-11-24T09:00:00Z") for n in range(3)]
+    path = write_shares_file(tmp_path, "2026-11-24", lines)
+    extraction = SharesExtraction(tmp_path, date(2026, 11, 24))
+    [chosen] = extraction.choose({})
+    records = extraction.records()
+    next(records)
+    write_shares_file(tmp_path, "2026-11-24", lines + [share_line("s-9", POST, "2026-11-24T23:00:00Z")])
+    with pytest.raises(SharesFileError, match=f"{path} changed while it was being read"):
+        list(records)
+    assert chosen.name == path.name and extraction.rows_read() == {}

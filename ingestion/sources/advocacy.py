@@ -94,8 +94,8 @@ class SharesExtraction:
 
     api_calls = 0
 
-    def __init__(self, drop_dir: Path, logical_date: date, today: date | None = None) -> None:
-        today = today or datetime.now(UTC).date()
+    def __init__(self, drop_dir: Path, logical_date: date) -> None:
+        today = datetime.now(UTC).date()
         if logical_date > today:
             raise FutureNight(
                 f"the night {logical_date.isoformat()} is in the future (today is {today.isoformat()}, UTC):"
@@ -127,6 +127,11 @@ class SharesExtraction:
                 else:
                     rows += 1
                 yield record
+            if drop_file(file.path).sha256 != file.sha256:
+                raise SharesFileError(
+                    f"{file.path} changed while it was being read (still being written?): nothing of it landed,"
+                    " the next run lands the version then in place"
+                )
             self._rows_read[file.name] = (rows, quarantined)
 
     def rows_read(self) -> Mapping[str, tuple[int, int]]:
