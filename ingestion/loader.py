@@ -10,8 +10,8 @@ to raw._quarantine with both versions. Quarantined records are spooled apart and
 the state the extraction reached goes to raw._ingestion_state and the counts to raw._loads — all committed
 together, so rows and the state that covers them never disagree; a file-drop extraction's files are entered in
 raw._file_manifest in the same transaction (ingestion/file_manifest.py). The load's raw._loads row is first
-committed as `running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked `failed`, with the
-redacted error, in its own transaction.
+committed as `running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked
+`failed`, with the redacted error, in its own transaction.
 """
 
 from __future__ import annotations
@@ -171,8 +171,9 @@ def _land_records(
     records: Iterator[Row | Quarantined],
 ) -> tuple[int, int, int]:
     """Land the stream in `raw.<table>` and `raw._quarantine`; returns (received, inserted, quarantined)."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, target.landed_columns))
     copy_in = sql.SQL("copy {table} ({columns}) from stdin").format(
-        table=sql.Identifier("raw", target.table), columns=sql.SQL(", ").join(map(sql.Identifier, target.landed_columns))
+        table=sql.Identifier("raw", target.table), columns=columns
     )
     with tempfile.TemporaryFile() as row_spool, tempfile.TemporaryFile() as quarantine_spool:
         stream = _Stream(records, load_id, logical_date, quarantine_spool)

@@ -4,7 +4,7 @@ Each row is checked against the schema and becomes an object of typed values; a 
 `Quarantined` record with the reason and its raw line. A file whose header lacks a declared column is refused whole
 (the caller's error type names the export).
 
-The file is read as bytes, one physical line at a time and never more than the line limit
+The file is read as bytes, one physical line (ended by LF or CRLF) at a time and never more than the line limit
 (`settings.FILE_LINE_LIMIT_BYTES`) of a line: memory stays bounded whatever the file holds. A line that is not
 UTF-8, longer than the limit, or that the CSV parser refuses is a malformed record like any other: quarantined with
 `<file> line <n>: <reason>` (a longer line keeps its first limit bytes there) while the rest of the file lands —
@@ -99,11 +99,11 @@ def parse_row(fields: list[str], header: list[str], schema: Schema) -> dict[str,
 
 
 class BadLine(ValueError):
-    """A physical line that cannot be read as text: `reason` says why, `record` is what a person can see of it."""
+    """A physical line that cannot be read as text: the message says why, `record` is what a person can see of it."""
 
     def __init__(self, reason: str, record: str) -> None:
         super().__init__(reason)
-        self.reason, self.record = reason, record
+        self.record = record
 
 
 class _Lines:
@@ -153,12 +153,10 @@ class _Lines:
         return raw.rstrip("\r\n")
 
 
-def read_records(
-    path: Path, schema: Schema, file_error: type[ValueError], line_limit: int | None = None
-) -> Iterator[dict[str, Any] | Quarantined]:
+def read_records(path: Path, schema: Schema, file_error: type[ValueError]) -> Iterator[dict[str, Any] | Quarantined]:
     """Every row of the file: its typed record, or the row quarantined with `<file> line <n>: <reason>`."""
     with path.open("rb") as handle:
-        lines = _Lines(handle, line_limit or settings.FILE_LINE_LIMIT_BYTES)
+        lines = _Lines(handle, settings.FILE_LINE_LIMIT_BYTES)
         reader = csv.reader(lines)
         try:
             header = next(reader, None)
