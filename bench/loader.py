@@ -90,7 +90,8 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
 
         def reset() -> None:
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("truncate raw.advocacy__shares, raw._loads, raw._ingestion_state, raw._quarantine")
+                conn.execute("truncate raw.advocacy__shares, raw._loads, raw._ingestion_state, raw._quarantine,"
+                             " raw._file_manifest, raw._superseded_rows")
                 conn.execute("drop schema if exists bench_dlt cascade")
                 conn.execute("drop schema if exists bench_dlt_staging cascade")
 

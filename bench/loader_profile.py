@@ -24,8 +24,8 @@ import psycopg
 from bench.common import clock, psql, scratch_database
 from bench.loader import RowsInMemory
 from bench.tenant import Tenant, TenantSpec
-from ingestion.loader import METADATA_COLUMNS, apply_raw_schema, land
-from ingestion.records import Row, as_json_text
+from ingestion.loader import apply_raw_schema, land
+from ingestion.records import METADATA_COLUMNS, Row, as_json_text
 from ingestion.sources import advocacy
 
 COLUMNS = ", ".join(("share_id", *METADATA_COLUMNS))

@@ -1,8 +1,11 @@
 """Land the advocacy platform's shares export (a nightly file drop) into `raw.advocacy__shares`.
 
 Every share made that night arrives as `shares_<date>.csv` in the drop folder (`SHAREWHY_DROP_DIR`); the night is
-the run's data interval (logical date = the night). A rerun or backfill of a night lands nothing twice: the file's
-rows are keyed on `share_id`. A file drop has no rate limit, so no pool.
+the run's data interval (logical date = the night). A run lands every export up to its night that is new or changed
+since it landed (`raw._file_manifest`): a late file, or a corrected one (which replaces its previous version's rows).
+A night without its own export fails, so the sources measuring its shares keep waiting; a night in the future is
+refused. A rerun or backfill of a night lands nothing twice: the rows are keyed on `share_id`. A file drop has no
+rate limit, so no pool.
 """
 
 from dataclasses import asdict

@@ -4,12 +4,14 @@ Records stream page by page through psycopg's COPY straight into the raw table, 
 are new nearly always, and one COPY is the fastest way in (the bench's limit is `psql \\copy` into the same table).
 Every byte sent is also spooled to an unlinked temp file. If the table already holds one of the rows (a rerun of a
 night, a source's overlapping window, a page delivered twice), the COPY fails on the table's unique key; the loader
-rolls back to the savepoint and replays the spool into a temp table, from which `insert … on conflict do nothing`
-keeps what is new (the first delivery wins). Quarantined records are spooled apart and copied to raw._quarantine;
+rolls back to the savepoint and replays the spool (ingestion/redelivery.py): only what is new is inserted (the
+first delivery wins), a repeated row with the same content counts as a duplicate, one with different content goes
+to raw._quarantine with both versions. Quarantined records are spooled apart and copied to raw._quarantine;
 the state the extraction reached goes to raw._ingestion_state and the counts to raw._loads — all committed
-together, so rows and the state that covers them never disagree. The load's raw._loads row is first committed as
-`running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked `failed`, with the
-redacted error, in its own transaction.
+together, so rows and the state that covers them never disagree; a file-drop extraction's files are entered in
+raw._file_manifest in the same transaction (ingestion/file_manifest.py). The load's raw._loads row is first
+committed as `running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked
+`failed`, with the redacted error, in its own transaction.
 """
 
 from __future__ import annotations
@@ -30,15 +32,16 @@ from psycopg.abc import Buffer
 from psycopg.copy import LibpqWriter
 from psycopg.types.json import set_json_loads
 
+from ingestion.file_manifest import choose_files, record_files
 from ingestion.http import redact
-from ingestion.records import Extraction, Quarantined, Row, Target, as_json_text
+from ingestion.redelivery import replay
+from ingestion.records import Extraction, FileDropExtraction, Quarantined, Row, Target, as_json_text
 
 log = logging.getLogger(__name__)
 
 RAW_SCHEMA_SQL = resources.files("ingestion").joinpath("raw_schema.sql").read_text()
 #: Advisory lock key serialising schema creation: concurrent `create … if not exists` can collide in the catalog.
 SCHEMA_LOCK_KEY = 0x7368617265  # "share"
-METADATA_COLUMNS = ("payload", "_load_id", "_extracted_at", "_logical_date", "_request")
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,13 @@ def land(
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{target.source}.{target.entity}",))
                 extraction = extract(_read_state(conn, target))
+                files = choose_files(conn, target, load_id, extraction) if isinstance(
+                    extraction, FileDropExtraction) else None
                 received, inserted, quarantined = _land_records(
                     conn, target, load_id, logical_date, extraction.records()
                 )
+                if files is not None:
+                    record_files(conn, target, load_id, files, extraction)
                 _save_state(conn, target, load_id, extraction.state())
                 report = LoadReport(
                     source=target.source,
@@ -110,10 +117,6 @@ def _read_state(conn: psycopg.Connection, target: Target) -> dict[str, Any] | No
         "select state from raw._ingestion_state where source = %s and entity = %s", (target.source, target.entity)
     ).fetchone()
     return row[0] if row else None
-
-
-def _landed_columns(target: Target) -> sql.Composable:
-    return sql.SQL(", ").join(map(sql.Identifier, (*target.key_columns, *METADATA_COLUMNS)))
 
 
 class _Stream:
@@ -168,8 +171,9 @@ def _land_records(
     records: Iterator[Row | Quarantined],
 ) -> tuple[int, int, int]:
     """Land the stream in `raw.<table>` and `raw._quarantine`; returns (received, inserted, quarantined)."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, target.landed_columns))
     copy_in = sql.SQL("copy {table} ({columns}) from stdin").format(
-        table=sql.Identifier("raw", target.table), columns=_landed_columns(target)
+        table=sql.Identifier("raw", target.table), columns=columns
     )
     with tempfile.TemporaryFile() as row_spool, tempfile.TemporaryFile() as quarantine_spool:
         stream = _Stream(records, load_id, logical_date, quarantine_spool)
@@ -183,33 +187,10 @@ def _land_records(
             if not stream.exhausted:  # the spool would lack the rest: never replay part of a delivery
                 raise
             log.info("%s.%s: some rows are already in raw; keeping only the new ones", target.source, target.entity)
-            inserted = _replay_new_rows(conn, target, row_spool, stream.received - stream.quarantined)
+            inserted, conflicts = replay(conn, target, load_id, row_spool, stream.received - stream.quarantined)
+            stream.quarantined += conflicts
         _copy_quarantined(conn, target, load_id, quarantine_spool)
     return stream.received, inserted, stream.quarantined
-
-
-def _replay_new_rows(conn: psycopg.Connection, target: Target, row_spool: IO[bytes], expected: int) -> int:
-    """COPY the spooled rows into the temp table `_incoming`, then insert the ones the raw table lacks."""
-    columns = _landed_columns(target)
-    table = sql.Identifier("raw", target.table)
-    conn.execute(
-        sql.SQL("create temp table _incoming on commit drop as select {columns} from {table} with no data").format(
-            columns=columns, table=table
-        )
-    )
-    row_spool.seek(0)
-    with conn.cursor() as cursor:
-        with cursor.copy(sql.SQL("copy _incoming ({columns}) from stdin").format(columns=columns)) as copy:
-            while block := row_spool.read(1 << 16):
-                copy.write(block)
-        if cursor.rowcount != expected:
-            raise RuntimeError(f"replayed {cursor.rowcount} rows of {expected} received: refusing a partial load")
-    cursor = conn.execute(
-        sql.SQL("insert into {table} ({columns}) select {columns} from _incoming on conflict do nothing").format(
-            table=table, columns=columns
-        )
-    )
-    return cursor.rowcount
 
 
 def _copy_quarantined(

@@ -1,6 +1,7 @@
 -- The raw layer: what ingestion lands, append-only. Applied idempotently before every load.
 -- Every landed table: typed key columns + the record as JSONB + load metadata (_load_id, _extracted_at,
--- _logical_date, _request). A unique key per entity makes redelivery a no-op: the first delivery wins.
+-- _logical_date, _request). A unique key per entity makes redelivery a no-op: the first delivery wins (a redelivery
+-- with different content is quarantined with both versions, see ingestion/loader.py).
 
 create schema if not exists raw;
 
@@ -31,6 +32,44 @@ create table if not exists raw._quarantine (
     record         text not null,
     quarantined_at timestamptz not null default now()
 );
+
+-- File drops (issue 14): every version of every file landed, by name and checksum, so a late file or a corrected
+-- one lands on the next run (see ingestion/file_manifest.py). A corrected file supersedes the version landed before:
+-- that version's rows move from the raw table to raw._superseded_rows (kept whole, as JSON), and its manifest row
+-- names the load that superseded it; one current version per file. In a DO block, like the consent tables below:
+-- applied before every load, it takes no lock once the tables exist.
+do $$
+begin
+    if to_regclass('raw._file_manifest') is null then
+        create table raw._file_manifest (
+            manifest_id        bigserial primary key,
+            source             text not null,
+            entity             text not null,
+            file_name          text not null,
+            sha256             text not null,
+            size_bytes         bigint not null,
+            rows_read          integer not null,  -- records read from the file (valid rows, duplicates included)
+            rows_quarantined   integer not null,  -- lines of the file refused (raw._quarantine of the same load)
+            request            text not null,     -- the path its rows carry in `_request`
+            load_id            uuid not null,
+            landed_at          timestamptz not null,
+            superseded_by_load uuid,              -- the load that landed a corrected version of the file
+            superseded_at      timestamptz
+        );
+        create unique index _file_manifest__current
+            on raw._file_manifest (source, entity, file_name) where superseded_at is null;
+    end if;
+    if to_regclass('raw._superseded_rows') is null then
+        create table raw._superseded_rows (
+            manifest_id   bigint not null references raw._file_manifest,  -- the file version the row came from
+            source        text not null,
+            entity        text not null,
+            row           jsonb not null,  -- the raw table's row as it was, every column
+            superseded_at timestamptz not null
+        );
+    end if;
+end
+$$;
 
 -- Incremental state (cursors, watermarks), committed in the same transaction as the rows it covers.
 create table if not exists raw._ingestion_state (

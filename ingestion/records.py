@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
+
+
+#: The columns every landed table has after its typed key columns.
+METADATA_COLUMNS = ("payload", "_load_id", "_extracted_at", "_logical_date", "_request")
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,11 @@ class Target:
     entity: str
     table: str
     key_columns: tuple[str, ...]
+
+    @property
+    def landed_columns(self) -> tuple[str, ...]:
+        """The columns a load writes, in COPY order."""
+        return (*self.key_columns, *METADATA_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,27 @@ class Extraction(Protocol):
     def records(self) -> Iterator[Row | Quarantined]: ...
 
     def state(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DropFile:
+    """One version of a file in a file drop: what raw._file_manifest tracks."""
+
+    name: str
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+@runtime_checkable
+class FileDropExtraction(Extraction, Protocol):
+    """An extraction of files from a drop folder. The loader keeps the versions it lands in raw._file_manifest and
+    asks, before reading, which files to land given those already landed (`choose`); after `records()` is
+    exhausted, `rows_read()` gives (rows, quarantined lines) read from each chosen file, by name."""
+
+    def choose(self, landed: Mapping[str, str]) -> list[DropFile]: ...
+
+    def rows_read(self) -> Mapping[str, tuple[int, int]]: ...
 
 
 def as_json_text(value: Any) -> str:

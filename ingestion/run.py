@@ -46,12 +46,13 @@ log = logging.getLogger(__name__)
 
 
 def land_advocacy_shares(warehouse_url: str, logical_date: date, drop_dir: Path) -> LoadReport:
-    """Every `shares_<day>.csv` with day ≤ logical_date not landed yet."""
+    """Every `shares_<day>.csv` with day ≤ logical_date that is new or changed since it landed; the night's own
+    file must be there (or have landed), and the night must not be in the future."""
     report = land(
         warehouse_url,
         advocacy.TARGET,
         logical_date,
-        lambda state: advocacy.SharesExtraction(Path(drop_dir), logical_date, state),
+        lambda state: advocacy.SharesExtraction(Path(drop_dir), logical_date),
     )
     return _logged(report, logical_date)
 

@@ -41,6 +41,10 @@ TASK_RETRIES = int(os.environ.get("SHAREWHY_TASK_RETRIES", "2"))
 #: How often (seconds) a DAG waiting for another source's landing of the night looks again (a rescheduling sensor).
 WAIT_POKE_SECONDS = int(os.environ.get("SHAREWHY_WAIT_POKE_SECONDS", "300"))
 
+#: The longest physical line (bytes) a file-drop export may have: a longer one is quarantined with its file and
+#: line, never read whole into memory (ingestion/sources/csv_export.py).
+FILE_LINE_LIMIT_BYTES = int(os.environ.get("SHAREWHY_FILE_LINE_LIMIT_BYTES", str(1 << 20)))
+
 #: Local Airflow (`make airflow`, `sharewhy airflow up`): the api-server's port on 127.0.0.1 and its own home.
 AIRFLOW_API_PORT = int(os.environ.get("SHAREWHY_AIRFLOW_PORT", "8080"))
 AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"

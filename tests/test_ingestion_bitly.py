@@ -24,6 +24,7 @@ MORNING_AFTER = datetime(2026, 11, 26, 5, tzinfo=UTC)
 
 def test_the_request_and_only_complete_days_up_to_the_logical_date(fresh_db, tmp_path):
     write_shares_file(tmp_path, "2026-11-23", [share_line("s-1", "urn:li:share:1", "2026-11-23T09:00:00Z")])
+    write_shares_file(tmp_path, NIGHT.isoformat(), [])  # the night's export: no shares that day
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     answer = bitly_buckets(("2026-11-26", 9), ("2026-11-25", 4), ("2026-11-24", 0), ("2026-11-23", 2))
     stub = BitlyStub(lambda path: answer)
@@ -49,6 +50,7 @@ def test_the_request_and_only_complete_days_up_to_the_logical_date(fresh_db, tmp
 
 def test_a_day_that_has_not_ended_is_not_asked_for(fresh_db, tmp_path):
     write_shares_file(tmp_path, "2026-11-23", [share_line("s-1", "urn:li:share:1", "2026-11-23T09:00:00Z")])
+    write_shares_file(tmp_path, NIGHT.isoformat(), [])  # the night's export: no shares that day
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     stub = BitlyStub(lambda path: bitly_buckets(("2026-11-24", 1), ("2026-11-23", 2)))
     with serve(stub) as base_url:

@@ -88,9 +88,11 @@ def test_the_raw_schema_applies_idempotently(fresh_db):
             "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
         ).fetchall()
     assert [name for (name,) in tables] == [
+        "_file_manifest",
         "_ingestion_state",
         "_loads",
         "_quarantine",
+        "_superseded_rows",
         "advocacy__shares",
         "bitly__link_clicks",
         "consent__member_token_status",
@@ -162,7 +164,7 @@ def test_quarantined_records_keep_their_reason_and_record(fresh_db):
 def test_memory_does_not_grow_with_the_volume_streamed(fresh_db, already_landed):
     """20,000 records of ~1 kB (≈20 MB) stream through COPY with a small, bounded client-side peak — both when every
     row is new (one COPY into the raw table) and when one is known (the spooled rows replayed from disk)."""
-    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, already_landed, prefix="s"))
+    land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, already_landed, payload_bytes=1000))
     land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 1, prefix="warm-up"))
     tracemalloc.start()
     try:
@@ -312,3 +314,65 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
     assert all(TOKEN not in text for text in dumps.values())
     assert all(TOKEN not in text for text in raised)
     assert TOKEN not in caplog.text and "load" in caplog.text
+
+
+def test_conflicting_duplicates_go_to_quarantine_with_both_versions_and_identical_ones_count_as_duplicates(fresh_db):
+    """The same key with different content is never dropped silently: against a landed row, or twice in a load."""
+    first = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 3))
+
+    def redelivery(state):
+        extraction = ScriptedExtraction(state, 0)
+
+        def row(key, filler, request="again.csv"):
+            return Row((key,), {"share_id": key, "filler": filler}, request, EXTRACTED_AT)
+
+        extraction.records = lambda: iter([
+            row("s-0", "x" * 10),  # identical to the landed one: a duplicate
+            row("s-1", "changed"),  # conflicts with the landed one
+            row("s-7", "first"),  # new
+            row("s-7", "first"),  # the same again in this load: a duplicate
+            row("s-7", "second", "later.csv"),  # conflicts with the first delivery of this load
+        ])
+        return extraction
+
+    report = land(fresh_db, TARGET, NIGHT, redelivery)
+
+    assert (report.rows_received, report.rows_inserted, report.rows_duplicate, report.rows_quarantined) == (5, 1, 2, 2)
+    with psycopg.connect(fresh_db) as conn:
+        shares = conn.execute("select share_id, payload->>'filler' from raw.advocacy__shares order by 1").fetchall()
+        quarantined = conn.execute(
+            "select load_id::text, reason, record::jsonb from raw._quarantine where load_id = %s order by reason",
+            (report.load_id,),
+        ).fetchall()
+        loads = conn.execute(
+            "select rows_inserted, rows_duplicate, rows_quarantined from raw._loads where load_id = %s",
+            (report.load_id,),
+        ).fetchone()
+    assert shares == [("s-0", "x" * 10), ("s-1", "x" * 10), ("s-2", "x" * 10), ("s-7", "first")]
+    assert loads == (1, 2, 2)
+    assert quarantined == [
+        (
+            report.load_id,
+            f"conflicting duplicate: share_id s-1 is already in raw.advocacy__shares (load {first.load_id})"
+            " with different content; the landed version is kept",
+            {
+                "key": {"share_id": "s-1"},
+                "kept": {"payload": {"share_id": "s-1", "filler": "x" * 10}, "_load_id": first.load_id,
+                         "_request": "shares.csv", "_logical_date": NIGHT.isoformat()},
+                "refused": {"payload": {"share_id": "s-1", "filler": "changed"}, "_load_id": report.load_id,
+                            "_request": "again.csv", "_logical_date": NIGHT.isoformat()},
+            },
+        ),
+        (
+            report.load_id,
+            f"conflicting duplicate: share_id s-7 is already in raw.advocacy__shares (load {report.load_id})"
+            " with different content; the landed version is kept",
+            {
+                "key": {"share_id": "s-7"},
+                "kept": {"payload": {"share_id": "s-7", "filler": "first"}, "_load_id": report.load_id,
+                         "_request": "again.csv", "_logical_date": NIGHT.isoformat()},
+                "refused": {"payload": {"share_id": "s-7", "filler": "second"}, "_load_id": report.load_id,
+                            "_request": "later.csv", "_logical_date": NIGHT.isoformat()},
+            },
+        ),
+    ]

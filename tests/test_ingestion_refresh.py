@@ -52,6 +52,7 @@ def test_ten_nights_fetch_young_posts_nightly_and_old_ones_weekly(fresh_db, tmp_
     young, old = "urn:li:share:7000000000000000001", "urn:li:share:7000000000000000002"
     write_shares_file(tmp_path, "2026-11-05", [share_line("s-old", old, "2026-11-05T10:00:00Z")])
     write_shares_file(tmp_path, "2026-11-23", [share_line("s-young", young, "2026-11-23T10:00:00Z")])
+    write_shares_file(tmp_path, NIGHT.isoformat(), [])  # the night's export: no shares that day
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     counts = {q: 1 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
     nights = [NIGHT - timedelta(days=n) for n in range(9, -1, -1)]
@@ -75,6 +76,7 @@ def test_ten_nights_fetch_young_posts_nightly_and_old_ones_weekly(fresh_db, tmp_
 
 def test_bitly_links_of_old_shares_wait_for_their_weekly_day_then_get_all_their_days_in_one_call(fresh_db, tmp_path):
     write_shares_file(tmp_path, "2026-11-05", [share_line("s-1", "urn:li:share:1", "2026-11-05T10:00:00Z")])
+    write_shares_file(tmp_path, NIGHT.isoformat(), [])  # the night's export: no shares that day
     land_advocacy_shares(fresh_db, NIGHT, tmp_path)
     days = [NIGHT - timedelta(days=n) for n in range(30)]
     stub = BitlyStub(lambda path: bitly_buckets(*((day.isoformat(), 1) for day in days)))

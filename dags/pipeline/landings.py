@@ -8,15 +8,19 @@ from datetime import date
 import psycopg
 
 
-def has_landed(warehouse_url: str, source: str, entity: str, night: date) -> bool:
-    """Whether a load of `source.entity` for `night` or a later night has succeeded (raw._loads)."""
+def shares_landed(warehouse_url: str, night: date) -> bool:
+    """Whether the advocacy shares export of `night` has landed: raw._file_manifest holds a version of its file.
+
+    Asked of the file itself, not of the loads: a later night's successful load says nothing of a night whose
+    export is still missing (that night's own load fails, and the sources measuring its shares keep waiting)."""
+    from ingestion.sources.advocacy import TARGET, shares_file_name
+
     with psycopg.connect(warehouse_url) as conn:
-        if conn.execute("select to_regclass('raw._loads')").fetchone()[0] is None:
+        if conn.execute("select to_regclass('raw._file_manifest')").fetchone()[0] is None:
             return False  # nothing has ever landed in this warehouse
         row = conn.execute(
-            "select exists (select 1 from raw._loads where source = %s and entity = %s"
-            " and status = 'success' and logical_date >= %s)",
-            (source, entity, night),
+            "select exists (select 1 from raw._file_manifest where source = %s and entity = %s and file_name = %s)",
+            (TARGET.source, TARGET.entity, shares_file_name(night)),
         ).fetchone()
     return bool(row[0])
 
@@ -53,6 +57,6 @@ def wait_for_shares():
     def wait_for_shares() -> bool:
         from pipeline.runs import night_of
 
-        return has_landed(settings.warehouse_url(), "advocacy", "shares", night_of(get_current_context()))
+        return shares_landed(settings.warehouse_url(), night_of(get_current_context()))
 
     return wait_for_shares()

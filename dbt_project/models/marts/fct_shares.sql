@@ -11,8 +11,10 @@
 -- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last
 -- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
 -- every share of a tracking link that got clicks landed since or a new share (the new share takes over the link's
--- later clicks); shares whose team at share time changed (a roster correction reaching back). Nothing else a share
--- row holds can change, so a full refresh gives the same rows.
+-- later clicks); shares whose team at share time changed (a roster correction reaching back); shares landed again
+-- since the last build (a corrected export replaces its previous version's rows). A share a corrected export
+-- withdrew is deleted after the build (post-hook). Nothing else a share row holds can change, so a full refresh
+-- gives the same rows.
 
 {{
     config(
@@ -21,6 +23,8 @@
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['share_id']}],
         on_schema_change='fail',
+        post_hook="delete from {{ this }} as built where not exists"
+                  " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
     )
 }}
 
@@ -63,7 +67,8 @@ watermarks as (
             as linkedin_readings_since,
         coalesce(max(metrics_extracted_at) filter (where network = 'x'), '-infinity') - {{ lookback }}
             as x_readings_since,
-        coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }} as link_clicks_since
+        coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }} as link_clicks_since,
+        coalesce(max(built_at), '-infinity') - {{ lookback }} as shares_landed_since
     from {{ this }}
 
 ),
@@ -123,6 +128,9 @@ changed_shares as (
         and all_shares.post_id = changed_posts.post_id
     union
     select share_id from moved_shares
+    union
+    -- a share landed again since the last build: its export was corrected (ingestion/file_manifest.py)
+    select share_id from all_shares where extracted_at > (select shares_landed_since from watermarks)
 
 ),
 {% endif %}

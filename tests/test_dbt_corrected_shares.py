@@ -1,0 +1,76 @@
+"""A corrected advocacy export reaches the share fact on the next incremental build.
+
+A night is landed from the simulator and built; then the platform corrects that night's export (one share's mode and
+copy flag fixed, one share withdrawn). The ingestion lands the corrected file (the previous version's rows move to
+raw._superseded_rows), and the next incremental build of `fct_shares` must give what a full rebuild gives: the
+corrected share as corrected, the withdrawn one gone, nothing doubled. The incremental lookback is 0, so the build
+really recomputes only what changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+from simulated_warehouse import dbt, land_night
+
+from ingestion.run import land_advocacy_shares
+
+NIGHT = date(2026, 11, 24)
+NO_LOOKBACK = ("--vars", "{incremental_lookback_hours: 0}")
+
+
+def _share_facts(url: str) -> dict[str, dict]:
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute("select * from marts.fct_shares").fetchall()
+    return {row["share_id"]: {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+
+
+def _correct(path) -> tuple[str, str, int]:
+    """Flip the first manual share's mode and copy flag, withdraw the last share; returns (corrected, withdrawn,
+    rows left in the file)."""
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    corrected = next(row for row in rows if row["share_mode"] == "manual")
+    corrected["share_mode"] = "scheduled"
+    corrected["copy_edited"] = "false" if corrected["copy_edited"] == "true" else "true"
+    withdrawn = rows.pop()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return corrected["share_id"], withdrawn["share_id"], len(rows)
+
+
+@pytest.fixture(scope="module")
+def builds(module_db, tmp_path_factory) -> dict:
+    drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
+    land_night(module_db, drop_dir, NIGHT, lift_inputs_only=True)
+    dbt(module_db, work_dir, "run", "--select", "+fct_shares", *NO_LOOKBACK)
+    before = _share_facts(module_db)
+    corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
+    report = land_advocacy_shares(module_db, NIGHT, drop_dir)
+    dbt(module_db, work_dir, "run", "--select", "fct_shares", *NO_LOOKBACK)
+    incremental = _share_facts(module_db)
+    dbt(module_db, work_dir, "run", "--select", "fct_shares", "--full-refresh", *NO_LOOKBACK)
+    return {"before": before, "incremental": incremental, "full_refresh": _share_facts(module_db),
+            "corrected": corrected, "withdrawn": withdrawn, "rows": rows, "report": report}
+
+
+def test_the_corrected_file_replaced_its_previous_version(builds):
+    report = builds["report"]
+    assert (report.rows_received, report.rows_inserted, report.rows_quarantined) == (builds["rows"], builds["rows"], 0)
+
+
+def test_the_incremental_build_carries_the_correction_like_a_full_rebuild(builds):
+    before, incremental = builds["before"], builds["incremental"]
+    corrected, withdrawn = builds["corrected"], builds["withdrawn"]
+    assert before[corrected]["share_mode"] == "manual"
+    assert incremental[corrected]["share_mode"] == "scheduled"
+    assert incremental[corrected]["copy_edited"] is not before[corrected]["copy_edited"]
+    assert withdrawn in before and withdrawn not in incremental
+    assert incremental == builds["full_refresh"]
