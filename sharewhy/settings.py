@@ -11,6 +11,24 @@ from pathlib import Path
 
 import psycopg.conninfo
 
+
+class SettingsError(ValueError):
+    """An environment variable holds a value sharewhy cannot use; the message names the variable."""
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number (default {default})") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} is below its minimum {minimum}")
+    return value
+
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Project-local state (embedded warehouse data, Airflow home, file drops, logs, data docs). Git ignores it.
@@ -36,16 +54,26 @@ QUALTRICS_CONN_ID = "qualtrics_api"
 REFRESH_SCHEDULE = os.environ.get("SHAREWHY_REFRESH_SCHEDULE", "7:1,90:7")
 
 #: Retries of a failed Airflow task (exponential backoff). The demo and the tests set 0 to fail fast.
-TASK_RETRIES = int(os.environ.get("SHAREWHY_TASK_RETRIES", "2"))
+TASK_RETRIES = _env_int("SHAREWHY_TASK_RETRIES", 2)
+
+#: The longest one task attempt may run (minutes) before Airflow fails it (`execution_timeout`): a hung API call or
+#: lock wait becomes a failed, retried task instead of a night that never ends.
+TASK_TIMEOUT_MINUTES = _env_int("SHAREWHY_TASK_TIMEOUT_MINUTES", 120, minimum=1)
+#: The longest one DAG run may take (hours, `dagrun_timeout`), waits for other sources' landings included; it must
+#: exceed the landing sensors' 6-hour wait, and stays under a day so a stuck night never blocks the next one.
+DAGRUN_TIMEOUT_HOURS = _env_int("SHAREWHY_DAGRUN_TIMEOUT_HOURS", 20, minimum=7)
+#: Airflow connection that hears about a failed night (`dags/pipeline/alerts.py`): an http(s) webhook or an smtp
+#: server. Alerts are off while the connection does not exist.
+ALERT_CONN_ID = os.environ.get("SHAREWHY_ALERT_CONN_ID", "sharewhy_alerts")
 
 #: How often (seconds) a DAG waiting for another source's landing of the night looks again (a rescheduling sensor).
-WAIT_POKE_SECONDS = int(os.environ.get("SHAREWHY_WAIT_POKE_SECONDS", "300"))
+WAIT_POKE_SECONDS = _env_int("SHAREWHY_WAIT_POKE_SECONDS", 300, minimum=1)
 
 #: Local Airflow (`make airflow`, `sharewhy airflow up`): the api-server's port on 127.0.0.1 and its own home.
-AIRFLOW_API_PORT = int(os.environ.get("SHAREWHY_AIRFLOW_PORT", "8080"))
+AIRFLOW_API_PORT = _env_int("SHAREWHY_AIRFLOW_PORT", 8080, minimum=1)
 AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"
 #: Webhook receiver (`sharewhy webhooks serve`): its port on 127.0.0.1 and its record of deliveries seen.
-WEBHOOK_PORT = int(os.environ.get("SHAREWHY_WEBHOOK_PORT", "8090"))
+WEBHOOK_PORT = _env_int("SHAREWHY_WEBHOOK_PORT", 8090, minimum=1)
 WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR / "webhooks")).resolve()
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
