@@ -31,7 +31,7 @@ def _fail_a_night(demo_night, tmp_path, alert_connection: str | None) -> subproc
     env = {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "SHAREWHY_TASK_RETRIES": "0", "SHAREWHY_DROP_DIR": str(tmp_path / "no-drops")}
-    (tmp_path / "no-drops").mkdir()
+    (tmp_path / "no-drops" / "hr").mkdir(parents=True)  # the folder is there, the night's roster file is not
     if alert_connection:
         env["AIRFLOW_CONN_SHAREWHY_ALERTS"] = alert_connection
     read_fd, write_fd = os.pipe()
@@ -79,7 +79,7 @@ def _smtp_sink() -> Iterator[tuple[int, list[dict]]]:
                 if verb == "EHLO":
                     self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
                 elif verb == "RCPT":
-                    mail["to"].append(line.decode().strip())
+                    mail["to"].append(line.decode().split(":", 1)[1].strip())  # "RCPT TO:<address>" (any case)
                     self.wfile.write(b"250 OK\r\n")
                 elif verb == "DATA":
                     self.wfile.write(b"354 go on\r\n")
@@ -124,7 +124,7 @@ def test_a_failed_night_mails_through_the_smtp_connection(demo_night, tmp_path):
         _fail_a_night(demo_night, tmp_path, f"smtp://127.0.0.1:{port}?to=oncall%40example.com"
                       "&from_email=airflow%40example.com&disable_ssl=true&disable_tls=true")
     assert len(received) == 1
-    assert received[0]["to"] == ["RCPT TO:<oncall@example.com>"]
+    assert received[0]["to"] == ["<oncall@example.com>"]
     assert "Subject: [sharewhy] ingest_hr failed (2026-11-25" in received[0]["data"]
 
 

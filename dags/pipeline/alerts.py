@@ -31,6 +31,9 @@ class NightFailedNotifier(BaseNotifier):
 
     template_fields = ()
 
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        """Nothing to render (no templated fields); `dag.test()` passes a serialized DAG that has no template env."""
+
     def notify(self, context) -> None:
         from airflow.sdk import Connection
         from airflow.sdk.exceptions import AirflowNotFoundException
