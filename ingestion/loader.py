@@ -10,12 +10,15 @@ to raw._quarantine with both versions. Quarantined records are spooled apart and
 the state the extraction reached goes to raw._ingestion_state and the counts to raw._loads — all committed
 together, so rows and the state that covers them never disagree; a file-drop extraction's files are entered in
 raw._file_manifest in the same transaction (ingestion/file_manifest.py). The load's raw._loads row is first
-committed as `running` (a load killed mid-way stays visible as such); a failed load rolls back and is marked
-`failed`, with the redacted error, in its own transaction.
+committed as `running`, with the warehouse session it runs in; a failed load rolls back and is marked `failed`, with
+the redacted error, in its own transaction. A load killed mid-way (SIGKILL, a lost machine) cannot record anything:
+the next load finds its row `running` with no live session behind it and marks it `aborted`
+(`mark_abandoned_loads`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import uuid
@@ -40,6 +43,7 @@ from ingestion.records import Extraction, FileDropExtraction, Quarantined, Row, 
 log = logging.getLogger(__name__)
 
 RAW_SCHEMA_SQL = resources.files("ingestion").joinpath("raw_schema.sql").read_text()
+RAW_SCHEMA_DIGEST = hashlib.sha256(RAW_SCHEMA_SQL.encode()).hexdigest()[:16]
 #: Advisory lock key serialising schema creation: concurrent `create … if not exists` can collide in the catalog.
 SCHEMA_LOCK_KEY = 0x7368617265  # "share"
 
@@ -57,10 +61,20 @@ class LoadReport:
 
 
 def apply_raw_schema(conn: psycopg.Connection) -> None:
-    """Create the raw schema and tables if missing (idempotent)."""
+    """Create the raw schema and tables if missing (idempotent); a no-op once this version of it is applied.
+
+    The applied version is the comment on schema `raw`. Skipping the script matters: its `create index if not
+    exists` locks the table before it checks, so every load would otherwise queue behind any load still writing to
+    one of the indexed tables.
+    """
+    marker = f"sharewhy raw schema {RAW_SCHEMA_DIGEST}"
+    applied = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone()[0]
+    if applied == marker:
+        return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
         conn.execute(RAW_SCHEMA_SQL)
+        conn.execute(sql.SQL("comment on schema raw is {}").format(sql.Literal(marker)))
 
 
 def land(
@@ -76,9 +90,12 @@ def land(
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         set_json_loads(orjson.loads, conn)
         apply_raw_schema(conn)
+        mark_abandoned_loads(conn, load_id)
         conn.execute(
-            "insert into raw._loads (load_id, source, entity, logical_date, started_at, status)"
-            " values (%s, %s, %s, %s, clock_timestamp(), 'running')",
+            "insert into raw._loads (load_id, source, entity, logical_date, started_at, status, backend_pid,"
+            " backend_start)"
+            " select %s, %s, %s, %s, clock_timestamp(), 'running', pid, backend_start"
+            " from pg_stat_activity where pid = pg_backend_pid()",
             (load_id, target.source, target.entity, logical_date),
         )
         extraction = None
@@ -110,6 +127,29 @@ def land(
             _record_failure(warehouse_url, target, logical_date, load_id, error, secrets, api_calls)
             raise
     return report
+
+
+def mark_abandoned_loads(conn: psycopg.Connection, found_by: uuid.UUID) -> int:
+    """Mark `aborted` every `running` load whose warehouse session has ended; return how many.
+
+    A live load holds its session open from its `running` row to its outcome, so a `running` row without its session
+    (same pid and session start: a pid can be reused) was killed before it could say how it ended. Its rows were
+    never committed (one transaction per load), so nothing is lost but the record, which this sets right. Another
+    role's sessions show no `backend_start` in pg_stat_activity without pg_read_all_stats: then the pid alone decides.
+    """
+    aborted = conn.execute(
+        "update raw._loads l set status = 'aborted', finished_at = clock_timestamp(),"
+        " error = 'aborted: its warehouse session ended before the load recorded an outcome (process killed or"
+        " connection lost); nothing it read was committed. Found by load ' || %s"
+        " where l.status = 'running' and not exists ("
+        "   select from pg_stat_activity a where a.pid = l.backend_pid"
+        "   and (a.backend_start is null or a.backend_start = l.backend_start))"
+        " returning source, entity, logical_date, load_id",
+        (str(found_by),),
+    ).fetchall()
+    for source, entity, night, load_id in aborted:
+        log.warning("%s.%s %s load %s was abandoned mid-way: marked aborted", source, entity, night, load_id)
+    return len(aborted)
 
 
 def _read_state(conn: psycopg.Connection, target: Target) -> dict[str, Any] | None:

@@ -13,13 +13,15 @@ create table if not exists raw._loads (
     logical_date     date not null,
     started_at       timestamptz not null,
     finished_at      timestamptz,
-    status           text not null check (status in ('running', 'success', 'failed')),
+    status           text not null check (status in ('running', 'success', 'failed', 'aborted')),
     rows_received    integer not null default 0,
     rows_inserted    integer not null default 0,
     rows_duplicate   integer not null default 0,
     rows_quarantined integer not null default 0,
     api_calls        integer not null default 0,
-    error            text
+    error            text,
+    backend_pid      integer,
+    backend_start    timestamptz
 );
 
 -- Records that failed validation: never dropped silently, kept here with the reason.
@@ -261,6 +263,23 @@ begin
         );
         create index consent__member_token_status__extracted_at
             on raw.consent__member_token_status (_extracted_at);
+    end if;
+end
+$$;
+
+-- Abandoned loads (issue 14). raw._loads.backend_pid / backend_start: the warehouse session a load runs in. A
+-- `running` load whose session is gone was killed (or lost its connection) before it could record an outcome; the
+-- next load marks it `aborted` (ingestion.loader). Added to warehouses created before, without a lock once applied.
+do $$
+begin
+    if not exists (
+        select from pg_attribute
+        where attrelid = to_regclass('raw._loads') and attname = 'backend_pid' and not attisdropped
+    ) then
+        alter table raw._loads add column backend_pid integer, add column backend_start timestamptz;
+        alter table raw._loads drop constraint if exists _loads_status_check;
+        alter table raw._loads add constraint _loads_status_check
+            check (status in ('running', 'success', 'failed', 'aborted'));
     end if;
 end
 $$;

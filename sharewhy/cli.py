@@ -5,6 +5,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
+
+
+def _night(text: str) -> date:
+    """argparse type of a night: a usage error naming the argument, not a traceback."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
 def _warehouse(args: argparse.Namespace) -> int:
@@ -39,20 +48,22 @@ def _webhooks(args: argparse.Namespace) -> int:
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from sharewhy import airflow_stack
 
     if args.action == "up":
         return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks)
     if args.action == "stop":
         return airflow_stack.stop()
+    if args.first is None:
+        args.parser.error(f"airflow {args.action}: the first night is required (YYYY-MM-DD)")
+    if args.action == "night" and args.last is not None:
+        args.parser.error("airflow night: one night only; use `airflow backfill FIRST LAST` for a range")
     api = airflow_stack.local_api()
     if args.action == "night":
-        result = airflow_stack.run_night(api, date.fromisoformat(args.first))
+        result = airflow_stack.run_night(api, args.first)
         print(f"transform run {result['transform']['dag_run_id']}: {result['transform']['state']}")
         return 0 if result["transform"]["state"] == "success" else 1
-    result = airflow_stack.backfill(api, date.fromisoformat(args.first), date.fromisoformat(args.last or args.first))
+    result = airflow_stack.backfill(api, args.first, args.last or args.first)
     for dag_id, nights in result["ingestion"].items():
         print(f"  {dag_id:<26} " + "  ".join(f"{night} {state}" for night, state in nights.items()))
     print(f"  transform_audit_publish    {result['transform']}: success")
@@ -89,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
 
     af = commands.add_parser("airflow", help="the local Airflow stack (`make airflow`), nights and backfills through it")
     af.add_argument("action", choices=["up", "stop", "night", "backfill"])
-    af.add_argument("first", nargs="?", help="night / backfill: first night, YYYY-MM-DD")
-    af.add_argument("last", nargs="?", help="backfill: last night, YYYY-MM-DD (default: the first)")
+    af.add_argument("first", nargs="?", type=_night, help="night / backfill: first night, YYYY-MM-DD")
+    af.add_argument("last", nargs="?", type=_night, help="backfill: last night, YYYY-MM-DD (default: the first)")
     af.add_argument("--no-simulator", action="store_true", help="up: use the AIRFLOW_CONN_* of the environment")
     af.add_argument("--no-webhooks", action="store_true", help="up: do not start the webhook receiver")
-    af.set_defaults(handler=_airflow)
+    af.set_defaults(handler=_airflow, parser=af)
 
     tokens = commands.add_parser("tokens", help="members' OAuth tokens: import, report, rotate-key, consent",
                                  add_help=False)
@@ -101,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     tokens.set_defaults(handler=_tokens)
 
     demo = commands.add_parser("demo", help="run one complete night through Airflow on the embedded default")
-    demo.add_argument("--night", help="logical date of the night, YYYY-MM-DD (default: yesterday, UTC)")
+    demo.add_argument("--night", type=_night, help="logical date of the night, YYYY-MM-DD (default: yesterday, UTC)")
     demo.set_defaults(handler=_demo)
 
     args = parser.parse_args(argv)
+    try:
+        from sharewhy import settings  # noqa: F401  (reads the environment)
+    except ValueError as error:  # settings.SettingsError: the message names the variable
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     return args.handler(args)
 
 

@@ -43,8 +43,8 @@ DEMO_CONSENT = ["--revoked-share", "0.05", "--expired-share", "0.05", "--expirin
 SIMULATOR_DIR = settings.STATE_DIR / "simulator"
 
 
-def run(night: str | None = None) -> int:
-    night_date = date.fromisoformat(night) if night else datetime.now(timezone.utc).date() - timedelta(days=1)
+def run(night: date | None = None) -> int:
+    night_date = night or datetime.now(timezone.utc).date() - timedelta(days=1)
     settings.LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = settings.LOG_DIR / f"demo-{night_date}.log"
     print(f"sharewhy demo — the night of {night_date}  (Airflow output: {log_path})")

@@ -11,6 +11,33 @@ from pathlib import Path
 
 import psycopg.conninfo
 
+
+class SettingsError(ValueError):
+    """An environment variable holds a value sharewhy cannot use; the message names the variable."""
+
+
+def _env_number(name: str, default: float, kind: type, *, minimum: float):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not {what} (default {default})") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} is below its minimum {minimum}")
+    return value
+
+
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    return _env_number(name, default, int, minimum=minimum)
+
+
+def _env_float(name: str, default: float, *, minimum: float = 0) -> float:
+    return _env_number(name, default, float, minimum=minimum)
+
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Project-local state (embedded warehouse data, Airflow home, file drops, logs, data docs). Git ignores it.
@@ -36,27 +63,37 @@ QUALTRICS_CONN_ID = "qualtrics_api"
 REFRESH_SCHEDULE = os.environ.get("SHAREWHY_REFRESH_SCHEDULE", "7:1,90:7")
 
 #: Retries of a failed Airflow task (exponential backoff). The demo and the tests set 0 to fail fast.
-TASK_RETRIES = int(os.environ.get("SHAREWHY_TASK_RETRIES", "2"))
+TASK_RETRIES = _env_int("SHAREWHY_TASK_RETRIES", 2)
+
+#: The longest one task attempt may run (minutes) before Airflow fails it (`execution_timeout`): a hung API call or
+#: lock wait becomes a failed, retried task instead of a night that never ends.
+TASK_TIMEOUT_MINUTES = _env_int("SHAREWHY_TASK_TIMEOUT_MINUTES", 120, minimum=1)
+#: The longest one DAG run may take (hours, `dagrun_timeout`), waits for other sources' landings included; it must
+#: exceed the landing sensors' 6-hour wait, and stays under a day so a stuck night never blocks the next one.
+DAGRUN_TIMEOUT_HOURS = _env_int("SHAREWHY_DAGRUN_TIMEOUT_HOURS", 20, minimum=7)
+#: Airflow connection that hears about a failed night (`dags/pipeline/alerts.py`): an http(s) webhook or an smtp
+#: server. Alerts are off while the connection does not exist.
+ALERT_CONN_ID = os.environ.get("SHAREWHY_ALERT_CONN_ID", "sharewhy_alerts")
 
 #: How often (seconds) a DAG waiting for another source's landing of the night looks again (a rescheduling sensor).
-WAIT_POKE_SECONDS = int(os.environ.get("SHAREWHY_WAIT_POKE_SECONDS", "300"))
+WAIT_POKE_SECONDS = _env_int("SHAREWHY_WAIT_POKE_SECONDS", 300, minimum=1)
 
 #: The longest physical line (bytes) a file-drop export may have: a longer one is quarantined with its file and
 #: line, never read whole into memory (ingestion/sources/csv_export.py).
-FILE_LINE_LIMIT_BYTES = int(os.environ.get("SHAREWHY_FILE_LINE_LIMIT_BYTES", str(1 << 20)))
+FILE_LINE_LIMIT_BYTES = _env_int("SHAREWHY_FILE_LINE_LIMIT_BYTES", 1 << 20, minimum=1)
 
 #: Local Airflow (`make airflow`, `sharewhy airflow up`): the api-server's port on 127.0.0.1 and its own home.
-AIRFLOW_API_PORT = int(os.environ.get("SHAREWHY_AIRFLOW_PORT", "8080"))
+AIRFLOW_API_PORT = _env_int("SHAREWHY_AIRFLOW_PORT", 8080, minimum=1)
 AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"
 #: Webhook receiver (`sharewhy webhooks serve`): its port on 127.0.0.1 and its record of deliveries seen.
-WEBHOOK_PORT = int(os.environ.get("SHAREWHY_WEBHOOK_PORT", "8090"))
+WEBHOOK_PORT = _env_int("SHAREWHY_WEBHOOK_PORT", 8090, minimum=1)
 WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR / "webhooks")).resolve()
 #: What the receiver lets one client take: the largest body it reads (Typeform's deliveries are a few KiB), the time a
 #: whole request may take to arrive (a connection idle or trickling past it is cut), and the connections it serves at
 #: once (one thread each; more are answered 503 with Retry-After, which Typeform retries).
-WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("SHAREWHY_WEBHOOK_MAX_BODY_BYTES", str(1 << 20)))
-WEBHOOK_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS", "10"))
-WEBHOOK_MAX_CONNECTIONS = int(os.environ.get("SHAREWHY_WEBHOOK_MAX_CONNECTIONS", "16"))
+WEBHOOK_MAX_BODY_BYTES = _env_int("SHAREWHY_WEBHOOK_MAX_BODY_BYTES", 1 << 20, minimum=1)
+WEBHOOK_REQUEST_TIMEOUT_SECONDS = _env_float("SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_CONNECTIONS = _env_int("SHAREWHY_WEBHOOK_MAX_CONNECTIONS", 16, minimum=1)
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"
@@ -72,13 +109,13 @@ DBT_RELEASE_VAR = "bi_release_schema"
 #: The transform lease (sharewhy.transform_lease), one holder from dbt build to publish: how long a run waits for a
 #: lease held by another before it is refused, and after how long a lease whose holder never released it (a killed
 #: worker) may be taken over.
-TRANSFORM_LEASE_WAIT_SECONDS = float(os.environ.get("SHAREWHY_TRANSFORM_LEASE_WAIT_SECONDS", "900"))
-TRANSFORM_LEASE_STALE_HOURS = float(os.environ.get("SHAREWHY_TRANSFORM_LEASE_STALE_HOURS", "12"))
+TRANSFORM_LEASE_WAIT_SECONDS = _env_float("SHAREWHY_TRANSFORM_LEASE_WAIT_SECONDS", 900)
+TRANSFORM_LEASE_STALE_HOURS = _env_float("SHAREWHY_TRANSFORM_LEASE_STALE_HOURS", 12)
 
 #: Publish (expectations.publish): how long one attempt waits for a lock on a `bi` view (readers queued behind the
 #: switch wait at most this long), and how long publish keeps retrying (with backoff) before it gives up.
-PUBLISH_LOCK_TIMEOUT_MS = int(os.environ.get("SHAREWHY_PUBLISH_LOCK_TIMEOUT_MS", "200"))
-PUBLISH_RETRY_SECONDS = float(os.environ.get("SHAREWHY_PUBLISH_RETRY_SECONDS", "600"))
+PUBLISH_LOCK_TIMEOUT_MS = _env_int("SHAREWHY_PUBLISH_LOCK_TIMEOUT_MS", 200, minimum=1)
+PUBLISH_RETRY_SECONDS = _env_float("SHAREWHY_PUBLISH_RETRY_SECONDS", 600)
 
 
 def drop_dir() -> Path:

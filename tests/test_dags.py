@@ -147,6 +147,16 @@ def _cron_fires_daily_at(cron: str) -> tuple[int, int]:
     return times[0].hour, times[0].minute
 
 
+def test_every_task_and_every_run_has_a_time_limit_and_a_failed_run_alerts(production_dags):
+    for dag_id, dag in production_dags.items():
+        # a run may wait out its landing sensors (6 h) but never into the next night
+        assert 6 * 3600 < dag["dagrun_timeout_s"] < 24 * 3600, dag_id
+        assert dag["failure_callbacks"] == ["NightFailedNotifier"], dag_id
+        for task_id, task in dag["tasks"].items():
+            assert task["execution_timeout_s"] and task["execution_timeout_s"] <= dag["dagrun_timeout_s"], (dag_id,
+                                                                                                            task_id)
+
+
 def test_ingestion_dags_run_nightly_in_utc_before_the_transform_fallback(production_dags):
     ingestion = {d: dag for d, dag in production_dags.items() if "ingestion" in dag["tags"]}
     assert ingestion
@@ -327,6 +337,10 @@ def _asset_names(condition) -> list[str]:
     return [condition.name]
 
 
+def _as_list(callbacks) -> list:
+    return [] if callbacks is None else callbacks if isinstance(callbacks, list) else [callbacks]
+
+
 def _describe(dag) -> dict:
     timetable = dag.timetable
     inner = getattr(timetable, "timetable", None)
@@ -340,6 +354,8 @@ def _describe(dag) -> dict:
         "start_date": dag.start_date.isoformat() if dag.start_date else None,
         "catchup": dag.catchup,
         "max_active_runs": dag.max_active_runs,
+        "dagrun_timeout_s": dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None,
+        "failure_callbacks": [type(c).__name__ for c in _as_list(dag.on_failure_callback)],
         "tags": sorted(dag.tags),
         "tasks": {
             task.task_id: {
@@ -352,6 +368,7 @@ def _describe(dag) -> dict:
                 "sensor": "Sensor" in type(task).__name__,
                 "mode": getattr(task, "mode", None),
                 "timeout_s": float(task.timeout) if getattr(task, "timeout", None) is not None else None,
+                "execution_timeout_s": task.execution_timeout.total_seconds() if task.execution_timeout else None,
             }
             for task in dag.tasks
         },

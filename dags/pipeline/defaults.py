@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronDataIntervalTimetable, dag
 
+from pipeline.alerts import NightFailedNotifier
 from sharewhy import settings
 
 #: Nights start here; catchup is off, so backfills are explicit (`airflow backfill create`).
@@ -16,6 +17,7 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(minutes=settings.TASK_TIMEOUT_MINUTES),
 }
 
 
@@ -25,7 +27,8 @@ def nightly(cron: str) -> CronDataIntervalTimetable:
 
 
 def nightly_dag(schedule, *, tags: Sequence[str], doc_md: str | None):
-    """`@dag` with what every sharewhy DAG shares: START_DATE, no catchup, one run at a time, DEFAULT_ARGS.
+    """`@dag` with what every sharewhy DAG shares: START_DATE, no catchup, one run at a time, DEFAULT_ARGS (retries,
+    a time limit per task attempt), a time limit per run, and an alert when a run fails (`pipeline.alerts`).
 
     Each DAG file states what differs: `@nightly_dag(nightly("0 0 * * *"), tags=[...], doc_md=__doc__)`.
     """
@@ -34,6 +37,8 @@ def nightly_dag(schedule, *, tags: Sequence[str], doc_md: str | None):
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=timedelta(hours=settings.DAGRUN_TIMEOUT_HOURS),
+        on_failure_callback=NightFailedNotifier(),
         default_args=DEFAULT_ARGS,
         tags=list(tags),
         doc_md=doc_md,
