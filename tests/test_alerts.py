@@ -2,7 +2,7 @@
 POSTs to the webhook or mails through the SMTP server the `sharewhy_alerts` connection names — and only then.
 
 The failing run: `ingest_hr` for a night whose roster file never arrived (an empty drop folder), in the Airflow home
-the demo night prepared (`demo_night`).
+the demo night prepared (`demo_night`), into a database of its own.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ NIGHT = "2026-11-25"
 SECRET_PATH = "services/T0/B0/not-to-be-logged"
 
 
-def _fail_a_night(demo_night, tmp_path, alert_connection: str | None) -> subprocess.CompletedProcess:
+def _fail_a_night(demo_night, database: str, tmp_path, alert_connection: str | None) -> subprocess.CompletedProcess:
+    """The failed load is recorded in `database`, not in the demo's (which other tests read)."""
     env = {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
+           "SHAREWHY_WAREHOUSE_URL": database,
            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "SHAREWHY_TASK_RETRIES": "0", "SHAREWHY_DROP_DIR": str(tmp_path / "no-drops")}
     (tmp_path / "no-drops" / "hr").mkdir(parents=True)  # the folder is there, the night's roster file is not
@@ -106,9 +108,9 @@ def _smtp_sink() -> Iterator[tuple[int, list[dict]]]:
         server.shutdown()
 
 
-def test_a_failed_night_posts_one_alert_to_the_webhook_and_never_logs_its_url(demo_night, tmp_path):
+def test_a_failed_night_posts_one_alert_to_the_webhook_and_never_logs_its_url(demo_night, fresh_db, tmp_path):
     with _webhook() as (url, received):
-        run = _fail_a_night(demo_night, tmp_path, url)
+        run = _fail_a_night(demo_night, fresh_db, tmp_path, url)
     assert len(received) == 1, run.stdout[-3000:]
     alert = received[0]["body"]
     assert received[0]["path"] == f"/{SECRET_PATH}"
@@ -119,15 +121,15 @@ def test_a_failed_night_posts_one_alert_to_the_webhook_and_never_logs_its_url(de
     assert SECRET_PATH not in run.stdout + run.stderr
 
 
-def test_a_failed_night_mails_through_the_smtp_connection(demo_night, tmp_path):
+def test_a_failed_night_mails_through_the_smtp_connection(demo_night, fresh_db, tmp_path):
     with _smtp_sink() as (port, received):
-        _fail_a_night(demo_night, tmp_path, f"smtp://127.0.0.1:{port}?to=oncall%40example.com"
+        _fail_a_night(demo_night, fresh_db, tmp_path, f"smtp://127.0.0.1:{port}?to=oncall%40example.com"
                       "&from_email=airflow%40example.com&disable_ssl=true&disable_tls=true")
     assert len(received) == 1
     assert received[0]["to"] == ["<oncall@example.com>"]
     assert "Subject: [sharewhy] ingest_hr failed (2026-11-25" in received[0]["data"]
 
 
-def test_without_the_connection_a_failed_night_sends_nothing_and_says_so(demo_night, tmp_path):
-    run = _fail_a_night(demo_night, tmp_path, None)
+def test_without_the_connection_a_failed_night_sends_nothing_and_says_so(demo_night, fresh_db, tmp_path):
+    run = _fail_a_night(demo_night, fresh_db, tmp_path, None)
     assert "no sharewhy_alerts connection: failure alert not sent" in run.stdout + run.stderr
