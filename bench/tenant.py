@@ -241,7 +241,8 @@ class Tenant:
         partial = path.with_name(f".{path.name}.partial")
         with partial.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(sim.SHARES_CSV_COLUMNS)
+            # the export without its optional content columns (an older platform version's shape)
+            writer.writerow(column for column in sim.SHARES_CSV_COLUMNS if column not in sim.SHARES_CSV_CONTENT_COLUMNS)
             for r in self.shares_on(day).records():
                 writer.writerow(
                     (

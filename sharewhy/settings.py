@@ -105,6 +105,9 @@ BI_SCHEMA = "bi"
 AUDIT_SCHEMA = "audit"
 #: The dbt var naming the schema the `bi` models are built into (dbt_project/dbt_project.yml).
 DBT_RELEASE_VAR = "bi_release_schema"
+#: The dbt var naming the last night (UTC date) the build covers: `marts.dim_month` counts a month's days covered
+#: up to it (`is_complete`). A transform run passes its night; without it, the latest share date is used.
+DBT_DATA_THROUGH_VAR = "data_through"
 
 #: The transform lease (sharewhy.transform_lease), one holder from dbt build to publish: how long a run waits for a
 #: lease held by another before it is refused, and after how long a lease whose holder never released it (a killed

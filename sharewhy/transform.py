@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -31,9 +32,13 @@ class BuildRefused(RuntimeError):
     """Nothing was built: the run's release is what `bi` shows now."""
 
 
-def release_vars(run_id: str) -> list[str]:
-    """The dbt arguments that put the `bi` candidates into the run's release schema."""
-    return ["--vars", json.dumps({settings.DBT_RELEASE_VAR: release_schema(run_id)})]
+def release_vars(run_id: str, data_through: date | None = None) -> list[str]:
+    """The dbt arguments that put the `bi` candidates into the run's release schema, and name the last night the
+    build covers (months are complete or partial against it; dbt falls back to the latest share date)."""
+    build_vars = {settings.DBT_RELEASE_VAR: release_schema(run_id)}
+    if data_through is not None:
+        build_vars[settings.DBT_DATA_THROUGH_VAR] = data_through.isoformat()
+    return ["--vars", json.dumps(build_vars)]
 
 
 def build_release(
@@ -42,8 +47,10 @@ def build_release(
     dbt_args: Sequence[str] = (),
     target_dir: Path = dbt.TARGET_DIR,
     log_dir: Path = dbt.LOG_DIR,
+    data_through: date | None = None,
 ) -> str:
     """`dbt build <dbt_args>` for `run_id`, which must hold the transform lease; returns the release schema built.
+    `data_through` is the night the build covers (see `release_vars`).
 
     A release of this run left from an earlier attempt (an audit that failed, a crash) is dropped first, so the
     audit sees exactly what this build made; so are the releases of other runs that were never published (their
@@ -66,5 +73,5 @@ def build_release(
                     log.info("run %s: dropping %s, a release never published", run_id, schema)
                     conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
     log.info("run %s: dbt build, bi candidates into %s", run_id, release)
-    dbt.run(["build", *dbt_args, *release_vars(run_id)], warehouse_url, target_dir=target_dir, log_dir=log_dir)
+    dbt.run(["build", *dbt_args, *release_vars(run_id, data_through)], warehouse_url, target_dir=target_dir, log_dir=log_dir)
     return release

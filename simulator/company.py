@@ -128,6 +128,7 @@ CONTENT_APPEAL = 3.0
 NUDGE_PROBABILITY = {"obligated": 0.8, "other": 0.3}
 NUDGED_EFFECT = 0.85
 
+#: The export's columns; the last two (`SHARES_CSV_CONTENT_COLUMNS`) are optional: older exports lack them.
 SHARES_CSV_COLUMNS = (
     "share_id",
     "employee_id",
@@ -140,7 +141,10 @@ SHARES_CSV_COLUMNS = (
     "copy_edited",
     "campaign",
     "audience_size",
+    "content_title",
+    "content_type",
 )
+SHARES_CSV_CONTENT_COLUMNS = ("content_title", "content_type")
 
 #: The HR roster export (`<drop_dir>/hr/roster_<day>.csv`, the full roster each night). Each team's first employee
 #: leads it and manages its other members; from HR_HISTORY_START on, TEAM_MOVES_PER_MONTH employees (never a lead)
@@ -238,6 +242,11 @@ class Content:
     quality: float
     content_type: str
 
+    @property
+    def title(self) -> str:
+        """The title the platform shows: the type in words and the id, e.g. `Product education c-013`."""
+        return f"{self.content_type.replace('_', ' ').capitalize()} {self.content_id}"
+
 
 @dataclass(frozen=True)
 class PostTotals:
@@ -294,6 +303,8 @@ class Share:
     audience_size: int
     totals: PostTotals
     deleted_at: datetime | None = None  # when the author deleted the post (X only)
+    content_title: str = ""
+    content_type: str = ""
 
     def csv_row(self) -> dict[str, str]:
         return {
@@ -308,6 +319,8 @@ class Share:
             "copy_edited": "true" if self.copy_edited else "false",
             "campaign": self.campaign or "",
             "audience_size": str(self.audience_size),
+            "content_title": self.content_title,
+            "content_type": self.content_type,
         }
 
 
@@ -495,6 +508,8 @@ def _shares_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[Shar
                         campaign=campaign,
                         audience_size=employee.audience_size,
                         totals=totals,
+                        content_title=content.title,
+                        content_type=content.content_type,
                     ),
                 )
             )
@@ -574,6 +589,8 @@ def _x_shares_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[Sh
                     audience_size=account.followers,
                     totals=totals,
                     deleted_at=shared_at + deleted_after if deleted else None,
+                    content_title=content.title,
+                    content_type=content.content_type,
                 )
             )
     drafts.sort(key=lambda share: (int(share.post_id) >> _POST_ID_RANDOM_BITS, share.post_id))

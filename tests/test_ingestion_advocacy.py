@@ -78,6 +78,28 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_raw_line(tmp_path, line, r
     assert records[1] == Quarantined(f"shares_2026-11-24.csv line 3: {reason}", line)
 
 
+def test_the_optional_content_columns_land_when_the_export_has_them(tmp_path):
+    header = SHARES_HEADER + ",content_title,content_type"
+    lines = [
+        share_line("s-1", POST, "2026-11-24T09:30:00Z") + ',"Policy, updated c-001",policy',
+        share_line("s-2", POST, "2026-11-24T10:00:00Z") + ",,",
+    ]
+    path = write_shares_file(tmp_path, "2026-11-24", lines, header=header)
+    rows = list(read_shares_file(path))
+    assert [(row.payload["content_title"], row.payload["content_type"]) for row in rows] == [
+        ("Policy, updated c-001", "policy"),
+        (None, None),
+    ]
+
+
+def test_an_older_export_without_the_content_columns_still_lands_without_those_keys(tmp_path):
+    path = write_shares_file(tmp_path, "2026-11-24", [share_line("s-1", POST, "2026-11-24T09:30:00Z")])
+    (row,) = read_shares_file(path)
+    assert isinstance(row, Row)
+    assert "content_title" not in row.payload and "content_type" not in row.payload
+    assert row.payload["audience_size"] == 1200
+
+
 def test_a_header_missing_columns_fails_naming_the_file_and_the_columns(tmp_path):
     header = SHARES_HEADER.replace(",share_mode", "").replace(",audience_size", "")
     path = write_shares_file(tmp_path, "2026-11-24", [], header=header)

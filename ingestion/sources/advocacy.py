@@ -54,6 +54,9 @@ SCHEMA: Schema = {
     "copy_edited": Column(boolean),
     "campaign": Column(text, required=False),
     "audience_size": Column(non_negative_int),
+    # added by a later version of the export: older files lack them and still land (the views say `unknown`)
+    "content_title": Column(text, required=False, may_be_absent=True),
+    "content_type": Column(text, required=False, may_be_absent=True),
 }
 
 

@@ -2,7 +2,8 @@
 
 Each row is checked against the schema and becomes an object of typed values; a row that does not fit becomes a
 `Quarantined` record with the reason and its raw line. A file whose header lacks a declared column is refused whole
-(the caller's error type names the export).
+(the caller's error type names the export), unless the column is declared `may_be_absent` (a column a newer version
+of the export added): a file without it lands, its records without that key.
 
 The file is read as bytes, one physical line (ended by LF or CRLF) at a time and never more than the line limit
 (`settings.FILE_LINE_LIMIT_BYTES`) of a line: memory stays bounded whatever the file holds. A line that is not
@@ -71,7 +72,8 @@ def one_of(*allowed: str) -> Callable[[str], str]:
 @dataclass(frozen=True)
 class Column:
     parse: Callable[[str], Any]
-    required: bool = True
+    required: bool = True  # the value may not be empty
+    may_be_absent: bool = False  # the header may lack the column (older exports): the record then has no key
 
 
 #: A declared export: column name → how its value is parsed and whether it may be empty (→ null), in file order.
@@ -85,6 +87,8 @@ def parse_row(fields: list[str], header: list[str], schema: Schema) -> dict[str,
     values = dict(zip(header, fields))
     record = {}
     for name, column in schema.items():
+        if name not in values and column.may_be_absent:
+            continue
         value = values[name]
         if value == "":
             if column.required:
@@ -165,7 +169,7 @@ def read_records(path: Path, schema: Schema, file_error: type[ValueError]) -> It
         lines.take()
         if header is None:
             raise file_error(f"{path}: the file is empty, expected a header row")
-        missing = [name for name in schema if name not in header]
+        missing = [name for name, column in schema.items() if name not in header and not column.may_be_absent]
         if missing:
             raise file_error(f"{path}: the header lacks the columns {', '.join(missing)}")
         while True:

@@ -32,6 +32,12 @@ networks as (
 
 ),
 
+months as (
+
+    select * from {{ ref('dim_month') }}
+
+),
+
 months_networks as (
 
     select distinct share_month as month, network from shares
@@ -149,9 +155,12 @@ final as (
             when share_totals.click_gap = 0 then 'none'
             when share_totals.shortfalls_are_later_shares then 'later_share_of_the_link_took_its_clicks'
             when share_totals.click_gap < 0 then 'platform_counts_clicks_off_the_tracking_link'
-        end::text as click_gap_source
+        end::text as click_gap_source,
+        months.is_complete,
+        months.days_covered
     from grid
     inner join networks on grid.network = networks.network
+    left join months on grid.month = months.month
     left join enrolled on grid.month = enrolled.month and grid.team = enrolled.team
     left join share_totals
         on grid.month = share_totals.month

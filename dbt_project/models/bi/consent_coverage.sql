@@ -77,8 +77,11 @@ select
         when measured_months.last_night is null then null
         else round(aggregated.sharers_with_valid_token::numeric / aggregated.sharers, 4)
     end as consent_coverage,
-    measured_months.last_night as status_as_of
+    measured_months.last_night as status_as_of,
+    months.is_complete,
+    months.days_covered
 from aggregated
 left join measured_months
     on measured_months.network = aggregated.network
     and measured_months.month = aggregated.month
+left join {{ ref('dim_month') }} as months on aggregated.month = months.month

@@ -1,7 +1,9 @@
--- Per month × network × motivation: the group's totals and the part of each attributed to the motivation.
+-- Per month × network × motivation: the part of the group's shares, impressions, engagements and clicks attributed
+-- to the motivation. The group totals are not repeated here (a sum over motivations would count them once per
+-- row): they are bi.monthly_totals, and the attributed parts of a group sum to them exactly (numeric throughout).
 -- k-anonymity: a month × network group with fewer than var('k_anonymity') surveyed sharers shows no motivation
 -- split at all — everything goes to `unattributed`. Every motivation has a row in every group (zeros where
--- nothing is attributed), and the attributed parts of a group sum to its totals exactly (numeric throughout).
+-- nothing is attributed).
 
 with
 
@@ -23,17 +25,15 @@ motivations as (
 
 ),
 
+months as (
+
+    select * from {{ ref('dim_month') }}
+
+),
+
 group_totals as (
 
-    select
-        share_month as month,
-        network,
-        count(*) as shares,
-        sum(impressions) as impressions,
-        sum(engagements) as engagements,
-        sum(clicks) as clicks
-    from shares
-    group by share_month, network
+    select distinct share_month as month, network from shares
 
 ),
 
@@ -86,16 +86,15 @@ final as (
         groups.network::text as network,
         motivations.motivation::text as motivation,
         groups.respondents::integer as respondents,
-        groups.shares::bigint as shares,
-        groups.impressions::bigint as impressions,
-        groups.engagements::bigint as engagements,
-        groups.clicks::bigint as clicks,
         trim_scale(coalesce(attributed.attributed_shares, 0)) as attributed_shares,
         trim_scale(coalesce(attributed.attributed_impressions, 0)) as attributed_impressions,
         trim_scale(coalesce(attributed.attributed_engagements, 0)) as attributed_engagements,
-        trim_scale(coalesce(attributed.attributed_clicks, 0)) as attributed_clicks
+        trim_scale(coalesce(attributed.attributed_clicks, 0)) as attributed_clicks,
+        months.is_complete,
+        months.days_covered
     from groups
     cross join motivations
+    left join months on groups.month = months.month
     left join attributed
         on groups.month = attributed.month
         and groups.network = attributed.network

@@ -1,7 +1,9 @@
 -- Per team × month: the behaviour that suggests sharing out of obligation rather than conviction, each signal
 -- beside the measure behind it, and a flag when enough signals are raised (thresholds: var('obligation_signals')).
 -- The survey-based signal (share of the team's surveyed shares attributed to `obligated`) is shown only for at
--- least var('k_anonymity') respondents; when suppressed it is null and does not count.
+-- least var('k_anonymity') respondents; when suppressed it is null and does not count. A team × month with fewer
+-- than var('signal_min_shares') shares is `is_low_volume`: its measures and signals are shown, but it is never
+-- flagged (a handful of shares makes every rate swing).
 
 {%- set thresholds = var('obligation_signals') %}
 
@@ -10,6 +12,12 @@ with
 behaviour as (
 
     select * from {{ ref('mart_team_month_behaviour') }}
+
+),
+
+months as (
+
+    select * from {{ ref('dim_month') }}
 
 ),
 
@@ -72,12 +80,16 @@ final as (
             coalesce(high_scheduled_sharing::integer, 0) + coalesce(high_unedited_sharing::integer, 0)
             + coalesce(high_nudged_sharing::integer, 0) + coalesce(low_engagement::integer, 0)
             + coalesce(high_obligated_share::integer, 0)
-        )::integer as signals_raised
+        )::integer as signals_raised,
+        shares < {{ var('signal_min_shares') }} as is_low_volume
     from signals
 
 )
 
 select
-    *,
-    signals_raised >= {{ thresholds['min_signals'] }} as is_flagged
+    final.*,
+    final.signals_raised >= {{ thresholds['min_signals'] }} and not final.is_low_volume as is_flagged,
+    months.is_complete,
+    months.days_covered
 from final
+left join months on final.month = months.month

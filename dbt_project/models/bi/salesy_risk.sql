@@ -3,7 +3,8 @@
 -- elsewhere, from a team whose surveyed shares lean to `educate`. Each signal sits beside its measure; a team ×
 -- month is at risk when enough are raised (thresholds: var('salesy_risk')). The survey-based signal is shown only
 -- for at least var('k_anonymity') respondents; suppressed, it is null and does not count. The sources report no
--- negative feedback (hidden posts, unfollows), so none is used.
+-- negative feedback (hidden posts, unfollows), so none is used. A team × month with fewer than
+-- var('signal_min_shares') shares is `is_low_volume`: its measures and signals are shown, but it is never at risk.
 
 {%- set thresholds = var('salesy_risk') %}
 
@@ -12,6 +13,12 @@ with
 behaviour as (
 
     select * from {{ ref('mart_team_month_behaviour') }}
+
+),
+
+months as (
+
+    select * from {{ ref('dim_month') }}
 
 ),
 
@@ -69,16 +76,25 @@ flagged as (
         clicks_per_engagement_index >= {{ thresholds['clicks_per_engagement_index_at_least'] }} as link_pushing
     from signals
 
+),
+
+counted as (
+
+    select
+        *,
+        (
+            coalesce(high_educate_share::integer, 0) + coalesce(low_engagement::integer, 0)
+            + coalesce(link_pushing::integer, 0)
+        )::integer as signals_raised,
+        shares < {{ var('signal_min_shares') }} as is_low_volume
+    from flagged
+
 )
 
 select
-    *,
-    (
-        coalesce(high_educate_share::integer, 0) + coalesce(low_engagement::integer, 0)
-        + coalesce(link_pushing::integer, 0)
-    )::integer as signals_raised,
-    (
-        coalesce(high_educate_share::integer, 0) + coalesce(low_engagement::integer, 0)
-        + coalesce(link_pushing::integer, 0)
-    ) >= {{ thresholds['min_signals'] }} as is_at_risk
-from flagged
+    counted.*,
+    counted.signals_raised >= {{ thresholds['min_signals'] }} and not counted.is_low_volume as is_at_risk,
+    months.is_complete,
+    months.days_covered
+from counted
+left join months on counted.month = months.month
