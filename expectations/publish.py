@@ -20,6 +20,8 @@ Why this shape:
   naming the sessions that held it up, and `bi` stays as it was. Dropping old releases, which waits for their last
   readers, happens after the commit, with the same bounded wait; a release that cannot be dropped now is dropped
   by a later publish.
+- Each `bi` view carries the comments of its release table and of its columns (dbt's `persist_docs` writes the
+  model's descriptions there), copied in the switch: `\d+ bi.<view>` and any BI tool show the documentation.
 - A view whose columns changed is dropped and recreated (PostgreSQL's `create or replace view` only appends
   columns); views for tables that are no longer built are dropped, so `bi` is exactly the release.
 - The newest `KEEP_RELEASES` releases stay, older ones are dropped; `audit.bi_releases` records which schema came
@@ -86,6 +88,13 @@ alter table {_RELEASES} add column if not exists audited_at timestamptz;
 _RELATIONS = """
 select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm') order by c.relname
+"""
+
+#: The comment of a relation and of each of its columns (null where none).
+_RELATION_COMMENT = "select obj_description(to_regclass(%s), 'pg_class')"
+_COLUMN_COMMENTS = """
+select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a
+where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped order by a.attnum
 """
 
 _VIEWS = """
@@ -287,6 +296,18 @@ def _point_view(conn: psycopg.Connection, release: str, table: str) -> None:
     conn.execute(
         sql.SQL("create or replace view {} as select * from {}").format(view, sql.Identifier(release, table))
     )
+    _copy_comments(conn, sql.Identifier(release, table), view)
+
+
+def _copy_comments(conn: psycopg.Connection, source: sql.Identifier, view: sql.Identifier) -> None:
+    """The table comment and column comments of `source` onto `view` (a comment the source lacks is cleared)."""
+    qualified = source.as_string(conn)
+    (comment,) = conn.execute(_RELATION_COMMENT, (qualified,)).fetchone()
+    conn.execute(sql.SQL("comment on view {} is {}").format(view, sql.Literal(comment)))
+    for column, column_comment in conn.execute(_COLUMN_COMMENTS, (qualified,)).fetchall():
+        conn.execute(
+            sql.SQL("comment on column {}.{} is {}").format(view, sql.Identifier(column), sql.Literal(column_comment))
+        )
 
 
 def _drop_old_releases(warehouse_url: str) -> None:

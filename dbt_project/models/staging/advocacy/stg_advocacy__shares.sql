@@ -23,6 +23,9 @@ renamed as (
         (payload ->> 'copy_edited')::boolean as copy_edited,
         nullif(payload ->> 'campaign', '') as campaign,
         (payload ->> 'audience_size')::integer as audience_size,
+        -- optional: exports before the platform added them lack these keys (null)
+        nullif(payload ->> 'content_title', '') as content_title,
+        nullif(payload ->> 'content_type', '') as content_type,
 
         ---------- timestamps
         (payload ->> 'shared_at')::timestamptz as shared_at,

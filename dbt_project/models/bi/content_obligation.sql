@@ -1,0 +1,19 @@
+-- Per content piece: how much of its sharing is out of obligation, and how it performs (the macro
+-- content_obligation holds the logic, shared with bi.content_type_obligation). k-anonymity: a piece with fewer than
+-- var('k_anonymity') surveyed sharers is not shown at all.
+
+{{ content_obligation(['content_id', 'content_title', 'content_type']) }}
+
+select
+    content_id::text as content_id,
+    content_title::text as content_title,
+    content_type::text as content_type,
+    sharers::integer as sharers,
+    respondents::integer as respondents,
+    shares::integer as shares,
+    obligated_share,
+    obligated_share > 0.5 as is_mostly_obligated,
+    engagement_rate,
+    click_through_rate,
+    shares < {{ var('signal_min_shares') }} as is_low_volume
+from measured
