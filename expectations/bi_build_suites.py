@@ -14,7 +14,13 @@ as each model expresses suppression:
   `team_morale` also must not show a change against a wave that is itself suppressed (the difference would give
   the suppressed wave's value away), and the signal counts of `obligation_signals` / `salesy_risk` must count
   shown signals only (a hidden survey signal must not be readable from `signals_raised`).
-- `advocacy_kpis` carries no survey-derived value.
+- `team_motivation_clicks`, `content_obligation`, `content_type_obligation`: a group under k is not shown at all
+  (every row has at least k respondents);
+- `advocacy_kpis`, `monthly_totals` and `consent_coverage` carry no survey-derived value.
+
+Every month-grain candidate carries the month's coverage (`is_complete`, `days_covered`, from `marts.dim_month`),
+checked against the calendar. `motivation_attribution`'s attributed parts sum exactly to `monthly_totals`, checked
+against `fct_shares` on both sides (the totals live in their own view, so no sum over a view double-counts).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.instrument import survey_items
-from expectations.mart_suites import FCT_SHARE_ATTRIBUTION, FCT_SHARES
+from expectations.mart_suites import FCT_SHARE_ATTRIBUTION, FCT_SHARES, MARTS_SCHEMA
 from expectations.rules import (
     any_of,
     checks,
@@ -47,23 +53,31 @@ ADVOCACY_KPIS = f"{settings.BI_BUILD_SCHEMA}.advocacy_kpis"
 OBLIGATION_SIGNALS = f"{settings.BI_BUILD_SCHEMA}.obligation_signals"
 SALESY_RISK = f"{settings.BI_BUILD_SCHEMA}.salesy_risk"
 CONSENT_COVERAGE = f"{settings.BI_BUILD_SCHEMA}.consent_coverage"
+MONTHLY_TOTALS = f"{settings.BI_BUILD_SCHEMA}.monthly_totals"
+TEAM_MOTIVATION_CLICKS = f"{settings.BI_BUILD_SCHEMA}.team_motivation_clicks"
+CONTENT_OBLIGATION = f"{settings.BI_BUILD_SCHEMA}.content_obligation"
+CONTENT_TYPE_OBLIGATION = f"{settings.BI_BUILD_SCHEMA}.content_type_obligation"
+DIM_MONTH = f"{MARTS_SCHEMA}.dim_month"
+
+#: The coverage columns of every month-grain candidate (marts.dim_month).
+PERIOD_COLUMNS = ("is_complete", "days_covered")
 
 #: Grain of `motivation_attribution`.
 ATTRIBUTION_KEYS = ("month", "network", "motivation")
-#: Month × network totals (repeated on each motivation row), each split into `attributed_<metric>`.
+#: Month × network totals (in `monthly_totals`), each split into `attributed_<metric>` over motivations.
 ATTRIBUTION_METRICS = ("shares", "impressions", "engagements", "clicks")
 ATTRIBUTION_COLUMNS = (
     *ATTRIBUTION_KEYS,
     "respondents",
-    *ATTRIBUTION_METRICS,
     *(f"attributed_{metric}" for metric in ATTRIBUTION_METRICS),
+    *PERIOD_COLUMNS,
 )
 
 
 def motivation_attribution_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     import great_expectations as gx
 
-    counts = ("respondents", *ATTRIBUTION_METRICS, *(f"attributed_{m}" for m in ATTRIBUTION_METRICS))
+    counts = ("respondents", *(f"attributed_{m}" for m in ATTRIBUTION_METRICS))
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(ATTRIBUTION_COLUMNS), exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=thresholds.max_attribution_rows),
@@ -74,21 +88,16 @@ def motivation_attribution_expectations(thresholds: Thresholds) -> list[gx.expec
         ),
         gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(thresholds.allowed_networks)),
         not_negative(counts, keys=ATTRIBUTION_KEYS),
-        *(
-            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=metric, column_B=f"attributed_{metric}", or_equal=True
-            )
-            for metric in ATTRIBUTION_METRICS
-        ),
         rule(
             "month is the first day of a month",
             "select * from {batch} where month <> date_trunc('month', month)::date",
         ),
-        *(_attributed_parts_sum_to_total(metric, thresholds) for metric in ATTRIBUTION_METRICS),
         rule(
-            f"totals per month × network equal those of {FCT_SHARES}",
-            _reconciliation_query(),
+            f"Σ attributed parts over motivations per month × network equal the totals of {FCT_SHARES}"
+            " (bi.monthly_totals holds the same totals)",
+            _reconciliation_query(thresholds),
         ),
+        _period_coverage(ATTRIBUTION_KEYS),
         rule(
             f"respondents per month × network are the surveyed sharers of {FCT_SHARE_ATTRIBUTION}",
             "with surveyed as (select share_month as month, network, count(distinct employee_id)"
@@ -111,30 +120,69 @@ def motivation_attribution_expectations(thresholds: Thresholds) -> list[gx.expec
     ]
 
 
-def _attributed_parts_sum_to_total(metric: str, thresholds: Thresholds) -> gx.expectations.UnexpectedRowsExpectation:
-    """Σ attributed_<metric> over motivations == <metric> per month × network (the total repeated on every row)."""
-    tolerance = float(thresholds.attribution_sum_tolerance)
-    return rule(
-        f"Σ attributed_{metric} over motivations == {metric} per month × network",
-        f"select month, network, min({metric}) as min_total, max({metric}) as max_total,"
-        f" sum(attributed_{metric}) as attributed_sum"
-        " from {batch} group by month, network"
-        f" having min({metric}) <> max({metric}) or abs(sum(attributed_{metric}) - max({metric})) > {tolerance!r}",
+def _fct_shares_totals() -> str:
+    """Month × network totals summed from `fct_shares`: what `monthly_totals` holds and the attribution splits."""
+    return (
+        "select share_month as month, network, count(*) as shares, sum(impressions) as impressions,"
+        f" sum(engagements) as engagements, sum(clicks) as clicks from {FCT_SHARES} group by share_month, network"
     )
 
 
-def _reconciliation_query() -> str:
-    """Month × network groups of the build vs the same groups summed from `fct_shares`, missing groups included."""
-    built = ", ".join(f"max({metric}) as {metric}" for metric in ATTRIBUTION_METRICS)
-    differs = " or ".join(f"built.{metric} <> marts.{metric}" for metric in ATTRIBUTION_METRICS)
-    pairs = ", ".join(f"built.{metric} as built_{metric}, marts.{metric} as marts_{metric}" for metric in ATTRIBUTION_METRICS)
+def _reconciliation_query(thresholds: Thresholds) -> str:
+    """Month × network groups: Σ attributed parts of the build vs the totals from `fct_shares`, missing groups
+    included."""
+    tolerance = float(thresholds.attribution_sum_tolerance)
+    built = ", ".join(f"sum(attributed_{metric}) as {metric}" for metric in ATTRIBUTION_METRICS)
+    differs = " or ".join(f"abs(built.{metric} - marts.{metric}) > {tolerance!r}" for metric in ATTRIBUTION_METRICS)
+    pairs = ", ".join(f"built.{metric} as attributed_{metric}, marts.{metric} as marts_{metric}"
+                      for metric in ATTRIBUTION_METRICS)
     return (
         f"with built as (select month, network, {built} from {{batch}} group by month, network),"
-        " marts as (select share_month as month, network, count(*) as shares, sum(impressions) as impressions,"
-        f" sum(engagements) as engagements, sum(clicks) as clicks from {FCT_SHARES} group by share_month, network)"
+        f" marts as ({_fct_shares_totals()})"
         f" select month, network, {pairs} from built full join marts using (month, network)"
         f" where built.month is null or marts.month is null or {differs}"
     )
+
+
+def _period_coverage(keys: tuple[str, ...]) -> gx.expectations.UnexpectedRowsExpectation:
+    """`is_complete` / `days_covered` are those of the month in `marts.dim_month` (rows of months it lacks too)."""
+    return rule(
+        f"is_complete and days_covered are the month's coverage in {DIM_MONTH}",
+        f"select {', '.join(f'built.{key}' for key in keys)}, built.is_complete, built.days_covered,"
+        " months.is_complete as month_is_complete, months.days_covered as month_days_covered"
+        f" from {{batch}} as built left join {DIM_MONTH} as months on months.month = built.month"
+        " where months.month is null or built.is_complete is distinct from months.is_complete"
+        " or built.days_covered is distinct from months.days_covered"
+        " or built.days_covered not between 0 and extract(day from (built.month + interval '1 month' - interval '1 day'))",
+    )
+
+
+def monthly_totals_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    """Month × network totals: once per group, equal to `fct_shares`'s, with the month's coverage."""
+    import great_expectations as gx
+
+    keys = ("month", "network")
+    counts = (*ATTRIBUTION_METRICS, "respondents")
+    differs = " or ".join(f"built.{metric} <> marts.{metric}" for metric in ATTRIBUTION_METRICS)
+    pairs = ", ".join(f"built.{metric} as built_{metric}, marts.{metric} as marts_{metric}"
+                      for metric in ATTRIBUTION_METRICS)
+    return [
+        required_columns((*keys, *counts, *PERIOD_COLUMNS)),
+        gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
+        never_null((*keys, *counts, *PERIOD_COLUMNS), keys=keys),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(keys)),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(thresholds.allowed_networks)),
+        not_negative(counts, keys=keys),
+        rule(
+            f"totals per month × network equal those of {FCT_SHARES}",
+            f"with marts as ({_fct_shares_totals()})"
+            f" select month, network, {pairs} from {{batch}} as built full join marts using (month, network)"
+            f" where built.month is null or marts.month is null or {differs}",
+        ),
+        _period_coverage(keys),
+        no_personal_data(),
+        volume_against_last_publish(MONTHLY_TOTALS, thresholds),
+    ]
 
 
 # --- the other bi candidates ---------------------------------------------------------------------------------------
@@ -164,7 +212,7 @@ KPI_KEYS = ("month", "team", "network")
 KPI_REACH = ("potential_reach", "impressions", "members_reached")
 KPI_COUNTS = ("enrolled", "sharers", "shares", *KPI_REACH, "engagements", "clicks")
 KPI_COLUMNS = (
-    *KPI_KEYS, *KPI_COUNTS, "participation_rate", "earned_media_value", "emv_currency", "emv_version",
+    *KPI_KEYS, *KPI_COUNTS, "participation_rate", "earned_media_value", "emv_currency", "emv_version", *PERIOD_COLUMNS,
 )
 
 TEAM_MONTH_KEYS = ("month", "team")
@@ -175,7 +223,7 @@ OBLIGATION_SURVEY_COLUMNS = ("obligated_share", "high_obligated_share")
 OBLIGATION_COLUMNS = (
     *TEAM_MONTH_KEYS, "shares", "sharers", "respondents", "is_suppressed", "scheduled_share_rate",
     "unedited_share_rate", "nudged_share_rate", "matured_shares", "engagement_rate_index", "obligated_share",
-    *OBLIGATION_SIGNALS_RAISED, "signals_raised", "is_flagged",
+    *OBLIGATION_SIGNALS_RAISED, "signals_raised", "is_low_volume", "is_flagged", *PERIOD_COLUMNS,
 )
 SALESY_SIGNALS_RAISED = ("high_educate_share", "low_engagement", "link_pushing")
 SALESY_SURVEY_COLUMNS = ("educate_share", "high_educate_share")
@@ -185,7 +233,8 @@ SALESY_INDEXES = (
 )
 SALESY_COLUMNS = (
     *TEAM_MONTH_KEYS, "shares", "matured_shares", "respondents", "is_suppressed", *SALESY_HORIZON_COUNTS,
-    *SALESY_INDEXES, "educate_share", *SALESY_SIGNALS_RAISED, "signals_raised", "is_at_risk",
+    *SALESY_INDEXES, "educate_share", *SALESY_SIGNALS_RAISED, "signals_raised", "is_low_volume", "is_at_risk",
+    *PERIOD_COLUMNS,
 )
 
 
@@ -220,6 +269,15 @@ def _suppressed(
         f"select {', '.join(keys)}, respondents, is_suppressed, array_remove(array[{shown}], null) as survey_values_shown"
         f" from {{batch}} where (respondents < {k} and is_suppressed is not true)"
         f" or ((respondents < {k} or is_suppressed) and ({any_of(f'{c} is not null' for c in survey_columns)}))",
+    )
+
+
+def _low_volume_not_raised(flag: str) -> gx.expectations.UnexpectedRowsExpectation:
+    """A team × month with too few shares (`is_low_volume`, dbt var `signal_min_shares`) never raises its flag."""
+    return rule(
+        f"{flag} is never raised on a low-volume team × month (is_low_volume known on every row)",
+        f"select month, team, shares, is_low_volume, {flag} from {{batch}}"
+        f" where is_low_volume is null or (is_low_volume and {flag})",
     )
 
 
@@ -345,6 +403,8 @@ def advocacy_kpis_expectations(thresholds: Thresholds) -> list[gx.expectations.E
             f" per month × team × network equal those of {FCT_SHARES}",
             _kpi_reconciliation_query(),
         ),
+        never_null(PERIOD_COLUMNS, keys=KPI_KEYS),
+        _period_coverage(KPI_KEYS),
         no_personal_data(),
         volume_against_last_publish(ADVOCACY_KPIS, thresholds),
     ]
@@ -377,6 +437,9 @@ def obligation_signals_expectations(thresholds: Thresholds) -> list[gx.expectati
             },
         ),
         _suppressed(TEAM_MONTH_KEYS, OBLIGATION_SURVEY_COLUMNS, thresholds),
+        never_null(PERIOD_COLUMNS, keys=TEAM_MONTH_KEYS),
+        _period_coverage(TEAM_MONTH_KEYS),
+        _low_volume_not_raised("is_flagged"),
         no_personal_data(),
         volume_against_last_publish(OBLIGATION_SIGNALS, thresholds),
     ]
@@ -408,6 +471,9 @@ def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
             },
         ),
         _suppressed(TEAM_MONTH_KEYS, SALESY_SURVEY_COLUMNS, thresholds),
+        never_null(PERIOD_COLUMNS, keys=TEAM_MONTH_KEYS),
+        _period_coverage(TEAM_MONTH_KEYS),
+        _low_volume_not_raised("is_at_risk"),
         no_personal_data(),
         volume_against_last_publish(SALESY_RISK, thresholds),
     ]
@@ -466,6 +532,108 @@ def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectation
                 **_first_of_month(),
             },
         ),
+        never_null(PERIOD_COLUMNS, keys=CONSENT_KEYS),
+        _period_coverage(CONSENT_KEYS),
         no_personal_data(),
         volume_against_last_publish(CONSENT_COVERAGE, thresholds),
     ]
+
+
+# --- the answerable questions (issue 15) ----------------------------------------------------------------------------
+
+TEAM_CLICKS_KEYS = ("month", "team", "motivation")
+TEAM_CLICKS_COLUMNS = (
+    *TEAM_CLICKS_KEYS, "respondents", "attributed_shares", "attributed_clicks", "clicks_per_share", *PERIOD_COLUMNS,
+)
+CONTENT_MEASURES = (
+    "sharers", "respondents", "shares", "obligated_share", "is_mostly_obligated", "engagement_rate",
+    "click_through_rate", "is_low_volume",
+)
+CONTENT_COLUMNS = ("content_id", "content_title", "content_type", *CONTENT_MEASURES)
+CONTENT_TYPE_COLUMNS = ("content_type", "contents", *CONTENT_MEASURES)
+
+
+def _not_shown_under_k(keys: tuple[str, ...], thresholds: Thresholds) -> gx.expectations.UnexpectedRowsExpectation:
+    """Views that leave groups under k out entirely: no row has fewer than k respondents."""
+    k = int(thresholds.k_anonymity)
+    return rule(
+        f"k-anonymity: no row has fewer than {k} respondents (smaller groups are not shown at all)",
+        f"select {', '.join(keys)}, respondents from {{batch}} where respondents is null or respondents < {k}",
+    )
+
+
+def team_motivation_clicks_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    """Clicks per share per team and motivation: k-anonymous, weights' parts within the team's surveyed shares,
+    clicks per share the ratio of its parts, the month's coverage."""
+    import great_expectations as gx
+
+    keys = TEAM_CLICKS_KEYS
+    return [
+        required_columns(TEAM_CLICKS_COLUMNS),
+        never_null((*keys, "respondents", "attributed_shares", "attributed_clicks", *PERIOD_COLUMNS), keys=keys),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(keys)),
+        checks(
+            "values: motivation a construct, counts ≥ 0, clicks_per_share = attributed_clicks / shares with clicks"
+            " (≥ 0), month a month's first day",
+            keys,
+            {
+                "motivation is a construct": f"motivation in ({sql_list(MOTIVATION_CONSTRUCTS)})",
+                **_not_negative("attributed_shares", "attributed_clicks", "clicks_per_share"),
+                **_first_of_month(),
+            },
+        ),
+        _not_shown_under_k(keys, thresholds),
+        rule(
+            f"Σ attributed_shares over motivations per month × team = the team's surveyed shares in {FCT_SHARES}",
+            "with built as (select month, team, sum(attributed_shares) as attributed_shares from {batch}"
+            " group by month, team),"
+            " surveyed as (select shares.share_month as month, shares.team, count(distinct shares.share_id) as shares"
+            f" from {FCT_SHARE_ATTRIBUTION} as attribution join {FCT_SHARES} as shares using (share_id)"
+            f" where attribution.motivation <> '{UNATTRIBUTED}' and attribution.survey_response_token is not null"
+            " group by shares.share_month, shares.team)"
+            " select built.month, built.team, built.attributed_shares, surveyed.shares as surveyed_shares"
+            " from built left join surveyed on surveyed.month = built.month and surveyed.team = built.team"
+            f" where surveyed.shares is null or abs(built.attributed_shares - surveyed.shares)"
+            f" > {float(thresholds.attribution_sum_tolerance)!r}",
+        ),
+        _period_coverage(keys),
+        no_personal_data(),
+        volume_against_last_publish(TEAM_MOTIVATION_CLICKS, thresholds),
+    ]
+
+
+def _content_expectations(
+    keys: tuple[str], columns: tuple[str, ...], relation: str, thresholds: Thresholds
+) -> list[gx.expectations.Expectation]:
+    import great_expectations as gx
+
+    return [
+        required_columns(columns),
+        never_null((*keys, "content_type", "sharers", "respondents", "shares", "is_low_volume"), keys=keys),
+        gx.expectations.ExpectColumnValuesToBeUnique(column=keys[0]),
+        checks(
+            "values: obligated_share and rates in [0, 1], respondents ≤ sharers ≤ shares, is_mostly_obligated ="
+            " obligated_share > 0.5",
+            keys,
+            {
+                **_unit_interval("obligated_share", "engagement_rate", "click_through_rate"),
+                "respondents <= sharers": "respondents <= sharers",
+                "sharers <= shares": "sharers <= shares",
+                "is_mostly_obligated = obligated_share > 0.5":
+                    "is_mostly_obligated is not distinct from (obligated_share > 0.5)",
+            },
+        ),
+        _not_shown_under_k(keys, thresholds),
+        no_personal_data(),
+        volume_against_last_publish(relation, thresholds),
+    ]
+
+
+def content_obligation_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    """Obligation and performance per content piece (k-anonymous; content_type `unknown` when not exported)."""
+    return _content_expectations(("content_id",), CONTENT_COLUMNS, CONTENT_OBLIGATION, thresholds)
+
+
+def content_type_obligation_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
+    """Obligation and performance per content type (k-anonymous)."""
+    return _content_expectations(("content_type",), CONTENT_TYPE_COLUMNS, CONTENT_TYPE_OBLIGATION, thresholds)

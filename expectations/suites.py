@@ -50,6 +50,10 @@ EXPECTATIONS: dict[str, Callable[[Thresholds], list]] = {
     bi_build_suites.OBLIGATION_SIGNALS: bi_build_suites.obligation_signals_expectations,
     bi_build_suites.SALESY_RISK: bi_build_suites.salesy_risk_expectations,
     bi_build_suites.CONSENT_COVERAGE: bi_build_suites.consent_coverage_expectations,
+    bi_build_suites.MONTHLY_TOTALS: bi_build_suites.monthly_totals_expectations,
+    bi_build_suites.TEAM_MOTIVATION_CLICKS: bi_build_suites.team_motivation_clicks_expectations,
+    bi_build_suites.CONTENT_OBLIGATION: bi_build_suites.content_obligation_expectations,
+    bi_build_suites.CONTENT_TYPE_OBLIGATION: bi_build_suites.content_type_obligation_expectations,
 }
 
 #: Relations whose row count `publish` records, for the next night's volume expectation.
@@ -63,6 +67,10 @@ VOLUME_CHECKED = (
     bi_build_suites.OBLIGATION_SIGNALS,
     bi_build_suites.SALESY_RISK,
     bi_build_suites.CONSENT_COVERAGE,
+    bi_build_suites.MONTHLY_TOTALS,
+    bi_build_suites.TEAM_MOTIVATION_CLICKS,
+    bi_build_suites.CONTENT_OBLIGATION,
+    bi_build_suites.CONTENT_TYPE_OBLIGATION,
 )
 
 #: The suite over the relations of `bi_build` (the guard of the module docstring); validated after the others.

@@ -79,7 +79,13 @@ def _attribution(conn: psycopg.Connection) -> str:
         """
     ).fetchall()
     rounded = [(m, n, mot, r, round(s, 1), round(i), round(e), round(c), er) for m, n, mot, r, s, i, e, c, er in rows]
-    return "bi.motivation_attribution, latest month (parts attributed by the sharers' motivation weights):\n" + _table(
+    coverage = conn.execute(
+        "select is_complete, days_covered, extract(day from month + interval '1 month' - interval '1 day')::int"
+        " from bi.motivation_attribution where month = (select max(month) from bi.motivation_attribution) limit 1"
+    ).fetchone()
+    period = "" if coverage is None or coverage[0] else f", partial: {coverage[1]} of {coverage[2]} days"
+    return (f"bi.motivation_attribution, latest month{period} (parts attributed by the sharers' motivation"
+            " weights):\n") + _table(
         ("month", "network", "motivation", "respondents", "shares", "impressions", "engagements", "clicks", "eng. %"),
         rounded,
     )

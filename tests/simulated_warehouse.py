@@ -131,9 +131,13 @@ SURVEY_DERIVED = {
     ),
     "obligation_signals": SurveyValues(("obligated_share", "high_obligated_share")),
     "salesy_risk": SurveyValues(("educate_share", "high_educate_share")),
+    # groups under k are not shown at all: no row may have fewer than k respondents
+    "team_motivation_clicks": SurveyValues(("attributed_shares", "attributed_clicks", "clicks_per_share")),
+    "content_obligation": SurveyValues(("obligated_share", "is_mostly_obligated")),
+    "content_type_obligation": SurveyValues(("obligated_share", "is_mostly_obligated")),
 }
-#: `bi` tables without any survey-derived value.
-SURVEY_FREE = {"advocacy_kpis", "consent_coverage"}
+#: `bi` tables without any survey-derived value (monthly_totals: counts of shares; respondents is a head count).
+SURVEY_FREE = {"advocacy_kpis", "consent_coverage", "monthly_totals"}
 
 
 def k_anonymity_report(url: str, k: int) -> tuple[dict[str, int], int]:

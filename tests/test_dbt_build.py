@@ -330,12 +330,20 @@ def _attribution(url: str, month: date) -> dict[str, dict]:
     return {row["motivation"]: row for row in rows}
 
 
+def _totals(url: str, month: date, network: str = "linkedin") -> dict:
+    """The bi_build.monthly_totals row (column → value) of one month × network."""
+    (row,) = _rows(url, "select * from bi_build.monthly_totals where month = %s and network = %s", month, network)
+    return row
+
+
 def test_every_group_has_every_motivation_and_its_parts_sum_exactly_to_its_totals(built: str) -> None:
     for month in (OCTOBER, NOVEMBER):
         rows = _attribution(built, month)
         assert set(rows) == set(MOTIVATIONS)
+        assert not set(METRICS) & set(next(iter(rows.values()))), "totals are not repeated on the motivation rows"
+        totals = _totals(built, month)
         for metric in METRICS:
-            (total,) = {row[metric] for row in rows.values()}
+            total = totals[metric]
             parts = [row[f"attributed_{metric}"] for row in rows.values()]
             assert all(isinstance(part, Decimal) for part in parts)
             assert sum(parts) == total, (month, metric)
@@ -343,14 +351,14 @@ def test_every_group_has_every_motivation_and_its_parts_sum_exactly_to_its_total
 
 def test_october_is_split_by_the_sharers_weights_at_share_time(built: str) -> None:
     rows = _attribution(built, OCTOBER)
-    proud = rows["proud"]
+    proud, totals = rows["proud"], _totals(built, OCTOBER)
     # e-0001…e-0005; e-0009 never answered and e-0006 answered after sharing
-    assert proud["respondents"] == 5
-    assert proud["shares"] == 7
+    assert proud["respondents"] == totals["respondents"] == 5
+    assert totals["shares"] == 7
     # s-01 counts from the latest night (1000 impressions, 30 + 8 + 2 engagements, 10 clicks), not the first
-    assert proud["impressions"] == 1000 + 200 + 400 + 300 + 100 + 600 + 100
-    assert proud["engagements"] == 40 + 10 + 20 + 6 + 2 + 12 + 1
-    assert proud["clicks"] == 10 + 4 + 3 + 1 + 6
+    assert totals["impressions"] == 1000 + 200 + 400 + 300 + 100 + 600 + 100
+    assert totals["engagements"] == 40 + 10 + 20 + 6 + 2 + 12 + 1
+    assert totals["clicks"] == 10 + 4 + 3 + 1 + 6
     assert {motivation: row["attributed_impressions"] for motivation, row in rows.items()} == {
         # 1000 × e-0001's weight + 200 × 0.25 (e-0002) + 400 × 0.25 (e-0003, all zero) [+ 300 + 100 (e-0004/5)]
         "obligated": Decimal("221.429"),
@@ -370,7 +378,7 @@ def test_a_group_below_k_respondents_is_all_unattributed(built: str) -> None:
     unattributed = rows["unattributed"]
     assert unattributed["respondents"] == 2
     # s-09 not observed yet: it counts as a share with zero outcomes
-    assert [unattributed[metric] for metric in METRICS] == [2, 50, 5, 1]
+    assert [_totals(built, NOVEMBER)[metric] for metric in METRICS] == [2, 50, 5, 1]
     assert [unattributed[f"attributed_{metric}"] for metric in METRICS] == [2, 50, 5, 1]
     for motivation in ("obligated", "good_news", "proud", "educate"):
         assert [rows[motivation][f"attributed_{metric}"] for metric in METRICS] == [0, 0, 0, 0]

@@ -288,15 +288,16 @@ def land_optional_sources(url: str) -> None:
 BUILD_COPY = "test_build_copy"
 #: The `bi` candidates (every one has a suite).
 BI_TABLES = ("motivation_attribution", "motivation_lift", "team_morale", "advocacy_kpis", "obligation_signals",
-             "salesy_risk", "consent_coverage")
+             "salesy_risk", "consent_coverage", "monthly_totals", "team_motivation_clicks", "content_obligation",
+             "content_type_obligation")
 BUILT_TABLES = ("marts.fct_shares", "marts.fct_share_motivation_attribution", *(f"bi_build.{t}" for t in BI_TABLES))
 #: Outcome columns scaled by `rebuild` (counts of shares are not: they must keep matching the shares; nor are the
 #: horizon outcomes, which nothing reconciles).
 SCALED = {
     "marts.fct_shares": ("impressions", "engagements", "clicks"),
     "marts.fct_share_motivation_attribution": ("attributed_impressions", "attributed_engagements", "attributed_clicks"),
-    "bi_build.motivation_attribution": ("impressions", "engagements", "clicks", "attributed_impressions",
-                                        "attributed_engagements", "attributed_clicks"),
+    "bi_build.motivation_attribution": ("attributed_impressions", "attributed_engagements", "attributed_clicks"),
+    "bi_build.monthly_totals": ("impressions", "engagements", "clicks"),
     "bi_build.advocacy_kpis": ("impressions", "engagements", "clicks"),
 }
 
@@ -483,6 +484,32 @@ def test_clean_night_passes_every_suite_and_publishes(warehouse):
     assert volumes == {"marts.fct_shares": 10, "marts.fct_share_motivation_attribution": 9 * 4 + 1, **bi_rows}
     assert bi_rows["bi_build.motivation_attribution"] == 15 and all(bi_rows.values())
     assert set(volumes) == set(VOLUME_CHECKED)
+
+
+def test_published_views_carry_the_dbt_descriptions_as_comments(warehouse):
+    """dbt's persist_docs comments the release tables; publish copies them onto the `bi` views (`\\d+ bi.x`)."""
+    result = audit_build(warehouse, "scheduled__2026-11-26T02:00:00+00:00")
+    assert result.success, result.summary()
+    publish(warehouse, result.run_id)
+    with psycopg.connect(warehouse) as conn:
+        comments = dict(conn.execute(
+            "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'bi' and c.relkind = 'v'"
+        ).fetchall())
+        column = conn.execute(
+            "select col_description(attrelid, attnum) from pg_attribute"
+            " where attrelid = 'bi.monthly_totals'::regclass and attname = 'is_complete'"
+        ).fetchone()[0]
+        undocumented = conn.execute(
+            "select c.relname, a.attname from pg_attribute a join pg_class c on c.oid = a.attrelid"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'bi' and a.attnum > 0 and not a.attisdropped and col_description(c.oid, a.attnum) is null"
+        ).fetchall()
+    assert set(comments) == set(BI_TABLES)
+    assert comments["monthly_totals"].startswith("Grain: month × network.")
+    assert all(comments.values()), comments
+    assert column.startswith("Whether the data covers every day of the month")
+    assert undocumented == []
 
 
 # --- a poisoned night ----------------------------------------------------------------------------------------------

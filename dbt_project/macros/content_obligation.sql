@@ -11,7 +11,7 @@ shares as (
 
     select
         fct_shares.*,
-        {%- for column in group_by %}
+        {%- for column in group_by if column != 'content_id' %}
         dim_content.{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_shares') }} as fct_shares
