@@ -390,6 +390,10 @@ rows_ as (
                 then 'suppressed: fewer than {{ k }} sharers of this primary motivation'
             when coalesce(compared_shares.compared_shares, 0) = 0
                 then 'not estimable: no content was shared both by sharers of this and of another motivation'
+            when compared_shares.compared_shares < {{ var('lift_min_compared_shares') }}
+                then 'not estimable: too few shares to compare (' || compared_shares.compared_shares
+                    || ' on content that sharers of another motivation shared too, fewer than '
+                    || {{ var('lift_min_compared_shares') }} || ')'
             {%- for rate in rates %}
             when estimate.{{ rate }}_last_change > 0.001 or estimate.{{ rate }}_lift is null
                 then 'not estimable: the fit did not converge'
