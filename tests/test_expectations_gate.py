@@ -483,8 +483,8 @@ def test_clean_night_passes_every_suite_and_publishes(warehouse):
     # × 5 motivations
     assert volumes == {"marts.fct_shares": 10, "marts.fct_share_motivation_attribution": 9 * 4 + 1, **bi_rows}
     assert bi_rows["bi_build.motivation_attribution"] == 15
-    # no team has k surveyed sharers in one month here: groups under k are not shown at all
-    assert bi_rows.pop("bi_build.team_motivation_clicks") == 0 and all(bi_rows.values())
+    # no content piece has k surveyed sharers here: groups under k are not shown at all
+    assert bi_rows.pop("bi_build.content_obligation") == 0 and all(bi_rows.values())
     assert set(volumes) == set(VOLUME_CHECKED)
 
 
@@ -527,11 +527,12 @@ POISONED_NIGHT_FAILURES = {
      "Likert: answers to the survey instrument's items are whole numbers on the item's scale (1–5)"),
     # s-03 twice in fct_shares: its key, and the October totals the builds no longer match
     ("marts.fct_shares", "expect_column_values_to_be_unique(share_id)"),
-    ("bi_build.motivation_attribution", "totals per month × network equal those of marts.fct_shares"),
+    ("bi_build.monthly_totals", "totals per month × network equal those of marts.fct_shares"),
     ("bi_build.advocacy_kpis", "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
                                " and members_reached per month × team × network equal those of marts.fct_shares"),
-    # attributed clicks that no longer sum to the group's clicks
-    ("bi_build.motivation_attribution", "Σ attributed_clicks over motivations == clicks per month × network"),
+    # the attributed parts no longer sum to the totals (the duplicate, and one attributed click too many)
+    ("bi_build.motivation_attribution", "Σ attributed parts over motivations per month × network equal the totals"
+                                        " of marts.fct_shares (bi.monthly_totals holds the same totals)"),
 }
 
 
@@ -560,10 +561,11 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         == [("t-poisoned", "proud_1", 9)]
     duplicate = failure(result, "marts.fct_shares", "expect_column_values_to_be_unique")
     assert duplicate.observed["partial_unexpected_list"] == ["s-03", "s-03"]
-    sums = failure(result, "bi_build.motivation_attribution", "Σ attributed_clicks")
-    # October, doubled: clicks of posts 1…6 = 2 × 2 × 21 = 84, and one click too many attributed
-    assert [(r["month"], r["max_total"], Decimal(r["attributed_sum"]))
-            for r in sums.observed["details"]["unexpected_rows"]] == [("2026-10-01", 84, 85)]
+    sums = failure(result, "bi_build.motivation_attribution", "Σ attributed parts")
+    # October, doubled: clicks of posts 1…6 = 2 × 2 × 21 = 84, and one click too many attributed (the marts count
+    # s-03 twice besides)
+    october = {r["network"]: r for r in sums.observed["details"]["unexpected_rows"] if r["month"] == "2026-10-01"}
+    assert Decimal(october["linkedin"]["attributed_clicks"]) == 85
     with psycopg.connect(warehouse) as conn:
         recorded = conn.execute("select suite, coalesce(description, expectation_type || '(' || column_name || ')')"
                                 " from audit.validation_runs where run_id = 'night-2' and not success").fetchall()
@@ -610,8 +612,10 @@ def test_k_anonymity_threshold_comes_from_configuration(audit_only, warehouse):
     audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         for metric in ("shares", "impressions", "engagements", "clicks"):
-            conn.execute(f"update bi_build.motivation_attribution set attributed_{metric} = case motivation"
-                         f" when 'proud' then {metric} else 0 end where month = %s", (NOVEMBER,))
+            conn.execute(f"update bi_build.motivation_attribution as parts set attributed_{metric} = case motivation"
+                         f" when 'proud' then (select totals.{metric} from bi_build.monthly_totals as totals"
+                         " where totals.month = parts.month and totals.network = parts.network) else 0 end"
+                         " where month = %s", (NOVEMBER,))
 
     shown = audit_build(warehouse, "k5")
     allowed = audit_build(warehouse, "k3", Thresholds(k_anonymity=3))
