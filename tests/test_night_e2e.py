@@ -11,8 +11,12 @@ import os
 import subprocess
 import sys
 
+from calendar import monthrange
+from datetime import date
+
 import psycopg
 import pytest
+from conftest import DEMO_NIGHT
 
 from sharewhy import settings
 from sharewhy.demo import NIGHT_DAGS
@@ -65,6 +69,19 @@ def test_bi_is_published_and_parts_sum_to_totals(demo_night):
         ).fetchone()
     assert rows > 0
     assert gap == 0
+
+
+def test_the_night_built_sets_the_months_coverage(demo_night):
+    """The transform run passes its night to dbt (var data_through): its month is partial, earlier ones complete."""
+    night = date.fromisoformat(DEMO_NIGHT)
+    with psycopg.connect(demo_night["url"]) as conn:
+        months = conn.execute(
+            "select month, is_complete, days_covered from bi.monthly_totals group by 1, 2, 3 order by 1"
+        ).fetchall()
+        through = conn.execute("select distinct data_through from marts.dim_month").fetchall()
+    assert through == [(night,)]
+    assert months[-1] == (night.replace(day=1), night.day == monthrange(night.year, night.month)[1], night.day)
+    assert all(complete for _, complete, _ in months[:-1])
 
 
 def test_rerunning_the_night_lands_nothing_twice(demo_night):
