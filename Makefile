@@ -25,11 +25,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/sharewhy demo $(if $(NIGHT),--night $(NIGHT))
 
-# Airflow's api-server, scheduler, dag-processor and triggerer on 127.0.0.1 (UI http://127.0.0.1:8080, the admin
+# Airflow's api-server, scheduler, dag-processor and triggerer on 127.0.0.1 (UI http://127.0.0.1:8080, PORT=…; the admin
 # password is printed), with the embedded warehouse, the simulator's connections and the webhook receiver (:8090).
 # Runs in the foreground: Ctrl-C stops everything; so does `make airflow-stop` from another shell.
 airflow: $(STAMP)
-	$(BIN)/sharewhy airflow up
+	$(if $(PORT),SHAREWHY_AIRFLOW_PORT=$(PORT) )$(BIN)/sharewhy airflow up
 
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop
@@ -67,9 +67,9 @@ bi-lock:
 	{ sed -n '1,2p' bi_tool/constraints.txt; .venv-superset-lock/bin/pip freeze | sort -f; } > bi_tool/constraints.txt.new
 	mv bi_tool/constraints.txt.new bi_tool/constraints.txt && rm -rf .venv-superset-lock
 
-# The dbt docs site for analysts, generated into .sharewhy/dbt-docs/ and served on 127.0.0.1:8081; Ctrl-C stops.
+# The dbt docs site for analysts, generated into .sharewhy/dbt-docs/ and served on 127.0.0.1:8081 (PORT=…); Ctrl-C stops.
 docs: $(STAMP)
-	$(BIN)/python -m bi_tool.docs
+	$(BIN)/python -m bi_tool.docs $(if $(PORT),--port $(PORT))
 
 # Benchmarks (bench/): `make bench` is the quick version (under 5 minutes), `make bench-full` the reference scale.
 # dlt and py-spy live in a bench-only venv with its own lock file, so the project's lock stays untouched.

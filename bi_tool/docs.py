@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from sharewhy import dbt, settings
+from sharewhy import dbt, ports, settings
 
 DOCS_DIR = settings.STATE_DIR / "dbt-docs"
 DEFAULT_PORT = 8081
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-serve", action="store_true", help="generate the site only")
     args = parser.parse_args(argv)
 
+    if not args.no_serve:  # before the minute of `docs generate`, not after it
+        ports.exit_if_taken([(args.port, "make docs PORT={port}")], "sharewhy docs")
     url = _warehouse_url()
     logs = settings.STATE_DIR / "dbt-docs-logs"
     dbt.run(["docs", "generate", "--static", "--quiet"], url, target_dir=DOCS_DIR, log_dir=logs)

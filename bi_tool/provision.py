@@ -39,7 +39,7 @@ import psycopg
 import psycopg.conninfo
 
 from bi_tool import dashboards
-from sharewhy import settings
+from sharewhy import ports, settings
 
 BI_TOOL_DIR = Path(__file__).resolve().parent
 SUPERSET_VENV = settings.REPO_ROOT / ".venv-superset"
@@ -413,6 +413,7 @@ def _serve(port: int) -> int:
     # Ctrl-C, and SIGTERM too, stop Superset cleanly (also where SIGINT came in ignored, as in background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    ports.exit_if_taken([(port, "make bi PORT={port}")], "sharewhy bi")
     _, report = _provision_verbose()
     base = f"http://127.0.0.1:{port}"
     with open(log_path(HOME), "a") as log:
