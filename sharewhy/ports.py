@@ -35,11 +35,12 @@ def is_free(port: int, host: str = HOST) -> bool:
 
 
 def owner_pid(port: int, host: str = HOST) -> int | None:
-    """The pid of the process bound to `host:port` (or to every address on `port`), when the system tells us
-    (another user's sockets show no pid unless we are root)."""
+    """The pid of the process bound to `host:port` (or to every address on `port`, IPv6's included), when the system
+    tells us (another user's sockets show no pid unless we are root)."""
+    addresses = {host, "0.0.0.0", "::", f"::ffff:{host}"}
     with suppress(psutil.Error, OSError):
-        for conn in psutil.net_connections(kind="inet4"):
-            if conn.laddr and conn.laddr.port == port and conn.laddr.ip in (host, "0.0.0.0") and not conn.raddr:
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.laddr and conn.laddr.port == port and conn.laddr.ip in addresses and not conn.raddr:
                 if conn.pid is not None:
                     return conn.pid
     return None

@@ -74,6 +74,18 @@ def test_make_passes_port_on(taken_port, tmp_path, target):
     _assert_refused(result, taken_port, f"make {target} PORT=", exit_code=2)  # make's own code for a failed recipe
 
 
+def test_a_port_held_on_every_ipv6_address_is_taken_and_its_owner_named():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # dual-stack, as most servers bind "::"
+        sock.bind(("::", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(ports.PortInUse, match=f"port {port} on 127.0.0.1 is already in use by pid {os.getpid()};"):
+            ports.require_free(port, "make docs PORT={port}")
+
+
 def test_the_suggested_port_is_free(taken_port):
     with pytest.raises(ports.PortInUse) as refused:
         ports.require_free(taken_port, "make bi PORT={port}")
