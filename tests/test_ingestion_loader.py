@@ -184,7 +184,8 @@ def test_a_record_is_quarantined_once_but_a_different_record_or_reason_is_quaran
     counts = [(r.rows_received, r.rows_duplicate, r.rows_quarantined) for r in (first, again, changed)]
     assert counts == [(1, 0, 1), (2, 2, 0), (3, 1, 2)]
     with psycopg.connect(fresh_db) as conn:
-        kept = conn.execute("select load_id::text, reason, record from raw._quarantine order by quarantine_id").fetchall()
+        kept = conn.execute(
+            "select load_id::text, reason, record from raw._quarantine order by quarantine_id").fetchall()
     assert kept == [
         (first.load_id, deleted.reason, deleted.record),
         (changed.load_id, deleted.reason, '{"post_id": "2"}'),

@@ -222,7 +222,7 @@ def test_superset_reads_the_warehouse_as_bi_reader_with_the_password_the_publish
     assert services["superset"]["environment"]["SHAREWHY_SUPERSET_LANDING"] == (
         f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/")
     warehouse_users = {urlsplit(service["environment"]["SHAREWHY_WAREHOUSE_URL"]).username
-                       for name, service in services.items() if "SHAREWHY_WAREHOUSE_URL" in service.get("environment", {})}
+                       for service in services.values() if "SHAREWHY_WAREHOUSE_URL" in service.get("environment", {})}
     assert "bi_reader" not in warehouse_users  # only BI tools read as bi_reader; the pipeline owns the warehouse
 
 
@@ -235,8 +235,9 @@ def test_every_image_built_here_has_build_so_up_never_pulls_it(compose):
     for name, service in built.items():
         build = service.get("build")
         assert build, f"{name}: {service['image']} is built here, give it build:"
-        context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (build["context"],
-                                                                                   build.get("dockerfile", "Dockerfile"))
+        if isinstance(build, str):
+            build = {"context": build}
+        context, dockerfile = build["context"], build.get("dockerfile", "Dockerfile")
         assert (ROOT / context / dockerfile).is_file(), name
     superset_dockerfile = (ROOT / "bi_tool" / "Dockerfile").read_text()
     assert "-c /app/bi_tool/constraints.txt -r /app/bi_tool/requirements.txt" in superset_dockerfile
