@@ -128,7 +128,9 @@ def superset_env(home: Path = HOME, **extra: str) -> dict[str, str]:
     env = {**os.environ, "SUPERSET_HOME": str(home), "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
            "FLASK_APP": "superset.app:create_app()", "PYTHONUNBUFFERED": "1",
            "SHAREWHY_SUPERSET_LANDING": f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/", **extra}
-    for name in ("PYTHONPATH", "VIRTUAL_ENV", "SHAREWHY_WAREHOUSE_URL"):
+    # the caller's venv and warehouse stay out; so do compose's metadata database and SECRET_KEY (superset_config.py)
+    for name in ("PYTHONPATH", "VIRTUAL_ENV", "SHAREWHY_WAREHOUSE_URL", "SUPERSET_SECRET_KEY",
+                 "SHAREWHY_SUPERSET_METADATA_URI"):
         env.pop(name, None)
     return env
 
