@@ -11,25 +11,32 @@ PORT   ?=
 
 export DO_NOT_TRACK := 1
 
+# A long install says what it installs and about how long it takes before, and how long it took after:
+# $(call install-started,VENV,WHAT,USUAL TIME) … $(call install-finished,VENV)
+install-started  = @mkdir -p $(1) && date +%s > $(1)/.install-started && echo "installing $(2) into $(1) ($(3))…"
+install-finished = @echo "$(1) ready in $$(( $$(date +%s) - $$(cat $(1)/.install-started) )) s" && rm -f $(1)/.install-started
+
 .PHONY: airflow airflow-stop demo test install warehouse-stop clean bench bench-full bi bi-screenshot bi-bundle bi-lock superset-install docs
 
 install: $(STAMP)
 
 # Reinstall only when the dependency list or the lock file changed.
 $(STAMP): pyproject.toml constraints.txt
+	$(call install-started,$(VENV),Airflow + dbt + Great Expectations + the project,≈1–2 min)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+	$(call install-finished,$(VENV))
 
 demo: $(STAMP)
 	$(BIN)/sharewhy demo $(if $(NIGHT),--night $(NIGHT))
 
-# Airflow's api-server, scheduler, dag-processor and triggerer on 127.0.0.1 (UI http://127.0.0.1:8080, the admin
+# Airflow's api-server, scheduler, dag-processor and triggerer on 127.0.0.1 (UI http://127.0.0.1:8080, PORT=…; the admin
 # password is printed), with the embedded warehouse, the simulator's connections and the webhook receiver (:8090).
 # Runs in the foreground: Ctrl-C stops everything; so does `make airflow-stop` from another shell.
 airflow: $(STAMP)
-	$(BIN)/sharewhy airflow up
+	$(if $(PORT),SHAREWHY_AIRFLOW_PORT=$(PORT) )$(BIN)/sharewhy airflow up
 
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop
@@ -42,10 +49,12 @@ test: $(STAMP) $(SUPERSET_STAMP)
 superset-install: $(SUPERSET_STAMP)
 
 $(SUPERSET_STAMP): bi_tool/requirements.txt bi_tool/constraints.txt
+	$(call install-started,$(SUPERSET_VENV),Apache Superset,≈1–2 min)
 	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
 	$(SUPERSET_VENV)/bin/pip install --quiet --upgrade pip
 	$(SUPERSET_VENV)/bin/pip install --quiet -c bi_tool/constraints.txt -r bi_tool/requirements.txt
 	touch $(SUPERSET_STAMP)
+	$(call install-finished,$(SUPERSET_VENV))
 
 # Superset on 127.0.0.1:8088 (PORT=…) with the stakeholder dashboard provisioned against the warehouse; Ctrl-C stops.
 bi: $(STAMP) $(SUPERSET_STAMP)
@@ -67,9 +76,9 @@ bi-lock:
 	{ sed -n '1,2p' bi_tool/constraints.txt; .venv-superset-lock/bin/pip freeze | sort -f; } > bi_tool/constraints.txt.new
 	mv bi_tool/constraints.txt.new bi_tool/constraints.txt && rm -rf .venv-superset-lock
 
-# The dbt docs site for analysts, generated into .sharewhy/dbt-docs/ and served on 127.0.0.1:8081; Ctrl-C stops.
+# The dbt docs site for analysts, generated into .sharewhy/dbt-docs/ and served on 127.0.0.1:8081 (PORT=…); Ctrl-C stops.
 docs: $(STAMP)
-	$(BIN)/python -m bi_tool.docs
+	$(BIN)/python -m bi_tool.docs $(if $(PORT),--port $(PORT))
 
 # Benchmarks (bench/): `make bench` is the quick version (under 5 minutes), `make bench-full` the reference scale.
 # dlt and py-spy live in a bench-only venv with its own lock file, so the project's lock stays untouched.
@@ -78,10 +87,12 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ARGS  ?=
 
 $(BENCH_STAMP): bench/requirements.lock
+	$(call install-started,$(BENCH_VENV),the benchmarks' dlt and py-spy,≈1 min)
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/pip install --quiet --no-deps -r bench/requirements.lock
 	touch $(BENCH_STAMP)
+	$(call install-finished,$(BENCH_VENV))
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m bench --profile quick $(BENCH_ARGS)

@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from sharewhy import dbt, settings
+from sharewhy import dbt, ports, settings
 
 DOCS_DIR = settings.STATE_DIR / "dbt-docs"
 DEFAULT_PORT = 8081
@@ -34,9 +34,13 @@ def _warehouse_url() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bi_tool.docs", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("SHAREWHY_DOCS_PORT", DEFAULT_PORT)))
+    parser.add_argument("--host", default=ports.HOST,
+                        help="the address to serve on (docker-compose's `dbt-docs` serves on the container's own)")
     parser.add_argument("--no-serve", action="store_true", help="generate the site only")
     args = parser.parse_args(argv)
 
+    if not args.no_serve:  # before the minute of `docs generate`, not after it
+        ports.exit_if_taken([(args.port, "make docs PORT={port}")], "sharewhy docs", host=args.host)
     url = _warehouse_url()
     logs = settings.STATE_DIR / "dbt-docs-logs"
     dbt.run(["docs", "generate", "--static", "--quiet"], url, target_dir=DOCS_DIR, log_dir=logs)
@@ -44,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
           f"          {DOCS_DIR / 'static_index.html'}  (one file: opens from disk in any browser)")
     if args.no_serve:
         return 0
-    print(f"serving on http://127.0.0.1:{args.port}/  (Ctrl-C stops)", flush=True)
+    print(f"serving on http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
     try:
-        dbt.run(["docs", "serve", "--host", "127.0.0.1", "--port", str(args.port), "--no-browser"], url,
+        dbt.run(["docs", "serve", "--host", args.host, "--port", str(args.port), "--no-browser"], url,
                 target_dir=DOCS_DIR, log_dir=logs)
     except KeyboardInterrupt:
         pass

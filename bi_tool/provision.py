@@ -39,7 +39,7 @@ import psycopg
 import psycopg.conninfo
 
 from bi_tool import dashboards
-from sharewhy import settings
+from sharewhy import ports, settings
 
 BI_TOOL_DIR = Path(__file__).resolve().parent
 SUPERSET_VENV = settings.REPO_ROOT / ".venv-superset"
@@ -128,7 +128,9 @@ def superset_env(home: Path = HOME, **extra: str) -> dict[str, str]:
     env = {**os.environ, "SUPERSET_HOME": str(home), "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
            "FLASK_APP": "superset.app:create_app()", "PYTHONUNBUFFERED": "1",
            "SHAREWHY_SUPERSET_LANDING": f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/", **extra}
-    for name in ("PYTHONPATH", "VIRTUAL_ENV", "SHAREWHY_WAREHOUSE_URL"):
+    # the caller's venv and warehouse stay out; so do compose's metadata database and SECRET_KEY (superset_config.py)
+    for name in ("PYTHONPATH", "VIRTUAL_ENV", "SHAREWHY_WAREHOUSE_URL", "SUPERSET_SECRET_KEY",
+                 "SHAREWHY_SUPERSET_METADATA_URI"):
         env.pop(name, None)
     return env
 
@@ -413,6 +415,7 @@ def _serve(port: int) -> int:
     # Ctrl-C, and SIGTERM too, stop Superset cleanly (also where SIGINT came in ignored, as in background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    ports.exit_if_taken([(port, "make bi PORT={port}")], "sharewhy bi")
     _, report = _provision_verbose()
     base = f"http://127.0.0.1:{port}"
     with open(log_path(HOME), "a") as log:

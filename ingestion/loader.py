@@ -210,13 +210,16 @@ def _land_records(
     logical_date: date,
     records: Iterator[Row | Quarantined],
 ) -> tuple[int, int, int]:
-    """Land the stream in `raw.<table>` and `raw._quarantine`; returns (received, inserted, quarantined)."""
+    """Land the stream in `raw.<table>` and `raw._quarantine`; returns (received, inserted, quarantined), where
+    quarantined counts the records new to raw._quarantine: one refused again as it was (a rerun of the night) is
+    already there, and counts with the duplicates."""
     columns = sql.SQL(", ").join(map(sql.Identifier, target.landed_columns))
     copy_in = sql.SQL("copy {table} ({columns}) from stdin").format(
         table=sql.Identifier("raw", target.table), columns=columns
     )
     with tempfile.TemporaryFile() as row_spool, tempfile.TemporaryFile() as quarantine_spool:
         stream = _Stream(records, load_id, logical_date, quarantine_spool)
+        conflicts = 0
         try:
             with conn.transaction(), conn.cursor() as cursor:  # a savepoint: a failed COPY leaves the load going
                 with cursor.copy(copy_in, writer=_SpoolingWriter(cursor, row_spool)) as copy:
@@ -228,21 +231,28 @@ def _land_records(
                 raise
             log.info("%s.%s: some rows are already in raw; keeping only the new ones", target.source, target.entity)
             inserted, conflicts = replay(conn, target, load_id, row_spool, stream.received - stream.quarantined)
-            stream.quarantined += conflicts
-        _copy_quarantined(conn, target, load_id, quarantine_spool)
-    return stream.received, inserted, stream.quarantined
+        quarantined = conflicts + _copy_quarantined(conn, target, load_id, quarantine_spool)
+    return stream.received, inserted, quarantined
 
 
 def _copy_quarantined(
     conn: psycopg.Connection, target: Target, load_id: uuid.UUID, quarantine_spool: IO[bytes]
-) -> None:
+) -> int:
+    """The spooled refused records into raw._quarantine, but those it holds already (same source, entity, reason
+    and record: raw_schema.sql's key); returns how many were new."""
+    if quarantine_spool.tell() == 0:
+        return 0
     quarantine_spool.seek(0)
-    with conn.cursor() as cursor, cursor.copy(
-        "copy raw._quarantine (load_id, source, entity, reason, record) from stdin"
-    ) as copy:
+    conn.execute("create temp table _refused (reason text, record text, _seq bigint generated always as identity)"
+                 " on commit drop")
+    with conn.cursor() as cursor, cursor.copy("copy _refused (reason, record) from stdin") as copy:
         for line in quarantine_spool:
-            reason, record = orjson.loads(line)
-            copy.write_row((load_id, target.source, target.entity, reason, record))
+            copy.write_row(orjson.loads(line))
+    return conn.execute(
+        "insert into raw._quarantine (load_id, source, entity, reason, record)"
+        " select %s, %s, %s, reason, record from _refused order by _seq on conflict do nothing",
+        (load_id, target.source, target.entity),
+    ).rowcount
 
 
 def _save_state(conn: psycopg.Connection, target: Target, load_id: uuid.UUID, state: dict[str, Any]) -> None:

@@ -283,3 +283,21 @@ begin
     end if;
 end
 $$;
+
+-- Quarantine once (issue 15). A rerun of a night refuses the same records again (an X post deleted, a member's
+-- revoked token): raw._quarantine keeps one row per source, entity, reason and record — the first load that
+-- refused it — so a record refused again as it was counts as a duplicate of that load, not a new quarantine. A
+-- record whose content differs is a new row (a conflicting redelivery names both versions and its own load, so
+-- every one stays visible). The key indexes md5 digests: a record can be larger than an index entry may be (md5 is
+-- immutable, which an index needs; the sha256 of a text is not). Warehouses created before lose their repeated rows
+-- (the first of each stays) and get the key, once.
+do $$
+begin
+    if to_regclass('raw._quarantine__once') is null then
+        delete from raw._quarantine q using raw._quarantine earlier
+            where earlier.source = q.source and earlier.entity = q.entity and earlier.reason = q.reason
+              and earlier.record = q.record and earlier.quarantine_id < q.quarantine_id;
+        create unique index _quarantine__once on raw._quarantine (source, entity, md5(reason), md5(record));
+    end if;
+end
+$$;

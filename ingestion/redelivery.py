@@ -70,7 +70,7 @@ def replay(
             " jsonb_build_object('key', {key}, 'kept', {kept}, 'refused', {refused})::text"
             " from _incoming i join {table} t on {same_key}"
             " where i._seq not in (select _seq from _first) and ({content_t}) is distinct from ({content_i})"
-            " order by i._seq"
+            " order by i._seq on conflict do nothing"  # the same conflict refused before (raw_schema.sql)
         ).format(
             described=described,
             key=as_object("i", keys),

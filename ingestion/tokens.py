@@ -571,7 +571,8 @@ def _quarantine(warehouse_url: str, granted_via: str, rejected: Sequence[Rejecte
                 record = json.dumps({"line": item.line, "source": granted_via, **item.record}, default=str)
                 conn.execute(
                     "insert into raw._quarantine (load_id, source, entity, reason, record)"
-                    " values (%s, 'consent', 'member_tokens', %s, %s)",
+                    " values (%s, 'consent', 'member_tokens', %s, %s)"
+                    " on conflict do nothing",  # the same line of the same export, imported again
                     (load_id, f"line {item.line}: {item.reason}", record),
                 )
 

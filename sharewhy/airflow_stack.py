@@ -33,7 +33,7 @@ import psutil
 import psycopg
 import psycopg.conninfo
 
-from sharewhy import settings
+from sharewhy import ports, settings
 from sharewhy.airflow_api import FINISHED_STATES, AirflowApi
 
 HOST = "127.0.0.1"
@@ -304,6 +304,11 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
         print(f"sharewhy airflow: already running (pid {running_owner(home)}); `make airflow-stop` stops it")
         return 1
     stop_recorded(home)  # leftovers of a stack that was killed without cleaning up
+    ports.exit_if_taken(
+        [(settings.AIRFLOW_API_PORT, "make airflow PORT={port}")]
+        + ([(settings.WEBHOOK_PORT, "SHAREWHY_WEBHOOK_PORT={port} make airflow")] if webhooks else []),
+        "sharewhy airflow",
+    )
     log_path = home / "stack.log"
     log = open(log_path, "a")  # noqa: SIM115
     print(f"sharewhy airflow — local stack on {HOST} (log: {log_path}, services: {home / 'services'})")

@@ -19,7 +19,15 @@ def _night(text: str) -> date:
 def _warehouse(args: argparse.Namespace) -> int:
     from sharewhy import settings, warehouse
 
+    if args.psql_args and args.action != "psql":
+        args.parser.error(f"warehouse {args.action}: unexpected arguments {' '.join(args.psql_args)}")
     external = settings.external_warehouse_url()
+    if args.action == "psql":
+        try:
+            warehouse.exec_psql(settings.warehouse_url(), args.psql_args)
+        except warehouse.WarehouseNotRunning as error:
+            print(f"sharewhy warehouse psql: {error}", file=sys.stderr)
+            return 1
     if external and args.action != "url":
         print("SHAREWHY_WAREHOUSE_URL is set: using that server, the embedded warehouse is not touched.")
         return 0
@@ -87,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     wh = commands.add_parser("warehouse", help="the embedded PostgreSQL warehouse")
-    wh.add_argument("action", choices=["start", "stop", "status", "url"])
-    wh.set_defaults(handler=_warehouse)
+    wh.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
+    wh.add_argument("psql_args", nargs=argparse.REMAINDER,
+                    help="psql: arguments passed on to psql (e.g. -c 'select * from bi.motivation_lift')")
+    wh.set_defaults(handler=_warehouse, parser=wh)
 
     sim = commands.add_parser("simulate", help="the local simulator of every source API", add_help=False)
     sim.add_argument("simulator_args", nargs=argparse.REMAINDER, help="see `sharewhy simulate serve --help`")

@@ -81,10 +81,10 @@ def run(night: date | None = None) -> int:
             print("\n" + "\n".join(coverage))
     print(
         "\nWhere to look next:\n"
-        f"  psql \"$(.venv/bin/sharewhy warehouse url)\"      # bi.*, raw._loads, raw._quarantine, audit.validation_runs\n"
+        "  .venv/bin/sharewhy warehouse psql       # bi.*, raw._loads, raw._quarantine, audit.validation_runs\n"
         f"  {settings.DATA_DOCS_DIR}     # Great Expectations Data Docs of each audit\n"
         f"  {log_path}    # everything Airflow, dbt and GX printed\n"
-        "  .venv/bin/sharewhy warehouse stop                # when you are done (the data stays)"
+        "  .venv/bin/sharewhy warehouse stop       # when you are done (the data stays)"
     )
     return 0
 

@@ -11,8 +11,10 @@ stays in `.sharewhy/warehouse/pgdata` for the next `start`.
 from __future__ import annotations
 
 import atexit
+import os
 import subprocess
 import warnings
+from pathlib import Path
 
 from sharewhy import settings
 
@@ -86,3 +88,22 @@ def stop() -> bool:
         info.process.terminate()
         info.process.wait(10)
     return True
+
+
+def psql_path() -> Path:
+    """The psql client the pgserver wheel ships beside its server (PostgreSQL 16)."""
+    import pgserver
+
+    return Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
+
+
+def exec_psql(url: str, args: list[str]) -> None:
+    """Replace this process with psql connected to `url`, `args` passed through. The password, if the URL has one,
+    goes in PGPASSWORD: the command line (what `ps` shows) carries the rest of the URL only."""
+    import psycopg.conninfo
+
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    password = params.pop("password", None)
+    env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
+    psql = str(psql_path())
+    os.execve(psql, [psql, "--dbname", psycopg.conninfo.make_conninfo(**params), *args], env)

@@ -74,13 +74,20 @@ def _raw_counts(url: str) -> dict[str, int]:
         return {t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in DEMO_RAW_TABLES}
 
 
+def _quarantine_counts(url: str) -> dict[str, int]:
+    """Rows of raw._quarantine per source.entity."""
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute(
+            "select source || '.' || entity, count(*) from raw._quarantine group by 1 order by 1").fetchall())
+
+
 @pytest.fixture(scope="session")
 def demo_night(server_url, tmp_path_factory):
     """`sharewhy demo` run twice for the same night, through Airflow, into its own database and state folder.
 
     Shared by the end-to-end modules (a night costs minutes on 2 cores). Yields the database's conninfo ("url"),
-    the environment the demo ran with ("env"), both runs' output ("first", "second") and the raw row counts
-    after the first run ("counts").
+    the environment the demo ran with ("env"), both runs' output ("first", "second"), the raw row counts after each
+    run ("counts", "counts_after_second") and raw._quarantine's rows per source.entity ("quarantined", …).
     """
     name, url = _create_database(server_url)
     env = {**os.environ, "SHAREWHY_HOME": str(tmp_path_factory.mktemp("demo-home")), "SHAREWHY_WAREHOUSE_URL": url}
@@ -89,9 +96,10 @@ def demo_night(server_url, tmp_path_factory):
     command = [sys.executable, "-m", "sharewhy.cli", "demo", "--night", DEMO_NIGHT]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     assert first.returncode == 0, first.stdout + first.stderr
-    counts = _raw_counts(url)
+    counts, quarantined = _raw_counts(url), _quarantine_counts(url)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     assert second.returncode == 0, second.stdout + second.stderr
     yield {"url": url, "env": env, "first": first, "second": second, "counts": counts,
-           "counts_after_second": _raw_counts(url)}
+           "counts_after_second": _raw_counts(url), "quarantined": quarantined,
+           "quarantined_after_second": _quarantine_counts(url)}
     _drop_database(server_url, name)

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import psycopg.conninfo
 import pytest
+
+from sharewhy import settings
 
 
 def _sharewhy(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -30,4 +33,34 @@ def test_a_mistake_is_a_usage_error_naming_what_is_wrong(args, env, message):
     result = _sharewhy(*args, **env)
     assert result.returncode == 2
     assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_warehouse_psql_runs_the_shipped_psql_against_the_warehouse(server_url):
+    env = {name: value for name, value in os.environ.items() if name != "SHAREWHY_WAREHOUSE_URL"}
+    if settings.external_warehouse_url() is None:  # the embedded warehouse (the conftest started it)
+        embedded = subprocess.run([sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-Atc", "select 1"],
+                                  env=env, capture_output=True, text=True, timeout=60)
+        assert (embedded.returncode, embedded.stdout, embedded.stderr) == (0, "1\n", "")
+    result = _sharewhy("warehouse", "psql", "-At", "-c", "select current_database()",
+                       SHAREWHY_WAREHOUSE_URL=settings.with_database(server_url, "postgres"))
+    assert (result.returncode, result.stdout) == (0, "postgres\n"), result.stderr
+
+
+def test_warehouse_psql_keeps_the_password_off_its_command_line(server_url):
+    url = psycopg.conninfo.make_conninfo(settings.with_database(server_url, "postgres"), password="s3cret-pw")
+    shell = r"\! tr '\0' ' ' < /proc/$PPID/cmdline; echo; echo PGPASSWORD=$PGPASSWORD"
+    result = _sharewhy("warehouse", "psql", "-c", shell, SHAREWHY_WAREHOUSE_URL=url)
+    command_line, password = result.stdout.splitlines()
+    assert result.returncode == 0, result.stderr
+    assert "psql" in command_line and "s3cret-pw" not in command_line
+    assert password == "PGPASSWORD=s3cret-pw"
+
+
+def test_warehouse_psql_says_when_the_embedded_warehouse_is_not_running(tmp_path):
+    env = {name: value for name, value in os.environ.items() if name != "SHAREWHY_WAREHOUSE_URL"}
+    result = subprocess.run([sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-c", "select 1"],
+                            env={**env, "SHAREWHY_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "the embedded warehouse is not running: run `sharewhy warehouse start`" in result.stderr
     assert "Traceback" not in result.stderr

@@ -114,8 +114,10 @@ def test_a_rerun_of_the_same_night_inserts_nothing_new(fresh_db):
     rerun = land(fresh_db, TARGET, NIGHT, lambda state: ScriptedExtraction(state, 50))
 
     assert (first.rows_received, first.rows_inserted, first.rows_duplicate, first.rows_quarantined) == (51, 50, 0, 1)
-    assert (rerun.rows_received, rerun.rows_inserted, rerun.rows_duplicate, rerun.rows_quarantined) == (51, 0, 50, 1)
-    assert table_counts(fresh_db)["advocacy__shares"] == after_first["advocacy__shares"] == 50
+    # the refused record, refused again as it was, is already in raw._quarantine: a duplicate like the rows
+    assert (rerun.rows_received, rerun.rows_inserted, rerun.rows_duplicate, rerun.rows_quarantined) == (51, 0, 51, 0)
+    assert table_counts(fresh_db) == after_first
+    assert after_first["advocacy__shares"] == 50 and after_first["_quarantine"] == 1
     with psycopg.connect(fresh_db) as conn:
         loads = conn.execute(
             "select status, rows_received, rows_inserted, rows_duplicate, rows_quarantined, api_calls, error"
@@ -124,7 +126,7 @@ def test_a_rerun_of_the_same_night_inserts_nothing_new(fresh_db):
         metadata = conn.execute(
             "select distinct _load_id::text, _logical_date, _extracted_at, _request from raw.advocacy__shares"
         ).fetchall()
-    assert loads == [("success", 51, 50, 0, 1, 7, None), ("success", 51, 0, 50, 1, 7, None)]
+    assert loads == [("success", 51, 50, 0, 1, 7, None), ("success", 51, 0, 51, 0, 7, None)]
     assert metadata == [(first.load_id, NIGHT, EXTRACTED_AT, "shares.csv")]
 
 
@@ -160,6 +162,58 @@ def test_quarantined_records_keep_their_reason_and_record(fresh_db):
     ]
 
 
+def test_a_record_is_quarantined_once_but_a_different_record_or_reason_is_quarantined_again(fresh_db):
+    """Quarantine is keyed by source, entity, reason and record: a rerun adds nothing, a new refusal is kept."""
+
+    def refusing(*refused: Quarantined):
+        def extraction(state):
+            scripted = ScriptedExtraction(state, 0)
+            scripted.records = lambda: iter(refused)
+            return scripted
+        return extraction
+
+    deleted = Quarantined("post not returned by X (Not Found Error)", '{"post_id": "1"}')
+    first = land(fresh_db, TARGET, NIGHT, refusing(deleted))
+    again = land(fresh_db, TARGET, NIGHT, refusing(deleted, deleted))
+    changed = land(fresh_db, TARGET, NIGHT, refusing(
+        deleted,
+        Quarantined(deleted.reason, '{"post_id": "2"}'),  # another record, same reason
+        Quarantined("post 1 has no public_metrics", deleted.record),  # same record, another reason
+    ))
+
+    counts = [(r.rows_received, r.rows_duplicate, r.rows_quarantined) for r in (first, again, changed)]
+    assert counts == [(1, 0, 1), (2, 2, 0), (3, 1, 2)]
+    with psycopg.connect(fresh_db) as conn:
+        kept = conn.execute(
+            "select load_id::text, reason, record from raw._quarantine order by quarantine_id").fetchall()
+    assert kept == [
+        (first.load_id, deleted.reason, deleted.record),
+        (changed.load_id, deleted.reason, '{"post_id": "2"}'),
+        (changed.load_id, "post 1 has no public_metrics", deleted.record),
+    ]
+
+
+def test_a_warehouse_quarantined_twice_before_keeps_the_first_of_each_record(fresh_db):
+    """Warehouses whose reruns quarantined the same records again: the schema keeps the first row of each."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        apply_raw_schema(conn)
+        conn.execute("drop index raw._quarantine__once")
+        conn.execute("comment on schema raw is 'sharewhy raw schema before issue 15'")
+        for night in (1, 2):
+            conn.execute(
+                "insert into raw._quarantine (load_id, source, entity, reason, record) values"
+                " (gen_random_uuid(), 'x', 'tweet_metrics', 'deleted', '{\"post_id\": \"1\"}'),"
+                " (gen_random_uuid(), 'x', 'tweet_metrics', 'deleted', %s)",
+                (f'{{"post_id": "night {night}"}}',),
+            )
+        apply_raw_schema(conn)
+        kept = conn.execute("select quarantine_id, record from raw._quarantine order by 1").fetchall()
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("insert into raw._quarantine (load_id, source, entity, reason, record)"
+                         " select gen_random_uuid(), source, entity, reason, record from raw._quarantine limit 1")
+    assert kept == [(1, '{"post_id": "1"}'), (2, '{"post_id": "night 1"}'), (4, '{"post_id": "night 2"}')]
+
+
 @pytest.mark.parametrize("already_landed", [0, 1], ids=["all new: straight COPY", "one known: replayed"])
 def test_memory_does_not_grow_with_the_volume_streamed(fresh_db, already_landed):
     """20,000 records of ~1 kB (≈20 MB) stream through COPY with a small, bounded client-side peak — both when every
@@ -172,7 +226,8 @@ def test_memory_does_not_grow_with_the_volume_streamed(fresh_db, already_landed)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert (report.rows_inserted, report.rows_duplicate) == (20_000 - already_landed, already_landed)
+    # + 1: the scripted refused record, quarantined by the loads before
+    assert (report.rows_inserted, report.rows_duplicate) == (20_000 - already_landed, already_landed + 1)
     assert peak < 1_000_000
 
 
@@ -189,13 +244,13 @@ def test_a_delivery_mixing_known_and_new_rows_keeps_each_new_row_once(fresh_db):
     report = land(fresh_db, TARGET, NIGHT, overlapping)
 
     assert (report.rows_received, report.rows_inserted, report.rows_duplicate, report.rows_quarantined) == (
-        27, 15, 11, 1,
+        27, 15, 12, 0,  # the refused record was quarantined by the first load: a duplicate here
     )
     with psycopg.connect(fresh_db) as conn:
         keys = [key for (key,) in conn.execute("select share_id from raw.advocacy__shares order by 1").fetchall()]
         quarantined = conn.execute("select count(*) from raw._quarantine").fetchone()[0]
     assert keys == sorted(f"s-{n}" for n in range(25))
-    assert quarantined == 2  # one per load, never replayed twice
+    assert quarantined == 1  # once, though both loads refused it
 
 
 def test_a_row_the_table_refuses_for_another_reason_fails_the_load_without_a_replay(fresh_db, caplog):

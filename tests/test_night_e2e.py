@@ -89,6 +89,16 @@ def test_rerunning_the_night_lands_nothing_twice(demo_night):
     assert "duplicate" in demo_night["second"].stdout
 
 
+def test_rerunning_the_night_quarantines_nothing_twice(demo_night):
+    """The deleted X posts and the revoked members' LinkedIn posts are refused again, as they were: no new rows.
+    Each demo run enrols the members with new tokens (a new simulator), so the night's token-status snapshot of the
+    rerun differs from the one landed: a real conflict, quarantined with both versions, and left out here."""
+    first, second = demo_night["quarantined"], demo_night["quarantined_after_second"]
+    assert first["x.tweet_metrics"] > 0 and first["linkedin.member_post_analytics"] > 0
+    assert {k: n for k, n in second.items() if not k.startswith("consent.")} == {
+        k: n for k, n in first.items() if not k.startswith("consent.")}
+
+
 def test_summary_reports_sources_models_audit_and_bi(demo_night):
     out = demo_night["first"].stdout
     for expected in ("linkedin.member_post_analytics", "typeform.responses", "dbt build", "expectations passed",

@@ -29,7 +29,11 @@ SCHEMA_SHA256 = "0dc04bd346dcfee1b1419628fff79937bbf076925f298f272a2b490e2b112ba
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer")
 LONG_RUNNING = ("airflow-db", "warehouse", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                "airflow-triggerer", "webhooks", "simulator")
+                "airflow-triggerer", "webhooks", "simulator", "superset-db", "superset", "dbt-docs")
+#: Profile `bi`: Superset with its metadata database and one-shot provisioning, and the dbt docs site.
+BI_SERVICES = {"superset-db", "superset-init", "superset", "dbt-docs"}
+#: Services that run once per `up` and exit (the others wait for them with service_completed_successfully).
+ONE_SHOT = {"airflow-init", "superset-init"}
 #: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}; $$ is a literal $.
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
@@ -145,7 +149,7 @@ def test_images_and_versions_match_the_project_pins(compose):
     postgres = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin" / "postgres"
     embedded_major = re.search(r"(\d+)\.", subprocess.run([str(postgres), "--version"], capture_output=True,
                                                          text=True, check=True).stdout)[1]
-    for name in ("airflow-db", "warehouse"):
+    for name in ("airflow-db", "warehouse", "superset-db"):
         assert compose["services"][name]["image"] == f"postgres:{embedded_major}", name
     for name, service in compose["services"].items():
         image = service.get("image", "")
@@ -154,7 +158,7 @@ def test_images_and_versions_match_the_project_pins(compose):
 
 def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(compose):
     services = compose["services"]
-    assert set(services) == {"airflow-db", "warehouse", *AIRFLOW_SERVICES, "webhooks", "simulator"}
+    assert set(services) == {"airflow-db", "warehouse", *AIRFLOW_SERVICES, "webhooks", "simulator", *BI_SERVICES}
     env = services["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
@@ -178,6 +182,89 @@ def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(compose):
     assert "profiles" not in services["webhooks"]
 
 
+def test_the_bi_profile_is_superset_and_the_dbt_docs_each_health_checked(compose):
+    services = compose["services"]
+    assert {name for name, service in services.items() if "bi" in service.get("profiles", [])} == BI_SERVICES
+    for name in BI_SERVICES - ONE_SHOT:
+        check = services[name]["healthcheck"]
+        assert check["test"] and not check.get("disable"), name
+    for name in ONE_SHOT:
+        assert services[name]["restart"] == "no", f"{name} runs once"
+    superset = services["superset"]
+    assert superset["depends_on"] == {"superset-db": {"condition": "service_healthy"},
+                                      "superset-init": {"condition": "service_completed_successfully"}}
+    assert "http://127.0.0.1:8088/health" in " ".join(superset["healthcheck"]["test"])
+    assert superset["ports"] == ["127.0.0.1:8088:8088"]
+    assert '"0.0.0.0:8088"' in (ROOT / "bi_tool" / "Dockerfile").read_text()  # gunicorn's bind, what is published
+    docs = services["dbt-docs"]
+    assert "--host 0.0.0.0 --port 8081" in " ".join(docs["command"]) and docs["ports"] == ["127.0.0.1:8081:8081"]
+    assert "http://127.0.0.1:8081/" in " ".join(docs["healthcheck"]["test"])
+    for name in ("superset", "superset-init"):
+        assert services[name]["environment"]["SHAREWHY_SUPERSET_METADATA_URI"].endswith("@superset-db:5432/superset")
+
+
+def test_superset_reads_the_warehouse_as_bi_reader_with_the_password_the_publish_sets(compose):
+    from urllib.parse import urlsplit
+
+    from bi_tool import dashboards
+
+    services = compose["services"]
+    init = services["superset-init"]
+    reader = urlsplit(init["environment"]["SHAREWHY_SUPERSET_DB_URI"])
+    assert (reader.username, reader.password, reader.hostname, reader.path) == ("bi_reader", None, "warehouse",
+                                                                                "/sharewhy")
+    # the password the publish gives bi_reader (expectations/bi_reader.py) is the one Superset logs in with
+    publishing = services["airflow-scheduler"]["environment"]["SHAREWHY_BI_READER_PASSWORD"]
+    assert publishing and init["environment"]["SHAREWHY_BI_READER_PASSWORD"] == publishing
+    command = " ".join(init["command"])
+    assert "superset db upgrade" in command and "superset init" in command
+    assert f"import_assets.py /app/bi_tool/bundle {dashboards.DATABASE_FILE}" in command
+    assert services["superset"]["environment"]["SHAREWHY_SUPERSET_LANDING"] == (
+        f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/")
+    warehouse_users = {urlsplit(service["environment"]["SHAREWHY_WAREHOUSE_URL"]).username
+                       for service in services.values() if "SHAREWHY_WAREHOUSE_URL" in service.get("environment", {})}
+    assert "bi_reader" not in warehouse_users  # only BI tools read as bi_reader; the pipeline owns the warehouse
+
+
+def test_every_image_built_here_has_build_so_up_never_pulls_it(compose):
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    built = {name: service for name, service in compose["services"].items()
+             if service["image"].startswith("sharewhy-")}
+    assert {service["image"] for service in built.values()} == {
+        f"sharewhy-airflow:{pyproject['project']['version']}", f"sharewhy-superset:{pyproject['project']['version']}"}
+    for name, service in built.items():
+        build = service.get("build")
+        assert build, f"{name}: {service['image']} is built here, give it build:"
+        if isinstance(build, str):
+            build = {"context": build}
+        context, dockerfile = build["context"], build.get("dockerfile", "Dockerfile")
+        assert (ROOT / context / dockerfile).is_file(), name
+    superset_dockerfile = (ROOT / "bi_tool" / "Dockerfile").read_text()
+    assert "-c /app/bi_tool/constraints.txt -r /app/bi_tool/requirements.txt" in superset_dockerfile
+    assert re.search(r"^FROM python:3\.11", superset_dockerfile, re.M)  # .venv-superset's Python
+
+
+def test_docker_compose_config_accepts_the_file_with_every_profile(tmp_path, filled_env):
+    """What Docker Compose itself says of the file, with .env filled; `config` needs no Docker engine."""
+    import shutil
+
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        command = ["docker", "compose"]
+    elif shutil.which("docker-compose"):
+        command = ["docker-compose"]  # Debian's docker-compose (1.29): profiles and completion conditions too
+    else:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose)")
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in filled_env.items()))
+    result = subprocess.run([*command, "--env-file", str(env_file), "--project-directory", str(ROOT),
+                             "-f", str(COMPOSE), "--profile", "bi", "--profile", "simulator", "config"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rendered = yaml.safe_load(result.stdout)
+    assert BI_SERVICES <= set(rendered["services"])
+    assert rendered["services"]["superset"]["build"]
+
+
 def test_volumes_are_named_and_ports_bound_to_localhost(compose):
     declared = set(compose["volumes"])
     for name, service in compose["services"].items():
@@ -186,6 +273,7 @@ def test_volumes_are_named_and_ports_bound_to_localhost(compose):
             assert source in declared, f"{name}: {volume} is not a named volume"
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond localhost"
+            assert "0.0.0.0" not in str(port), f"{name} publishes {port} on every interface"
     assert {"airflow-db", "warehouse", "airflow-logs", "drops", "webhooks"} <= declared
 
 
