@@ -750,7 +750,7 @@ CHARTS: tuple[Chart, ...] = (
     # --- headline figures: the latest complete month, against the month before
     big_number_trend("c5a88c42-6b86-4299-9f6b-5586fdf9b0d4", "LinkedIn participation, latest complete month",
                      KPIS, "participation", {"network": "linkedin", **COMPLETE},
-                     "employees who shared ÷ employees enrolled",
+                     f"{_LATEST}: employees who shared ÷ employees enrolled",
                      "Share of enrolled employees who shared to LinkedIn in the latest complete month (trend: every "
                      "complete month; the running month is left out until it is complete)."),
     big_number_trend("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", TOTALS, "shares", COMPLETE,
