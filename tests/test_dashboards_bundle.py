@@ -135,6 +135,17 @@ def test_superset_is_bound_to_loopback_only():
     assert binds == ["127.0.0.1:{port}"]
 
 
+def test_screenshots_rewrite_the_readme_images_only_when_asked(tmp_path):
+    default = provision.screenshot_paths(None, readme=False)
+    assert set(default) == {provision.ADMIN_USER, provision.VIEWER_USER}
+    assert all(path.parent == settings.STATE_DIR / "screenshots" for path in default.values())
+    assert provision.screenshot_paths(tmp_path, readme=False)[provision.VIEWER_USER] == tmp_path / "dashboard-viewer.png"
+    readme = provision.screenshot_paths(None, readme=True)
+    text = (settings.REPO_ROOT / "README.md").read_text()
+    for path in readme.values():
+        assert path.parent == BI_TOOL and f"]({path.relative_to(settings.REPO_ROOT)})" in text
+
+
 def test_code_run_by_superset_imports_nothing_from_sharewhy():
     for name in ("superset_config.py", "import_assets.py", "screenshot.py"):
         source = (BI_TOOL / name).read_text()

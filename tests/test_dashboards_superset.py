@@ -165,11 +165,10 @@ def test_the_dashboard_is_published_with_its_title_and_confidentiality_note(supe
     assert "Confidentiality" in dashboard["position_json"]
 
 
-@pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
-                    reason="Debian's chromium and chromium-driver are not installed "
-                           "(apt-get install chromium chromium-driver): the rendering check needs a browser")
 @pytest.mark.parametrize("user", [provision.ADMIN_USER, provision.VIEWER_USER])
 def test_every_chart_renders_in_a_browser_without_error(superset, user, tmp_path):
+    missing = [path for path in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(path).exists()]
+    assert not missing, f"{', '.join(missing)} missing: `make browser` installs Debian's chromium and chromium-driver"
     out = tmp_path / "dashboard.png"
     env = provision.superset_env(superset["home"], SHAREWHY_SUPERSET_ADMIN_PASSWORD=superset["admin_password"],
                                  SHAREWHY_SCREENSHOT_USER=user,
