@@ -55,9 +55,6 @@ DATABASE_NAME = "sharewhy warehouse (bi)"
 DATABASE_FILE = "databases/sharewhy_warehouse_bi.yaml"
 BI_SCHEMA = "bi"
 
-#: The name of the lift chart's invisible series (0 → the interval's lower end, which the interval bar stands on).
-INVISIBLE_SERIES = "·"
-
 #: One colour per motivation on every chart (dashboard label colours).
 MOTIVATION_LABELS = {
     "obligated": "Obligated",
@@ -75,8 +72,10 @@ LABEL_COLORS = {
     "Lift": "#454E7C",
     "95 % interval, low": "#A1A6BD",
     "95 % interval, high": "#A1A6BD",
-    "95 % interval": "#A1A6BD",
-    INVISIBLE_SERIES: "rgba(0, 0, 0, 0)",
+    # the lift chart's interval bar stands on an invisible bar from 0 to the interval's lower end (charts colour
+    # a metric's series by the metric's name)
+    "er_lift_below_interval": "rgba(0, 0, 0, 0)",
+    "er_lift_interval": "#A1A6BD",
     "er_lift": "#454E7C",
     "er_lift_lower": "#A1A6BD",
     "er_lift_upper": "#A1A6BD",
@@ -286,7 +285,7 @@ MOTIVATION_LIFT = Dataset(
                "Lower end of the 95 % interval of the engagement-rate lift."),
         Metric("er_lift_upper", "MAX(engagement_rate_lift_upper)", "95 % interval, high", ".2f",
                "Upper end of the 95 % interval of the engagement-rate lift."),
-        Metric("er_lift_below_interval", "MAX(engagement_rate_lift_lower)", INVISIBLE_SERIES, ".2f",
+        Metric("er_lift_below_interval", "MAX(engagement_rate_lift_lower)", "95 % interval from", ".2f",
                "From 0 to the lower end of the interval: the invisible base the interval bar stands on."),
         Metric("er_lift_interval", "MAX(engagement_rate_lift_upper) - MAX(engagement_rate_lift_lower)",
                "95 % interval", ".2f", "Width of the 95 % interval of the engagement-rate lift (drawn from its "
@@ -341,7 +340,7 @@ ADVOCACY_KPIS = Dataset(
         Column("potential_reach", "bigint", "Potential reach"),
         Column("impressions", "bigint", "Impressions"),
         Column("engagements", "bigint", "Engagements"),
-        Column("clicks", "bigint", "Link clicks"),
+        Column("clicks", "bigint", "Link clicks (network-reported)"),
         Column("earned_media_value", "numeric", "Earned media value"),
         Column("emv_currency", "text", "EMV currency"),
         Column("tracking_link_clicks", "bigint", "Tracking-link clicks (Bitly)"),
@@ -662,9 +661,9 @@ def interval_bars(uuid: str, title: str, dataset: Dataset, x: str, estimate: str
         "yAxisIndexB": 0, "order_desc": True, "order_desc_b": True, "row_limit": 10_000, "row_limit_b": 10_000,
         "truncate_metric": True, "truncate_metric_b": True, "annotation_layers": [REFERENCE_LINE_AT_ONE],
         "x_axis_title": "", "y_axis_title": y_title, "y_axis_title_margin": 40, "y_axis_title_position": "Left",
-        "y_axis_format": fmt, "y_axis_format_secondary": fmt, "rich_tooltip": True, "show_legend": True,
-        "legendType": "scroll", "legendOrientation": "top", "color_scheme": "supersetColors", "zoomable": False,
-        "truncateYAxis": False, "minorTicks": True,
+        "y_axis_format": fmt, "y_axis_format_secondary": fmt, "rich_tooltip": True,
+        "show_legend": False, "color_scheme": "supersetColors", "zoomable": False, "truncateYAxis": False,
+        "minorTicks": True, "xAxisLabelInterval": 0,
     }
     axis = _category_axis(x)
     intervals = _base_query(dataset, where, columns=[axis], metrics=[below, interval], series_columns=[],
@@ -677,12 +676,13 @@ def interval_bars(uuid: str, title: str, dataset: Dataset, x: str, estimate: str
 
 def heatmap(uuid: str, title: str, dataset: Dataset, x: str, y: str, metric: str, *, colors: str,
             bounds: tuple[float | None, float | None], description: str, where: Filters | None = None,
-            width: int = 6, height: int = 50) -> Chart:
+            every_x_label: bool = False, width: int = 6, height: int = 50) -> Chart:
+    """`every_x_label`: label every column (few categories), rather than as many as fit."""
     params = {
         "viz_type": "heatmap_v2", "x_axis": x, "groupby": y, "metric": metric,
         "adhoc_filters": _adhoc_filters(dataset, where), "row_limit": 10_000, "sort_x_axis": "alpha_asc",
         "sort_y_axis": "alpha_asc", "normalize_across": "heatmap", "legend_type": "continuous",
-        "linear_color_scheme": colors, "xscale_interval": -1, "yscale_interval": -1, "left_margin": 130,
+        "linear_color_scheme": colors, "xscale_interval": 1 if every_x_label else -1, "yscale_interval": -1, "left_margin": 130,
         "bottom_margin": 45, "value_bounds": list(bounds), "y_axis_format": dataset.metric(metric).d3format,
         "show_legend": True, "show_percentage": False, "show_values": True, "normalized": False,
         "border_width": 1, "border_color": {"r": 255, "g": 255, "b": 255, "a": 1},
@@ -701,6 +701,7 @@ def category_bars(uuid: str, title: str, dataset: Dataset, x: str, metrics: list
         "x_axis_title": "", "y_axis_title": y_title, "y_axis_title_margin": 40, "y_axis_title_position": "Left",
         "y_axis_format": y_format, "show_value": True, "rich_tooltip": True, "show_legend": True,
         "legendType": "scroll", "legendOrientation": "top", "color_scheme": "supersetColors", "zoomable": False,
+        "xAxisLabelInterval": 0,
     }
     query = _base_query(dataset, columns=[_category_axis(x)], metrics=metrics, series_columns=[],
                         orderby=[[x, True]])
@@ -750,14 +751,14 @@ CHARTS: tuple[Chart, ...] = (
     # --- headline figures: the latest complete month, against the month before
     big_number_trend("c5a88c42-6b86-4299-9f6b-5586fdf9b0d4", "LinkedIn participation, latest complete month",
                      KPIS, "participation", {"network": "linkedin", **COMPLETE},
-                     f"{_LATEST}: employees who shared ÷ employees enrolled",
+                     f"{_LATEST}: sharers ÷ enrolled",
                      "Share of enrolled employees who shared to LinkedIn in the latest complete month (trend: every "
                      "complete month; the running month is left out until it is complete)."),
     big_number_trend("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", TOTALS, "shares", COMPLETE,
                      f"{_LATEST}, all networks",
                      "Shares of company content by employees in the latest complete month (bi.monthly_totals)."),
     big_number_trend("009f98c3-90a7-4f52-8b36-6e3428c6902b", "Potential reach", KPIS, "potential_reach", COMPLETE,
-                     f"{_LATEST}; followers × shares: an upper bound",
+                     f"{_LATEST}; an upper bound",
                      "Σ of the sharers' audience sizes at share time (the vendors' potential reach), latest "
                      "complete month. Not people reached; never added to impressions."),
     big_number_trend("112d1532-a9a1-479e-ab47-dfc4f9abfb06", "Impressions", TOTALS, "impressions", COMPLETE,
@@ -806,15 +807,15 @@ CHARTS: tuple[Chart, ...] = (
                   f"{K} respondents are suppressed; a lift that cannot be estimated says why.")),
     # --- which motivation moves clicks, per team; which content is shared out of obligation
     heatmap("5a1f3c7e-9b2d-4e6a-8c0f-2d4b6e8a0c13", TEAM_CLICKS_TITLE, TEAM_CLICKS, "motivation_label", "team",
-            "clicks_per_share", colors="blue_white_yellow", bounds=(None, None),
-            where={"is_latest_complete_month": True},
+            "clicks_per_share", colors="blues", bounds=(None, None),
+            where={"is_latest_complete_month": True}, every_x_label=True, width=7,
             description=(
                 "Network-reported link clicks per share, both attributed to the motivation by the sharers' survey "
                 "weights, per team, in the latest complete month. Teams with fewer than "
                 f"{K} surveyed sharers that month are not shown.")),
     category_bars("8c2e4a6f-1d3b-4f5e-9a7c-0b2d4f6a8e19",
                   "Content types: share of obligated sharing and how they perform", CONTENT_TYPES, "type_label",
-                  ["obligated_share", "engagement_rate", "click_through_rate"], y_title="%", y_format=".1%",
+                  ["obligated_share", "engagement_rate", "click_through_rate"], y_title="%", y_format=".1%", width=5,
                   description=(
                       "Per content type: the sharers' mean obligated motivation weight, and the engagement and "
                       f"click-through rate of its shares. Types shared by fewer than {K} surveyed sharers are not "
@@ -832,7 +833,7 @@ CHARTS: tuple[Chart, ...] = (
     # --- teams
     heatmap("c5f33606-2a54-49c8-afeb-43de4b30807d",
             "Team morale by survey wave: intrinsic motivation (good news + proud, %)", MORALE,
-            "wave_label", "team", "intrinsic_share", colors="greens", bounds=(0, 1),
+            "wave_label", "team", "intrinsic_share", colors="greens", bounds=(0, 1), every_x_label=True,
             description=(
                 "Mean of the respondents' good news + proud motivation weights per team and wave. Empty cells: "
                 f"fewer than {K} respondents (suppressed).")),

@@ -215,7 +215,8 @@ def test_the_lift_chart_draws_each_interval_as_a_bar_with_a_line_at_one():
     below, width = (chart.dataset.metric(name) for name in bars["metrics"])
     assert below.expression == "MAX(engagement_rate_lift_lower)"
     assert width.expression == "MAX(engagement_rate_lift_upper) - MAX(engagement_rate_lift_lower)"
-    assert dashboards.LABEL_COLORS[below.verbose_name] == "rgba(0, 0, 0, 0)"  # the bar starts at the lower end
+    assert dashboards.LABEL_COLORS[below.name] == "rgba(0, 0, 0, 0)"  # the visible bar starts at the lower end
+    assert dashboards.LABEL_COLORS[width.name] not in ("rgba(0, 0, 0, 0)", "transparent")
     assert [chart.dataset.metric(name).expression for name in markers["metrics"]] == ["MAX(engagement_rate_lift)"]
     [line] = chart.params["annotation_layers"]
     assert line["annotationType"] == "FORMULA" and line["value"] == "1" and line["show"]
