@@ -754,18 +754,18 @@ CHARTS: tuple[Chart, ...] = (
                      f"{_LATEST}: sharers ÷ enrolled",
                      "Share of enrolled employees who shared to LinkedIn in the latest complete month (trend: every "
                      "complete month; the running month is left out until it is complete)."),
-    big_number_trend("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", TOTALS, "shares", COMPLETE,
+    big_number_trend("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", KPIS, "shares", COMPLETE,
                      f"{_LATEST}, all networks",
-                     "Shares of company content by employees in the latest complete month (bi.monthly_totals)."),
+                     "Shares of company content by employees in the latest complete month."),
     big_number_trend("009f98c3-90a7-4f52-8b36-6e3428c6902b", "Potential reach", KPIS, "potential_reach", COMPLETE,
                      f"{_LATEST}; an upper bound",
                      "Σ of the sharers' audience sizes at share time (the vendors' potential reach), latest "
                      "complete month. Not people reached; never added to impressions."),
-    big_number_trend("112d1532-a9a1-479e-ab47-dfc4f9abfb06", "Impressions", TOTALS, "impressions", COMPLETE,
+    big_number_trend("112d1532-a9a1-479e-ab47-dfc4f9abfb06", "Impressions", KPIS, "impressions", COMPLETE,
                      f"{_LATEST}, as the networks report them",
                      "Times the posts were shown, as the networks report (latest night observed), latest complete "
-                     "month (bi.monthly_totals)."),
-    big_number_trend("f68099ae-2c89-4bf2-9fdf-b719222d9887", "Link clicks (network-reported)", TOTALS, "clicks",
+                     "month."),
+    big_number_trend("f68099ae-2c89-4bf2-9fdf-b719222d9887", "Link clicks (network-reported)", KPIS, "clicks",
                      COMPLETE, f"{_LATEST}, counted by LinkedIn and X",
                      "Clicks on the links in the shares as the networks report them, latest complete month. "
                      "Not the tracking-link count (Bitly), which counts differently.", width=4),
@@ -931,7 +931,9 @@ NATIVE_FILTERS: tuple[NativeFilter, ...] = (
                  "Months to show; 'partial' marks a month not yet complete. Not applied to the clicks-per-share "
                  "heatmap, which always shows the latest complete month.",
                  not_on=(TEAM_CLICKS_TITLE,)),
-    NativeFilter("NATIVE_FILTER-team", "Team", "team", KPIS, "Teams to show (charts broken down by team)."),
+    NativeFilter("NATIVE_FILTER-team", "Team", "team", KPIS,
+                 "Teams to show, on the charts that break figures down by team (the headline tiles among them); "
+                 "the monthly totals, the motivation mix, the lift and the content charts are company-wide."),
     NativeFilter("NATIVE_FILTER-network", "Network", "network", TOTALS,
                  "Networks to show. The lift charts pool every network (their own per-network rows are in "
                  "bi.motivation_lift), so this filter leaves them as they are.",
