@@ -887,6 +887,10 @@ Employees' shares of company content, what the networks report for them, and the
 the employee survey (*obligated*, *good news*, *proud*, *educate customers*). Figures are the audited nightly
 release of the warehouse; counts grow for recent shares. Hover a chart's title for how it is computed.
 
+**Periods.** The headline figures are the **latest complete month**, compared with the month before; a month still
+running is marked *partial* (with the days it covers) wherever it appears. Filter by period, team and network on
+the left.
+
 **Confidentiality.** No individual survey answer or score appears here. Every survey-derived figure aggregates at
 least **{K} respondents**: smaller groups are suppressed (*Unattributed* in the motivation mix, empty heatmap cells,
 "suppressed" in the lift table).
