@@ -10,8 +10,12 @@ Why this shape:
   saved metrics with units). The import then syncs each dataset's columns from the view itself, so analysts
   exploring in Superset see every published column. `tests/test_dashboards_bundle.py` checks every column used
   here against the dbt contracts in dbt_project/models/bi/*.yml.
-- Metrics sum the *attributed* parts (`attributed_shares`, …): they add up exactly to the group totals, so a sum
-  over motivations never double-counts the totals that `bi.motivation_attribution` repeats on each row.
+- Per-motivation figures sum the *attributed* parts (`attributed_shares`, …), which add up exactly to the totals;
+  totals per month and network come from `bi.monthly_totals`, per team from `bi.advocacy_kpis`.
+- Periods: headline tiles and their "vs the month before" keep complete months only (`is_complete`); every chart
+  that shows months groups by the calculated column `period`, which marks a month not yet complete as partial.
+  Native filters (period, team, network) are declared here too, each scoped to the charts whose dataset has its
+  column (`NATIVE_FILTERS`).
 - Each chart carries a `query_context` (what `POST /api/v1/chart/data` runs) built from the same spec as its
   form data; the acceptance test runs every one of them with `force: true` against the real Superset.
 
