@@ -436,7 +436,8 @@ def _serve(port: int) -> int:
 
 #: Where `make bi-screenshot` writes by default (untracked), and the README's images (`make bi-screenshot README=1`).
 SCREENSHOT_DIR = settings.STATE_DIR / "screenshots"
-README_SCREENSHOTS = {ADMIN_USER: BI_TOOL_DIR / "dashboard-admin.png", VIEWER_USER: BI_TOOL_DIR / "dashboard-viewer.png"}
+README_SCREENSHOTS = {ADMIN_USER: BI_TOOL_DIR / "dashboard-admin.png",
+                     VIEWER_USER: BI_TOOL_DIR / "dashboard-viewer.png"}
 
 
 def screenshot_paths(out_dir: Path | None, readme: bool) -> dict[str, Path]:

@@ -7,8 +7,9 @@ Uses Debian's chromium and chromium-driver (`apt-get install chromium chromium-d
 paths, so it never downloads a browser. `python -m bi_tool.provision screenshot` (`make bi-screenshot`)
 provisions, serves and calls this.
 
-What it checks on the way, as a person would see it: the login works (retried a few times while Superset warms up), every chart of the dashboard renders
-(no chart left loading, no error alert), then it saves the full-height page, downscaled to keep the PNG small.
+What it checks on the way, as a person would see it: the login works (retried a few times while Superset warms
+up), every chart of the dashboard renders (no chart left loading, no error alert), then it saves the full-height
+page, downscaled to keep the PNG small. `make bi-screenshot` shoots the admin's and the viewer's view.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait

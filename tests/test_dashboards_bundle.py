@@ -139,7 +139,8 @@ def test_screenshots_rewrite_the_readme_images_only_when_asked(tmp_path):
     default = provision.screenshot_paths(None, readme=False)
     assert set(default) == {provision.ADMIN_USER, provision.VIEWER_USER}
     assert all(path.parent == settings.STATE_DIR / "screenshots" for path in default.values())
-    assert provision.screenshot_paths(tmp_path, readme=False)[provision.VIEWER_USER] == tmp_path / "dashboard-viewer.png"
+    chosen = provision.screenshot_paths(tmp_path, readme=False)
+    assert chosen[provision.VIEWER_USER] == tmp_path / "dashboard-viewer.png"
     readme = provision.screenshot_paths(None, readme=True)
     text = (settings.REPO_ROOT / "README.md").read_text()
     for path in readme.values():
