@@ -56,6 +56,7 @@ bi: $(STAMP) $(SUPERSET_STAMP)
 # is missing (≈ 15 s, needs root), otherwise a clear message of what to install.
 CHROMIUM     := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
+APT_BROWSER  := apt-get install -y --no-install-recommends chromium chromium-driver
 
 browser:
 	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
@@ -63,8 +64,7 @@ browser:
 	  echo "$(CHROMIUM) or $(CHROMEDRIVER) is missing: install Debian's chromium and chromium-driver" \
 	       "(as root: apt-get install -y chromium chromium-driver), then run make again" >&2; exit 1; fi; \
 	echo "installing Debian's chromium and chromium-driver with apt-get (≈ 15 s)"; \
-	{ apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null 2>&1 || \
-	  { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; }; } \
+	{ $(APT_BROWSER) >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && $(APT_BROWSER) >/dev/null; }; } \
 	  && [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] \
 	  || { echo "apt-get could not install chromium and chromium-driver: install them by hand" \
 	            "(apt-get install -y chromium chromium-driver)" >&2; exit 1; }
