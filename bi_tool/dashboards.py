@@ -292,7 +292,7 @@ MOTIVATION_LIFT = Dataset(
         Metric("er_lift_below_interval", "MAX(engagement_rate_lift_lower)", "95 % interval from", ".2f",
                "From 0 to the lower end of the interval: the invisible base the interval bar stands on."),
         Metric("er_lift_interval", "MAX(engagement_rate_lift_upper) - MAX(engagement_rate_lift_lower)",
-               "95 % interval", ".2f", "Width of the 95 % interval of the engagement-rate lift (drawn from its "
+               "95 % interval width", ".2f", "Width of the 95 % interval of the engagement-rate lift (drawn from its "
                "lower to its upper end)."),
     ),
 )
