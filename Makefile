@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 install-started  = @mkdir -p $(1) && date +%s > $(1)/.install-started && echo "installing $(2) into $(1) ($(3))…"
 install-finished = @echo "$(1) ready in $$(( $$(date +%s) - $$(cat $(1)/.install-started) )) s" && rm -f $(1)/.install-started
 
-.PHONY: airflow airflow-stop demo test install warehouse-stop clean bench bench-full bi bi-screenshot bi-bundle bi-lock superset-install docs
+.PHONY: airflow airflow-stop demo test install warehouse-stop clean bench bench-full bi bi-screenshot bi-bundle bi-lock superset-install docs browser
 
 install: $(STAMP)
 
@@ -41,8 +41,9 @@ airflow: $(STAMP)
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop
 
-# The dashboards' acceptance test runs the real Superset: its venv is built once (≈ 1–2 min), a no-op afterwards.
-test: $(STAMP) $(SUPERSET_STAMP)
+# The dashboards' acceptance test runs the real Superset: its venv is built once (≈ 1–2 min), a no-op afterwards;
+# and renders every chart in Chromium (`make browser`).
+test: $(STAMP) $(SUPERSET_STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Apache Superset in its own venv (its pins, e.g. sqlalchemy<2, clash with Airflow's), locked by bi_tool/constraints.txt.
@@ -60,9 +61,28 @@ $(SUPERSET_STAMP): bi_tool/requirements.txt bi_tool/constraints.txt
 bi: $(STAMP) $(SUPERSET_STAMP)
 	$(BIN)/python -m bi_tool.provision serve $(if $(PORT),--port $(PORT))
 
-# bi_tool/dashboard.png for the README (needs Debian's chromium and chromium-driver).
-bi-screenshot: $(STAMP) $(SUPERSET_STAMP)
-	$(BIN)/python -m bi_tool.provision screenshot
+# Debian's chromium and chromium-driver (the browser test and the screenshots): installed with apt-get when either
+# is missing (≈ 15 s, needs root), otherwise a clear message of what to install.
+CHROMIUM     := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+APT_BROWSER  := apt-get install -y --no-install-recommends chromium chromium-driver
+
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "$(CHROMIUM) or $(CHROMEDRIVER) is missing: install Debian's chromium and chromium-driver" \
+	       "(as root: apt-get install -y chromium chromium-driver), then run make again" >&2; exit 1; fi; \
+	echo "installing Debian's chromium and chromium-driver with apt-get (≈ 15 s)"; \
+	{ $(APT_BROWSER) >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && $(APT_BROWSER) >/dev/null; }; } \
+	  && [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] \
+	  || { echo "apt-get could not install chromium and chromium-driver: install them by hand" \
+	            "(apt-get install -y chromium chromium-driver)" >&2; exit 1; }
+
+# Screenshots of the dashboard as the admin and as the viewer, into .sharewhy/screenshots/ (untracked);
+# README=1 rewrites the README's images instead (bi_tool/dashboard-admin.png, bi_tool/dashboard-viewer.png).
+README ?=
+bi-screenshot: $(STAMP) $(SUPERSET_STAMP) browser
+	$(BIN)/python -m bi_tool.provision screenshot $(if $(filter 1,$(README)),--readme)
 
 # Regenerate the committed YAML bundle from bi_tool/dashboards.py.
 bi-bundle: $(STAMP)

@@ -10,8 +10,12 @@ Why this shape:
   saved metrics with units). The import then syncs each dataset's columns from the view itself, so analysts
   exploring in Superset see every published column. `tests/test_dashboards_bundle.py` checks every column used
   here against the dbt contracts in dbt_project/models/bi/*.yml.
-- Metrics sum the *attributed* parts (`attributed_shares`, …): they add up exactly to the group totals, so a sum
-  over motivations never double-counts the totals that `bi.motivation_attribution` repeats on each row.
+- Per-motivation figures sum the *attributed* parts (`attributed_shares`, …), which add up exactly to the totals;
+  totals per month and network come from `bi.monthly_totals`, per team from `bi.advocacy_kpis`.
+- Periods: headline tiles and their "vs the month before" keep complete months only (`is_complete`); every chart
+  that shows months groups by the calculated column `period`, which marks a month not yet complete as partial.
+  Native filters (period, team, network) are declared here too, each scoped to the charts whose dataset has its
+  column (`NATIVE_FILTERS`).
 - Each chart carries a `query_context` (what `POST /api/v1/chart/data` runs) built from the same spec as its
   form data; the acceptance test runs every one of them with `force: true` against the real Superset.
 
@@ -72,6 +76,10 @@ LABEL_COLORS = {
     "Lift": "#454E7C",
     "95 % interval, low": "#A1A6BD",
     "95 % interval, high": "#A1A6BD",
+    # the lift chart's interval bar stands on an invisible bar from 0 to the interval's lower end (charts colour
+    # a metric's series by the metric's name)
+    "er_lift_below_interval": "rgba(0, 0, 0, 0)",
+    "er_lift_interval": "#A1A6BD",
     "er_lift": "#454E7C",
     "er_lift_lower": "#A1A6BD",
     "er_lift_upper": "#A1A6BD",
@@ -133,6 +141,11 @@ class Chart:
     description: str
     width: int  # grid columns of 12
     height: int  # grid rows of 8 px
+    extra_queries: tuple[dict[str, Any], ...] = ()  # a mixed chart's second query
+
+    @property
+    def queries(self) -> list[dict[str, Any]]:
+        return [self.query, *self.extra_queries]
 
     @property
     def file(self) -> str:
@@ -144,7 +157,7 @@ class Chart:
     def columns_used(self) -> set[str]:
         """Physical columns of the view this chart's query reads (directly or through calculated columns/metrics)."""
         used: set[str] = set()
-        texts = [json.dumps(self.query)]
+        texts = [json.dumps(self.queries)]
         for metric in self.dataset.metrics:
             if _mentions(texts[0], metric.name):
                 texts.append(metric.expression)
@@ -178,6 +191,23 @@ def _pct_text(column: str) -> str:
             f"|| to_char({column}_upper, 'FM990.00') || ')' END")
 
 
+#: The month as a label that says when the month is not complete yet: '2026-11', '2026-12 (partial: 2 days)'.
+#: Every month-grain dataset has it as the calculated column `period` (the x-axis of monthly charts and the
+#: dashboard's period filter); 'YYYY-MM' first, so the labels sort in time order.
+PERIOD_EXPRESSION = ("to_char(month, 'YYYY-MM') || CASE WHEN is_complete THEN '' "
+                     "ELSE ' (partial: ' || days_covered || ' days)' END")
+
+
+def _period_columns() -> tuple[Column, ...]:
+    return (
+        Column("is_complete", "boolean", "Month complete",
+               "Whether the data covers the whole month (false for the running month)."),
+        Column("days_covered", "integer", "Days covered", "Days of the month the data covers."),
+        Column("period", "text", "Month", "The month, marked 'partial' while it is not complete.",
+               expression=PERIOD_EXPRESSION),
+    )
+
+
 MOTIVATION_ATTRIBUTION = Dataset(
     model="motivation_attribution",
     uuid="159d4cb1-dc62-4e11-b868-6bc698e4cd1e",
@@ -197,6 +227,7 @@ MOTIVATION_ATTRIBUTION = Dataset(
         Column("attributed_impressions", "numeric", "Impressions (attributed)"),
         Column("attributed_engagements", "numeric", "Engagements (attributed)"),
         Column("attributed_clicks", "numeric", "Clicks (attributed)"),
+        *_period_columns(),
         Column("motivation_label", "text", "Motivation", "Why the sharers share, from the motivation survey.",
                expression=_case_label("motivation", MOTIVATION_LABELS)),
     ),
@@ -207,7 +238,8 @@ MOTIVATION_ATTRIBUTION = Dataset(
                "Platform-reported impressions of the shares, latest night observed."),
         Metric("engagements", "SUM(attributed_engagements)", "Engagements", ",.0f",
                "Reactions + comments + reshares."),
-        Metric("clicks", "SUM(attributed_clicks)", "Link clicks", ",.0f", "Clicks on the shared links."),
+        Metric("clicks", "SUM(attributed_clicks)", "Link clicks (network-reported)", ",.0f",
+               "Clicks on the shared links, as the networks report them."),
         Metric("engagement_rate", "SUM(attributed_engagements) / NULLIF(SUM(attributed_impressions), 0)",
                "Engagement rate", ".2%", "Engagements ÷ impressions."),
         Metric("click_through_rate", "SUM(attributed_clicks) / NULLIF(SUM(attributed_impressions), 0)",
@@ -257,6 +289,11 @@ MOTIVATION_LIFT = Dataset(
                "Lower end of the 95 % interval of the engagement-rate lift."),
         Metric("er_lift_upper", "MAX(engagement_rate_lift_upper)", "95 % interval, high", ".2f",
                "Upper end of the 95 % interval of the engagement-rate lift."),
+        Metric("er_lift_below_interval", "MAX(engagement_rate_lift_lower)", "95 % interval from", ".2f",
+               "From 0 to the lower end of the interval: the invisible base the interval bar stands on."),
+        Metric("er_lift_interval", "MAX(engagement_rate_lift_upper) - MAX(engagement_rate_lift_lower)",
+               "95 % interval width", ".2f", "Width of the 95 % interval of the engagement-rate lift (drawn from its "
+               "lower to its upper end)."),
     ),
 )
 
@@ -307,9 +344,11 @@ ADVOCACY_KPIS = Dataset(
         Column("potential_reach", "bigint", "Potential reach"),
         Column("impressions", "bigint", "Impressions"),
         Column("engagements", "bigint", "Engagements"),
-        Column("clicks", "bigint", "Link clicks"),
+        Column("clicks", "bigint", "Link clicks (network-reported)"),
         Column("earned_media_value", "numeric", "Earned media value"),
         Column("emv_currency", "text", "EMV currency"),
+        Column("tracking_link_clicks", "bigint", "Tracking-link clicks (Bitly)"),
+        *_period_columns(),
     ),
     metrics=(
         Metric("participation", "SUM(sharers)::numeric / NULLIF(SUM(enrolled), 0)", "Participation", ".0%",
@@ -320,14 +359,15 @@ ADVOCACY_KPIS = Dataset(
                "Σ of the sharers' audience sizes at share time: an upper bound, not people reached."),
         Metric("impressions", "SUM(impressions)", "Impressions", ".3s",
                "Times the posts were shown, as the platforms report (latest night)."),
-        Metric("clicks", "SUM(clicks)", "Link clicks", ",.0f", "Link clicks the platforms report."),
+        Metric("clicks", "SUM(clicks)", "Link clicks (network-reported)", ",.0f",
+               "Link clicks as the networks report them."),
+        Metric("tracking_link_clicks", "SUM(tracking_link_clicks)", "Tracking-link clicks (Bitly)", ",.0f",
+               "Clicks on the shares' tracking links, as Bitly counts them."),
         Metric("earned_media_value", "SUM(earned_media_value)", "Earned media value", "$,.0f",
                "impressions, engagements and clicks × the unit values of seed emv_unit_values (USD): a "
                "convention for comparing with paid media, not revenue."),
     ),
 )
-
-_MONTH_LABEL = "to_char(month, 'YYYY-MM')"
 
 OBLIGATION_SIGNALS = Dataset(
     model="obligation_signals",
@@ -344,11 +384,14 @@ OBLIGATION_SIGNALS = Dataset(
         Column("respondents", "integer", "Surveyed sharers"),
         Column("signals_raised", "integer", "Signals raised (of 5)"),
         Column("is_flagged", "boolean", "Flagged"),
-        Column("month_label", "text", "Month", expression=_MONTH_LABEL),
+        Column("is_low_volume", "boolean", "Too few shares to judge"),
+        *_period_columns(),
     ),
     metrics=(
-        Metric("signals_raised", "MAX(signals_raised)", "Obligation signals raised", ",d",
-               "How many of the 5 obligation signals the team raised in the month."),
+        Metric("signals_raised", "MAX(CASE WHEN is_low_volume THEN NULL ELSE signals_raised END)",
+               "Obligation signals raised", ",d",
+               "How many of the 5 obligation signals the team raised in the month; empty when the team shared too "
+               "little that month to judge."),
         Metric("flagged_team_months", "SUM(CASE WHEN is_flagged THEN 1 ELSE 0 END)", "Flagged team-months", ",d",
                "Team × months flagged for obligation."),
     ),
@@ -369,16 +412,139 @@ SALESY_RISK = Dataset(
         Column("respondents", "integer", "Surveyed sharers"),
         Column("signals_raised", "integer", "Signals raised (of 3)"),
         Column("is_at_risk", "boolean", "At risk"),
-        Column("month_label", "text", "Month", expression=_MONTH_LABEL),
+        Column("is_low_volume", "boolean", "Too few shares to judge"),
+        *_period_columns(),
     ),
     metrics=(
-        Metric("signals_raised", "MAX(signals_raised)", "Salesy-risk signals raised", ",d",
-               "How many of the 3 salesy-risk signals the team raised in the month."),
+        Metric("signals_raised", "MAX(CASE WHEN is_low_volume THEN NULL ELSE signals_raised END)",
+               "Salesy-risk signals raised", ",d",
+               "How many of the 3 salesy-risk signals the team raised in the month; empty when the team shared too "
+               "little that month to judge."),
+    ),
+)
+
+MONTHLY_TOTALS = Dataset(
+    model="monthly_totals",
+    uuid="4f0c8a52-7a4e-4d55-9a1e-0d2b7c6e9f31",
+    description=(
+        "Month × network: the totals of shares, impressions, engagements and clicks (each additive over months "
+        "and networks), and the surveyed sharers behind them."
+    ),
+    main_dttm_col="month",
+    columns=(
+        Column("month", "date", "Month", is_dttm=True),
+        Column("network", "text", "Network"),
+        Column("shares", "bigint", "Shares"),
+        Column("impressions", "bigint", "Impressions"),
+        Column("engagements", "bigint", "Engagements"),
+        Column("clicks", "bigint", "Link clicks (network-reported)"),
+        Column("respondents", "integer", "Surveyed sharers"),
+        *_period_columns(),
+    ),
+    metrics=(
+        Metric("shares", "SUM(shares)", "Shares", ",.0f", "Shares of company content by employees."),
+        Metric("impressions", "SUM(impressions)", "Impressions", ".3s",
+               "Times the posts were shown, as the networks report (latest night observed)."),
+        Metric("engagements", "SUM(engagements)", "Engagements", ",.0f", "Reactions + comments + reshares."),
+        Metric("clicks", "SUM(clicks)", "Link clicks (network-reported)", ",.0f",
+               "Clicks on the shared links, as the networks report them."),
+        Metric("engagement_rate", "SUM(engagements)::numeric / NULLIF(SUM(impressions), 0)", "Engagement rate",
+               ".2%", "Engagements ÷ impressions."),
+        Metric("click_through_rate", "SUM(clicks)::numeric / NULLIF(SUM(impressions), 0)", "Click-through rate",
+               ".2%", "Network-reported link clicks ÷ impressions."),
+        Metric("surveyed_sharers", "MAX(respondents)", "Surveyed sharers", ",d",
+               "Surveyed sharers behind a month × network (distinct people: do not add up across rows)."),
+    ),
+)
+
+TEAM_MOTIVATION_CLICKS = Dataset(
+    model="team_motivation_clicks",
+    uuid="9b7e2f40-3c1d-4a8e-8f6b-5d2a1c0e7b64",
+    description=(
+        "Month × team × motivation: shares and network-reported clicks attributed to each motivation by the "
+        f"sharers' motivation weights, and clicks per share. Team-months with fewer than {K} surveyed sharers are "
+        "not shown."
+    ),
+    main_dttm_col="month",
+    columns=(
+        Column("month", "date", "Month", is_dttm=True),
+        Column("team", "text", "Team"),
+        Column("motivation", "text", "Motivation (code)"),
+        Column("respondents", "integer", "Surveyed sharers"),
+        Column("attributed_shares", "numeric", "Shares (attributed)"),
+        Column("attributed_clicks", "numeric", "Clicks (attributed)"),
+        *_period_columns(),
+        Column("motivation_label", "text", "Motivation", expression=_case_label("motivation", MOTIVATION_LABELS)),
+        Column("is_latest_complete_month", "boolean", "Latest complete month",
+               "Whether the row's month is the latest month the data covers completely.",
+               expression=(f"month = (SELECT max(month) FROM {BI_SCHEMA}.team_motivation_clicks AS latest "
+                           "WHERE latest.is_complete)")),
+    ),
+    metrics=(
+        Metric("clicks_per_share", "SUM(attributed_clicks) / NULLIF(SUM(attributed_shares), 0)",
+               "Clicks per share", ".2f",
+               "Network-reported link clicks per share, both attributed to the motivation."),
+    ),
+)
+
+CONTENT_OBLIGATION = Dataset(
+    model="content_obligation",
+    uuid="d3a5c7e9-1b2f-4c6d-8e0a-7f9b3d5c1e28",
+    description=(
+        "Per piece of content: how much of its sharing comes from obligation (the sharers' mean obligated "
+        f"weight), and how it performs. Content shared by fewer than {K} surveyed sharers is not shown."
+    ),
+    columns=(
+        Column("content_id", "text", "Content id"),
+        Column("content_title", "text", "Content"),
+        Column("content_type", "text", "Content type"),
+        Column("sharers", "integer", "Sharers"),
+        Column("respondents", "integer", "Surveyed sharers"),
+        Column("shares", "integer", "Shares"),
+        Column("obligated_share", "numeric", "Obligated share of the sharing"),
+        Column("is_mostly_obligated", "boolean", "Mostly shared out of obligation"),
+        Column("engagement_rate", "numeric", "Engagement rate"),
+        Column("click_through_rate", "numeric", "Click-through rate"),
+        Column("is_low_volume", "boolean", "Too few shares to judge"),
+        Column("verdict", "text", "Mostly obligated?",
+               expression=("CASE WHEN is_low_volume THEN 'too few shares to judge' "
+                           "WHEN is_mostly_obligated THEN 'mostly obligated' ELSE 'no' END")),
+    ),
+    metrics=(),
+)
+
+CONTENT_TYPE_OBLIGATION = Dataset(
+    model="content_type_obligation",
+    uuid="6e8f0a2c-4d5b-4f7e-9a1c-3b5d7f9e1a46",
+    description=(
+        "Per content type: how much of its sharing comes from obligation and how it performs. Types shared by "
+        f"fewer than {K} surveyed sharers are not shown."
+    ),
+    columns=(
+        Column("content_type", "text", "Content type"),
+        Column("sharers", "integer", "Sharers"),
+        Column("respondents", "integer", "Surveyed sharers"),
+        Column("shares", "integer", "Shares"),
+        Column("obligated_share", "numeric", "Obligated share of the sharing"),
+        Column("is_mostly_obligated", "boolean", "Mostly shared out of obligation"),
+        Column("engagement_rate", "numeric", "Engagement rate"),
+        Column("click_through_rate", "numeric", "Click-through rate"),
+        Column("is_low_volume", "boolean", "Too few shares to judge"),
+        Column("type_label", "text", "Content type",
+               expression="content_type || CASE WHEN is_low_volume THEN ' (too few shares to judge)' ELSE '' END"),
+    ),
+    metrics=(
+        Metric("obligated_share", "MAX(obligated_share)", "Obligated share", ".0%",
+               "The sharers' mean obligated motivation weight for this type of content."),
+        Metric("engagement_rate", "MAX(engagement_rate)", "Engagement rate", ".2%", "Engagements ÷ impressions."),
+        Metric("click_through_rate", "MAX(click_through_rate)", "Click-through rate", ".2%",
+               "Network-reported link clicks ÷ impressions."),
     ),
 )
 
 DATASETS: tuple[Dataset, ...] = (
     MOTIVATION_ATTRIBUTION, MOTIVATION_LIFT, TEAM_MORALE, ADVOCACY_KPIS, OBLIGATION_SIGNALS, SALESY_RISK,
+    MONTHLY_TOTALS, TEAM_MOTIVATION_CLICKS, CONTENT_OBLIGATION, CONTENT_TYPE_OBLIGATION,
 )
 
 
@@ -389,11 +555,18 @@ _NO_TIME_FILTER = {
 }
 _EXTRAS = {"having": "", "where": ""}
 
-Filters = dict[str, str]
+#: column → value: `==` for text, `IS TRUE` / `IS FALSE` for a boolean.
+Filters = dict[str, str | bool]
+
+
+def _query_filter(column: str, value: str | bool) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"col": column, "op": "IS TRUE" if value else "IS FALSE"}
+    return {"col": column, "op": "==", "val": value}
 
 
 def _base_query(dataset: Dataset, where: Filters | None = None, **fields: Any) -> dict[str, Any]:
-    filters = [{"col": column, "op": "==", "val": value} for column, value in (where or {}).items()]
+    filters = [_query_filter(column, value) for column, value in (where or {}).items()]
     if dataset.main_dttm_col:
         filters.append({"col": dataset.main_dttm_col, "op": "TEMPORAL_RANGE", "val": "No filter"})
     return {
@@ -404,29 +577,25 @@ def _base_query(dataset: Dataset, where: Filters | None = None, **fields: Any) -
 
 
 def _adhoc_filters(dataset: Dataset, where: Filters | None = None) -> list[dict[str, Any]]:
-    filters = [
-        {"clause": "WHERE", "comparator": value, "expressionType": "SIMPLE", "operator": "==", "subject": column,
-         "filterOptionName": f"filter_{column}_{value}", "isExtra": False, "isNew": False}
-        for column, value in (where or {}).items()
-    ]
+    filters = []
+    for column, value in (where or {}).items():
+        operator = ("IS TRUE" if value else "IS FALSE") if isinstance(value, bool) else "=="
+        filters.append({"clause": "WHERE", "comparator": None if isinstance(value, bool) else value,
+                        "expressionType": "SIMPLE", "operator": operator, "subject": column,
+                        "filterOptionName": f"filter_{column}_{str(value).lower()}", "isExtra": False,
+                        "isNew": False})
     if dataset.main_dttm_col:
         filters.append({**_NO_TIME_FILTER, "subject": dataset.main_dttm_col})
     return filters
 
 
-def big_number(uuid: str, title: str, dataset: Dataset, metric: str, subheader: str, description: str) -> Chart:
-    params = {
-        "viz_type": "big_number_total", "metric": metric, "adhoc_filters": _adhoc_filters(dataset),
-        "header_font_size": 0.3, "subheader_font_size": 0.125, "subheader": subheader,
-        "y_axis_format": dataset.metric(metric).d3format, "time_format": "smart_date",
-    }
-    return Chart(uuid, title, dataset, "big_number_total", params, _base_query(dataset, metrics=[metric]),
-                 description, width=2, height=30)
+#: Headline figures and trend comparisons count complete months only (the running month would read as a fall).
+COMPLETE: Filters = {"is_complete": True}
 
 
 def big_number_trend(uuid: str, title: str, dataset: Dataset, metric: str, where: Filters, subheader: str,
-                     description: str) -> Chart:
-    """The latest month's value, with the monthly trend line under it."""
+                     description: str, width: int = 3) -> Chart:
+    """The latest month's value (of the months `where` keeps), with the monthly trend line under it."""
     x = dataset.main_dttm_col
     params = {
         "viz_type": "big_number", "x_axis": x, "time_grain_sqla": "P1M", "metric": metric,
@@ -438,21 +607,26 @@ def big_number_trend(uuid: str, title: str, dataset: Dataset, metric: str, where
     axis = {"timeGrain": "P1M", "columnType": "BASE_AXIS", "sqlExpression": x, "label": x, "expressionType": "SQL"}
     query = _base_query(dataset, where, columns=[axis], metrics=[metric],
                         extras={**_EXTRAS, "time_grain_sqla": "P1M"})
-    return Chart(uuid, title, dataset, "big_number", params, query, description, width=2, height=30)
+    return Chart(uuid, title, dataset, "big_number", params, query, description, width=width, height=30)
 
 
-def time_series(uuid: str, title: str, dataset: Dataset, metric: str, groupby: list[str], *, kind: str,
-                share_of_total: bool, y_title: str, description: str, width: int = 6, height: int = 56) -> Chart:
-    """Monthly bars stacked by `groupby` (`kind` 'bar'; `share_of_total`: each part as % of the month), or lines."""
-    x = dataset.main_dttm_col
+def _category_axis(x: str) -> dict[str, Any]:
+    return {"columnType": "BASE_AXIS", "sqlExpression": x, "label": x, "expressionType": "SQL"}
+
+
+def monthly_series(uuid: str, title: str, dataset: Dataset, metric: str, groupby: list[str], *, kind: str,
+                   share_of_total: bool, y_title: str, description: str, width: int = 6, height: int = 56) -> Chart:
+    """Per month (the `period` label, which marks a partial month): bars stacked by `groupby` (`kind` 'bar';
+    `share_of_total`: each part as % of the month), or lines."""
+    x = "period"
     viz = {"bar": "echarts_timeseries_bar", "line": "echarts_timeseries_line"}[kind]
     params = {
-        "viz_type": viz, "x_axis": x, "time_grain_sqla": "P1M", "x_axis_sort_asc": True,
+        "viz_type": viz, "x_axis": x, "x_axis_sort_asc": True,
         "metrics": [metric], "groupby": groupby, "adhoc_filters": _adhoc_filters(dataset), "order_desc": True,
         "row_limit": 10_000, "truncate_metric": True, "show_empty_columns": True, "annotation_layers": [],
         "contributionMode": "row" if share_of_total else None,
         "x_axis_title": "Month", "x_axis_title_margin": 30, "y_axis_title": y_title, "y_axis_title_margin": 50,
-        "y_axis_title_position": "Left", "x_axis_time_format": "%b %Y", "tooltipTimeFormat": "%B %Y",
+        "y_axis_title_position": "Left", "xAxisLabelRotation": 0,
         "y_axis_format": ".0%" if share_of_total else dataset.metric(metric).d3format,
         "rich_tooltip": True, "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
         "color_scheme": "supersetColors", "zoomable": False, "show_value": False,
@@ -464,124 +638,168 @@ def time_series(uuid: str, title: str, dataset: Dataset, metric: str, groupby: l
         params.update({"markerEnabled": True, "markerSize": 8, "seriesType": "line"})
     if share_of_total:
         params["y_axis_bounds"] = [0, 1]
-    axis = {"timeGrain": "P1M", "columnType": "BASE_AXIS", "sqlExpression": x, "label": x, "expressionType": "SQL"}
-    query = _base_query(
-        dataset, columns=[axis, *groupby], metrics=[metric], series_columns=groupby, orderby=[[metric, False]],
-        extras={**_EXTRAS, "time_grain_sqla": "P1M"},
-    )
+    query = _base_query(dataset, columns=[_category_axis(x), *groupby], metrics=[metric], series_columns=groupby,
+                        orderby=[[x, True]])
     return Chart(uuid, title, dataset, viz, params, query, description, width, height)
 
 
-def interval_plot(uuid: str, title: str, dataset: Dataset, x: str, estimate: str, lower: str, upper: str,
+REFERENCE_LINE_AT_ONE = {
+    "name": "1.00 = the content's baseline", "annotationType": "FORMULA", "sourceType": "", "value": "1",
+    "overrides": {"time_range": None}, "show": True, "showLabel": True, "showMarkers": False, "hideLine": False,
+    "titleColumn": "", "descriptionColumns": [], "timeColumn": "", "intervalEndColumn": "", "color": "#E04355",
+    "opacity": "", "style": "dashed", "width": 2,
+}
+
+
+def interval_bars(uuid: str, title: str, dataset: Dataset, x: str, estimate: str, below: str, interval: str,
                   where: Filters, *, y_title: str, description: str, width: int = 6, height: int = 56) -> Chart:
-    """Per category of `x`: the estimate and the ends of its interval as markers one above the other."""
-    metrics = [upper, estimate, lower]
+    """Per category of `x`: its interval as a bar from the lower to the upper end (a stack of an invisible
+    `below` and the `interval` width), the estimate as a labelled marker on it, and a dashed line at 1.0."""
+    fmt = dataset.metric(estimate).d3format
     params = {
-        "viz_type": "echarts_timeseries_scatter", "x_axis": x, "x_axis_sort": estimate, "x_axis_sort_asc": False,
-        "metrics": metrics, "groupby": [], "adhoc_filters": _adhoc_filters(dataset, where), "order_desc": True,
-        "row_limit": 10_000, "truncate_metric": True, "annotation_layers": [],
+        "viz_type": "mixed_timeseries", "x_axis": x, "x_axis_sort_asc": True,
+        "metrics": [below, interval], "groupby": [], "adhoc_filters": _adhoc_filters(dataset, where),
+        "metrics_b": [estimate], "groupby_b": [], "adhoc_filters_b": _adhoc_filters(dataset, where),
+        "seriesType": "bar", "stack": "Stack", "show_value": False, "markerEnabled": False, "yAxisIndex": 0,
+        "seriesTypeB": "scatter", "stackB": None, "show_valueB": True, "markerEnabledB": True, "markerSizeB": 14,
+        "yAxisIndexB": 0, "order_desc": True, "order_desc_b": True, "row_limit": 10_000, "row_limit_b": 10_000,
+        "truncate_metric": True, "truncate_metric_b": True, "annotation_layers": [REFERENCE_LINE_AT_ONE],
         "x_axis_title": "", "y_axis_title": y_title, "y_axis_title_margin": 40, "y_axis_title_position": "Left",
-        "y_axis_format": dataset.metric(estimate).d3format, "markerSize": 14, "show_value": True,
-        "rich_tooltip": True, "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
-        "color_scheme": "supersetColors", "zoomable": False, "truncateYAxis": False,
+        "y_axis_format": fmt, "y_axis_format_secondary": fmt, "rich_tooltip": True,
+        "show_legend": False, "color_scheme": "supersetColors", "zoomable": False, "truncateYAxis": False,
+        "minorTicks": True, "xAxisLabelInterval": 0,
     }
-    axis = {"columnType": "BASE_AXIS", "sqlExpression": x, "label": x, "expressionType": "SQL"}
-    query = _base_query(dataset, where, columns=[axis], metrics=metrics, series_columns=[],
-                        orderby=[[estimate, False]])
-    return Chart(uuid, title, dataset, "echarts_timeseries_scatter", params, query, description, width, height)
+    axis = _category_axis(x)
+    intervals = _base_query(dataset, where, columns=[axis], metrics=[below, interval], series_columns=[],
+                            orderby=[[x, True]])
+    estimates = _base_query(dataset, where, columns=[axis], metrics=[estimate], series_columns=[],
+                            orderby=[[x, True]])
+    return Chart(uuid, title, dataset, "mixed_timeseries", params, intervals, description, width, height,
+                 extra_queries=(estimates,))
 
 
 def heatmap(uuid: str, title: str, dataset: Dataset, x: str, y: str, metric: str, *, colors: str,
-            bounds: tuple[float | None, float | None], description: str, width: int = 6, height: int = 50) -> Chart:
+            bounds: tuple[float | None, float | None], description: str, where: Filters | None = None,
+            every_x_label: bool = False, width: int = 6, height: int = 50) -> Chart:
+    """`every_x_label`: label every column (few categories), rather than as many as fit."""
     params = {
         "viz_type": "heatmap_v2", "x_axis": x, "groupby": y, "metric": metric,
-        "adhoc_filters": _adhoc_filters(dataset), "row_limit": 10_000, "sort_x_axis": "alpha_asc",
+        "adhoc_filters": _adhoc_filters(dataset, where), "row_limit": 10_000, "sort_x_axis": "alpha_asc",
         "sort_y_axis": "alpha_asc", "normalize_across": "heatmap", "legend_type": "continuous",
-        "linear_color_scheme": colors, "xscale_interval": -1, "yscale_interval": -1, "left_margin": 130,
+        "linear_color_scheme": colors, "xscale_interval": 1 if every_x_label else -1, "yscale_interval": -1,
+        "left_margin": 130,
         "bottom_margin": 45, "value_bounds": list(bounds), "y_axis_format": dataset.metric(metric).d3format,
         "show_legend": True, "show_percentage": False, "show_values": True, "normalized": False,
         "border_width": 1, "border_color": {"r": 255, "g": 255, "b": 255, "a": 1},
     }
-    query = _base_query(dataset, columns=[x, y], metrics=[metric], orderby=[[x, True], [y, True]])
+    query = _base_query(dataset, where, columns=[x, y], metrics=[metric], orderby=[[x, True], [y, True]])
     return Chart(uuid, title, dataset, "heatmap_v2", params, query, description, width, height)
+
+
+def category_bars(uuid: str, title: str, dataset: Dataset, x: str, metrics: list[str], *, y_title: str,
+                  y_format: str, description: str, width: int = 6, height: int = 56) -> Chart:
+    """Side-by-side bars per category of `x`, one per metric (metrics sharing one axis format)."""
+    params = {
+        "viz_type": "echarts_timeseries_bar", "x_axis": x, "x_axis_sort_asc": True, "metrics": metrics,
+        "groupby": [], "adhoc_filters": _adhoc_filters(dataset), "order_desc": True, "row_limit": 10_000,
+        "truncate_metric": True, "annotation_layers": [], "orientation": "vertical", "stack": None,
+        "x_axis_title": "", "y_axis_title": y_title, "y_axis_title_margin": 40, "y_axis_title_position": "Left",
+        "y_axis_format": y_format, "show_value": True, "rich_tooltip": True, "show_legend": True,
+        "legendType": "scroll", "legendOrientation": "top", "color_scheme": "supersetColors", "zoomable": False,
+        "xAxisLabelInterval": 0,
+    }
+    query = _base_query(dataset, columns=[_category_axis(x)], metrics=metrics, series_columns=[],
+                        orderby=[[x, True]])
+    return Chart(uuid, title, dataset, "echarts_timeseries_bar", params, query, description, width, height)
 
 
 def table(uuid: str, title: str, dataset: Dataset, groupby: list[str], metrics: list[str], *, description: str,
           width: int = 12, height: int = 60) -> Chart:
-    """Aggregated rows: one per combination of `groupby`."""
+    """Aggregated rows: one per combination of `groupby`, latest month first."""
     params = {
         "viz_type": "table", "query_mode": "aggregate", "groupby": groupby, "metrics": metrics,
         "all_columns": [], "percent_metrics": [], "adhoc_filters": _adhoc_filters(dataset),
         "order_by_cols": [], "row_limit": 10_000, "server_page_length": 10, "page_length": 10, "order_desc": True,
-        "table_timestamp_format": "%Y-%m", "time_grain_sqla": "P1M", "temporal_columns_lookup": {"month": True},
         "show_cell_bars": True, "color_pn": True, "allow_rearrange_columns": False, "include_search": False,
         "column_config": {metric: {"d3NumberFormat": dataset.metric(metric).d3format} for metric in metrics},
     }
-    query = _base_query(dataset, columns=groupby, metrics=metrics, orderby=[[metrics[0], False]],
-                        extras={**_EXTRAS, "time_grain_sqla": "P1M"})
+    query = _base_query(dataset, columns=groupby, metrics=metrics, orderby=[[groupby[0], False], [metrics[0], False]])
     return Chart(uuid, title, dataset, "table", params, query, description, width, height)
 
 
 def raw_table(uuid: str, title: str, dataset: Dataset, columns: list[str], where: Filters,
               order_by: list[tuple[str, bool]], *, description: str, page_length: int, width: int = 12,
-              height: int = 60) -> Chart:
-    """The rows themselves (no aggregation), `columns` in order."""
+              height: int = 60, formats: dict[str, str] | None = None) -> Chart:
+    """The rows themselves (no aggregation), `columns` in order (`formats`: column → d3 number format)."""
     params = {
         "viz_type": "table", "query_mode": "raw", "all_columns": columns, "groupby": [], "metrics": [],
         "adhoc_filters": _adhoc_filters(dataset, where),
         "order_by_cols": [json.dumps([column, ascending]) for column, ascending in order_by],
         "row_limit": 10_000, "server_page_length": page_length, "page_length": page_length,
         "show_cell_bars": False, "color_pn": False, "allow_rearrange_columns": False, "include_search": False,
+        "column_config": {column: {"d3NumberFormat": fmt} for column, fmt in (formats or {}).items()},
     }
     query = _base_query(dataset, where, columns=columns, metrics=None, orderby=[list(o) for o in order_by])
     return Chart(uuid, title, dataset, "table", params, query, description, width, height)
 
 
-MA, LIFT, MORALE, KPIS, OBLIGATION, SALESY = DATASETS
+MA, LIFT, MORALE, KPIS, OBLIGATION, SALESY, TOTALS, TEAM_CLICKS, CONTENT, CONTENT_TYPES = DATASETS
 
 OBLIGATION_TITLE = f"Obligation signals by team and month (of 5; flagged at {OBLIGATION_MIN_SIGNALS} or more)"
 SALESY_TITLE = f"Salesy-risk signals by team and month (of 3; at risk at {SALESY_MIN_SIGNALS} or more)"
+LIFT_TITLE = "Motivation lift of the engagement rate (1 = the content's baseline, bars: 95 % intervals)"
+TEAM_CLICKS_TITLE = "Clicks per share by team and motivation (latest complete month)"
 
-_TOTALS = "all months, all networks"
+_LATEST = "latest complete month"
 
 CHARTS: tuple[Chart, ...] = (
-    # --- advocacy KPIs
-    big_number_trend("c5a88c42-6b86-4299-9f6b-5586fdf9b0d4", "LinkedIn participation, latest month", KPIS,
-                     "participation", {"network": "linkedin"},
-                     "employees who shared ÷ employees enrolled",
-                     "Share of enrolled employees who shared to LinkedIn in the latest month (trend: every month)."),
-    big_number("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", KPIS, "shares", _TOTALS,
-               "Shares of company content by employees, all months and networks."),
-    big_number("009f98c3-90a7-4f52-8b36-6e3428c6902b", "Potential reach", KPIS, "potential_reach",
-               "followers × shares: an upper bound",
-               "Σ of the sharers' audience sizes at share time (the vendors' potential reach). Not people reached; "
-               "never added to impressions."),
-    big_number("112d1532-a9a1-479e-ab47-dfc4f9abfb06", "Impressions", KPIS, "impressions",
-               "as the networks report them",
-               "Times the posts were shown, as the platforms report (latest night observed)."),
-    big_number("f68099ae-2c89-4bf2-9fdf-b719222d9887", "Link clicks", KPIS, "clicks", _TOTALS,
-               "Clicks on the links in the shares, as the platforms report them."),
-    big_number("d1619c85-93c2-42f5-b585-1513f31864d9", "Earned media value", KPIS, "earned_media_value",
-               "USD; a convention, not revenue",
-               "Impressions, engagements and clicks valued at the unit values of seed emv_unit_values (USD): what "
-               "the same reach would have cost as paid media."),
+    # --- headline figures: the latest complete month, against the month before
+    big_number_trend("c5a88c42-6b86-4299-9f6b-5586fdf9b0d4", "LinkedIn participation, latest complete month",
+                     KPIS, "participation", {"network": "linkedin", **COMPLETE},
+                     f"{_LATEST}: sharers ÷ enrolled",
+                     "Share of enrolled employees who shared to LinkedIn in the latest complete month (trend: every "
+                     "complete month; the running month is left out until it is complete)."),
+    big_number_trend("1c92e8e4-af27-486e-bd0e-65d000a18756", "Shares", KPIS, "shares", COMPLETE,
+                     f"{_LATEST}, all networks",
+                     "Shares of company content by employees in the latest complete month."),
+    big_number_trend("009f98c3-90a7-4f52-8b36-6e3428c6902b", "Potential reach", KPIS, "potential_reach", COMPLETE,
+                     f"{_LATEST}; an upper bound",
+                     "Σ of the sharers' audience sizes at share time (the vendors' potential reach), latest "
+                     "complete month. Not people reached; never added to impressions."),
+    big_number_trend("112d1532-a9a1-479e-ab47-dfc4f9abfb06", "Impressions", KPIS, "impressions", COMPLETE,
+                     f"{_LATEST}, as the networks report them",
+                     "Times the posts were shown, as the networks report (latest night observed), latest complete "
+                     "month."),
+    big_number_trend("f68099ae-2c89-4bf2-9fdf-b719222d9887", "Link clicks (network-reported)", KPIS, "clicks",
+                     COMPLETE, f"{_LATEST}, counted by LinkedIn and X",
+                     "Clicks on the links in the shares as the networks report them, latest complete month. "
+                     "Not the tracking-link count (Bitly), which counts differently.", width=4),
+    big_number_trend("7d3e9a61-0c4b-4e8f-a2d5-3f6b8c1e9a07", "Tracking-link clicks (Bitly)", KPIS,
+                     "tracking_link_clicks", COMPLETE, f"{_LATEST}, counted by Bitly",
+                     "Clicks on the shares' tracking links as Bitly counts them, latest complete month. Not the "
+                     "networks' own click count.", width=4),
+    big_number_trend("d1619c85-93c2-42f5-b585-1513f31864d9", "Earned media value", KPIS, "earned_media_value",
+                     COMPLETE, f"{_LATEST}; USD, a convention, not revenue",
+                     "Impressions, engagements and clicks valued at the unit values of seed emv_unit_values (USD): "
+                     "what the same reach would have cost as paid media; latest complete month.", width=4),
     # --- why people share
-    time_series("732212e6-6b15-4693-a8f2-b02d3b4acf68", "Why employees share: motivation mix by month (% of shares)",
-                MA, "shares", ["motivation_label"], kind="bar", share_of_total=True,
-                y_title="% of the month's shares",
-                description=(
-                    "Each month's shares split by the sharers' motivation profile (survey weights at share time). "
-                    "'Unattributed': sharers without a survey profile, and whole groups with fewer than "
-                    f"{K} surveyed sharers (suppressed for confidentiality).")),
-    interval_plot("2f768a17-2554-4db7-b4da-fb5d0facfffd",
-                  "Motivation lift of the engagement rate (1 = the content's baseline, 95 % interval)",
-                  LIFT, "motivation_label", "er_lift", "er_lift_lower", "er_lift_upper",
-                  {"network": "all", "share_segment": "all"}, y_title="lift (× baseline)",
+    monthly_series("732212e6-6b15-4693-a8f2-b02d3b4acf68",
+                   "Why employees share: motivation mix by month (% of shares)", MA, "shares",
+                   ["motivation_label"], kind="bar", share_of_total=True, y_title="% of the month's shares",
+                   description=(
+                       "Each month's shares split by the sharers' motivation profile (survey weights at share "
+                       "time); a month not yet complete says 'partial'. 'Unattributed': sharers without a survey "
+                       f"profile, and whole groups with fewer than {K} surveyed sharers (suppressed for "
+                       "confidentiality).")),
+    interval_bars("2f768a17-2554-4db7-b4da-fb5d0facfffd", LIFT_TITLE, LIFT, "motivation_label", "er_lift",
+                  "er_lift_below_interval", "er_lift_interval", {"network": "all", "share_segment": "all"},
+                  y_title="lift (× baseline)",
                   description=(
                       "Engagement rate of shares by sharers of this primary motivation relative to what the same "
-                      "content gets on the same network from its average surveyed share (1.00 = baseline), all "
-                      "networks and shares pooled; the markers above and below are the ends of the 95 % interval "
-                      "(a cluster bootstrap over sharers).")),
+                      "content gets on the same network from its average surveyed share (1.00 = baseline, the "
+                      "dashed line), all networks and shares pooled. The bar spans the 95 % interval (a cluster "
+                      "bootstrap over sharers); the marker is the estimate. A bar that crosses the line is no "
+                      "evidence of a difference.")),
     raw_table("1c3ee26c-12f4-4ab4-8dea-f5c117a6306f",
               "Motivation lift by kind of share: engagement and click-through rate (95 % intervals)", LIFT,
               ["segment_label", "motivation_label", "respondents", "shares", "engagement_rate_lift_text",
@@ -591,40 +809,72 @@ CHARTS: tuple[Chart, ...] = (
               description=(
                   "Lift against the same content's baseline on the same network (1.00 = baseline), all networks "
                   "pooled, for every share and split by how the share came about. Groups with fewer than "
-                  f"{K} respondents are suppressed.")),
+                  f"{K} respondents are suppressed; a lift that cannot be estimated says why.")),
+    # --- which motivation moves clicks, per team; which content is shared out of obligation
+    heatmap("5a1f3c7e-9b2d-4e6a-8c0f-2d4b6e8a0c13", TEAM_CLICKS_TITLE, TEAM_CLICKS, "motivation_label", "team",
+            "clicks_per_share", colors="blues", bounds=(None, None),
+            where={"is_latest_complete_month": True}, every_x_label=True, width=7,
+            description=(
+                "Network-reported link clicks per share, both attributed to the motivation by the sharers' survey "
+                "weights, per team, in the latest complete month. Teams with fewer than "
+                f"{K} surveyed sharers that month are not shown.")),
+    category_bars("8c2e4a6f-1d3b-4f5e-9a7c-0b2d4f6a8e19",
+                  "Content types: share of obligated sharing and how they perform", CONTENT_TYPES, "type_label",
+                  ["obligated_share", "engagement_rate", "click_through_rate"], y_title="%", y_format=".1%", width=5,
+                  description=(
+                      "Per content type: the sharers' mean obligated motivation weight, and the engagement and "
+                      f"click-through rate of its shares. Types shared by fewer than {K} surveyed sharers are not "
+                      "shown; types with too few shares to judge say so.")),
+    raw_table("3b9d1f5a-7c2e-4a8b-b6d0-4e1f3a5c7b92",
+              "Content shared mostly out of obligation, and how it performs", CONTENT,
+              ["content_title", "content_type", "verdict", "obligated_share", "sharers", "shares",
+               "engagement_rate", "click_through_rate"],
+              {}, [("is_low_volume", True), ("obligated_share", False)], page_length=10, height=70,
+              formats={"obligated_share": ".0%", "engagement_rate": ".2%", "click_through_rate": ".2%"},
+              description=(
+                  "Each piece of content with the sharers' mean obligated motivation weight (most obligated "
+                  "first) and its engagement and click-through rate. 'Mostly obligated': obligation outweighs "
+                  f"the other motivations. Content shared by fewer than {K} surveyed sharers is not shown.")),
     # --- teams
     heatmap("c5f33606-2a54-49c8-afeb-43de4b30807d",
             "Team morale by survey wave: intrinsic motivation (good news + proud, %)", MORALE,
-            "wave_label", "team", "intrinsic_share", colors="greens", bounds=(0, 1),
+            "wave_label", "team", "intrinsic_share", colors="greens", bounds=(0, 1), every_x_label=True,
             description=(
                 "Mean of the respondents' good news + proud motivation weights per team and wave. Empty cells: "
                 f"fewer than {K} respondents (suppressed).")),
-    time_series("72c29369-f880-4667-bc50-d1ae4f5f3384",
-                "Participation by month and network (% of enrolled employees who shared)", KPIS,
-                "participation", ["network"], kind="line", share_of_total=False, y_title="participation",
-                description="Employees who shared to the network in the month ÷ employees enrolled."),
+    monthly_series("72c29369-f880-4667-bc50-d1ae4f5f3384",
+                   "Participation by month and network (% of enrolled employees who shared)", KPIS,
+                   "participation", ["network"], kind="line", share_of_total=False, y_title="participation",
+                   description=("Employees who shared to the network in the month ÷ employees enrolled. A month "
+                                "not yet complete says 'partial': its participation is still growing.")),
     heatmap("8486da21-4964-4973-809d-35d6cef37fa7",
             OBLIGATION_TITLE, OBLIGATION,
-            "month_label", "team", "signals_raised", colors="oranges", bounds=(0, 5),
+            "period", "team", "signals_raised", colors="oranges", bounds=(0, 5), width=12,
             description=(
                 "Signals of sharing out of obligation: scheduled, unedited and campaign-prompted sharing, low "
                 "engagement, a high obligated share. A team-month is flagged when at least "
-                f"{OBLIGATION_MIN_SIGNALS} are raised (dbt var obligation_signals.min_signals).")),
+                f"{OBLIGATION_MIN_SIGNALS} are raised (dbt var obligation_signals.min_signals). Empty cells: the "
+                "team shared too little that month to judge.")),
     heatmap("825021a0-bcd3-4997-a4bb-ae8deb9e1e2e",
             SALESY_TITLE, SALESY,
-            "month_label", "team", "signals_raised", colors="oranges", bounds=(0, 3),
+            "period", "team", "signals_raised", colors="oranges", bounds=(0, 3), width=12,
             description=(
                 "Signals that educational sharing turns salesy: low engagement, link pushing (clicks rather than "
                 "conversation), a high educate share. At risk when at least "
-                f"{SALESY_MIN_SIGNALS} are raised (dbt var salesy_risk.min_signals).")),
+                f"{SALESY_MIN_SIGNALS} are raised (dbt var salesy_risk.min_signals). Empty cells: the team "
+                "shared too little that month to judge.")),
     # --- detail
-    table("2c429e54-512b-406c-929b-58d5c0e22931", "Monthly detail by network and motivation", MA,
-          ["month", "network", "motivation_label"],
+    table("e4c6a8b0-2f1d-4c3e-a5b7-9d0f2e4a6c81", "Monthly totals by network", TOTALS, ["period", "network"],
           ["shares", "impressions", "engagements", "clicks", "engagement_rate", "click_through_rate",
            "surveyed_sharers"],
+          description=("Totals per month and network (bi.monthly_totals); a month not yet complete says "
+                       "'partial'.")),
+    table("2c429e54-512b-406c-929b-58d5c0e22931", "Monthly detail by network and motivation", MA,
+          ["period", "network", "motivation_label"],
+          ["shares", "impressions", "engagements", "clicks", "engagement_rate", "click_through_rate"],
           description=(
-              "Attributed figures per month, network and motivation. 'Surveyed sharers' is the month × network "
-              f"group's count (below {K} the group is not split by motivation).")),
+              "Figures attributed to each motivation per month and network (they add up to the monthly totals). "
+              f"Groups with fewer than {K} surveyed sharers are not split by motivation ('Unattributed').")),
 )
 
 
@@ -642,6 +892,10 @@ Employees' shares of company content, what the networks report for them, and the
 the employee survey (*obligated*, *good news*, *proud*, *educate customers*). Figures are the audited nightly
 release of the warehouse; counts grow for recent shares. Hover a chart's title for how it is computed.
 
+**Periods.** The headline figures are the **latest complete month**, compared with the month before; a month still
+running is marked *partial* (with the days it covers) wherever it appears. Filter by period, team and network on
+the left.
+
 **Confidentiality.** No individual survey answer or score appears here. Every survey-derived figure aggregates at
 least **{K} respondents**: smaller groups are suppressed (*Unattributed* in the motivation mix, empty heatmap cells,
 "suppressed" in the lift table).
@@ -650,16 +904,76 @@ least **{K} respondents**: smaller groups are suppressed (*Unattributed* in the 
 #: Rows of the layout: chart titles (or "markdown:intro"), left to right.
 LAYOUT: tuple[tuple[str, ...], ...] = (
     ("markdown:intro",),
-    ("LinkedIn participation, latest month", "Shares", "Potential reach", "Impressions", "Link clicks",
-     "Earned media value"),
-    ("Why employees share: motivation mix by month (% of shares)",
-     "Motivation lift of the engagement rate (1 = the content's baseline, 95 % interval)"),
+    ("LinkedIn participation, latest complete month", "Shares", "Potential reach", "Impressions"),
+    ("Link clicks (network-reported)", "Tracking-link clicks (Bitly)", "Earned media value"),
+    ("Why employees share: motivation mix by month (% of shares)", LIFT_TITLE),
     ("Motivation lift by kind of share: engagement and click-through rate (95 % intervals)",),
+    (TEAM_CLICKS_TITLE, "Content types: share of obligated sharing and how they perform"),
+    ("Content shared mostly out of obligation, and how it performs",),
     ("Team morale by survey wave: intrinsic motivation (good news + proud, %)",
      "Participation by month and network (% of enrolled employees who shared)"),
-    (OBLIGATION_TITLE, SALESY_TITLE),
+    (OBLIGATION_TITLE,),
+    (SALESY_TITLE,),
+    ("Monthly totals by network",),
     ("Monthly detail by network and motivation",),
 )
+
+
+@dataclass(frozen=True)
+class NativeFilter:
+    """A dashboard filter (a value list of `column` from `source`), applied to every chart whose dataset has
+    `column`, except the charts in `not_on` (titles) whose figures would be wrong under it."""
+    id: str
+    name: str
+    column: str
+    source: Dataset
+    description: str
+    not_on: tuple[str, ...] = ()
+
+    def charts(self) -> list[Chart]:
+        return [chart for chart in CHARTS if self.column in {c.name for c in chart.dataset.columns}
+                and chart.title not in self.not_on]
+
+
+NATIVE_FILTERS: tuple[NativeFilter, ...] = (
+    NativeFilter("NATIVE_FILTER-period", "Period (month)", "period", TOTALS,
+                 "Months to show; 'partial' marks a month not yet complete. Not applied to the clicks-per-share "
+                 "heatmap, which always shows the latest complete month.",
+                 not_on=(TEAM_CLICKS_TITLE,)),
+    NativeFilter("NATIVE_FILTER-team", "Team", "team", KPIS,
+                 "Teams to show, on the charts that break figures down by team (the headline tiles among them); "
+                 "the monthly totals, the motivation mix, the lift and the content charts are company-wide."),
+    NativeFilter("NATIVE_FILTER-network", "Network", "network", TOTALS,
+                 "Networks to show. The lift charts pool every network (their own per-network rows are in "
+                 "bi.motivation_lift), so this filter leaves them as they are.",
+                 not_on=(LIFT_TITLE,
+                         "Motivation lift by kind of share: engagement and click-through rate (95 % intervals)")),
+)
+
+
+def native_filter_configuration() -> list[dict[str, Any]]:
+    """Superset's native_filter_configuration: chart ids are the layout's placeholders (the import remaps them,
+    like the dataset UUID of each target)."""
+    config = []
+    for native in NATIVE_FILTERS:
+        in_scope = {chart.uuid for chart in native.charts()}
+        config.append({
+            "id": native.id, "name": native.name, "type": "NATIVE_FILTER", "filterType": "filter_select",
+            "description": native.description,
+            "targets": [{"column": {"name": native.column}, "datasetUuid": native.source.uuid}],
+            "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "defaultToFirstItem": False,
+                              "inverseSelection": False, "searchAllOptions": False, "sortAscending": True},
+            "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+            "cascadeParentIds": [], "tabsInScope": [],
+            "scope": {"rootPath": ["ROOT_ID"],
+                      "excluded": [_chart_id(chart) for chart in CHARTS if chart.uuid not in in_scope]},
+        })
+    return config
+
+
+def _chart_id(chart: Chart) -> int:
+    """The placeholder chart id of the layout (`chartId`), which the import maps to the chart's real id."""
+    return CHARTS.index(chart) + 1
 
 
 def _chart_by_title(title: str) -> Chart:
@@ -690,7 +1004,7 @@ def position() -> dict[str, Any]:
                 component_id = f"CHART-{chart.uuid[:8]}"
                 pos[component_id] = {
                     "type": "CHART", "id": component_id, "children": [], "parents": parents,
-                    "meta": {"chartId": CHARTS.index(chart) + 1, "uuid": chart.uuid, "sliceName": chart.title,
+                    "meta": {"chartId": _chart_id(chart), "uuid": chart.uuid, "sliceName": chart.title,
                              "width": chart.width, "height": chart.height},
                 }
             pos[row_id]["children"].append(component_id)
@@ -768,7 +1082,7 @@ def query_context(chart: Chart) -> dict[str, Any]:
     return {
         "datasource": datasource,
         "force": False,
-        "queries": [chart.query],
+        "queries": chart.queries,
         "form_data": {**chart.params, "datasource": "0__table", "slice_id": None},
         "result_format": "json",
         "result_type": "full",
@@ -816,7 +1130,7 @@ def _dashboard_yaml() -> dict[str, Any]:
             "refresh_frequency": 0,
             "timed_refresh_immune_slices": [],
             "default_filters": "{}",
-            "native_filter_configuration": [],
+            "native_filter_configuration": native_filter_configuration(),
             "chart_configuration": {},
             "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "chartsInScope": []},
         },

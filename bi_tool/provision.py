@@ -437,18 +437,38 @@ def _serve(port: int) -> int:
     return 0
 
 
-def _screenshot(out: Path) -> int:
+#: Where `make bi-screenshot` writes by default (untracked), and the README's images (`make bi-screenshot README=1`).
+SCREENSHOT_DIR = settings.STATE_DIR / "screenshots"
+README_SCREENSHOTS = {ADMIN_USER: BI_TOOL_DIR / "dashboard-admin.png",
+                     VIEWER_USER: BI_TOOL_DIR / "dashboard-viewer.png"}
+
+
+def screenshot_paths(out_dir: Path | None, readme: bool) -> dict[str, Path]:
+    """user → PNG: the README's tracked images only when asked (`readme`), else `<out_dir>/dashboard-<user>.png`."""
+    if readme:
+        return dict(README_SCREENSHOTS)
+    directory = out_dir or SCREENSHOT_DIR
+    return {user: directory / f"dashboard-{user}.png" for user in (ADMIN_USER, VIEWER_USER)}
+
+
+def _screenshot(paths: dict[str, Path]) -> int:
     missing = [path for path in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(path).exists()]
     if missing:
-        print(f"missing {', '.join(missing)}: apt-get install chromium chromium-driver", file=sys.stderr)
+        print(f"missing {', '.join(missing)}: `make browser` installs them "
+              "(apt-get install -y chromium chromium-driver)", file=sys.stderr)
         return 1
     _, report = _provision_verbose()
+    failed = 0
     with running(HOME) as base:
-        env = superset_env(HOME, SHAREWHY_SUPERSET_ADMIN_PASSWORD=report.admin_password)
-        command = [str(SUPERSET_BIN / "python"), str(BI_TOOL_DIR / "screenshot.py"), dashboard_url(base),
-                   str(out)]
-        result = subprocess.run(command, env=env, cwd=settings.REPO_ROOT)
-    return result.returncode
+        for user, out in paths.items():
+            password = report.admin_password if user == ADMIN_USER else report.viewer_password
+            env = superset_env(HOME, SHAREWHY_SUPERSET_ADMIN_PASSWORD=report.admin_password,
+                               SHAREWHY_SCREENSHOT_USER=user, SHAREWHY_SCREENSHOT_PASSWORD=password)
+            command = [str(SUPERSET_BIN / "python"), str(BI_TOOL_DIR / "screenshot.py"), dashboard_url(base),
+                       str(out)]
+            print(f"as {user}: ", end="", flush=True)
+            failed |= subprocess.run(command, env=env, cwd=settings.REPO_ROOT).returncode
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,8 +477,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("provision", help="provision Superset's home and the dashboard, do not serve")
     serve = commands.add_parser("serve", help="provision, then serve Superset on 127.0.0.1 until Ctrl-C")
     serve.add_argument("--port", type=int, default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)))
-    shot = commands.add_parser("screenshot", help="provision, serve on a free port, screenshot the dashboard")
-    shot.add_argument("--out", type=Path, default=BI_TOOL_DIR / "dashboard.png")
+    shot = commands.add_parser("screenshot", help="provision, serve on a free port, screenshot the dashboard as "
+                               "the admin and as the viewer")
+    where = shot.add_mutually_exclusive_group()
+    where.add_argument("--out-dir", type=Path, default=None,
+                       help=f"where the PNGs go (default {SCREENSHOT_DIR}, untracked)")
+    where.add_argument("--readme", action="store_true",
+                       help="rewrite the README's tracked images: " + ", ".join(
+                           str(p.relative_to(settings.REPO_ROOT)) for p in README_SCREENSHOTS.values()))
     args = parser.parse_args(argv)
     try:
         if args.action == "provision":
@@ -466,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.action == "serve":
             return _serve(args.port)
-        return _screenshot(args.out)
+        return _screenshot(screenshot_paths(args.out_dir, args.readme))
     except NotReady as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1

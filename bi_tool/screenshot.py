@@ -7,8 +7,9 @@ Uses Debian's chromium and chromium-driver (`apt-get install chromium chromium-d
 paths, so it never downloads a browser. `python -m bi_tool.provision screenshot` (`make bi-screenshot`)
 provisions, serves and calls this.
 
-What it checks on the way, as a person would see it: the login works, every chart of the dashboard renders
-(no chart left loading, no error alert), then it saves the full-height page, downscaled to keep the PNG small.
+What it checks on the way, as a person would see it: the login works (retried a few times while Superset warms
+up), every chart of the dashboard renders (no chart left loading, no error alert), then it saves the full-height
+page, downscaled to keep the PNG small. `make bi-screenshot` shoots the admin's and the viewer's view.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -47,15 +49,38 @@ def _driver() -> webdriver.Chrome:
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def _login(driver: webdriver.Chrome, base: str, username: str, password: str) -> None:
+#: Login attempts before giving up: a freshly started Superset may still be warming up (slow first page, a login
+#: form that re-renders under the typing, a CSRF token from a session not yet there).
+LOGIN_ATTEMPTS = 4
+
+
+def _login_once(driver: webdriver.Chrome, base: str, username: str, password: str) -> None:
     driver.get(f"{base}/login/")
     wait = WebDriverWait(driver, 60)
     secret = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "input[type='password']")))
     user = driver.find_element(By.CSS_SELECTOR, "input#username, input[name='username']")
+    user.clear()
     user.send_keys(username)
+    secret.clear()
     secret.send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "button[type='submit'], [data-test='login-button']").click()
-    wait.until(lambda d: "/login" not in urlsplit(d.current_url).path)
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in urlsplit(d.current_url).path)
+
+
+def _login(driver: webdriver.Chrome, base: str, username: str, password: str) -> None:
+    """Log in through the form, retrying (with a pause) when the form or the redirect after it does not come."""
+    for attempt in range(1, LOGIN_ATTEMPTS + 1):
+        try:
+            _login_once(driver, base, username, password)
+            return
+        except WebDriverException as exc:  # TimeoutException, a stale element, a page that did not load
+            if attempt == LOGIN_ATTEMPTS:
+                raise RuntimeError(f"could not log in to {base} as {username!r} after {attempt} attempts "
+                                   f"(still on {urlsplit(driver.current_url).path}): {exc.msg}") from exc
+            print(f"login as {username!r} failed (attempt {attempt}: {type(exc).__name__}), retrying",
+                  file=sys.stderr)
+            driver.delete_all_cookies()
+            time.sleep(2 * attempt)
 
 
 def _wait_for_charts(driver: webdriver.Chrome, timeout: float = 120) -> int:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(settings.REPO_ROOT))  # bi_tool/ is a top-level folder, n
 from bi_tool import dashboards, provision  # noqa: E402
 
 BI_TOOL = settings.REPO_ROOT / "bi_tool"
+BI_SCHEMA = dashboards.BI_SCHEMA
 
 
 def committed_bundle() -> dict[str, str]:
@@ -76,7 +77,11 @@ def test_metrics_and_calculated_columns_name_only_contract_columns():
     declared = dashboards.declared_bi_models()
     for dataset in dashboards.DATASETS:
         expressions = [m.expression for m in dataset.metrics] + [c.expression for c in dataset.columns if c.expression]
-        names = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", " ".join(expressions)))
+        text = " ".join(expressions)
+        # a subquery may read the dataset's own view (e.g. its latest complete month), under an alias
+        aliases = set(re.findall(rf"\b{BI_SCHEMA}\.{dataset.model}\s+AS\s+([a-z_]+)", text))
+        text = re.sub(rf"\b{BI_SCHEMA}\.{dataset.model}\b", " ", text)
+        names = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", text)) - aliases
         sql_words = {"sum", "max", "nullif", "numeric", "case", "when", "then", "else", "end", "is", "null",
                      "to_char", "fm990", "and", "or", "not"}
         literals = set(re.findall(r"'([^']*)'", " ".join(expressions)))
@@ -130,6 +135,18 @@ def test_superset_is_bound_to_loopback_only():
     assert binds == ["127.0.0.1:{port}"]
 
 
+def test_screenshots_rewrite_the_readme_images_only_when_asked(tmp_path):
+    default = provision.screenshot_paths(None, readme=False)
+    assert set(default) == {provision.ADMIN_USER, provision.VIEWER_USER}
+    assert all(path.parent == settings.STATE_DIR / "screenshots" for path in default.values())
+    chosen = provision.screenshot_paths(tmp_path, readme=False)
+    assert chosen[provision.VIEWER_USER] == tmp_path / "dashboard-viewer.png"
+    readme = provision.screenshot_paths(None, readme=True)
+    text = (settings.REPO_ROOT / "README.md").read_text()
+    for path in readme.values():
+        assert path.parent == BI_TOOL and f"]({path.relative_to(settings.REPO_ROOT)})" in text
+
+
 def test_code_run_by_superset_imports_nothing_from_sharewhy():
     for name in ("superset_config.py", "import_assets.py", "screenshot.py"):
         source = (BI_TOOL / name).read_text()
@@ -142,3 +159,117 @@ def test_the_superset_lock_file_pins_every_package():
     assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^\s]+", line) for line in lines), lines
     pinned = {line.split("==")[0].lower().replace("_", "-") for line in lines}
     assert {"apache-superset", "sqlalchemy", "flask-caching", "psycopg2-binary", "selenium"} <= pinned
+
+
+# --- what the charts say: periods, intervals, whose clicks, filters --------------------------------------------------
+
+MONTH_GRAIN = {dataset.model for dataset in dashboards.DATASETS if dataset.main_dttm_col == "month"}
+
+
+def _where(chart) -> dict[str, str]:
+    """column → operator of the chart's own filters (query and form data must agree)."""
+    query = {f["col"]: f["op"] for f in chart.query["filters"] if f["op"] != "TEMPORAL_RANGE"}
+    form = {f["subject"]: f["operator"] for f in chart.params["adhoc_filters"] if f["operator"] != "TEMPORAL_RANGE"}
+    assert query == form, chart.title
+    return query
+
+
+def test_every_month_grain_view_says_whether_its_month_is_complete():
+    for dataset in dashboards.DATASETS:
+        if dataset.model in MONTH_GRAIN:
+            names = {column.name for column in dataset.columns}
+            assert {"is_complete", "days_covered", "period"} <= names, dataset.model
+
+
+def test_headline_tiles_and_their_comparisons_count_complete_months_only():
+    tiles = [chart for chart in dashboards.CHARTS if chart.viz_type.startswith("big_number")]
+    assert len(tiles) >= 6
+    for tile in tiles:
+        assert _where(tile).get("is_complete") == "IS TRUE", tile.title
+        assert tile.params["compare_lag"] == 1 and "complete month" in tile.params["subheader"], tile.title
+
+
+def test_monthly_charts_label_a_partial_month_or_leave_it_out():
+    """A chart over a month-grain view either shows months through `period` ('… (partial: N days)') or keeps
+    complete months only (or the latest complete one)."""
+    partial = dashboards.PERIOD_EXPRESSION
+    assert "partial" in partial and "days_covered" in partial and "is_complete" in partial
+    for chart in dashboards.CHARTS:
+        if chart.dataset.model not in MONTH_GRAIN:
+            continue
+        shows_months = "month" in chart.columns_used() or "period" in json.dumps(chart.queries)
+        where = _where(chart)
+        labelled = "period" in json.dumps([q["columns"] for q in chart.queries])
+        only_complete = where.get("is_complete") == "IS TRUE" or where.get("is_latest_complete_month") == "IS TRUE"
+        assert not shows_months or labelled or only_complete, chart.title
+        if not only_complete:
+            grouped = json.dumps([q["columns"] for q in chart.queries])
+            assert '"month"' not in grouped, f"{chart.title}: group by `period`, which marks a partial month"
+
+
+def test_the_lift_chart_draws_each_interval_as_a_bar_with_a_line_at_one():
+    chart = next(c for c in dashboards.CHARTS if c.title == dashboards.LIFT_TITLE)
+    assert chart.viz_type == "mixed_timeseries"
+    bars, markers = chart.queries
+    assert chart.params["seriesType"] == "bar" and chart.params["stack"] == "Stack"
+    assert chart.params["seriesTypeB"] == "scatter" and chart.params["show_valueB"]
+    below, width = (chart.dataset.metric(name) for name in bars["metrics"])
+    assert below.expression == "MAX(engagement_rate_lift_lower)"
+    assert width.expression == "MAX(engagement_rate_lift_upper) - MAX(engagement_rate_lift_lower)"
+    assert dashboards.LABEL_COLORS[below.name] == "rgba(0, 0, 0, 0)"  # the visible bar starts at the lower end
+    assert dashboards.LABEL_COLORS[width.name] not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert [chart.dataset.metric(name).expression for name in markers["metrics"]] == ["MAX(engagement_rate_lift)"]
+    [line] = chart.params["annotation_layers"]
+    assert line["annotationType"] == "FORMULA" and line["value"] == "1" and line["show"]
+    assert chart.params["y_axis_title"] and chart.params["x_axis"] == "motivation_label"
+
+
+def test_the_click_tiles_say_whose_count_they_are():
+    titles = {chart.title: chart for chart in dashboards.CHARTS}
+    network = titles["Link clicks (network-reported)"]
+    bitly = titles["Tracking-link clicks (Bitly)"]
+    assert network.dataset.metric(network.params["metric"]).expression == "SUM(clicks)"
+    assert bitly.dataset.metric(bitly.params["metric"]).expression == "SUM(tracking_link_clicks)"
+    assert not [title for title in titles if title == "Link clicks"]
+
+
+def test_native_filters_for_period_team_and_network_reach_every_chart_with_the_column():
+    config = dashboards.native_filter_configuration()
+    assert {(f["name"], f["targets"][0]["column"]["name"]) for f in config} == {
+        ("Period (month)", "period"), ("Team", "team"), ("Network", "network")}
+    by_uuid = {dataset.uuid: dataset for dataset in dashboards.DATASETS}
+    placeholder = {chart.uuid: item["meta"]["chartId"] for item in dashboards.position().values()
+                   if isinstance(item, dict) and item.get("type") == "CHART" for chart in dashboards.CHARTS
+                   if chart.uuid == item["meta"]["uuid"]}
+    for native, spec in zip(dashboards.NATIVE_FILTERS, config, strict=True):
+        [target] = spec["targets"]
+        column = target["column"]["name"]
+        assert column in {c.name for c in by_uuid[target["datasetUuid"]].columns}
+        excluded = set(spec["scope"]["excluded"])
+        for chart in dashboards.CHARTS:
+            has_column = column in {c.name for c in chart.dataset.columns}
+            in_scope = placeholder[chart.uuid] not in excluded
+            assert in_scope == (has_column and chart.title not in native.not_on), (native.name, chart.title)
+        assert native.charts(), native.name
+    assert set(dashboards.NATIVE_FILTERS[0].not_on) == {dashboards.TEAM_CLICKS_TITLE}
+
+
+def test_new_questions_have_their_charts():
+    models = {chart.dataset.model for chart in dashboards.CHARTS}
+    assert {"monthly_totals", "team_motivation_clicks", "content_obligation", "content_type_obligation"} <= models
+    heatmap = next(c for c in dashboards.CHARTS if c.title == dashboards.TEAM_CLICKS_TITLE)
+    assert heatmap.viz_type == "heatmap_v2" and _where(heatmap) == {"is_latest_complete_month": "IS TRUE"}
+    assert {"motivation_label", "team"} <= set(heatmap.query["columns"])
+    # totals come from bi.monthly_totals, never from the per-motivation rows
+    for chart in dashboards.CHARTS:
+        if chart.dataset.model == "motivation_attribution":
+            assert not chart.columns_used() & {"shares", "impressions", "engagements", "clicks"}, chart.title
+
+
+def test_tables_and_wide_charts_take_the_full_width():
+    for chart in dashboards.CHARTS:
+        if chart.viz_type == "table" or chart.dataset.model in ("obligation_signals", "salesy_risk"):
+            assert chart.width == 12, chart.title
+    for row in dashboards.LAYOUT:
+        titles = [title for title in row if not title.startswith("markdown:")]
+        assert sum(dashboards._chart_by_title(title).width for title in titles) <= 12, row

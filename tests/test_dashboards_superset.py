@@ -165,11 +165,36 @@ def test_the_dashboard_is_published_with_its_title_and_confidentiality_note(supe
     assert "Confidentiality" in dashboard["position_json"]
 
 
-@pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
-                    reason="Debian's chromium and chromium-driver are not installed "
-                           "(apt-get install chromium chromium-driver): the rendering check needs a browser")
+def test_the_native_filters_target_their_datasets_and_filter_the_charts(superset):
+    """Period, team and network filters reach Superset with their datasets and chart scopes remapped to the real
+    ids, and the period filter (a calculated column, the same name in every month-grain dataset) filters a chart."""
+    base, session = superset["base"], superset["session"]
+    dashboard = session.get(f"{base}/api/v1/dashboard/{dashboards.DASHBOARD_SLUG}", timeout=60).json()["result"]
+    configured = json.loads(dashboard["json_metadata"])["native_filter_configuration"]
+    charts = {c["id"]: c["slice_name"] for c in provision.dashboard_charts(session, base)}
+    datasets = {d["id"]: d["table_name"] for d in session.get(
+        f"{base}/api/v1/dataset/?q=(page_size:100)", timeout=60).json()["result"]}
+    assert [f["name"] for f in configured] == [native.name for native in dashboards.NATIVE_FILTERS]
+    for native, spec in zip(dashboards.NATIVE_FILTERS, configured, strict=True):
+        [target] = spec["targets"]
+        assert (datasets[target["datasetId"]], target["column"]["name"]) == (native.source.model, native.column)
+        in_scope = {charts[i] for i in charts if i not in spec["scope"]["excluded"]}
+        assert in_scope == {chart.title for chart in native.charts()}, native.name
+    totals = next(i for i, title in charts.items() if title == "Monthly totals by network")
+    context = json.loads(session.get(f"{base}/api/v1/chart/{totals}", timeout=60).json()["result"]["query_context"])
+    every = session.post(f"{base}/api/v1/chart/data", json={**context, "force": True}, timeout=120).json()
+    periods = sorted({row["period"] for row in every["result"][0]["data"]})
+    assert periods and all(re.fullmatch(r"\d{4}-\d{2}( \(partial: \d+ days\))?", p) for p in periods), periods
+    context["queries"][0]["filters"].append({"col": "period", "op": "IN", "val": [periods[0]]})
+    one = session.post(f"{base}/api/v1/chart/data", json={**context, "force": True}, timeout=120)
+    assert one.status_code == 200, one.text[:500]
+    assert {row["period"] for row in one.json()["result"][0]["data"]} == {periods[0]}
+
+
 @pytest.mark.parametrize("user", [provision.ADMIN_USER, provision.VIEWER_USER])
 def test_every_chart_renders_in_a_browser_without_error(superset, user, tmp_path):
+    missing = [path for path in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(path).exists()]
+    assert not missing, f"{', '.join(missing)} missing: `make browser` installs Debian's chromium and chromium-driver"
     out = tmp_path / "dashboard.png"
     env = provision.superset_env(superset["home"], SHAREWHY_SUPERSET_ADMIN_PASSWORD=superset["admin_password"],
                                  SHAREWHY_SCREENSHOT_USER=user,
