@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NIGHT  ?=
+EXECUTOR ?=
 # The BI tool's venv (bi_tool/): see the `bi` targets below.
 SUPERSET_VENV  := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
@@ -35,8 +36,9 @@ demo: $(STAMP)
 # Airflow's api-server, scheduler, dag-processor and triggerer on 127.0.0.1 (UI http://127.0.0.1:8080, PORT=…; the admin
 # password is printed), with the embedded warehouse, the simulator's connections and the webhook receiver (:8090).
 # Runs in the foreground: Ctrl-C stops everything; so does `make airflow-stop` from another shell.
+# EXECUTOR=celery: CeleryExecutor with two workers over the Redis of SHAREWHY_CELERY_BROKER_URL (127.0.0.1:6379).
 airflow: $(STAMP)
-	$(if $(PORT),SHAREWHY_AIRFLOW_PORT=$(PORT) )$(BIN)/sharewhy airflow up
+	$(if $(PORT),SHAREWHY_AIRFLOW_PORT=$(PORT) )$(BIN)/sharewhy airflow up $(if $(EXECUTOR),--executor $(EXECUTOR))
 
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop

@@ -1,12 +1,16 @@
 """Load the same records with dlt (`dlt[postgres]`) — run by `.venv-bench/bin/python`, never by the project's venv.
 
-`python bench/dlt_load.py <conninfo-as-json> <records.jsonl> <dataset>`: reads the records into memory first (not
+`python bench/dlt_load.py <conninfo-as-json> <records.jsonl> <dataset> <file-format> <items>`: reads the records into memory first (not
 timed, as the project's loader is handed its rows), then times `pipeline.run(...)` — dlt's extract, normalize and
 load, commit included — and prints one JSON line `{"seconds": …, "rows": …}`.
 
 The table mirrors raw.advocacy__shares: the same columns, `payload` as a json column (jsonb, not flattened).
 `append` is dlt's cheapest write disposition (`merge`, which would dedupe like the project's loader, only adds
-work), and the default file format for postgres (insert_values) is what a team gets without tuning.
+work). Two loader file formats are measured: `insert_values`, dlt's default for postgres (what a team gets without
+tuning: multi-row INSERT statements), and `csv`, its COPY-based one (normalize writes CSV files, the load job streams
+them into the table with COPY). `items` is `dicts` (Python dicts, which dlt normalizes row by row) or `arrow` (one
+pyarrow table, built before the clock starts, `payload` as JSON text: dlt's documented fast path, whose normalize
+step writes the table out as it is). dlt with an arrow table and `csv` is its fastest postgres configuration.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def main() -> int:
 
 
 def load(data_dir: str) -> int:
-    conninfo, records_path, dataset = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+    conninfo, records_path, dataset, file_format, items = json.loads(sys.argv[1]), *sys.argv[2:6]
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
     os.environ["DLT_DATA_DIR"] = data_dir
     os.environ["DLT_PROJECT_DIR"] = data_dir
@@ -49,6 +53,10 @@ def load(data_dir: str) -> int:
         dataset_name=dataset,
         pipelines_dir=os.environ["DLT_DATA_DIR"],
     )
+    if items == "arrow":
+        import pyarrow
+
+        records = pyarrow.Table.from_pylist([{**r, "payload": json.dumps(r["payload"])} for r in records])
     resource = dlt.resource(
         records,
         name="advocacy__shares",
@@ -63,7 +71,7 @@ def load(data_dir: str) -> int:
         },
     )
     started = time.perf_counter()
-    info = pipeline.run(resource)
+    info = pipeline.run(resource, loader_file_format=file_format)
     seconds = time.perf_counter() - started
     info.raise_on_failed_jobs()
     print(json.dumps({"seconds": seconds, "rows": len(records)}))

@@ -7,7 +7,10 @@ services through `AirflowStack` against a throwaway home and metadata database.
 
 Why not `airflow standalone`: it binds its log servers to 0.0.0.0 and leaves orphans behind. Here every service is
 started on its own: `api-server --host 127.0.0.1`, `scheduler --skip-serve-logs`, `dag-processor`,
-`triggerer --skip-serve-logs`; LocalExecutor with `[core] parallelism = 2`; SimpleAuthManager, whose generated
+`triggerer --skip-serve-logs`; LocalExecutor with `[core] parallelism = 2`, or CeleryExecutor (`--executor celery`)
+with `celery worker --skip-serve-logs` processes taking tasks from a Redis broker already running (every service
+of the stack is on this machine, so the api-server reads task logs from the shared log folder and no worker needs a
+log server); SimpleAuthManager, whose generated
 password Airflow keeps in its own passwords file in the Airflow home (printed at start, stored nowhere else).
 The metadata database is PostgreSQL: a database `airflow` on the warehouse's server (embedded, unix socket only),
 unless AIRFLOW__DATABASE__SQL_ALCHEMY_CONN says otherwise. SQLite would serialise four writers on one file lock.
@@ -38,6 +41,8 @@ from sharewhy.airflow_api import FINISHED_STATES, AirflowApi
 
 HOST = "127.0.0.1"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+WORKER_PREFIX = "celery-worker-"
 POOLS_FILE = settings.DAGS_DIR / "pipeline" / "pools.json"
 ADMIN = "admin"
 STATE_FILE_NAME = "stack.json"
@@ -80,14 +85,19 @@ def connections_env(connections: dict[str, dict[str, Any]], token: str) -> dict[
     }
 
 
-def airflow_env(home: Path, port: int, metadata_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every Airflow service and CLI call of the stack shares."""
+def airflow_env(home: Path, port: int, metadata_url: str, extra: dict[str, str] | None = None,
+                executor: str = "local") -> dict[str, str]:
+    """The environment every Airflow service and CLI call of the stack shares.
+
+    With `executor="celery"`: CeleryExecutor over settings.CELERY_BROKER_URL, its results in the metadata database,
+    and a queue of the stack's own (named after its home), so two stacks on one broker never take each other's
+    tasks; `[core] parallelism` then lets every worker's processes run at once."""
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": EXECUTORS[executor],
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{port}/execution/",
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
@@ -101,8 +111,28 @@ def airflow_env(home: Path, port: int, metadata_url: str, extra: dict[str, str] 
         "DO_NOT_TRACK": "1",
         "NO_COLOR": "1",
     }
+    if executor == "celery":
+        env.update({
+            "AIRFLOW__CELERY__BROKER_URL": settings.CELERY_BROKER_URL,
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata_url,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.CELERY_WORKER_CONCURRENCY),
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": celery_queue(home),
+            "AIRFLOW__CORE__PARALLELISM": "32",
+        })
     env.update(extra or {})
     return env
+
+
+def celery_queue(home: Path) -> str:
+    """The Celery queue of the stack over `home`: its own, so stacks sharing a broker stay apart."""
+    import hashlib
+
+    return "sharewhy-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:12]
+
+
+def celery_workers(count: int) -> tuple[str, ...]:
+    """The service names of `count` Celery workers."""
+    return tuple(f"{WORKER_PREFIX}{n}" for n in range(1, count + 1))
 
 
 def airflow_command(*args: str) -> list[str]:
@@ -121,7 +151,13 @@ def run_airflow(env: dict[str, str], *args: str, log: IO[str] | None = None, tim
         raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
 
 
-def _service_command(service: str, port: int) -> list[str]:
+def _service_command(service: str, port: int, home: Path | None = None) -> list[str]:
+    if service.startswith(WORKER_PREFIX):
+        assert home is not None, "a Celery worker needs the stack's home (its queue, its pid file)"
+        return airflow_command(
+            "celery", "worker", "--skip-serve-logs", "--celery-hostname", f"{service}@%h",
+            "--queues", celery_queue(home), "--pid", str(home / f"{service}.pid"),
+        )
     if service == "api-server":
         return airflow_command("api-server", "--host", HOST, "--port", str(port), "--workers", "1")
     if service in ("scheduler", "triggerer"):
@@ -186,7 +222,7 @@ class AirflowStack:
             out = open(self.log_dir / f"{service}.log", "a")  # noqa: SIM115 - closed in stop()
             self._logs.append(out)
             self.processes[service] = subprocess.Popen(
-                _service_command(service, self.port),
+                _service_command(service, self.port, self.home),
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -294,8 +330,9 @@ def _start_child(command: list[str], env: dict[str, str], log: IO[str]) -> tuple
     return process, json.loads(line)
 
 
-def up(simulate: bool = True, webhooks: bool = True) -> int:
-    """Run the local stack until Ctrl-C / SIGTERM / `sharewhy airflow stop`."""
+def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", workers: int = 2) -> int:
+    """Run the local stack until Ctrl-C / SIGTERM / `sharewhy airflow stop`; with `executor="celery"`, `workers`
+    Celery workers over the Redis broker of settings.CELERY_BROKER_URL (checked before anything starts)."""
     from sharewhy import warehouse
 
     home = settings.AIRFLOW_STACK_HOME
@@ -309,6 +346,11 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
         + ([(settings.WEBHOOK_PORT, "SHAREWHY_WEBHOOK_PORT={port} make airflow")] if webhooks else []),
         "sharewhy airflow",
     )
+    if executor == "celery":
+        problem = broker_problem(settings.CELERY_BROKER_URL)
+        if problem:
+            print(f"sharewhy airflow: {problem}", file=sys.stderr)
+            return 1
     log_path = home / "stack.log"
     log = open(log_path, "a")  # noqa: SIM115
     print(f"sharewhy airflow — local stack on {HOST} (log: {log_path}, services: {home / 'services'})")
@@ -323,7 +365,8 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stop_requested.set())
 
-    stack = AirflowStack(home, settings.AIRFLOW_API_PORT, {})
+    services = SERVICES + (celery_workers(workers) if executor == "celery" else ())
+    stack = AirflowStack(home, settings.AIRFLOW_API_PORT, {}, services=services)
     try:
         if simulate:
             token = secrets.token_urlsafe(24)
@@ -343,7 +386,7 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
             enrolled = consent.enrol_from_export_api(warehouse_url, ready["consent_export"], token, keys)
             print(f"  consent      {enrolled['imported']} member tokens imported, encrypted")
             print(f"  simulator    {ready['base_url']} (as of {today}; connections {', '.join(ready['connections'])})")
-        stack.env = airflow_env(home, settings.AIRFLOW_API_PORT, metadata_url, extra)
+        stack.env = airflow_env(home, settings.AIRFLOW_API_PORT, metadata_url, extra, executor)
         started = time.monotonic()
         stack.prepare(log)
         print(f"  metadata     {metadata_url.split('@')[-1]} (migrated)")
@@ -352,6 +395,9 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
         print(f"  airflow      {stack.url}  user {ADMIN}  password {password}  ({time.monotonic() - started:.0f} s;"
               " pools of dags/pipeline/pools.json set)")
         print(f"               (SimpleAuthManager keeps it in {home / 'simple_auth_manager_passwords.json.generated'})")
+        if executor == "celery":
+            print(f"  executor     CeleryExecutor: {workers} workers × {settings.CELERY_WORKER_CONCURRENCY} processes,"
+                  f" broker {redacted(settings.CELERY_BROKER_URL)}, queue {celery_queue(home)}")
         if webhooks:
             secret = os.environ.get("SHAREWHY_TYPEFORM_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
             env = {
@@ -394,6 +440,28 @@ def up(simulate: bool = True, webhooks: bool = True) -> int:
 def stop() -> int:
     print("stopped" if stop_recorded() else "was not running")
     return 0
+
+
+def redacted(url: str) -> str:
+    """A broker URL without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def broker_problem(url: str) -> str | None:
+    """Why the Celery broker at `url` cannot be used (None when it answers PING)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        return (f"the Celery broker {redacted(url)} does not answer ({error}); start Redis there or point"
+                " SHAREWHY_CELERY_BROKER_URL at one")
+    return None
 
 
 # ---- operations on a running Airflow (this stack or docker-compose's), through the REST API ----------------------

@@ -59,7 +59,8 @@ def _airflow(args: argparse.Namespace) -> int:
     from sharewhy import airflow_stack
 
     if args.action == "up":
-        return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks)
+        return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks,
+                                executor=args.executor, workers=args.workers)
     if args.action == "stop":
         return airflow_stack.stop()
     if args.first is None:
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     af.add_argument("last", nargs="?", type=_night, help="backfill: last night, YYYY-MM-DD (default: the first)")
     af.add_argument("--no-simulator", action="store_true", help="up: use the AIRFLOW_CONN_* of the environment")
     af.add_argument("--no-webhooks", action="store_true", help="up: do not start the webhook receiver")
+    af.add_argument("--executor", choices=["local", "celery"], default="local",
+                    help="up: LocalExecutor (default) or CeleryExecutor over SHAREWHY_CELERY_BROKER_URL")
+    af.add_argument("--workers", type=int, default=2, help="up --executor celery: how many Celery workers (2)")
     af.set_defaults(handler=_airflow, parser=af)
 
     tokens = commands.add_parser("tokens", help="members' OAuth tokens: import, report, rotate-key, consent",

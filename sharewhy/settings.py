@@ -85,6 +85,10 @@ FILE_LINE_LIMIT_BYTES = _env_int("SHAREWHY_FILE_LINE_LIMIT_BYTES", 1 << 20, mini
 #: Local Airflow (`make airflow`, `sharewhy airflow up`): the api-server's port on 127.0.0.1 and its own home.
 AIRFLOW_API_PORT = _env_int("SHAREWHY_AIRFLOW_PORT", 8080, minimum=1)
 AIRFLOW_STACK_HOME = STATE_DIR / "airflow-stack"
+#: `sharewhy airflow up --executor celery`: the Redis broker the Celery workers take tasks from (one already
+#: running; the local stack does not start Redis) and how many task processes each worker runs.
+CELERY_BROKER_URL = os.environ.get("SHAREWHY_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_WORKER_CONCURRENCY = _env_int("SHAREWHY_CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 #: Webhook receiver (`sharewhy webhooks serve`): its port on 127.0.0.1 and its record of deliveries seen.
 WEBHOOK_PORT = _env_int("SHAREWHY_WEBHOOK_PORT", 8090, minimum=1)
 WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR / "webhooks")).resolve()

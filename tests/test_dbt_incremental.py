@@ -15,14 +15,17 @@ from datetime import date
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from simulated_warehouse import assert_k_anonymous, bi_contents, dbt, land_night
 
 from expectations.thresholds import DEFAULT
+from ingestion.loader import apply_raw_schema
 
 NIGHTS = (date(2026, 11, 24), date(2026, 11, 25))
 NO_LOOKBACK = ("--vars", "{incremental_lookback_hours: 0}")
 INCREMENTAL_MODELS = (
-    "intermediate.int_linkedin__post_metrics_nightly", "marts.fct_post_engagement_daily", "marts.fct_shares",
+    "intermediate.int_linkedin__post_metrics_nightly", "intermediate.int_x__tweet_metrics_nightly",
+    "marts.fct_post_engagement_daily", "marts.fct_shares",
 )
 
 
@@ -46,6 +49,18 @@ def _share_facts(url: str) -> dict:
     return {"rows": facts, "rebuilt": rebuilt}
 
 
+def _x_metrics(url: str) -> dict:
+    """int_x__tweet_metrics_nightly without its build time, by (post, night); and how many rows the last build made."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute("select * from intermediate.int_x__tweet_metrics_nightly").fetchall()
+        rebuilt = conn.execute(
+            "select count(*) from intermediate.int_x__tweet_metrics_nightly"
+            " where built_at = (select max(built_at) from intermediate.int_x__tweet_metrics_nightly)"
+        ).fetchone()["count"]
+    readings = {(row["tweet_id"], row["logical_date"]): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+    return {"rows": readings, "rebuilt": rebuilt}
+
+
 @pytest.fixture(scope="module")
 def builds(module_db, tmp_path_factory) -> dict:
     drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
@@ -54,10 +69,12 @@ def builds(module_db, tmp_path_factory) -> dict:
         dbt(module_db, work_dir, "build", *NO_LOOKBACK)
     incremental = {
         "bi": bi_contents(module_db), "build_times": _build_times(module_db), "shares": _share_facts(module_db),
+        "x_metrics": _x_metrics(module_db),
     }
     dbt(module_db, work_dir, "build", "--full-refresh", *NO_LOOKBACK)
     full_refresh = {
         "bi": bi_contents(module_db), "build_times": _build_times(module_db), "shares": _share_facts(module_db),
+        "x_metrics": _x_metrics(module_db),
     }
     return {"url": module_db, "incremental": incremental, "full_refresh": full_refresh}
 
@@ -73,6 +90,46 @@ def test_the_second_night_recomputed_only_the_shares_whose_inputs_changed(builds
     assert incremental["rows"] == full_refresh["rows"]
     # the second night: its new shares, the young posts read again, the links with new clicks — not the older rest
     assert 0 < incremental["rebuilt"] < len(incremental["rows"]) == full_refresh["rebuilt"]
+
+
+def test_the_second_night_read_only_its_own_x_readings(builds):
+    incremental, full_refresh = builds["incremental"]["x_metrics"], builds["full_refresh"]["x_metrics"]
+    assert incremental["rows"] == full_refresh["rows"]
+    second_night = {key for key in incremental["rows"] if key[1] == NIGHTS[1]}
+    # the second build wrote the second night's readings only: not all X history again
+    assert incremental["rebuilt"] == len(second_night) > 0
+    assert full_refresh["rebuilt"] == len(full_refresh["rows"]) > len(second_night)
+
+
+def _land_x_reading(url: str, night: date, metrics: dict) -> None:
+    payload = {"id": "1", "created_at": "2026-10-01T09:00:00Z", **metrics}
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into raw.x__tweet_metrics (tweet_id, payload, _load_id, _extracted_at, _logical_date, _request)"
+            " values ('1', %s, gen_random_uuid(), now(), %s, 'test')",
+            (Jsonb(payload), night),
+        )
+
+
+def test_an_incremental_x_build_carries_link_clicks_from_the_last_built_night(fresh_db, tmp_path):
+    """The post turns 30 days old between two builds: the second night has public metrics only, and its link clicks
+    come from the row the first build made (the second build does not read the first night's reading again)."""
+    public = {"like_count": 20, "reply_count": 4, "retweet_count": 3, "quote_count": 1, "bookmark_count": 2,
+              "impression_count": 900}
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        apply_raw_schema(conn)
+    select = ("--select", "stg_x__tweet_metrics", "int_x__tweet_metrics_nightly", *NO_LOOKBACK)
+    _land_x_reading(fresh_db, date(2026, 10, 30), {"public_metrics": public,
+                                                  "non_public_metrics": {"url_link_clicks": 12}})
+    dbt(fresh_db, tmp_path, "run", *select)
+    _land_x_reading(fresh_db, date(2026, 10, 31), {"public_metrics": {**public, "like_count": 25}})
+    dbt(fresh_db, tmp_path, "run", *select)
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute(
+            "select logical_date, likes, url_link_clicks, count(*) over (partition by built_at)"
+            " from intermediate.int_x__tweet_metrics_nightly order by logical_date"
+        ).fetchall()
+    assert rows == [(date(2026, 10, 30), 20, 12, 1), (date(2026, 10, 31), 25, 12, 1)]
 
 
 def test_full_refresh_gives_the_same_bi_contents_as_the_nightly_incremental_builds(builds):

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from datetime import date, timedelta
 
 import psycopg
-from consent_helpers import enrol_simulated_members
 import pytest
 import requests
+from local_airflow import running_stack, wait
 
-from sharewhy import airflow_stack, settings, webhooks
-from simulator import server as simulator
+from sharewhy import airflow_stack, webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -38,85 +36,14 @@ RAW_DATA_TABLES_QUERY = (
     "select table_name from information_schema.tables where table_schema = 'raw'"
     " and table_type = 'BASE TABLE' and table_name not like '\\_%' order by 1"
 )
-CLUSTER_POLICY = f'''
-"""Test-only cluster policy: no DAG schedules a run after the test's nights."""
-from datetime import datetime, timezone
-
-END = datetime({SCHEDULE_END.year}, {SCHEDULE_END.month}, {SCHEDULE_END.day}, tzinfo=timezone.utc)
-
-
-def dag_policy(dag):
-    dag.end_date = END
-'''
 
 
 @pytest.fixture(scope="module")
 def stack(server_url, module_db, tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow-home")
-    metadata = f"sharewhy_test_airflow_{os.getpid()}_{int(time.time())}"
-    metadata_url = airflow_stack.sqlalchemy_url(airflow_stack.ensure_database(server_url, metadata))
-    drops = home / "drops"
-    token = "test-token-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
-    sim = simulator.start(AS_OF, 7, drop_dir=drops, token=token, truth_path=home / "truth.json")
-    enrol_simulated_members(module_db, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
-    (home / "config").mkdir()
-    (home / "config" / "airflow_local_settings.py").write_text(CLUSTER_POLICY)
-    env = airflow_stack.airflow_env(
-        home,
-        _free_port(),
-        metadata_url,
-        {
-            "SHAREWHY_WAREHOUSE_URL": module_db,
-            "SHAREWHY_HOME": str(home / "sharewhy"),
-            "SHAREWHY_DROP_DIR": str(drops),
-            "SHAREWHY_TASK_RETRIES": "0",
-            # above the scheduler's latency in handling a rescheduled sensor's exit under load (a shorter poke can
-            # be re-queued before the executor reports the previous try, and Airflow then fails the task)
-            "SHAREWHY_WAIT_POKE_SECONDS": "10",
-            # the backfill's build covers three nights where the previous one covered one: not an anomaly here
-            "SHAREWHY_THRESHOLD_VOLUME_MAX_RATIO": "10",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",  # parse once: the DAG files do not change here
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
-            **airflow_stack.connections_env(sim.connections, token),
-        },
-    )
-    running = airflow_stack.AirflowStack(home, int(env["AIRFLOW__API__PORT"]), env,
-                                         services=("api-server", "scheduler", "dag-processor"))
-    started = time.monotonic()
-    try:
-        with open(home / "prepare.log", "w") as log:
-            running.prepare(log)
-        running.start()
-        api = running.api()
-        expected = {p.stem for p in settings.DAGS_DIR.glob("*.py")}
-        _wait(lambda: expected <= {d["dag_id"] for d in api.dags()}, 120, "the DAGs to be parsed")
-        print(f"\n[orchestration] Airflow stack up in {time.monotonic() - started:.1f} s ({running.url})")
-        yield {"stack": running, "api": api, "sim": sim, "url": module_db, "home": home}
-    finally:
-        running.stop()
-        sim.stop()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{metadata}" with (force)')
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(condition, timeout: float, what: str, poll: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(poll)
+    # the backfill's build covers three nights where the previous one covered one: not an anomaly here
+    with running_stack(server_url, module_db, tmp_path_factory.mktemp("airflow-home"), AS_OF, SCHEDULE_END,
+                       extra_env={"SHAREWHY_THRESHOLD_VOLUME_MAX_RATIO": "10"}) as running:
+        yield running
 
 
 def _query(url: str, sql: str, params=()) -> list[tuple]:
@@ -220,7 +147,7 @@ def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack
     # genuine: accepted → one asset event → one asset-triggered run that lands the response
     accepted = _post(receiver["url"], body, good)
     assert accepted.status_code == 202, accepted.text
-    run = _wait(lambda: _typeform_runs(api), 60, "the asset-triggered ingest_typeform run")[0]
+    run = wait(lambda: _typeform_runs(api), 60, "the asset-triggered ingest_typeform run")[0]
     states = api.wait_for_runs([("ingest_typeform", run["dag_run_id"])], 180)
     assert set(states.values()) == {"success"}, states
     events = api.request("GET", f"/dags/ingest_typeform/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")

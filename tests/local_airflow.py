@@ -1,0 +1,100 @@
+"""A running local Airflow stack for the end-to-end tests (`sharewhy.airflow_stack`, the code behind
+`make airflow`): the simulator's connections, every member's own token enrolled, a throwaway metadata database, and a
+cluster policy that ends every DAG's schedule at `schedule_end`, so unpaused DAGs create no scheduled run of their
+own: every run is one the test asks for (manual, backfill, or asset-triggered)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from consent_helpers import enrol_simulated_members
+
+from sharewhy import airflow_stack, settings
+from simulator import server as simulator
+
+CLUSTER_POLICY = '''
+"""Test-only cluster policy: no DAG schedules a run after the test's nights."""
+from datetime import datetime, timezone
+
+END = datetime({year}, {month}, {day}, tzinfo=timezone.utc)
+
+
+def dag_policy(dag):
+    dag.end_date = END
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait(condition, timeout: float, what: str, poll: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        time.sleep(poll)
+
+
+@contextmanager
+def running_stack(server_url: str, warehouse_url: str, home: Path, as_of: date, schedule_end: date, *,
+                  services: tuple[str, ...] = ("api-server", "scheduler", "dag-processor"),
+                  executor: str = "local", extra_env: dict[str, str] | None = None):
+    """{"stack", "api", "sim", "url", "home"} of a started stack; everything stopped and dropped afterwards."""
+    metadata = f"sharewhy_test_airflow_{os.getpid()}_{time.time_ns()}"
+    metadata_url = airflow_stack.sqlalchemy_url(airflow_stack.ensure_database(server_url, metadata))
+    drops = home / "drops"
+    token = "test-token-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    sim = simulator.start(as_of, 7, drop_dir=drops, token=token, truth_path=home / "truth.json")
+    enrol_simulated_members(warehouse_url, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
+    (home / "config").mkdir()
+    (home / "config" / "airflow_local_settings.py").write_text(
+        CLUSTER_POLICY.format(year=schedule_end.year, month=schedule_end.month, day=schedule_end.day))
+    env = airflow_stack.airflow_env(
+        home,
+        free_port(),
+        metadata_url,
+        {
+            "SHAREWHY_WAREHOUSE_URL": warehouse_url,
+            "SHAREWHY_HOME": str(home / "sharewhy"),
+            "SHAREWHY_DROP_DIR": str(drops),
+            "SHAREWHY_TASK_RETRIES": "0",
+            # above the scheduler's latency in handling a rescheduled sensor's exit under load (a shorter poke can
+            # be re-queued before the executor reports the previous try, and Airflow then fails the task)
+            "SHAREWHY_WAIT_POKE_SECONDS": "10",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",  # parse once: the DAG files do not change here
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+            **airflow_stack.connections_env(sim.connections, token),
+            **(extra_env or {}),
+        },
+        executor,
+    )
+    running = airflow_stack.AirflowStack(home, int(env["AIRFLOW__API__PORT"]), env, services=services)
+    started = time.monotonic()
+    try:
+        with open(home / "prepare.log", "w") as log:
+            running.prepare(log)
+        running.start()
+        api = running.api()
+        expected = {p.stem for p in settings.DAGS_DIR.glob("*.py")}
+        wait(lambda: expected <= {d["dag_id"] for d in api.dags()}, 120, "the DAGs to be parsed")
+        print(f"\n[orchestration] Airflow stack ({executor}) up in {time.monotonic() - started:.1f} s ({running.url})")
+        yield {"stack": running, "api": api, "sim": sim, "url": warehouse_url, "home": home}
+    finally:
+        running.stop()
+        sim.stop()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{metadata}" with (force)')
