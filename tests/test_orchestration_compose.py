@@ -29,7 +29,10 @@ SCHEMA_SHA256 = "0dc04bd346dcfee1b1419628fff79937bbf076925f298f272a2b490e2b112ba
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer")
 LONG_RUNNING = ("airflow-db", "warehouse", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                "airflow-triggerer", "webhooks", "simulator", "superset-db", "superset", "dbt-docs")
+                "airflow-triggerer", "webhooks", "simulator", "superset-db", "superset", "dbt-docs", "redis",
+                "airflow-worker", "flower")
+#: Profile `celery`: the broker, the workers and Flower.
+CELERY_SERVICES = {"redis", "airflow-worker", "flower"}
 #: Profile `bi`: Superset with its metadata database and one-shot provisioning, and the dbt docs site.
 BI_SERVICES = {"superset-db", "superset-init", "superset", "dbt-docs"}
 #: Services that run once per `up` and exit (the others wait for them with service_completed_successfully).
@@ -156,9 +159,10 @@ def test_images_and_versions_match_the_project_pins(compose):
         assert ":" in image and not image.endswith(":latest"), f"{name}: pin the image tag"
 
 
-def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(compose):
-    services = compose["services"]
-    assert set(services) == {"airflow-db", "warehouse", *AIRFLOW_SERVICES, "webhooks", "simulator", *BI_SERVICES}
+def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(filled_env):
+    services = _load({**filled_env, "AIRFLOW_EXECUTOR": ""})[0]["services"]  # as .env.example leaves it
+    assert set(services) == {"airflow-db", "warehouse", *AIRFLOW_SERVICES, "webhooks", "simulator", *BI_SERVICES,
+                             *CELERY_SERVICES}
     env = services["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
@@ -180,6 +184,27 @@ def test_the_stack_is_airflow_3_with_local_executor_and_health_checks(compose):
         assert services[name]["healthcheck"]["test"], name
     assert services["simulator"]["profiles"] == ["simulator"]
     assert "profiles" not in services["webhooks"]
+
+
+def test_the_celery_profile_is_redis_workers_and_flower_under_the_executor_env_chooses(filled_env):
+    celery, _ = _load({**filled_env, "AIRFLOW_EXECUTOR": "CeleryExecutor"})
+    services = celery["services"]
+    assert {name for name, service in services.items() if "celery" in service.get("profiles", [])} == CELERY_SERVICES
+    for name in (*AIRFLOW_SERVICES, "airflow-worker", "flower"):
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0", name
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://airflow:"), name
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("@airflow-db:5432/airflow"), name
+    worker = services["airflow-worker"]
+    assert worker["command"] == ["airflow", "celery", "worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert worker["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert services["redis"]["image"].startswith("redis:7.2")
+    assert "redis-cli" in services["redis"]["healthcheck"]["test"] and "ports" not in services["redis"]
+    assert services["flower"]["ports"] == ["127.0.0.1:5555:5555"]
 
 
 def test_the_bi_profile_is_superset_and_the_dbt_docs_each_health_checked(compose):
@@ -257,11 +282,12 @@ def test_docker_compose_config_accepts_the_file_with_every_profile(tmp_path, fil
     env_file = tmp_path / ".env"
     env_file.write_text("".join(f"{name}={value}\n" for name, value in filled_env.items()))
     result = subprocess.run([*command, "--env-file", str(env_file), "--project-directory", str(ROOT),
-                             "-f", str(COMPOSE), "--profile", "bi", "--profile", "simulator", "config"],
+                             "-f", str(COMPOSE), "--profile", "bi", "--profile", "simulator", "--profile", "celery",
+                             "config"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
-    assert BI_SERVICES <= set(rendered["services"])
+    assert BI_SERVICES | CELERY_SERVICES <= set(rendered["services"])
     assert rendered["services"]["superset"]["build"]
 
 
