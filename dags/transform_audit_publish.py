@@ -54,11 +54,11 @@ def transform_audit_publish():
     def dbt_build(run_id=None) -> str:
         from airflow.sdk import get_current_context
 
-        from pipeline.runs import night_of
+        from pipeline.runs import named_night
         from sharewhy import settings, transform
 
-        # the night covered: months up to it are complete or partial against it (marts.dim_month)
-        night = night_of(get_current_context())
+        # the night covered, when the run names it: months are complete or partial against it (marts.dim_month)
+        night = named_night(get_current_context())
         return transform.build_release(settings.warehouse_url(), run_id, data_through=night)
 
     @task(retries=0)  # a failed audit must not be retried into a pass

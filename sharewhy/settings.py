@@ -110,7 +110,7 @@ AUDIT_SCHEMA = "audit"
 #: The dbt var naming the schema the `bi` models are built into (dbt_project/dbt_project.yml).
 DBT_RELEASE_VAR = "bi_release_schema"
 #: The dbt var naming the last night (UTC date) the build covers: `marts.dim_month` counts a month's days covered
-#: up to it (`is_complete`). A transform run passes its night; without it, the latest share date is used.
+#: up to it (`is_complete`). A transform run that names its night passes it; without it, the latest share date.
 DBT_DATA_THROUGH_VAR = "data_through"
 
 #: The transform lease (sharewhy.transform_lease), one holder from dbt build to publish: how long a run waits for a

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -419,3 +419,20 @@ def probe(dags_dir: str) -> dict:
 
 if __name__ == "__main__":
     print(json.dumps(probe(sys.argv[1])))
+
+
+@pytest.mark.parametrize(
+    ("run_type", "logical_date", "night"),
+    [
+        ("manual", datetime(2026, 11, 25, tzinfo=timezone.utc), date(2026, 11, 25)),  # dags test / the night runner
+        ("scheduled", datetime(2026, 11, 26, 4, tzinfo=timezone.utc), None),  # fires after the night it builds
+        ("asset_triggered", None, None),
+    ],
+)
+def test_the_transform_names_the_night_only_when_its_run_does(run_type, logical_date, night):
+    from types import SimpleNamespace
+
+    from pipeline.runs import named_night
+
+    context = {"dag_run": SimpleNamespace(run_type=run_type), "logical_date": logical_date}
+    assert named_night(context) == night

@@ -349,6 +349,27 @@ def test_every_group_has_every_motivation_and_its_parts_sum_exactly_to_its_total
             assert sum(parts) == total, (month, metric)
 
 
+def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: str, tmp_path: Path) -> None:
+    """The generic test `parts_sum_to_totals` (data-tests/generic/) on motivation_attribution × monthly_totals."""
+    dbt = Path(sys.executable).with_name("dbt")
+    project = settings.DBT_PROJECT_DIR
+    command = [str(dbt), "test", "--select", "test_name:parts_sum_to_totals", "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target-path", str(tmp_path / "target"),
+               "--log-path", str(tmp_path / "logs")]
+    env = {**os.environ, **settings.libpq_env(built), "DO_NOT_TRACK": "1"}
+    shifted = "update bi_build.monthly_totals set clicks = clicks + %s where month = %s and network = 'linkedin'"
+    with psycopg.connect(built, autocommit=True) as conn:
+        conn.execute(shifted, (1, OCTOBER))
+        try:
+            failed = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
+        finally:
+            conn.execute(shifted, (-1, OCTOBER))
+    passed = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
+
+    assert failed.returncode != 0 and "FAIL 1 parts_sum_to_totals_motivation_attribution" in failed.stdout, failed.stdout
+    assert passed.returncode == 0, passed.stdout[-3000:]
+
+
 def test_october_is_split_by_the_sharers_weights_at_share_time(built: str) -> None:
     rows = _attribution(built, OCTOBER)
     proud, totals = rows["proud"], _totals(built, OCTOBER)

@@ -33,6 +33,20 @@ def night_of(context: Mapping[str, Any]) -> date:
     return _utc_day(dag_run.run_after)
 
 
+def named_night(context: Mapping[str, Any]) -> date | None:
+    """The night a manual run names with its logical date (`airflow dags test transform_audit_publish 2026-11-25`,
+    the demo's night runner), else None.
+
+    For the transform: its scheduled runs fire at 04:00 UTC after the night they build (their logical date is the
+    trigger time, not the night) and asset-triggered runs have no logical date, so neither names the night its data
+    covers; the build then takes the latest share date (marts.dim_month)."""
+    dag_run = context["dag_run"]
+    run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+    if run_type == "manual" and context.get("logical_date") is not None:
+        return _utc_day(context["logical_date"])
+    return None
+
+
 def triggering_extras(context: Mapping[str, Any], asset) -> list[dict[str, Any]]:
     """The `extra` of every event of `asset` that triggered this run (none for a scheduled or manual run).
 

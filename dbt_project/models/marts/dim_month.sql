@@ -1,7 +1,9 @@
 -- One row per calendar month from the first share's to the month of the last night the build covers, with how many
 -- of its days the data covers: the month of the night being built is partial until its last day has been built.
--- The last night covered is var('data_through') (a transform run passes its night, sharewhy.transform); a build
--- without it (a hand-run `dbt build`) takes the latest share date instead.
+-- The last night covered is var('data_through') (a transform run that names its night passes it,
+-- sharewhy.transform); a build without it (scheduled and asset-triggered runs, a hand-run `dbt build`) takes the
+-- latest share date instead, and so does a build whose night is older than its latest share (a backfill over newer
+-- data).
 
 with
 
@@ -10,7 +12,8 @@ bounds as (
     select
         min(share_month) as first_month,
         {%- if var('data_through') %}
-        '{{ var("data_through") }}'::date as data_through
+        -- never before the latest share: a backfill of an older night over newer data covers that data too
+        greatest('{{ var("data_through") }}'::date, max(share_date)) as data_through
         {%- else %}
         max(share_date) as data_through
         {%- endif %}
