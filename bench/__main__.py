@@ -7,7 +7,8 @@ Profiles (every size is a flag that overrides them):
 - toy: seconds per section, for trying the machinery (`--only loader,memory`).
 
 Sections: loader (vs psql \copy and dlt), memory (ingestion peak RSS at 1× and 10× source size), night (the split of a
-night, LinkedIn API calls, cost growth with history, full refresh), orchestration (Airflow's overhead per DAG run).
+night, LinkedIn API calls, cost growth with history, full refresh), orchestration (Airflow's overhead per DAG run),
+celery (a latency-bound night's ingestion through two Celery workers against one; needs Redis on 127.0.0.1:6379).
 `--growth 1` runs the night section on the 1× warehouse only (no cost-growth figure).
 
 The table goes to stdout and, as Markdown, to `.sharewhy/bench/latest-<profile>.md` (the README quotes it).
@@ -24,7 +25,7 @@ from dataclasses import replace
 from bench import common
 from bench.tenant import TenantSpec
 
-SECTIONS = ("loader", "memory", "night", "orchestration")
+SECTIONS = ("loader", "memory", "night", "orchestration", "celery")
 
 PROFILES = {
     "quick": dict(
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import orchestration
 
                 orchestration.run(report, sizes["reps"])
+            elif section == "celery":
+                from bench import celery
+
+                celery.run(report, sizes["reps"])
         except Exception as error:  # one section failing must not hide the others' figures
             failed = True
             traceback.print_exc()

@@ -13,7 +13,7 @@ The night's token statuses land in `raw.consent__member_token_status` (consent c
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_member_measures
+from pipeline.api_loads import land_member_shard, land_token_status
 from pipeline.assets import RAW_LINKEDIN_POST_ANALYTICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -24,13 +24,19 @@ from sharewhy import settings
 
 @nightly_dag(nightly("30 0 * * *"), tags=["ingestion", "linkedin"], doc_md=__doc__)
 def ingest_linkedin():
-    @task(outlets=[RAW_LINKEDIN_POST_ANALYTICS], pool=api_pool(settings.LINKEDIN_CONN_ID))
-    def land_member_post_analytics() -> dict:
+    @task(pool=api_pool(settings.LINKEDIN_CONN_ID), map_index_template="{{ shard_label }}")
+    def land_member_post_analytics(shard: int) -> dict:
         from ingestion.run import land_linkedin_post_analytics
 
-        return land_member_measures(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID, "linkedin")
+        return land_member_shard(land_linkedin_post_analytics, settings.LINKEDIN_CONN_ID, "linkedin", shard)
 
-    wait_for_shares() >> land_member_post_analytics()
+    # the raw Asset event once every shard landed: the build never starts on part of the members' posts
+    @task(outlets=[RAW_LINKEDIN_POST_ANALYTICS], pool=api_pool(settings.LINKEDIN_CONN_ID))
+    def land_linkedin_token_status() -> dict:
+        return land_token_status("linkedin")
+
+    shards = land_member_post_analytics.expand(shard=list(range(settings.INGESTION_SHARDS)))
+    wait_for_shares() >> shards >> land_linkedin_token_status()
 
 
 ingest_linkedin()

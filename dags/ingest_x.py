@@ -11,7 +11,7 @@ the app's token, flagged `metrics_access = 'app_public'` (no click-through rate 
 """
 
 from airflow.sdk import task
-from pipeline.api_loads import land_member_measures
+from pipeline.api_loads import land_member_shard, land_token_status
 from pipeline.assets import RAW_X_TWEET_METRICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
@@ -22,13 +22,19 @@ from sharewhy import settings
 
 @nightly_dag(nightly("30 0 * * *"), tags=["ingestion", "x"], doc_md=__doc__)
 def ingest_x():
-    @task(outlets=[RAW_X_TWEET_METRICS], pool=api_pool(settings.X_CONN_ID))
-    def land_tweet_metrics() -> dict:
+    @task(pool=api_pool(settings.X_CONN_ID), map_index_template="{{ shard_label }}")
+    def land_tweet_metrics(shard: int) -> dict:
         from ingestion.run import land_x_tweet_metrics
 
-        return land_member_measures(land_x_tweet_metrics, settings.X_CONN_ID, "x")
+        return land_member_shard(land_x_tweet_metrics, settings.X_CONN_ID, "x", shard)
 
-    wait_for_shares() >> land_tweet_metrics()
+    # the raw Asset event once every shard landed: the build never starts on part of the members' posts
+    @task(outlets=[RAW_X_TWEET_METRICS], pool=api_pool(settings.X_CONN_ID))
+    def land_x_token_status() -> dict:
+        return land_token_status("x")
+
+    shards = land_tweet_metrics.expand(shard=list(range(settings.INGESTION_SHARDS)))
+    wait_for_shares() >> shards >> land_x_token_status()
 
 
 ingest_x()

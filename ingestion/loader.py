@@ -37,6 +37,7 @@ from psycopg.types.json import set_json_loads
 
 from ingestion.file_manifest import choose_files, record_files
 from ingestion.http import redact
+from ingestion.shards import WHOLE, Shard
 from ingestion.redelivery import replay
 from ingestion.records import Extraction, FileDropExtraction, Quarantined, Row, Target, as_json_text
 
@@ -84,8 +85,12 @@ def land(
     extract: Callable[[dict[str, Any] | None], Extraction],
     *,
     secrets: Iterable[str] = (),
+    shard: Shard = WHOLE,
 ) -> LoadReport:
-    """Run `extract(previous_state)` and land its records; `secrets` are scrubbed from the recorded error."""
+    """Run `extract(previous_state)` and land its records; `secrets` are scrubbed from the recorded error.
+
+    Loads of one target wait for each other (an advisory lock), except the shards of a sharded load
+    (ingestion/shards.py), which lock their own shard only and so run at once."""
     load_id = uuid.uuid4()
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         set_json_loads(orjson.loads, conn)
@@ -101,7 +106,8 @@ def land(
         extraction = None
         try:
             with conn.transaction():
-                conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{target.source}.{target.entity}",))
+                lock = f"{target.source}.{target.entity}" + (f" shard {shard.label}" if shard != WHOLE else "")
+                conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (lock,))
                 extraction = extract(_read_state(conn, target))
                 files = choose_files(conn, target, load_id, extraction) if isinstance(
                     extraction, FileDropExtraction) else None
@@ -110,7 +116,8 @@ def land(
                 )
                 if files is not None:
                     record_files(conn, target, load_id, files, extraction)
-                _save_state(conn, target, load_id, extraction.state())
+                state = extraction.state()
+                _save_state(conn, target, load_id, state if shard == WHOLE else {**state, "shard": shard.label})
                 report = LoadReport(
                     source=target.source,
                     entity=target.entity,

@@ -15,6 +15,7 @@ from ingestion.raw_queries import api_calls_today, last_fetched, post_authors, s
 from ingestion.records import Extraction, Target
 from ingestion.refresh import DEFAULT as DEFAULT_REFRESH
 from ingestion.refresh import RefreshPolicy
+from ingestion.shards import WHOLE, Shard
 from ingestion.sources import (
     advocacy,
     bitly,
@@ -66,28 +67,35 @@ def land_linkedin_post_analytics(
     timeouts: Timeouts = Timeouts(),
     refresh: RefreshPolicy = DEFAULT_REFRESH,
     members: MemberAccess | None = None,
+    shard: Shard = WHOLE,
 ) -> LoadReport:
     """The six TOTAL metrics of the LinkedIn posts shared before the end of logical_date that the refresh schedule
     says are due (by default: every night for a week, then weekly up to 90 days), each read with its author's own
     member token from the token store (`members`; default: the warehouse's store, keys from SHAREWHY_TOKEN_KEYS, no
     refresh), members concurrently. A member without a valid token costs that member's posts (quarantined with the
-    reason), never the night."""
+    reason), never the night. With a `shard`, only the posts of that shard's members, within its share of what is
+    left of the app's daily quota."""
     posts = _due_posts(warehouse_url, logical_date, "linkedin", linkedin.TARGET.table, refresh)
     authors = post_authors(warehouse_url, logical_date, "linkedin", refresh.horizon)
     by_member: dict[str, list[str]] = {}
     for post in posts:
-        by_member.setdefault(authors.get(post.post_id) or "", []).append(post.post_id)
+        member = authors.get(post.post_id) or ""
+        if shard.owns(member):
+            by_member.setdefault(member, []).append(post.post_id)
     access = members or member_access(warehouse_url, "linkedin")
-    spent = api_calls_today(warehouse_url, "linkedin") if access.app_daily_quota is not None else 0
+    spent = 0
+    if access.app_daily_quota is not None:
+        spent = api_calls_today(warehouse_url, "linkedin")
+        spent = access.app_daily_quota - shard.share_of(max(0, access.app_daily_quota - spent))
     report = land(
         warehouse_url, linkedin.TARGET, logical_date,
         lambda state: linkedin.MemberPostAnalyticsExtraction(
             api, linkedin.version_of(api), by_member, logical_date, access, retry=retry, timeouts=timeouts,
             calls_spent_today=spent,
         ),
-        secrets=(api.token,),
+        secrets=(api.token,), shard=shard,
     )
-    return _logged(report, logical_date)
+    return _logged(report, logical_date, shard)
 
 
 def land_linkedin_organization_statistics(
@@ -153,19 +161,22 @@ def land_x_tweet_metrics(
     timeouts: Timeouts = Timeouts(),
     refresh: RefreshPolicy = DEFAULT_REFRESH,
     members: MemberAccess | None = None,
+    shard: Shard = WHOLE,
 ) -> LoadReport:
     """The X posts shared before the end of logical_date that the refresh schedule says are due: their tweet objects
     and metrics, 100 ids a call; with the author's own user token (`members`, see land_linkedin_post_analytics) for
-    non-public metrics, else the app's token and public metrics only (flagged `app_public`)."""
-    posts = _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
+    non-public metrics, else the app's token and public metrics only (flagged `app_public`). With a `shard`, only
+    the posts of that shard's members."""
     authors = post_authors(warehouse_url, logical_date, "x", refresh.horizon)
+    posts = [post for post in _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
+             if shard.owns(authors.get(post.post_id) or "")]
     access = members or member_access(warehouse_url, "x")
     return _land_api(
         warehouse_url, logical_date, api, x.client, x.TARGET,
         lambda client, state: x.MemberTweetMetricsExtraction(
             client, api, posts, authors, logical_date, access, retry=retry, timeouts=timeouts
         ),
-        retry=retry, timeouts=timeouts,
+        retry=retry, timeouts=timeouts, shard=shard,
     )
 
 
@@ -283,14 +294,16 @@ def _land_api(
     *,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    shard: Shard = WHOLE,
 ) -> LoadReport:
     """One load of `target` through a client of the source's API (`open_client`, e.g. `x.client`), logged:
     `extraction(client, previous_state)` is what it fetches. The API token is scrubbed from a recorded error."""
     with open_client(api, retry=retry, timeouts=timeouts) as client:
         report = land(
-            warehouse_url, target, logical_date, lambda state: extraction(client, state), secrets=(api.token,)
+            warehouse_url, target, logical_date, lambda state: extraction(client, state), secrets=(api.token,),
+            shard=shard,
         )
-    return _logged(report, logical_date)
+    return _logged(report, logical_date, shard)
 
 
 def _due_posts(warehouse_url: str, logical_date: date, network: str, table: str, refresh: RefreshPolicy):
@@ -301,11 +314,12 @@ def _due_posts(warehouse_url: str, logical_date: date, network: str, table: str,
     return refresh.select(posts, lambda p: p.shared_at, lambda p: p.post_id, logical_date, fetched, network)
 
 
-def _logged(report: LoadReport, logical_date: date) -> LoadReport:
+def _logged(report: LoadReport, logical_date: date, shard: Shard = WHOLE) -> LoadReport:
     log.info(
-        "%s.%s %s load %s: received %d, inserted %d, duplicate %d, quarantined %d, api calls %d",
+        "%s.%s%s %s load %s: received %d, inserted %d, duplicate %d, quarantined %d, api calls %d",
         report.source,
         report.entity,
+        f" (shard {shard.label})" if shard != WHOLE else "",
         logical_date.isoformat(),
         report.load_id,
         report.rows_received,

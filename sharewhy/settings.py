@@ -61,6 +61,10 @@ QUALTRICS_CONN_ID = "qualtrics_api"
 #: When a post's metrics are fetched again (ingestion.refresh): "<up to N days old>:<every M days>" steps; by
 #: default every night for the first 7 days, then weekly up to 90 days.
 REFRESH_SCHEDULE = os.environ.get("SHAREWHY_REFRESH_SCHEDULE", "7:1,90:7")
+#: The member-scoped loads (LinkedIn member analytics, X metrics) run as this many shards of the members, each its own
+#: task and load (ingestion/shards.py). The API pools' slots (dags/pipeline/pools.json) must not exceed it: shards
+#: split the app's daily quota between them, so no more than this many may spend it at once.
+INGESTION_SHARDS = _env_int("SHAREWHY_INGESTION_SHARDS", 2, minimum=1)
 
 #: Retries of a failed Airflow task (exponential backoff). The demo and the tests set 0 to fail fast.
 TASK_RETRIES = _env_int("SHAREWHY_TASK_RETRIES", 2)

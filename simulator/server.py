@@ -150,6 +150,9 @@ class Latency:
         response = self._api.handle(request)
         return dataclasses.replace(response, delay=response.delay + self._seconds)
 
+    def __getattr__(self, name: str):  # survey_ids and the like: the wrapped API's
+        return getattr(self._api, name)
+
 
 class RunningSimulator:
     """A simulator serving in a background thread; `stop()` it, or use it as a context manager."""

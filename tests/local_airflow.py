@@ -51,13 +51,14 @@ def wait(condition, timeout: float, what: str, poll: float = 0.5):
 @contextmanager
 def running_stack(server_url: str, warehouse_url: str, home: Path, as_of: date, schedule_end: date, *,
                   services: tuple[str, ...] = ("api-server", "scheduler", "dag-processor"),
-                  executor: str = "local", extra_env: dict[str, str] | None = None):
-    """{"stack", "api", "sim", "url", "home"} of a started stack; everything stopped and dropped afterwards."""
+                  executor: str = "local", extra_env: dict[str, str] | None = None, **simulator_options):
+    """{"stack", "api", "sim", "url", "home"} of a started stack; everything stopped and dropped afterwards.
+    `simulator_options` go to `simulator.server.start` (e.g. `latency`)."""
     metadata = f"sharewhy_test_airflow_{os.getpid()}_{time.time_ns()}"
     metadata_url = airflow_stack.sqlalchemy_url(airflow_stack.ensure_database(server_url, metadata))
     drops = home / "drops"
     token = "test-token-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
-    sim = simulator.start(as_of, 7, drop_dir=drops, token=token, truth_path=home / "truth.json")
+    sim = simulator.start(as_of, 7, drop_dir=drops, token=token, truth_path=home / "truth.json", **simulator_options)
     enrol_simulated_members(warehouse_url, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
     (home / "config").mkdir()
     (home / "config" / "airflow_local_settings.py").write_text(

@@ -204,6 +204,27 @@ def test_each_api_source_lands_through_its_api_pool(production_dags):
     assert checked >= 2  # LinkedIn and Typeform at least
 
 
+@pytest.mark.parametrize("dag_id, landing, status", [
+    ("ingest_linkedin", "land_member_post_analytics", "land_linkedin_token_status"),
+    ("ingest_x", "land_tweet_metrics", "land_x_token_status"),
+])
+def test_member_scoped_loads_run_as_shards_and_announce_the_night_after_every_shard(dagbag, dag_id, landing, status):
+    """Each shard of the members is a mapped task instance (its own load, retried alone); the raw Asset event
+    comes from the task after all of them, so the build never starts on part of the night."""
+    from pipeline.pools import POOLS
+
+    from sharewhy import settings
+
+    dag = dagbag.dags[dag_id]
+    shards, announce = dag.get_task(landing), dag.get_task(status)
+    assert type(shards).__name__.endswith("MappedOperator")
+    assert shards.op_kwargs_expand_input.value == {"shard": list(range(settings.INGESTION_SHARDS))}
+    assert not shards.outlets and announce.outlets
+    assert announce.upstream_task_ids == {landing}
+    # no more tasks spend the app's quota at once than there are shards, each taking its part (Shard.share_of)
+    assert shards.pool == announce.pool and POOLS[shards.pool]["slots"] <= settings.INGESTION_SHARDS
+
+
 def test_pools_file_is_what_airflow_pools_import_reads():
     from pipeline.pools import POOLS
 

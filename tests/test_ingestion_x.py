@@ -163,3 +163,42 @@ def test_a_night_against_the_simulator_lands_every_x_post_once_and_quarantines_t
     assert landed == {s.post_id: sim.company.counters(s).link_clicks for s in alive}
     assert all(reason.startswith("post not returned by X (Not Found Error)") for (reason,) in reasons)
     assert len(reasons) == len(deleted) > 0
+
+
+def test_member_shards_land_at_once_each_its_own_load_and_a_failed_shard_is_rerun_alone(fresh_db, tmp_path):
+    """Two shards of the members (ingestion/shards.py), each its own transaction with its own raw._loads row,
+    together land what one whole load lands. A shard never waits for another (while shard 1's lock is held, shard 2
+    lands); a shard that fails loses only its own part, and running it again completes the night."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingestion.http import ApiError
+    from ingestion.shards import Shard
+
+    first, second = Shard(0, 2), Shard(1, 2)
+    with start(END, seed=7, drop_dir=tmp_path, token=TOKEN) as sim:
+        land_advocacy_shares(fresh_db, NIGHT, tmp_path)
+        enrol_simulated_members(fresh_db, sim)
+        api = ApiConfig(sim.x_base_url, TOKEN)
+        unreachable = ApiConfig("http://127.0.0.1:9/x/2", TOKEN)  # the discard port: nothing listens
+        with psycopg.connect(fresh_db) as holder, holder.transaction(), ThreadPoolExecutor(1) as pool:
+            # what a running shard 1 holds (and, before shards, every load of the target held)
+            holder.execute("select pg_advisory_xact_lock(hashtext('x.tweet_metrics shard 1/2')),"
+                           " pg_advisory_xact_lock(hashtext('x.tweet_metrics'))")
+            with pytest.raises((ApiError, OSError)):
+                pool.submit(land_x_tweet_metrics, fresh_db, NIGHT, unreachable, retry=FAST, shard=second).result(30)
+            landed_second = pool.submit(land_x_tweet_metrics, fresh_db, NIGHT, api, retry=FAST,
+                                        shard=second).result(30)
+        landed_first = land_x_tweet_metrics(fresh_db, NIGHT, api, retry=FAST, shard=first)
+
+    shares = sim.company.network_shares("x")
+    alive = [s for s in shares if not sim.company.is_deleted(s)]
+    by_shard = {shard: [s for s in alive if shard.owns(s.employee_id)] for shard in (first, second)}
+    assert by_shard[first] and by_shard[second]  # the members do split
+    assert (landed_first.rows_inserted, landed_second.rows_inserted) == (len(by_shard[first]), len(by_shard[second]))
+    with psycopg.connect(fresh_db) as conn:
+        landed = {r[0] for r in conn.execute("select tweet_id from raw.x__tweet_metrics").fetchall()}
+        loads = conn.execute(
+            "select status, count(*) from raw._loads where source = 'x' group by status order by status"
+        ).fetchall()
+    assert landed == {s.post_id for s in alive}  # both shards together: every post, once
+    assert loads == [("failed", 1), ("success", 2)]

@@ -44,17 +44,26 @@ def _night():
     return night_of(get_current_context())
 
 
-def land_member_measures(entry_point: Callable[..., LoadReport], conn_id: str, network: str) -> dict:
+def land_member_shard(entry_point: Callable[..., LoadReport], conn_id: str, network: str, shard: int) -> dict:
     """Land what a source read with each member's own token (LinkedIn member post analytics, X non-public metrics)
-    says of the posts due tonight, then the night's snapshot of the members' token statuses (consent coverage).
-    The XCom holds counts only: never a token."""
+    says of the posts due tonight, for the members of shard `shard` of settings.INGESTION_SHARDS (one mapped task
+    instance each: ingestion/shards.py). The XCom holds counts only: never a token."""
     from ingestion.refresh import RefreshPolicy
-    from ingestion.run import land_member_token_status
+    from ingestion.shards import Shard
     from pipeline.connections import api_config, member_access
 
+    from airflow.sdk import get_current_context
+
+    member_shard = Shard(shard, settings.INGESTION_SHARDS)
+    get_current_context()["shard_label"] = f"shard {member_shard.label}"  # the mapped instance's name in the UI
     refresh = RefreshPolicy.parse(settings.REFRESH_SCHEDULE)
-    night = _night()
-    report = entry_point(settings.warehouse_url(), night, api_config(conn_id), refresh=refresh,
-                         members=member_access(conn_id, network))
-    status = land_member_token_status(settings.warehouse_url(), night, network)
-    return {**asdict(report), "token_status_rows": status.rows_inserted}
+    report = entry_point(settings.warehouse_url(), _night(), api_config(conn_id), refresh=refresh,
+                         members=member_access(conn_id, network), shard=member_shard)
+    return {**asdict(report), "shard": member_shard.label}
+
+
+def land_token_status(network: str) -> dict:
+    """The night's snapshot of the members' token statuses of `network` (consent coverage), once every shard landed."""
+    from ingestion.run import land_member_token_status
+
+    return asdict(land_member_token_status(settings.warehouse_url(), _night(), network))
