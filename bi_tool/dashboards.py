@@ -212,8 +212,9 @@ MOTIVATION_ATTRIBUTION = Dataset(
     model="motivation_attribution",
     uuid="159d4cb1-dc62-4e11-b868-6bc698e4cd1e",
     description=(
-        "Month × network × motivation: shares, impressions, engagements and clicks, and the part of each "
-        "attributed to the motivation by the sharers' motivation weights. Groups with fewer than "
+        "Month × network × motivation: the part of the month × network's shares, impressions, engagements and "
+        "clicks attributed to the motivation by the sharers' motivation weights (the totals are in "
+        "monthly_totals; the parts add up to them). Groups with fewer than "
         f"{K} survey respondents are not split by motivation (all on 'Unattributed')."
     ),
     main_dttm_col="month",
