@@ -62,6 +62,27 @@ def module_db(server_url: str):
     _drop_database(server_url, name)
 
 
+@pytest.fixture(scope="module")
+def sim(request, tmp_path_factory):
+    """The source simulator as of the test module's `AS_OF` (seed 7), answering the module's `TOKEN`: shared by the
+    tests of one module. A module with other needs defines its own `sim`."""
+    from simulator.server import start
+
+    with start(request.module.AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"),
+               token=request.module.TOKEN) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http():
+    """A requests session that ignores proxy settings (every test server is on 127.0.0.1)."""
+    import requests
+
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session
+
+
 DEMO_NIGHT = "2026-11-25"
 DEMO_RAW_TABLES = (
     "advocacy__shares", "hr__roster", "linkedin__member_post_analytics", "typeform__responses", "x__tweet_metrics",

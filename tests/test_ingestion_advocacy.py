@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
-from test_ingestion_stubs import SHARES_HEADER, share_line, write_shares_file
+from api_stubs import SHARES_HEADER, share_line, write_shares_file
 
 from ingestion.records import Quarantined, Row
 from ingestion.run import land_advocacy_shares

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
-from test_ingestion_stubs import TOKEN, BitlyStub, bitly_buckets, serve, share_line, write_shares_file
+from api_stubs import TOKEN, BitlyStub, bitly_buckets, serve, share_line, write_shares_file
 
 from ingestion.http import ApiConfig, RateLimitExceeded, RetryPolicy, SchemaDrift
 from ingestion.refresh import RefreshPolicy

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import orjson
 import pytest
-from test_ingestion_stubs import TOKEN, RecordingApp, Reply, raw_query, serve
+from api_stubs import TOKEN, RecordingApp, Reply, raw_query, serve
 
 from ingestion.http import (
     ApiClient,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from consent_helpers import give_tokens
 import pytest
-from test_ingestion_stubs import (
+from api_stubs import (
     TOKEN,
     BitlyStub,
     LinkedInStub,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from consent_helpers import give_tokens
 import pytest
-from test_ingestion_stubs import TOKEN, BitlyStub, LinkedInStub, bitly_buckets, serve, share_line, write_shares_file
+from api_stubs import TOKEN, BitlyStub, LinkedInStub, bitly_buckets, serve, share_line, write_shares_file
 
 from ingestion.http import ApiConfig
 from ingestion.loader import apply_raw_schema

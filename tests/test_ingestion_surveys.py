@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
-from test_ingestion_stubs import RecordingApp, Reply, serve
+from api_stubs import RecordingApp, Reply, serve
 
 from ingestion.http import ApiConfig, ApiError, RateLimitExceeded, RetryPolicy, Timeouts
 from ingestion.loader import land

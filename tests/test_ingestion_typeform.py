@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import psycopg
 import pytest
-from test_ingestion_stubs import TOKEN, TypeformStub, serve, typeform_response
+from api_stubs import TOKEN, TypeformStub, serve, typeform_response
 
 from ingestion.http import ApiConfig, ApiError, RetryPolicy
 from ingestion.records import Quarantined, Row

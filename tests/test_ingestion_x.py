@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from consent_helpers import enrol_simulated_members
 import pytest
-from test_ingestion_stubs import TOKEN, XStub, serve, share_line, write_shares_file, x_tweet
+from api_stubs import TOKEN, XStub, serve, share_line, write_shares_file, x_tweet
 
 from ingestion.http import ApiConfig, RateLimitExceeded, RetryPolicy, SchemaDrift
 from ingestion.raw_queries import SharedPost

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import requests
 
 from simulator.company import Company
 from simulator.server import start
@@ -14,19 +13,6 @@ AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 TOKEN = "bitly-simulator-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 REFERENCE = "2026-11-26T00%3A00%3A00%2B0000"  # 2026-11-26T00:00:00+0000, URL-encoded as Bitly requires
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 def clicks(http, sim, bitlink, query="unit=day&units=7&unit_reference=" + REFERENCE, headers=HEADERS):

@@ -9,7 +9,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import requests
 
 from simulator.company import SHARES_CSV_COLUMNS, SURVEY_ITEMS, Company, iso_utc, write_shares_files
 from simulator.consent import member_access_token
@@ -31,19 +30,6 @@ METRIC_FIELDS = {
     "RESHARE": "reshares",
     "LINK_CLICKS": "link_clicks",
 }
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 def entity_of(post_urn: str) -> str:

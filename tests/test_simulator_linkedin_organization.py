@@ -6,27 +6,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-import requests
 
-from simulator.server import start
 
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 TOKEN = "linkedin-org-simulator-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "LinkedIn-Version": "202606", "X-Restli-Protocol-Version": "2.0.0"}
 DAY_MS = 86_400_000
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 def statistics(http, sim, extra="", organization=None):

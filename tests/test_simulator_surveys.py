@@ -11,7 +11,6 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
-import requests
 
 from simulator import instrument, qualtrics, surveymonkey
 from simulator.company import SURVEY_ITEMS, SURVEY_VENDORS, Company
@@ -22,19 +21,6 @@ AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 TOKEN = "survey-simulator-test-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 QUALTRICS = {"X-API-TOKEN": TOKEN}
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 def expected_answers(sim, vendor: str) -> dict[str, tuple[str, dict[str, int]]]:

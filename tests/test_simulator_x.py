@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
 from simulator.consent import member_access_token
 from simulator.server import start
@@ -15,19 +14,6 @@ AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 TOKEN = "x-simulator-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 ALL_METRICS = "created_at,public_metrics,non_public_metrics,organic_metrics"
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with start(AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=TOKEN) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 def lookup(http, sim, ids, fields=ALL_METRICS, headers=HEADERS):
