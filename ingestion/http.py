@@ -5,8 +5,12 @@ connection errors, timeouts, 5xx and bodies cut off midway, and rate limiting (H
 signals instead) handed to the vendor's own `RateLimitPolicy`. Every request sent is counted (retries too: they
 count against the vendor's quota as well).
 
-Credentials: the token only ever travels in a header (`Authorization: Bearer`, or the vendor's own header such as
-Qualtrics' `X-API-TOKEN`). URLs never carry it, so the request URL can be logged and stored as `_request`;
+This module knows no vendor: each source (`ingestion/sources/<source>.py`) declares beside its connector what is
+its own — the `RateLimitPolicy` (headers, windows, epoch or delay resets, quota codes), the error-body parser
+(`ErrorBodyParser`), the auth header and fixed headers — and hands them to `ApiClient`.
+
+Credentials: the token only ever travels in a header (`Authorization: Bearer`, or the vendor's own header its
+source declares). URLs never carry it, so the request URL can be logged and stored as `_request`;
 `redact()` still scrubs every text that leaves this module.
 """
 
@@ -62,9 +66,8 @@ class ApiConfig:
 
 
 def under_api_path(config: ApiConfig, api_path: str) -> ApiConfig:
-    """`config` with its base URL ending in the vendor's API path (`/API/v3`, `/v3`) exactly once: the documented
-    value (the Qualtrics data-center host, SurveyMonkey's `access_url`) and one that already ends in the path both
-    work, with or without a trailing slash."""
+    """`config` with its base URL ending in the vendor's API path exactly once: the host the vendor documents and
+    one that already ends in the path both work, with or without a trailing slash."""
     base = config.base_url.rstrip("/")
     return replace(config, base_url=base if base.endswith(api_path) else base + api_path)
 
@@ -91,7 +94,7 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class RateWindow:
     """A rate-limit window the vendor reports in headers: calls left, and when it resets — an epoch in seconds
-    (X's `x-rate-limit-reset`) or seconds from now (SurveyMonkey's `…-Reset`)."""
+    (`reset_is_epoch`) or seconds from now."""
 
     remaining_header: str
     reset_header: str
@@ -115,11 +118,11 @@ class RateLimitPolicy:
 
     How long to wait: when the vendor reports `windows`, until the latest reset among the spent ones — or, when none
     says it is spent, until the soonest reset (a 429 that marks no window exhausted backs off on the shortest
-    window, SurveyMonkey's minute, rather than taking its day's reset for an exhausted day) — never longer than
+    window, a minute, rather than taking its day's reset for an exhausted day) — never longer than
     `max_wait`: a longer wait fails at once, saying when the window resets; else exponential backoff. A success
     that spends a window holds the next call until its reset, so the 429 never comes. A 403 carrying
-    `reason_header` is a rate limit too (Bitly's `X-Ratelimit-Reason`). A vendor code in `exhausted` is a quota no
-    wait can restore (Bitly's monthly `MONTHLY_LIMIT_EXCEEDED`): the call fails at once, with that code's advice.
+    `reason_header` is a rate limit too. A vendor code in `exhausted` is a quota no wait can restore (a monthly
+    quota): the call fails at once, with that code's advice.
     """
 
     retries: int
@@ -155,7 +158,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 class Encoded(str):
-    """A query value its protocol has already percent-encoded (a Rest.li 2.0 literal): sent exactly as is."""
+    """A query value its protocol has already percent-encoded (a protocol literal): sent exactly as is."""
 
 
 def encode_query(params: Sequence[tuple[str, object]]) -> str:
@@ -213,84 +216,29 @@ class ApiResponse:
     received_at: datetime
 
 
-def vendor_error(body: bytes) -> tuple[str | None, str]:
-    """(code, message) from an error body of any source's shape (see `_ERROR_SHAPES`); the start of the text for
-    anything else."""
+#: A source's reader of its own documented error body: the body's JSON object → (vendor code, message), each
+#: empty when the object is not in that shape. Declared beside the source's connector and handed to `ApiClient`.
+ErrorBodyParser = Callable[[dict[str, Any]], tuple[object, str]]
+
+
+def error_of(body: bytes, parse: ErrorBodyParser) -> tuple[str | None, str]:
+    """(code, message) of an error answer: what the source's `parse` reads from a JSON object; the start of the
+    text for anything else (not JSON, or JSON the source's documented shape does not cover)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None, body[:200].decode("utf-8", "replace").strip()
-    if not isinstance(data, dict):
-        return None, str(data)[:200]
-    for matches, read in _ERROR_SHAPES:
-        if matches(data):
-            code, message = read(data)
+        data = None
+    if isinstance(data, dict):
+        code, message = parse(data)
+        if code not in (None, "") or message:
             return (str(code) if code not in (None, "") else None), str(message or "")
-    return _linkedin_or_typeform_error(data)
-
-
-def _x_error(data: dict) -> tuple[object, str]:
-    """X: problem JSON `{title, detail, type}`, or `{errors: [{code, message}]}` (the 429 body)."""
-    if "title" in data or "detail" in data:
-        return data.get("title"), str(data.get("detail") or "")
-    first = data["errors"][0] if data["errors"] and isinstance(data["errors"][0], dict) else {}
-    return first.get("code"), str(first.get("message") or first.get("detail") or "")
-
-
-def _bitly_error(data: dict) -> tuple[object, str]:
-    """Bitly: `{message: "MONTHLY_LIMIT_EXCEEDED", description, resource, errors: [{field, error_code, message}]}`."""
-    fields = [f"{e.get('field')}: {e.get('message') or e.get('error_code')}" for e in data.get("errors") or []]
-    description = str(data.get("description") or "")
-    return data.get("message"), description + (f" ({'; '.join(fields)})" if fields else "")
-
-
-def _surveymonkey_error(data: dict) -> tuple[object, str]:
-    """SurveyMonkey: `{error: {id: "1040" (a string), name, message, docs, http_status_code}}`."""
-    error = data["error"]
-    return error.get("id"), ": ".join(str(part) for part in (error.get("name"), error.get("message")) if part)
-
-
-def _qualtrics_error(data: dict) -> tuple[object, str]:
-    """Qualtrics: `{meta: {httpStatus, requestId, error: {errorCode, errorMessage}}}`."""
-    error = data["meta"]["error"]
-    return error.get("errorCode"), str(error.get("errorMessage") or "")
-
-
-def _oauth_error(data: dict) -> tuple[object, str]:
-    """OAuth 2.0 token endpoints (RFC 6749): `{error: "invalid_client", error_description}`."""
-    return data["error"], str(data.get("error_description") or "")
-
-
-_ERROR_SHAPES: tuple[tuple[Callable[[dict], bool], Callable[[dict], tuple[object, str]]], ...] = (
-    (lambda d: isinstance(d.get("error"), dict), _surveymonkey_error),
-    (lambda d: isinstance(d.get("error"), str), _oauth_error),
-    (lambda d: isinstance(d.get("meta"), dict) and isinstance(d["meta"].get("error"), dict), _qualtrics_error),
-    (lambda d: "resource" in d and "code" not in d and "message" in d, _bitly_error),
-    (lambda d: ("type" in d and "title" in d) or (isinstance(d.get("errors"), list) and "code" not in d), _x_error),
-)
-
-
-def _linkedin_or_typeform_error(data: dict) -> tuple[str | None, str]:
-    """LinkedIn `{status, serviceErrorCode, code, message}` or Typeform `{code, description, details: [...]}`."""
-    code, service_code = data.get("code"), data.get("serviceErrorCode")
-    if code and service_code is not None:
-        code = f"{code} (serviceErrorCode {service_code})"
-    elif service_code is not None:
-        code = f"serviceErrorCode {service_code}"
-    message = str(data.get("message") or data.get("description") or "")
-    details = [
-        f"{detail.get('field') or detail.get('in') or detail.get('code')}: {detail.get('description')}"
-        for detail in data.get("details") or []
-        if isinstance(detail, dict)
-    ]
-    if details:
-        message += f" ({'; '.join(details)})"
-    return (str(code) if code else None), message
+    return None, body[:200].decode("utf-8", "replace").strip()
 
 
 class ApiClient:
     """Calls one vendor's API: `get(path, params)` → `ApiResponse` (JSON), `post(...)`, `get_bytes(...)` (a file);
-    `api_calls` counts requests sent."""
+    `api_calls` counts requests sent. What is vendor-specific comes declared by the source: its `rate_limit`
+    policy, its `error_body` parser, its `auth` header and any fixed `headers`."""
 
     def __init__(
         self,
@@ -298,6 +246,7 @@ class ApiClient:
         config: ApiConfig,
         *,
         rate_limit: RateLimitPolicy,
+        error_body: ErrorBodyParser,
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
@@ -307,7 +256,7 @@ class ApiClient:
         self.api_calls = 0
         self._base_url = config.base_url.rstrip("/")
         self._secrets = (config.token,)
-        self._rate_limit, self._retry, self._timeouts = rate_limit, retry, timeouts
+        self._rate_limit, self._error_body, self._retry, self._timeouts = rate_limit, error_body, retry, timeouts
         self._not_before = 0.0  # epoch seconds: the vendor said its window is spent until then
         self._session = requests.Session()
         self._session.headers.update(headers or {})
@@ -376,7 +325,7 @@ class ApiClient:
                     else:
                         return ApiResponse(body, redact(url, self._secrets), datetime.now(UTC))
                 else:
-                    code, message = vendor_error(response.content)
+                    code, message = error_of(response.content, self._error_body)
                     message = redact(message, self._secrets)
                     if self._rate_limit.limits(status, response.headers):
                         rate_limited += 1
@@ -404,7 +353,7 @@ class ApiClient:
                 log.info("%s: the rate-limit window is spent; waiting %.2f s for its reset", self.source, wait)
                 time.sleep(wait)
         prepared = self._session.prepare_request(requests.Request(method, url, json=json, data=form))
-        prepared.url = url  # requests re-quotes URLs; a Rest.li literal must go out byte for byte
+        prepared.url = url  # requests re-quotes URLs; an `Encoded` literal must go out byte for byte
         environment = self._session.merge_environment_settings(url, {}, None, None, None)
         self.api_calls += 1
         return self._session.send(prepared, timeout=(self._timeouts.connect, self._timeouts.read), **environment)

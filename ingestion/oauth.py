@@ -117,6 +117,11 @@ def refresh(app: OAuthApp, refresh_token: Secret) -> Grant:
     return _token_call(app, form, (refresh_token,), refreshing=True)
 
 
+def token_endpoint_error(data: dict[str, Any]) -> tuple[object, str]:
+    """An OAuth 2.0 token endpoint's error body (RFC 6749 §5.2): `{error: "invalid_client", error_description}`."""
+    return data.get("error"), str(data.get("error_description") or "")
+
+
 def _token_call(
     app: OAuthApp, form: dict[str, str], secrets_sent: tuple[Secret | None, ...], *, refreshing: bool = False
 ) -> Grant:
@@ -139,8 +144,7 @@ def _token_call(
     except ValueError:
         body = None
     if response.status_code >= 400 or not isinstance(body, dict) or "access_token" not in body:
-        code = body.get("error") if isinstance(body, dict) else None
-        description = str(body.get("error_description") or "") if isinstance(body, dict) else ""
+        code, description = token_endpoint_error(body) if isinstance(body, dict) else (None, "")
         message = redact(f"{app.network} token endpoint: HTTP {response.status_code} {code or ''} {description}", hidden)
         # invalid_grant: revoked, expired or spent. X answers a spent or revoked refresh token with
         # invalid_request "Value passed for the token was invalid." instead (observed, not documented).

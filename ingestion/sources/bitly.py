@@ -54,8 +54,20 @@ RATE_LIMIT = RateLimitPolicy(
 )
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """Bitly's error body `{message: "MONTHLY_LIMIT_EXCEEDED", description, resource, errors: [{field, error_code,
+    message}]}`: `message` is the code; the description is followed by each field's error."""
+    fields = [
+        f"{e.get('field')}: {e.get('message') or e.get('error_code')}"
+        for e in data.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    description = str(data.get("description") or "")
+    return data.get("message"), description + (f" ({'; '.join(fields)})" if fields else "")
+
+
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
-    return ApiClient("bitly", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts)
+    return ApiClient("bitly", api, rate_limit=RATE_LIMIT, error_body=error_body, retry=retry, timeouts=timeouts)
 
 
 def unit_reference(day: date) -> Encoded:

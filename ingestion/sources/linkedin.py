@@ -50,6 +50,17 @@ RATE_LIMIT = RateLimitPolicy(
 )
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """LinkedIn's error body `{status, serviceErrorCode, message}`, plus `code` (`ACCESS_DENIED`) on newer
+    versions: the code names the serviceErrorCode too, `EXPIRED_ACCESS_TOKEN (serviceErrorCode 65602)`."""
+    code, service_code = data.get("code"), data.get("serviceErrorCode")
+    if code and service_code is not None:
+        code = f"{code} (serviceErrorCode {service_code})"
+    elif service_code is not None:
+        code = f"serviceErrorCode {service_code}"
+    return code, str(data.get("message") or "")
+
+
 class VersionNotActive(ApiError):
     """HTTP 426 NONEXISTENT_VERSION: the pinned LinkedIn-Version has been sunset."""
 
@@ -64,7 +75,9 @@ class VersionNotActive(ApiError):
 
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
     headers = {"LinkedIn-Version": version_of(api), "X-Restli-Protocol-Version": "2.0.0"}
-    return ApiClient("linkedin", api, rate_limit=RATE_LIMIT, headers=headers, retry=retry, timeouts=timeouts)
+    return ApiClient(
+        "linkedin", api, rate_limit=RATE_LIMIT, error_body=error_body, headers=headers, retry=retry, timeouts=timeouts
+    )
 
 
 def version_of(api: ApiConfig) -> str:

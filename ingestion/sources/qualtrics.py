@@ -48,6 +48,15 @@ POLL_TIMEOUT = 600.0
 RATE_LIMIT = RateLimitPolicy(retries=5, advice="Qualtrics kept answering 429 Too Many Requests; rerun the load later")
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """Qualtrics' error body `{meta: {httpStatus, requestId, error: {errorCode, errorMessage}}}`."""
+    meta = data.get("meta")
+    error = meta.get("error") if isinstance(meta, dict) else None
+    if not isinstance(error, dict):
+        return None, ""
+    return error.get("errorCode"), str(error.get("errorMessage") or "")
+
+
 class ExportFailed(ApiError):
     """Qualtrics reported the export as failed, or it did not complete in time."""
 
@@ -56,7 +65,9 @@ def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Time
     """A client of the API under `api.base_url`: the data-center host, e.g. https://{datacenter}.qualtrics.com
     (`/API/v3` is added unless it is there already)."""
     api = under_api_path(api, API_PATH)
-    return ApiClient("qualtrics", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts, auth=api_token)
+    return ApiClient(
+        "qualtrics", api, rate_limit=RATE_LIMIT, error_body=error_body, retry=retry, timeouts=timeouts, auth=api_token
+    )
 
 
 def api_token(token: str) -> dict[str, str]:

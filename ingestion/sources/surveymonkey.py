@@ -35,6 +35,7 @@ from ingestion.http import (
     Timeouts,
     under_api_path,
 )
+from ingestion.oauth import token_endpoint_error
 from ingestion.paging import NextLinkPaging, Page
 from ingestion.records import Quarantined, Row, Target, as_json_text
 from ingestion.timestamps import aware_timestamp
@@ -60,11 +61,20 @@ RATE_LIMIT = RateLimitPolicy(
 )
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """SurveyMonkey's error body `{error: {id: "1040" (a string), name, message, docs, http_status_code}}`: the
+    message is `name: message`."""
+    error = data.get("error")
+    if not isinstance(error, dict):
+        return None, ""
+    return error.get("id"), ": ".join(str(part) for part in (error.get("name"), error.get("message")) if part)
+
+
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
     """A client of the API under `api.base_url`: the account's `access_url`, e.g. https://api.surveymonkey.com
     (`/v3` is added unless it is there already)."""
     api = under_api_path(api, API_PATH)
-    return ApiClient("surveymonkey", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts)
+    return ApiClient("surveymonkey", api, rate_limit=RATE_LIMIT, error_body=error_body, retry=retry, timeouts=timeouts)
 
 
 def exchange_code(
@@ -81,7 +91,10 @@ def exchange_code(
         "grant_type": "authorization_code",
     }
     credentials = ApiConfig(base, client_secret)
-    with ApiClient("surveymonkey", credentials, rate_limit=RATE_LIMIT, timeouts=timeouts, auth=lambda _: {}) as oauth:
+    with ApiClient(
+        "surveymonkey", credentials, rate_limit=RATE_LIMIT, error_body=token_endpoint_error, timeouts=timeouts,
+        auth=lambda _: {},
+    ) as oauth:
         answer = oauth.post(f"/oauth/{path}", form=form).body
     token = answer.get("access_token") if isinstance(answer, dict) else None
     access_url = answer.get("access_url") if isinstance(answer, dict) else None

@@ -27,8 +27,20 @@ ZERO_TIMESTAMP = datetime(1, 1, 1, tzinfo=UTC)
 RATE_LIMIT = RateLimitPolicy(retries=5, advice="Typeform kept answering 429 Too Many Requests; rerun the load later")
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """Typeform's error body `{code, description, details: [{code, description, field, in}], help}`: the
+    description, followed by each detail's field (or `in`, or code) and description."""
+    details = [
+        f"{detail.get('field') or detail.get('in') or detail.get('code')}: {detail.get('description')}"
+        for detail in data.get("details") or []
+        if isinstance(detail, dict)
+    ]
+    description = str(data.get("description") or "")
+    return data.get("code"), description + (f" ({'; '.join(details)})" if details else "")
+
+
 def client(api: ApiConfig, *, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) -> ApiClient:
-    return ApiClient("typeform", api, rate_limit=RATE_LIMIT, retry=retry, timeouts=timeouts)
+    return ApiClient("typeform", api, rate_limit=RATE_LIMIT, error_body=error_body, retry=retry, timeouts=timeouts)
 
 
 def iso_second(moment: datetime) -> str:

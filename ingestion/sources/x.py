@@ -59,6 +59,16 @@ RATE_LIMIT = RateLimitPolicy(
 )
 
 
+def error_body(data: dict[str, Any]) -> tuple[object, str]:
+    """X's error bodies: problem JSON `{title, detail, type}` for a request-level error, else `{errors: [{code,
+    message}]}` (the 429 body, `code` 88): the first error's code and message."""
+    if "title" in data or "detail" in data:
+        return data.get("title"), str(data.get("detail") or "")
+    errors = data.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return first.get("code"), str(first.get("message") or first.get("detail") or "")
+
+
 def client(
     api: ApiConfig,
     *,
@@ -66,7 +76,7 @@ def client(
     timeouts: Timeouts = Timeouts(),
     rate_limit: RateLimitPolicy = RATE_LIMIT,
 ) -> ApiClient:
-    return ApiClient("x", api, rate_limit=rate_limit, retry=retry, timeouts=timeouts)
+    return ApiClient("x", api, rate_limit=rate_limit, error_body=error_body, retry=retry, timeouts=timeouts)
 
 
 def without_drift(records: Iterator[Row | Quarantined]) -> Iterator[Row | Quarantined]:
