@@ -162,7 +162,8 @@ def machine_line() -> str:
     except OSError:
         pass
     try:
-        kib = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kib = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
         ram = f"{kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         ram = "RAM unknown"

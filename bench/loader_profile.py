@@ -66,7 +66,7 @@ def main(rows: int = 200_000, reps: int = 3) -> None:
 
         for _ in range(reps):
             copy_in = f"\\copy raw.advocacy__shares ({COLUMNS}) from '{copy_path}'"
-            timed("psql \\copy (the limit)", lambda: psql(url, "-c", copy_in))
+            timed("psql \\copy (the limit)", lambda command=copy_in: psql(url, "-c", command))
             timed("land(), every row new: one COPY into raw", land_all)
             timed("land(), one row known: COPY fails, spool replayed", land_all, already_landed=1)
             timed("psycopg write_row, typed metadata", typed_copy)

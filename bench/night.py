@@ -160,7 +160,7 @@ class BenchWarehouse:
                         copy.write(
                             "".join(
                                 f"{urn}\t{at.isoformat()}\t" + "\t".join(map(str, values)) + "\n"
-                                for urn, at, *values in zip(shares.post_urns, shares.shared_at, *columns)
+                                for urn, at, *values in zip(shares.post_urns, shares.shared_at, *columns, strict=True)
                             )
                         )
                 with conn.cursor() as cur, cur.copy("copy bench_tenant.roster from stdin") as copy:
@@ -567,7 +567,7 @@ def _night_split(report: Report, spec: TenantSpec, times: dict[str, Samples], st
     report.add(section, f"night at 1× ({spec.night_shares:,} new shares, {spec.employees:,} employees): wall s", night.spread(1))
     for stage in STAGES:
         if len(times[stage].values) == len(night.values):
-            share = Samples([100 * a / b for a, b in zip(times[stage].values, night.values)])
+            share = Samples([100 * a / b for a, b in zip(times[stage].values, night.values, strict=True)])
             report.add(section, f"  {stage}: s (% of the night)", f"{times[stage].spread(1)} ({share.median:.0f} %)")
     for step, samples in steps.items():
         report.add(section, f"    ingestion {step}: s", samples.spread(1))
@@ -587,6 +587,6 @@ def _api_efficiency(report: Report, spec: TenantSpec, api: list[tuple[int, int, 
     ratio = ratios(calls, minimum)
     report.add(section, "LinkedIn calls ÷ batching minimum", ratio.spread(3), "≤ 1.05×", ratio.median <= 1.05)
     every = Samples([w * metrics for w in window.values])
-    saved = Samples([100 * (1 - c / e) for c, e in zip(calls.values, every.values)])
+    saved = Samples([100 * (1 - c / e) for c, e in zip(calls.values, every.values, strict=True)])
     report.add(section, "calls the refresh schedule saves against refreshing every post every night",
                f"{saved.spread(0)} % ({every.spread(0)} calls → {calls.spread(0)})")

@@ -115,7 +115,7 @@ class DayShares:
     def post_urns(self) -> list[str]:
         midnight_ms = int(datetime.combine(self.day, time(), UTC).timestamp()) * 1000
         numbers = ((midnight_ms + self.ms_in_day.astype(np.int64)) << 22) | self.post_random.astype(np.int64)
-        return [f"urn:li:{'ugcPost' if u else 'share'}:{n}" for u, n in zip(self.ugc.tolist(), numbers.tolist())]
+        return [f"urn:li:{'ugcPost' if u else 'share'}:{n}" for u, n in zip(self.ugc.tolist(), numbers.tolist(), strict=True)]
 
     @cached_property
     def shared_at(self) -> list[datetime]:
@@ -138,6 +138,7 @@ class DayShares:
             self.copy_edited.tolist(),
             self.campaign.tolist(),
             self.audience.tolist(),
+            strict=True,
         ):
             yield {
                 "share_id": share_id,
@@ -323,7 +324,7 @@ class TenantLinkedIn:
             shares = tenant.shares_on(day)
             columns = [shares.totals[f.name].tolist() for f in _TOTAL_FIELDS]
             authors = [employee_id(e) for e in shares.employee.tolist()]
-            for urn, at, author, *values in zip(shares.post_urns, shares.shared_at, authors, *columns):
+            for urn, at, author, *values in zip(shares.post_urns, shares.shared_at, authors, *columns, strict=True):
                 self._posts[urn] = TenantLinkedIn.Post(at, sim.PostTotals(*values), author)
 
     def find_post(self, post_urn: str):

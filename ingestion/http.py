@@ -370,9 +370,10 @@ class ApiClient:
         """Sleep as the vendor's policy says, or raise RateLimitExceeded when no wait will do."""
         policy = self._rate_limit
         status = response.status_code
-        if policy.reason_header and policy.reason_header in response.headers:
-            message = f"{message} ({policy.reason_header}: {response.headers[policy.reason_header]})".lstrip()
-        if code in policy.exhausted:
+        reason = policy.reason_header
+        if reason and reason in response.headers:
+            message = f"{message} ({reason}: {response.headers[reason]})".lstrip()
+        if code is not None and code in policy.exhausted:
             raise RateLimitExceeded(self.source, endpoint, status, code, message, policy.exhausted[code], method=method)
         if attempt > policy.retries:
             raise RateLimitExceeded(self.source, endpoint, status, code, message, policy.advice, method=method)

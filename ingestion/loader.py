@@ -69,7 +69,7 @@ def apply_raw_schema(conn: psycopg.Connection) -> None:
     one of the indexed tables.
     """
     marker = f"sharewhy raw schema {RAW_SCHEMA_DIGEST}"
-    applied = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone()[0]
+    (applied,) = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone() or (None,)
     if applied == marker:
         return
     with conn.transaction():
@@ -114,7 +114,7 @@ def land(
                 received, inserted, quarantined = _land_records(
                     conn, target, load_id, logical_date, extraction.records()
                 )
-                if files is not None:
+                if isinstance(extraction, FileDropExtraction) and files is not None:
                     record_files(conn, target, load_id, files, extraction)
                 state = extraction.state()
                 _save_state(conn, target, load_id, state if shard == WHOLE else {**state, "shard": shard.label})

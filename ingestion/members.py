@@ -117,13 +117,13 @@ def member_access(
 
 
 def member_pool(
-    jobs: Mapping[str, T], run: Callable[[str, T], list[R]], workers: int
-) -> Iterator[list[R]]:
+    jobs: Mapping[str, T], run: Callable[[str, T], R], workers: int
+) -> Iterator[R]:
     """`run(member, job)` for every member on at most `workers` threads; yields each member's results as it ends.
     Only `workers` × 2 jobs are queued at a time, so a 10,000-member night holds little in flight."""
     members = iter(jobs.items())
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="member") as pool:
-        pending: set[Future[list[R]]] = set()
+        pending: set[Future[R]] = set()
 
         def submit_more() -> None:
             while len(pending) < workers * 2:

@@ -59,7 +59,7 @@ class CursorPaging:
     def pages(self, client: ApiClient, path: str, params: Sequence[tuple[str, object]]) -> Iterator[Page]:
         cursor = None
         while True:
-            cursor_params = [(self.cursor_param, cursor)] if cursor else []
+            cursor_params: list[tuple[str, object]] = [(self.cursor_param, cursor)] if cursor else []
             response = client.get(path, [*params, (self.size_param, self.page_size), *cursor_params])
             page = _page(client, response, path, self.records_key)
             yield page

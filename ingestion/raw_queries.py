@@ -128,5 +128,5 @@ def api_calls_today(warehouse_url: str, source: str) -> int:
             "select coalesce(sum(api_calls), 0) from raw._loads where source = %s"
             " and started_at >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'",
             (source,),
-        ).fetchone()
+        ).fetchone() or (0,)
     return int(calls)

@@ -214,7 +214,7 @@ def apply_schema(conn: psycopg.Connection) -> None:
     """Create schema `consent` if missing. Once it exists nothing runs (no DDL lock taken beside concurrent loads)."""
     present = conn.execute(
         "select to_regclass('consent.member_tokens') is not null and to_regclass('consent.token_events') is not null"
-    ).fetchone()[0]
+    ).fetchone() == (True,)
     if present:
         return
     with conn.transaction():
@@ -305,8 +305,11 @@ class TokenStore:
     def _token(self, row: Sequence[Any]) -> MemberToken:
         (employee_id, network, member_id, access, refresh, scopes, access_expires_at, refresh_expires_at,
          last_refreshed_at, status, reason) = row
+        access_token = self.cipher.decrypt(access)
+        if access_token is None:  # the column is `not null`: only a broken row gets here
+            raise ValueError(f"the {network} token of {employee_id} has no access token")
         return MemberToken(
-            employee_id=employee_id, network=network, member_id=member_id, access_token=self.cipher.decrypt(access),
+            employee_id=employee_id, network=network, member_id=member_id, access_token=access_token,
             refresh_token=self.cipher.decrypt(refresh), scopes=tuple(scopes), access_expires_at=access_expires_at,
             refresh_expires_at=refresh_expires_at, last_refreshed_at=last_refreshed_at, status=status,
             status_reason=reason,

@@ -18,7 +18,7 @@ def render(conn: psycopg.Connection, night: date, dbt_run_results: Path) -> str:
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     cells = [tuple(str(c) for c in header)] + [tuple("" if c is None else str(c) for c in row) for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
     return "\n".join("  " + line for line in lines)
 
 

@@ -196,6 +196,7 @@ class OrganizationEndpoints:
                     for (name, after), before in zip(
                         self._company.page_post_counters(post, bucket_end).items(),
                         self._company.page_post_counters(post, bucket).values(),
+                        strict=True,
                     )
                 }
                 for post in posts

@@ -16,6 +16,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from itertools import pairwise
 
 import pytest
 
@@ -142,7 +143,7 @@ def _cron_fires_daily_at(cron: str) -> tuple[int, int]:
     start = datetime(2026, 3, 1, tzinfo=timezone.utc)  # a month with no DST change in UTC anyway
     fires = croniter(cron, start)
     times = [fires.get_next(datetime) for _ in range(40)]
-    gaps = {b - a for a, b in zip(times, times[1:])}
+    gaps = {b - a for a, b in pairwise(times)}
     assert gaps == {timedelta(days=1)}, f"{cron!r} does not fire exactly once a day"
     return times[0].hour, times[0].minute
 

@@ -77,7 +77,7 @@ def built(module_db, tmp_path_factory):
     project = tmp_path_factory.mktemp("dbt") / "dbt_project"
     shutil.copytree(settings.DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     links = {}
-    for night, link in zip(NIGHTS, LINKS):
+    for night, link in zip(NIGHTS, LINKS, strict=True):
         [wave] = company(night).survey_waves_for("qualtrics")
         links[qualtrics.survey_id(wave)] = link
     with (project / "seeds" / "survey_respondent_links.csv").open("a", newline="") as handle:
@@ -154,7 +154,7 @@ def test_each_qualtrics_survey_links_its_respondents_by_its_configured_field(bui
     by_survey = {}
     for row in built["links"]:
         by_survey.setdefault(row["survey_id"], set()).add((row["link_field"], row["employee_id"] is not None))
-    surveys = {qualtrics.survey_id(wave): link for night, link in zip(NIGHTS, LINKS)
+    surveys = {qualtrics.survey_id(wave): link for night, link in zip(NIGHTS, LINKS, strict=True)
                for wave in company(night).survey_waves_for("qualtrics")}
     assert by_survey == {survey: {(link, True)} for survey, link in surveys.items()}
 

@@ -86,7 +86,7 @@ def tweet_id(number: int) -> str:
 def counts(number: int, night: date) -> dict[str, int]:
     """Cumulative counters of post `number`: NIGHT_1 sees half of what NIGHT_2 sees, exactly (every count is even),
     so the October shares' rates at the outcome horizon (NIGHT_1) are all alike: every motivation's lift is 1."""
-    latest = dict(zip(METRIC_TYPES, (100 * number, 80 * number, 6 * number, 2 * number, 2 * number, 2 * number)))
+    latest = dict(zip(METRIC_TYPES, (100 * number, 80 * number, 6 * number, 2 * number, 2 * number, 2 * number), strict=True))
     return latest if night == NIGHT_2 else {metric: count // 2 for metric, count in latest.items()}
 
 
@@ -126,7 +126,7 @@ def insert_response(conn: psycopg.Connection, token: str, employee_id: str, answ
         "calculated": {"score": 0},
         "answers": [
             {"field": {"id": f"id-{ref}", "ref": ref, "type": "opinion_scale"}, "type": "number", "number": number}
-            for ref, number in zip(SURVEY_ITEMS, answers)
+            for ref, number in zip(SURVEY_ITEMS, answers, strict=True)
         ],
     }
     conn.execute(
@@ -218,7 +218,7 @@ def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...
     response_id = f"8176461904{employee_id[-1]}"
     modified = f"2026-09-{int(employee_id[-1]) + version - 1:02d}T10:00:00+00:00"
     questions = []
-    for ref, answer in zip(SURVEY_ITEMS, answers):
+    for ref, answer in zip(SURVEY_ITEMS, answers, strict=True):
         qid = SURVEYMONKEY_QUESTIONS[ref]
         text = CHOICES[answer - 1] if answer <= len(CHOICES) else None
         questions.append({"id": qid, "answers": [{"choice_id": sm_simulator.choice_id(qid, answer),
@@ -233,7 +233,7 @@ def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...
 def insert_qualtrics_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime) -> None:
     response_id = f"R_Iv0FWlRHZs9lp{employee_id[-2:]}"
     recorded = f"2026-09-0{int(employee_id[-1])}T10:00:00Z"
-    values = {QUALTRICS_QUESTIONS[ref]: answer for ref, answer in zip(SURVEY_ITEMS, answers)}
+    values = {QUALTRICS_QUESTIONS[ref]: answer for ref, answer in zip(SURVEY_ITEMS, answers, strict=True)}
     payload = {"responseId": response_id,
                "values": {"startDate": recorded.replace("T10", "T09"), "endDate": recorded, "recordedDate": recorded,
                           "finished": 1, "progress": 100, **values, "externalDataReference": employee_id},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_a_running_day_counts_its_clicks_so_far_and_no_day_ever_decreases():
         [Company(7, AS_OF + timedelta(hours=hours)).tracking_link_clicks(link, day) for day in days]
         for hours in (0, 12, 72)
     ]
-    for earlier, later in zip(readings, readings[1:]):
-        assert all(a <= b for a, b in zip(earlier, later))
+    for earlier, later in pairwise(readings):
+        assert all(a <= b for a, b in zip(earlier, later, strict=True))
     assert readings[0][0] == 0  # as_of's own day has not begun yet
     assert Company(7, AS_OF).tracking_link_clicks(link, date(2020, 1, 1)) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from simulator.company import ROSTER_CSV_COLUMNS, TEAM_DEPARTMENTS, Company
 
@@ -28,7 +29,7 @@ def test_team_moves_make_the_roster_slowly_changing():
     """Two moves a month: the 28-day window sees a few, each employee's other fields never change."""
     days = COMPANY.share_days
     moves = []
-    for before, after in zip(days, days[1:]):
+    for before, after in pairwise(days):
         teams_before = {entry.employee_id: entry for entry in COMPANY.roster_on(before)}
         for entry in COMPANY.roster_on(after):
             previous = teams_before[entry.employee_id]

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+from pathlib import Path
 import socket
 import subprocess
 import sys
@@ -237,7 +238,7 @@ ATTACK_MAX_CONNECTIONS = 8
 def _status_of(path: str) -> dict[str, int]:
     """Resident memory (now and peak, KiB) and thread count of a process, from /proc."""
     fields = {}
-    for line in open(path).read().splitlines():
+    for line in Path(path).read_text().splitlines():
         name, _, value = line.partition(":")
         if name in ("VmRSS", "VmHWM", "Threads"):
             fields[name] = int(value.split()[0])

@@ -84,8 +84,8 @@ def parse_row(fields: list[str], header: list[str], schema: Schema) -> dict[str,
     """The row as an object of typed values; ValueError naming the first problem."""
     if len(fields) != len(header):
         raise ValueError(f"row has {len(fields)} fields, the header has {len(header)}")
-    values = dict(zip(header, fields))
-    record = {}
+    values = dict(zip(header, fields, strict=True))
+    record: dict[str, Any] = {}
     for name, column in schema.items():
         if name not in values and column.may_be_absent:
             continue
@@ -135,7 +135,9 @@ class _Lines:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             record = line.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            raise BadLine(f"not UTF-8: byte 0x{line[exc.start]:02x} at byte {exc.start + 1} of the line", record)
+            raise BadLine(
+                f"not UTF-8: byte 0x{line[exc.start]:02x} at byte {exc.start + 1} of the line", record
+            ) from exc
         self._consumed.append(text)
         return text
 

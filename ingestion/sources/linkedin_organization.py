@@ -63,7 +63,7 @@ def post_lists(post_urns: Sequence[str]) -> list[tuple[str, Encoded]]:
     return [(name, Encoded(f"List({','.join(urns)})")) for name, urns in by_parameter.items()]
 
 
-def _statistics_pages(client: ApiClient, version: str, params: list[tuple[str, object]]) -> Iterator[Page]:
+def _statistics_pages(client: ApiClient, version: str, params: Sequence[tuple[str, object]]) -> Iterator[Page]:
     """The statistics finder's pages for these parameters."""
     try:
         yield from STATISTICS_PAGING.pages(client, STATISTICS, params)
@@ -135,7 +135,7 @@ class PostStatisticsExtraction:
     def page_posts(self) -> list[tuple[str, datetime]]:
         """(post URN, created_at) of the page's posts created in the 90 days before the end of the logical date."""
         params = [("q", "author"), ("author", restli_urn(self._organization)), ("sortBy", "CREATED")]
-        posts = []
+        posts: list[tuple[str, datetime]] = []
         for page in POSTS_PAGING.pages(self._client, POSTS, params):
             for post in page.records:
                 valid = isinstance(post, dict) and isinstance(post.get("id"), str)

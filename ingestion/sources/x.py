@@ -230,7 +230,9 @@ class MemberTweetMetricsExtraction:
 
     def _records(self) -> Iterator[Row | Quarantined]:
         end = end_of(self._logical_date)
-        valid, young_by_author, public = [], {}, []
+        valid: list[SharedPost] = []
+        young_by_author: dict[str, list[SharedPost]] = {}
+        public: list[SharedPost] = []
         for post in self._posts:
             if not is_tweet_id(post.post_id):
                 yield Quarantined(f"not an X post id: {post.post_id!r}", as_json_text({"post_id": post.post_id}))
