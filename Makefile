@@ -17,7 +17,7 @@ export DO_NOT_TRACK := 1
 install-started  = @mkdir -p $(1) && date +%s > $(1)/.install-started && echo "installing $(2) into $(1) ($(3))…"
 install-finished = @echo "$(1) ready in $$(( $$(date +%s) - $$(cat $(1)/.install-started) )) s" && rm -f $(1)/.install-started
 
-.PHONY: airflow airflow-stop demo test install warehouse-stop clean bench bench-full bi bi-screenshot bi-bundle bi-lock superset-install docs browser
+.PHONY: airflow airflow-stop demo test lint lint-fix install warehouse-stop clean bench bench-full bi bi-screenshot bi-bundle bi-lock superset-install docs browser
 
 install: $(STAMP)
 
@@ -43,9 +43,20 @@ airflow: $(STAMP)
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop
 
+# The linters, clean or `make test` stops before the tests: ruff (lint and format) over the Python, mypy over
+# ingestion/ and expectations/. `make lint-fix` applies what ruff can fix by itself.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+lint-fix: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
 # The dashboards' acceptance test runs the real Superset: its venv is built once (≈ 1–2 min), a no-op afterwards;
 # and renders every chart in Chromium (`make browser`).
-test: $(STAMP) $(SUPERSET_STAMP) browser
+test: lint $(STAMP) $(SUPERSET_STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Apache Superset in its own venv (its pins, e.g. sqlalchemy<2, clash with Airflow's), locked by bi_tool/constraints.txt.
