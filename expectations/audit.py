@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -39,6 +39,9 @@ from expectations.suites import (
 from expectations.thresholds import DEFAULT, Thresholds
 from expectations.volumes import CREATE_PUBLISHED_VOLUMES
 from sharewhy import settings
+
+if TYPE_CHECKING:
+    from great_expectations.datasource.fluent.sql_datasource import QueryAsset, TableAsset
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +210,7 @@ def _validate(
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.add_data_docs_site(
         DOCS_SITE,
-        {
+        {  # type: ignore[typeddict-unknown-key]  # GX's TypedDict lacks these two documented SiteBuilder keys
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
@@ -220,6 +223,7 @@ def _validate(
     warehouse = context.data_sources.add_postgres(name="warehouse", connection_string=GX_CONNECTION_STRING)
     validation_definitions = []
     for relation, suite in build_suites(thresholds, absent).items():
+        asset: QueryAsset | TableAsset
         if relation == BI_BUILD_CATALOG:
             asset = warehouse.add_query_asset(name=relation, query=bi_build_catalog_query(candidates))
         else:

@@ -26,7 +26,7 @@ GX_CONNECTION_STRING = "${" + GX_URL_ENV + "}"
 
 def sqlalchemy_url(warehouse_url: str) -> str:
     """`postgresql+psycopg2://…` for a libpq URL or conninfo, socket directories passed as `?host=`."""
-    params = {key: value for key, value in psycopg.conninfo.conninfo_to_dict(warehouse_url).items() if value}
+    params = {key: str(value) for key, value in psycopg.conninfo.conninfo_to_dict(warehouse_url).items() if value}
     user = params.pop("user", None)
     password = params.pop("password", None)
     dbname = params.pop("dbname", None)

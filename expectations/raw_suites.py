@@ -265,7 +265,7 @@ def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
         f"case when (payload ->> 'landed_at') ~ '{ISO_TIMESTAMP}' then (payload ->> 'landed_at')::timestamptz end"
     )
     new = arrived(TYPEFORM)
-    checks = [
+    checks: list[gx.expectations.Expectation] = [
         _columns("form_id", "response_token", "submitted_at", "payload", *LOAD_METADATA),
         unique_key(TYPEFORM, ("form_id", "response_token")),
         rule(

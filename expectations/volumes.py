@@ -33,11 +33,11 @@ def record_published_volumes(conn: psycopg.Connection, run_id: str, relations: t
     conn.execute(CREATE_PUBLISHED_VOLUMES)
     for relation in relations:
         where = candidate_relation(relation, release)
-        if conn.execute("select to_regclass(%s)", (where,)).fetchone()[0] is None:
+        if conn.execute("select to_regclass(%s)", (where,)).fetchone() == (None,):
             continue
         (row_count,) = conn.execute(
             sql.SQL("select count(*) from {}").format(sql.Identifier(*where.split(".")))
-        ).fetchone()
+        ).fetchone() or (0,)
         conn.execute(
             f"insert into {PUBLISHED_VOLUMES} (run_id, relation, row_count) values (%s, %s, %s)",
             (run_id, relation, row_count),
