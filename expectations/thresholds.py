@@ -18,6 +18,8 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sharewhy import settings
+
 #: The four motivation constructs of the survey (spec: "The synthetic company").
 MOTIVATION_CONSTRUCTS: tuple[str, ...] = ("obligated", "good_news", "proud", "educate")
 
@@ -39,8 +41,9 @@ class Thresholds:
     attribution_sum_tolerance: float = 0
     #: Allowed |Σ weight − 1| per share. 0: dbt makes the largest weight absorb the rounding.
     weight_sum_tolerance: float = 0
-    #: Minimum respondents behind a group that shows survey-derived values (dbt var `k_anonymity`, same default).
-    k_anonymity: int = 5
+    #: Minimum respondents behind a group that shows survey-derived values: the value the dbt build is given
+    #: (`settings.K_ANONYMITY`, dbt var `k_anonymity` or its environment override).
+    k_anonymity: int = settings.K_ANONYMITY
     #: Upper bound on rows of the attribution table: months × networks × 5 motivations; far above any real year.
     max_attribution_rows: int = 100_000
     #: Tonight's rows of a mart or `bi` candidate ÷ its rows at the last publish must lie in [min, max].
