@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from sharewhy import settings
 
-#: The four motivation constructs of the survey (spec: "The synthetic company").
-MOTIVATION_CONSTRUCTS: tuple[str, ...] = ("obligated", "good_news", "proud", "educate")
+#: The four motivation constructs of the survey (spec: "The synthetic company"), as dbt lists them.
+MOTIVATION_CONSTRUCTS: tuple[str, ...] = settings.MOTIVATION_CONSTRUCTS
 
 #: Where shares without a usable survey profile, and small groups, are attributed.
 UNATTRIBUTED = "unattributed"

@@ -283,3 +283,9 @@ def test_bi_tool_reaches_the_warehouse_without_the_audit_package():
         if re.search(r"^\s*(from|import)\s+expectations\b", path.read_text(), re.MULTILINE)
     ]
     assert importing_the_audit == []
+
+
+def test_every_motivation_has_a_label():
+    """The labels cover exactly the project's motivation constructs and `unattributed`, each with its colour."""
+    assert list(dashboards.MOTIVATION_LABELS) == [*settings.MOTIVATION_CONSTRUCTS, "unattributed"]
+    assert set(dashboards.MOTIVATION_LABELS.values()) <= set(dashboards.LABEL_COLORS)
