@@ -46,3 +46,38 @@ def test_a_k_anonymity_override_reaches_the_models_the_gate_and_the_dashboards(f
     assert f"surveyed.respondents >= {dbt_default}" in default["model_sql"]
     assert (overridden["gate"], overridden["dashboards"]) == (7, 7)
     assert "surveyed.respondents >= 7" in overridden["model_sql"]
+
+
+#: The gate's freshness thresholds and the raw table each applies to.
+FRESHNESS_THRESHOLDS = {
+    "shares_max_age_hours": "advocacy__shares",
+    "linkedin_max_age_hours": "linkedin__member_post_analytics",
+    "typeform_max_age_hours": "typeform__responses",
+    "hr_roster_max_age_hours": "hr__roster",
+    "linkedin_organization_daily_max_age_hours": "linkedin__organization_daily_statistics",
+    "x_max_age_hours": "x__tweet_metrics",
+    "bitly_max_age_hours": "bitly__link_clicks",
+    "linkedin_organization_posts_max_age_hours": "linkedin__organization_post_statistics",
+    "surveymonkey_max_age_hours": "surveymonkey__responses",
+    "qualtrics_max_age_hours": "qualtrics__responses",
+}
+
+
+def test_the_gates_freshness_limits_are_dbts_source_freshness(tmp_path):
+    """dbt itself (its parsed manifest) says each source table's `error_after`; the gate's defaults are the same."""
+    from expectations.thresholds import Thresholds
+    from sharewhy import dbt
+
+    dbt.run(["parse", "--quiet"], "postgresql://unused@localhost/unused", target_dir=tmp_path, log_dir=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    hours_per = {"minute": 1 / 60, "hour": 1, "day": 24}
+    dbt_limits = {}
+    for source in manifest["sources"].values():
+        error_after = (source.get("freshness") or {}).get("error_after") or {}
+        dbt_limits[source["identifier"]] = (
+            error_after["count"] * hours_per[error_after["period"]] if error_after.get("count") else None)
+
+    defaults = Thresholds()
+    assert {field: getattr(defaults, field) for field in FRESHNESS_THRESHOLDS} == {
+        field: dbt_limits[table] for field, table in FRESHNESS_THRESHOLDS.items()}
+    assert set(dbt_limits) >= set(FRESHNESS_THRESHOLDS.values())
