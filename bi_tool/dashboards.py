@@ -36,16 +36,16 @@ from typing import Any
 
 import yaml
 
+from sharewhy import settings
+
 BUNDLE_DIR = Path(__file__).resolve().parent / "bundle"
 DBT_BI_MODELS = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "bi"
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
-_DBT_VARS = yaml.safe_load(DBT_PROJECT.read_text()).get("vars", {})
-#: The survey confidentiality threshold (dbt var k_anonymity) and the flags' thresholds, as the texts state them;
-#: a change in dbt_project.yml shows up as a stale bundle (tests/test_dashboards_bundle.py).
-K = int(_DBT_VARS.get("k_anonymity", 5))
-OBLIGATION_MIN_SIGNALS = int(_DBT_VARS.get("obligation_signals", {}).get("min_signals", 2))
-SALESY_MIN_SIGNALS = int(_DBT_VARS.get("salesy_risk", {}).get("min_signals", 2))
+#: The survey confidentiality threshold (settings.K_ANONYMITY) and the flags' thresholds (dbt vars), as the texts
+#: state them; a change in dbt_project.yml shows up as a stale bundle (tests/test_dashboards_bundle.py).
+K = settings.K_ANONYMITY
+OBLIGATION_MIN_SIGNALS = int(settings.DBT_VARS["obligation_signals"]["min_signals"])
+SALESY_MIN_SIGNALS = int(settings.DBT_VARS["salesy_risk"]["min_signals"])
 
 VERSION = "1.0.0"
 #: Fixed, so that the bundle is byte-for-byte reproducible.

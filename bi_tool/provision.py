@@ -3,7 +3,7 @@
 `python -m bi_tool.provision serve` (what `make bi` runs):
 1. the warehouse: `SHAREWHY_WAREHOUSE_URL`, or the embedded one (started if needed); `bi` must be published;
 2. the `bi_reader` role: LOGIN with its password, USAGE on `bi`, SELECT on its views — done the way the publish
-   does it (`expectations.bi_reader`), so the two never disagree;
+   does it (`sharewhy.warehouse_access`), so the two never disagree;
 3. Superset's home `$SHAREWHY_HOME/superset/` (git-ignored): SECRET_KEY generated there on first use, the SQLite
    metadata database (`superset db upgrade` + `superset init`, only when it does not exist yet), the admin user;
 4. the import of the committed bundle (bi_tool/bundle/): the database connection as `bi_reader` over the
@@ -39,7 +39,7 @@ import psycopg
 import psycopg.conninfo
 
 from bi_tool import dashboards
-from sharewhy import ports, settings
+from sharewhy import ports, settings, warehouse_access
 
 BI_TOOL_DIR = Path(__file__).resolve().parent
 SUPERSET_VENV = settings.REPO_ROOT / ".venv-superset"
@@ -167,22 +167,20 @@ def published_views(conn: psycopg.Connection) -> list[str]:
 
 def ensure_bi_reader(warehouse_url: str, password: str) -> list[str]:
     """`bi_reader` with LOGIN and `password`, USAGE on `bi`, SELECT on its views; return the views of `bi`."""
-    from expectations import bi_reader
-
-    previous = os.environ.get(bi_reader.PASSWORD_ENV)
-    os.environ[bi_reader.PASSWORD_ENV] = password
+    previous = os.environ.get(warehouse_access.PASSWORD_ENV)
+    os.environ[warehouse_access.PASSWORD_ENV] = password
     try:
         with psycopg.connect(warehouse_url, autocommit=True) as conn, conn.transaction():
             views = published_views(conn)
             if not views:
                 raise NotReady("the warehouse has no published `bi` views yet: run `make demo` first")
-            bi_reader.ensure_role(conn)
-            bi_reader.grant_read_on_bi(conn)
+            warehouse_access.ensure_role(conn)
+            warehouse_access.grant_read_on_bi(conn)
     finally:
         if previous is None:
-            os.environ.pop(bi_reader.PASSWORD_ENV, None)
+            os.environ.pop(warehouse_access.PASSWORD_ENV, None)
         else:
-            os.environ[bi_reader.PASSWORD_ENV] = previous
+            os.environ[warehouse_access.PASSWORD_ENV] = previous
     return views
 
 

@@ -28,7 +28,7 @@ Why this shape:
   from which run, in publish order, with when that run's audit started. A run whose audit is older than that of
   the release `bi` shows is refused (re-running an old run's publish must not roll `bi` back); `rollback`
   switches back to a kept release on purpose.
-- BI tools read through views with the view owner's rights, so the `bi_reader` role (`expectations.bi_reader`)
+- BI tools read through views with the view owner's rights, so the `bi_reader` role (`sharewhy.warehouse_access`)
   needs `usage` on `bi` and `select` on its views only, never rights on the release schemas. A dropped and
   recreated view loses its grants, so they are given again in the switch transaction, after the views.
 - The row counts of the volume-checked marts and candidates are recorded in the same transaction
@@ -48,12 +48,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from expectations import bi_reader
 from expectations.fingerprint import differences, fingerprint
 from expectations.naming import RELEASE_PREFIX, release_schema
 from expectations.suites import VOLUME_CHECKED
 from expectations.volumes import record_published_volumes
-from sharewhy import settings
+from sharewhy import settings, warehouse_access
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +206,7 @@ def _switch_once(warehouse_url: str, run_id: str, rollback: bool) -> tuple[str, 
                 _rename_schema(conn, release, _SUPERSEDED)
             _rename_schema(conn, audited.candidates, release)
         record_published_volumes(conn, run_id, VOLUME_CHECKED, release)
-        bi_reader.ensure_role(conn)
+        warehouse_access.ensure_role(conn)
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(settings.BI_SCHEMA)))
 
         tables = [name for (name,) in conn.execute(_RELATIONS, (release,))]
@@ -216,7 +215,7 @@ def _switch_once(warehouse_url: str, run_id: str, rollback: bool) -> tuple[str, 
         for (view,) in conn.execute(_VIEWS, (settings.BI_SCHEMA,)).fetchall():
             if view not in tables:
                 conn.execute(sql.SQL("drop view {}").format(sql.Identifier(settings.BI_SCHEMA, view)))
-        bi_reader.grant_read_on_bi(conn)
+        warehouse_access.grant_read_on_bi(conn)
 
         if superseded:
             conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(_SUPERSEDED)))

@@ -18,14 +18,45 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-#: The four motivation constructs of the survey (spec: "The synthetic company").
-MOTIVATION_CONSTRUCTS: tuple[str, ...] = ("obligated", "good_news", "proud", "educate")
+import yaml
+
+from sharewhy import settings
+
+#: The four motivation constructs of the survey (spec: "The synthetic company"), as dbt lists them.
+MOTIVATION_CONSTRUCTS: tuple[str, ...] = settings.MOTIVATION_CONSTRUCTS
 
 #: Where shares without a usable survey profile, and small groups, are attributed.
 UNATTRIBUTED = "unattributed"
 
 #: Prefix of the environment variables that override a threshold.
 ENV_PREFIX = "SHAREWHY_THRESHOLD_"
+
+_PERIOD_HOURS = {"minute": 1 / 60, "hour": 1, "day": 24}
+
+
+def dbt_source_max_age_hours(project_dir=settings.DBT_PROJECT_DIR) -> dict[str, float | None]:
+    """Each raw table's freshness limit as dbt's sources state it (`error_after`, in hours; None: dbt sets none),
+    by table identifier: the freshness thresholds' defaults, so dbt and the gate state one limit per source."""
+    limits: dict[str, float | None] = {}
+    for path in sorted(project_dir.glob("models/staging/*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            inherited = _freshness(source, None)
+            for table in source.get("tables", []):
+                error_after = (_freshness(table, inherited) or {}).get("error_after")
+                limits[table.get("identifier", table["name"])] = (
+                    None if error_after is None else error_after["count"] * _PERIOD_HOURS[error_after["period"]])
+    return limits
+
+
+def _freshness(node: dict, inherited: dict | None) -> dict | None:
+    """A source's or table's `freshness` (under `config:` or not); its source's when it sets none."""
+    for scope in (node.get("config") or {}, node):
+        if "freshness" in scope:
+            return scope["freshness"]
+    return inherited
+
+
+_DBT_MAX_AGE_HOURS = dbt_source_max_age_hours()
 
 
 @dataclass(frozen=True)
@@ -39,8 +70,9 @@ class Thresholds:
     attribution_sum_tolerance: float = 0
     #: Allowed |Σ weight − 1| per share. 0: dbt makes the largest weight absorb the rounding.
     weight_sum_tolerance: float = 0
-    #: Minimum respondents behind a group that shows survey-derived values (dbt var `k_anonymity`, same default).
-    k_anonymity: int = 5
+    #: Minimum respondents behind a group that shows survey-derived values: the value the dbt build is given
+    #: (`settings.K_ANONYMITY`, dbt var `k_anonymity` or its environment override).
+    k_anonymity: int = settings.K_ANONYMITY
     #: Upper bound on rows of the attribution table: months × networks × 5 motivations; far above any real year.
     max_attribution_rows: int = 100_000
     #: Tonight's rows of a mart or `bi` candidate ÷ its rows at the last publish must lie in [min, max].
@@ -55,23 +87,23 @@ class Thresholds:
     counter_drop_tolerance_ratio: float = 0.01
     #: Largest plausible follower count of a sharer (ranges on the export's `audience_size`).
     max_audience_size: int = 50_000_000
-    #: Freshness: hours since the newest row of the table was extracted (dbt's source freshness `error_after`).
-    #: Survey responses only arrive while a wave is open, so their silence is normal for a quarter; None: unchecked.
-    shares_max_age_hours: float = 50
-    linkedin_max_age_hours: float = 50
-    typeform_max_age_hours: float | None = 100 * 24
-    #: The sources a tenant may not use (their raw tables may be empty or absent, see `raw_suites`); None: unchecked.
-    #: The HR roster and the page's daily statistics land every night. X metrics, Bitly clicks and the page posts'
-    #: statistics follow the refresh schedule (ingestion.refresh, "7:1,90:7"): a post or link of the last 90 days
-    #: is fetched at least every 7 days, so a tenant that shares rarely may land nothing for a week (+ a day).
-    #: SurveyMonkey and Qualtrics responses, like Typeform's, only arrive while a wave is open.
-    hr_roster_max_age_hours: float | None = 50
-    linkedin_organization_daily_max_age_hours: float | None = 50
-    x_max_age_hours: float | None = 8 * 24
-    bitly_max_age_hours: float | None = 8 * 24
-    linkedin_organization_posts_max_age_hours: float | None = 8 * 24
-    surveymonkey_max_age_hours: float | None = 100 * 24
-    qualtrics_max_age_hours: float | None = 100 * 24
+    #: Freshness: hours since the newest row of the table was extracted. The defaults are dbt's source freshness
+    #: `error_after` (dbt_project/models/staging/*/_*__sources.yml, where each source says why its limit is what it
+    #: is: survey responses only arrive while a wave is open; X, Bitly and the page posts follow the refresh
+    #: schedule). None: unchecked.
+    shares_max_age_hours: float = _DBT_MAX_AGE_HOURS["advocacy__shares"]
+    linkedin_max_age_hours: float = _DBT_MAX_AGE_HOURS["linkedin__member_post_analytics"]
+    typeform_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["typeform__responses"]
+    #: The sources a tenant may not use (their raw tables may be empty or absent, see `raw_suites`).
+    hr_roster_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["hr__roster"]
+    linkedin_organization_daily_max_age_hours: float | None = _DBT_MAX_AGE_HOURS[
+        "linkedin__organization_daily_statistics"]
+    x_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["x__tweet_metrics"]
+    bitly_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["bitly__link_clicks"]
+    linkedin_organization_posts_max_age_hours: float | None = _DBT_MAX_AGE_HOURS[
+        "linkedin__organization_post_statistics"]
+    surveymonkey_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["surveymonkey__responses"]
+    qualtrics_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["qualtrics__responses"]
 
     def __post_init__(self) -> None:
         if not 0 < self.volume_min_ratio <= 1 <= self.volume_max_ratio:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import psycopg.conninfo
+import yaml
 
 
 class SettingsError(ValueError):
@@ -102,6 +103,19 @@ WEBHOOK_STATE_DIR = Path(os.environ.get("SHAREWHY_WEBHOOK_STATE_DIR", STATE_DIR 
 WEBHOOK_MAX_BODY_BYTES = _env_int("SHAREWHY_WEBHOOK_MAX_BODY_BYTES", 1 << 20, minimum=1)
 WEBHOOK_REQUEST_TIMEOUT_SECONDS = _env_float("SHAREWHY_WEBHOOK_REQUEST_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_CONNECTIONS = _env_int("SHAREWHY_WEBHOOK_MAX_CONNECTIONS", 16, minimum=1)
+
+#: dbt's own project file, whose `vars` hold the defaults of the rules both the dbt models and Python apply.
+DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
+DBT_VARS: dict = yaml.safe_load(DBT_PROJECT_FILE.read_text())["vars"]
+#: The four motivation constructs of the survey, in display order (dbt var `motivation_constructs`, which the dbt
+#: macro `survey_constructs` returns): the one list the gate, the simulator and the dashboards use.
+MOTIVATION_CONSTRUCTS: tuple[str, ...] = tuple(DBT_VARS["motivation_constructs"])
+#: The dbt var holding the survey confidentiality threshold (DESIGN §4).
+DBT_K_ANONYMITY_VAR = "k_anonymity"
+#: Minimum respondents behind any group that shows survey-derived values: dbt var `k_anonymity` unless
+#: `SHAREWHY_THRESHOLD_K_ANONYMITY` overrides it. The one value in force: a transform run passes it to dbt
+#: (`sharewhy.transform.release_vars`), the gate's `Thresholds` default to it, the dashboards' texts state it.
+K_ANONYMITY = _env_int("SHAREWHY_THRESHOLD_K_ANONYMITY", int(DBT_VARS[DBT_K_ANONYMITY_VAR]), minimum=1)
 
 #: Database schema names, sources → raw → staging → marts → audit → bi.
 RAW_SCHEMA = "raw"

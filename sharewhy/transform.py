@@ -33,9 +33,10 @@ class BuildRefused(RuntimeError):
 
 
 def release_vars(run_id: str, data_through: date | None = None) -> list[str]:
-    """The dbt arguments that put the `bi` candidates into the run's release schema, and name the last night the
-    build covers (months are complete or partial against it; dbt falls back to the latest share date)."""
-    build_vars = {settings.DBT_RELEASE_VAR: release_schema(run_id)}
+    """The dbt arguments that put the `bi` candidates into the run's release schema, name the last night the
+    build covers (months are complete or partial against it; dbt falls back to the latest share date), and set the
+    k-anonymity threshold in force (`settings.K_ANONYMITY`), so the models suppress what the gate checks."""
+    build_vars = {settings.DBT_RELEASE_VAR: release_schema(run_id), settings.DBT_K_ANONYMITY_VAR: settings.K_ANONYMITY}
     if data_through is not None:
         build_vars[settings.DBT_DATA_THROUGH_VAR] = data_through.isoformat()
     return ["--vars", json.dumps(build_vars)]

@@ -30,7 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-MOTIVATIONS = ("obligated", "good_news", "proud", "educate")
+from sharewhy.settings import MOTIVATION_CONSTRUCTS
+
+#: The survey's motivation constructs (the project's one list, dbt var `motivation_constructs`).
+MOTIVATIONS = MOTIVATION_CONSTRUCTS
 
 #: Multipliers of the base engagement rate and click-through rate per unit of motivation weight (the ground truth).
 ER_EFFECT = {"obligated": 0.5, "good_news": 1.3, "proud": 1.15, "educate": 0.9}

@@ -273,3 +273,19 @@ def test_tables_and_wide_charts_take_the_full_width():
     for row in dashboards.LAYOUT:
         titles = [title for title in row if not title.startswith("markdown:")]
         assert sum(dashboards._chart_by_title(title).width for title in titles) <= 12, row
+
+
+def test_bi_tool_reaches_the_warehouse_without_the_audit_package():
+    """The BI tool provisions `bi_reader` through sharewhy.warehouse_access, as the publish does; it needs nothing
+    of the quality gate (`expectations/`)."""
+    importing_the_audit = [
+        path.name for path in sorted(BI_TOOL.glob("*.py"))
+        if re.search(r"^\s*(from|import)\s+expectations\b", path.read_text(), re.MULTILINE)
+    ]
+    assert importing_the_audit == []
+
+
+def test_every_motivation_has_a_label():
+    """The labels cover exactly the project's motivation constructs and `unattributed`, each with its colour."""
+    assert list(dashboards.MOTIVATION_LABELS) == [*settings.MOTIVATION_CONSTRUCTS, "unattributed"]
+    assert set(dashboards.MOTIVATION_LABELS.values()) <= set(dashboards.LABEL_COLORS)

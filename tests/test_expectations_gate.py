@@ -28,13 +28,13 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from expectations import bi_reader, raw_suites, suites
+from expectations import raw_suites, suites
 from expectations.audit import AuditFailed, AuditResult, run_audit
 from expectations.naming import candidate_relation, release_schema
 from expectations.publish import KEEP_RELEASES, PublishBlocked, PublishRefused, publish, rollback
 from expectations.suites import BI_BUILD_CATALOG, EXPECTATIONS, VOLUME_CHECKED, bi_build_catalog_expectations
 from expectations.thresholds import Thresholds, from_environment
-from sharewhy import dbt, settings, transform, transform_lease
+from sharewhy import dbt, settings, transform, transform_lease, warehouse_access
 from simulator import qualtrics as qualtrics_simulator
 from simulator import surveymonkey as sm_simulator
 from simulator.company import Company
@@ -1261,10 +1261,10 @@ def bi_reader_as_it_was(server_url):
     """Put the cluster-wide `bi_reader` back as it was (or drop it) once the test's database is gone."""
     with psycopg.connect(server_url) as conn:
         before = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (bi_reader.ROLE,)).fetchone()
+            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)).fetchone()
     yield
     with psycopg.connect(server_url, autocommit=True) as conn:
-        role = sql.Identifier(bi_reader.ROLE)
+        role = sql.Identifier(warehouse_access.ROLE)
         if before is None:
             try:
                 conn.execute(sql.SQL("drop role if exists {}").format(role))
@@ -1311,7 +1311,7 @@ def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
     password; the password is checked against the stored SCRAM verifier instead."""
     audit_only("bi_build")
     password = f"test-{uuid.uuid4().hex}"
-    monkeypatch.setenv(bi_reader.PASSWORD_ENV, password)
+    monkeypatch.setenv(warehouse_access.PASSWORD_ENV, password)
     rebuild(warehouse, version=1)
     audit_and_publish(warehouse, "r1")
     rebuild(warehouse, version=2)
@@ -1321,12 +1321,12 @@ def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
     rebuild(warehouse, version=3)  # tomorrow's candidates, not published
     with psycopg.connect(server_url) as conn:
         login, verifier = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (bi_reader.ROLE,)).fetchone()
+            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)).fetchone()
     assert login and scram_matches(verifier, password) and password not in caplog.text
 
-    as_reader = psycopg.conninfo.make_conninfo(warehouse, user=bi_reader.ROLE, password=password)
+    as_reader = psycopg.conninfo.make_conninfo(warehouse, user=warehouse_access.ROLE, password=password)
     with psycopg.connect(as_reader, autocommit=True) as conn:
-        assert conn.execute("select current_user").fetchone() == (bi_reader.ROLE,)
+        assert conn.execute("select current_user").fetchone() == (warehouse_access.ROLE,)
         assert conn.execute("select build from bi.build_info").fetchone() == (2,)
         assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (15,)
         for statement in NOT_FOR_READERS + PUBLIC_DEFAULTS:
@@ -1356,15 +1356,15 @@ def test_only_bi_reader_and_the_owner_connect_to_the_published_warehouse(
     """PUBLIC's CONNECT on the warehouse database is revoked at publish and given to `bi_reader` by name; another
     database of the server is refused to `bi_reader` once an operator revokes PUBLIC's CONNECT there (README)."""
     audit_only("bi_build")
-    monkeypatch.setenv(bi_reader.PASSWORD_ENV, f"test-{uuid.uuid4().hex}")
+    monkeypatch.setenv(warehouse_access.PASSWORD_ENV, f"test-{uuid.uuid4().hex}")
     audit_and_publish(warehouse, "r1")
-    as_role = {role: psycopg.conninfo.make_conninfo(warehouse, user=role) for role in (probe_role, bi_reader.ROLE)}
+    as_role = {role: psycopg.conninfo.make_conninfo(warehouse, user=role) for role in (probe_role, warehouse_access.ROLE)}
     with psycopg.connect(warehouse) as conn:
-        public_left = bi_reader.revoke_public_defaults(conn)
+        public_left = warehouse_access.revoke_public_defaults(conn)
 
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         psycopg.connect(as_role[probe_role])
-    with psycopg.connect(as_role[bi_reader.ROLE]) as conn:
+    with psycopg.connect(as_role[warehouse_access.ROLE]) as conn:
         assert conn.execute("select count(*) from bi.motivation_attribution").fetchone() == (15,)
     assert public_left == []
 
@@ -1372,19 +1372,19 @@ def test_only_bi_reader_and_the_owner_connect_to_the_published_warehouse(
     with psycopg.connect(fresh_db, autocommit=True) as conn:  # what the README asks an operator to run there
         conn.execute(sql.SQL("revoke connect on database {} from public").format(sql.Identifier(other_database)))
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-        psycopg.connect(psycopg.conninfo.make_conninfo(fresh_db, user=bi_reader.ROLE))
+        psycopg.connect(psycopg.conninfo.make_conninfo(fresh_db, user=warehouse_access.ROLE))
 
 
 def test_without_a_password_bi_reader_is_created_nologin_and_says_so(fresh_db, monkeypatch, caplog):
     role = f"bi_reader_test_{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(bi_reader, "ROLE", role)
-    monkeypatch.delenv(bi_reader.PASSWORD_ENV, raising=False)
+    monkeypatch.setattr(warehouse_access, "ROLE", role)
+    monkeypatch.delenv(warehouse_access.PASSWORD_ENV, raising=False)
     try:
-        with caplog.at_level(logging.WARNING, logger="expectations.bi_reader"):
+        with caplog.at_level(logging.WARNING, logger="sharewhy.warehouse_access"):
             with psycopg.connect(fresh_db) as conn:
-                bi_reader.ensure_role(conn)
+                warehouse_access.ensure_role(conn)
             with psycopg.connect(fresh_db) as conn:
-                bi_reader.ensure_role(conn)  # idempotent
+                warehouse_access.ensure_role(conn)  # idempotent
         with psycopg.connect(fresh_db) as conn:
             attributes = conn.execute("select rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolpassword"
                                       " from pg_authid where rolname = %s", (role,)).fetchone()

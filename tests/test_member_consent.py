@@ -234,13 +234,13 @@ def test_tokens_expiring_within_14_days_are_reported(fresh_db):
 
 
 def test_bi_reader_cannot_read_the_token_store(fresh_db):
-    from expectations import bi_reader
+    from sharewhy import warehouse_access
 
     TokenStore(fresh_db, TokenCipher(TokenCipher.new_key()))
     with psycopg.connect(fresh_db, autocommit=True) as conn:
-        bi_reader.ensure_role(conn)
+        warehouse_access.ensure_role(conn)
         conn.execute("create schema if not exists bi")
-        bi_reader.grant_read_on_bi(conn)
+        warehouse_access.grant_read_on_bi(conn)
         conn.execute("set role bi_reader")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from consent.member_tokens")

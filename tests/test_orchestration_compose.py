@@ -238,7 +238,7 @@ def test_superset_reads_the_warehouse_as_bi_reader_with_the_password_the_publish
     reader = urlsplit(init["environment"]["SHAREWHY_SUPERSET_DB_URI"])
     assert (reader.username, reader.password, reader.hostname, reader.path) == ("bi_reader", None, "warehouse",
                                                                                 "/sharewhy")
-    # the password the publish gives bi_reader (expectations/bi_reader.py) is the one Superset logs in with
+    # the password the publish gives bi_reader (sharewhy/warehouse_access.py) is the one Superset logs in with
     publishing = services["airflow-scheduler"]["environment"]["SHAREWHY_BI_READER_PASSWORD"]
     assert publishing and init["environment"]["SHAREWHY_BI_READER_PASSWORD"] == publishing
     command = " ".join(init["command"])

@@ -1,5 +1,5 @@
-{#- The motivation constructs of the survey instrument, in display order (DESIGN §1; the seed `survey_instrument`
-    maps its questions onto these). Models that pivot per construct loop over this list. -#}
+{#- The motivation constructs of the survey instrument, in display order: var `motivation_constructs`
+    (dbt_project.yml), the list Python reads too. Models that pivot per construct loop over this list. -#}
 {% macro survey_constructs() -%}
-    {{ return(['obligated', 'good_news', 'proud', 'educate']) }}
+    {{ return(var('motivation_constructs')) }}
 {%- endmacro %}

@@ -5,6 +5,7 @@
 -- for at least var('k_anonymity') respondents; suppressed, it is null and does not count. The sources report no
 -- negative feedback (hidden posts, unfollows), so none is used. A team × month with fewer than
 -- var('signal_min_shares') shares is `is_low_volume`: its measures and signals are shown, but it is never at risk.
+-- The shape shared with obligation_signals: macros/team_month_signals.sql.
 
 {%- set thresholds = var('salesy_risk') %}
 
@@ -16,12 +17,6 @@ behaviour as (
 
 ),
 
-months as (
-
-    select * from {{ ref('dim_month') }}
-
-),
-
 measures as (
 
     select
@@ -30,17 +25,14 @@ measures as (
         shares,
         matured_shares,
         respondents,
-        respondents < {{ var('k_anonymity') }} as is_suppressed,
+        {{ team_month_is_suppressed() }} as is_suppressed,
         horizon_impressions,
         horizon_engagements,
         horizon_clicks,
         round(horizon_impressions::numeric / nullif(horizon_engagements, 0), 1) as impressions_per_engagement,
         horizon_engagements / nullif(expected_engagements, 0) as engagement_rate_index,
         horizon_clicks / nullif(expected_clicks, 0) as click_through_rate_index,
-        case
-            when respondents >= {{ var('k_anonymity') }}
-                then round((educate_attributed_shares / nullif(surveyed_shares, 0))::numeric, 4)
-        end as educate_share
+        {{ team_month_survey_share('educate') }} as educate_share
     from behaviour
 
 ),
@@ -78,23 +70,4 @@ flagged as (
 
 ),
 
-counted as (
-
-    select
-        *,
-        (
-            coalesce(high_educate_share::integer, 0) + coalesce(low_engagement::integer, 0)
-            + coalesce(link_pushing::integer, 0)
-        )::integer as signals_raised,
-        shares < {{ var('signal_min_shares') }} as is_low_volume
-    from flagged
-
-)
-
-select
-    counted.*,
-    counted.signals_raised >= {{ thresholds['min_signals'] }} and not counted.is_low_volume as is_at_risk,
-    months.is_complete,
-    months.days_covered
-from counted
-left join months on counted.month = months.month
+{{ team_month_flag('flagged', ['high_educate_share', 'low_engagement', 'link_pushing'], thresholds, 'is_at_risk') }}

@@ -1,4 +1,6 @@
-"""The `bi_reader` role for BI tools: it can read `bi` and nothing else. Maintained by `publish`, idempotently.
+"""Warehouse access: the `bi_reader` role for BI tools, which can read `bi` and nothing else, and what PUBLIC may
+not do in the warehouse database. Maintained by every publish (`expectations.publish`) and by the BI tool's
+provisioning (`bi_tool.provision`), idempotently, through the functions here only.
 
 - The password comes from `SHAREWHY_BI_READER_PASSWORD`. It is hashed (SCRAM-SHA-256) by libpq on the client,
   so the plain password never reaches the server, its logs or `pg_stat_activity`. When set, every publish
