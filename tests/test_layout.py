@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,17 @@ def test_no_cycle_between_top_level_packages(all_imports):
     graph = unit_graph(all_imports)
     assert graph["ingestion"] <= {"sharewhy.settings"} and graph["expectations"] <= {"sharewhy.settings"}
     assert not (cycle := find_cycle(graph)), " → ".join(cycle)
+
+
+def test_the_wheel_ships_production_only_and_pgserver_is_a_development_extra():
+    from setuptools import find_packages
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert {name.split(".")[0] for name in find_packages(ROOT, include=include)} == {"sharewhy", "ingestion",
+                                                                                     "expectations"}
+    assert not [need for need in project["project"]["dependencies"] if need.startswith("pgserver")]
+    assert [need for need in project["project"]["optional-dependencies"]["dev"] if need.startswith("pgserver")]
 
 
 def test_the_rules_catch_what_they_forbid(tmp_path):
