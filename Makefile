@@ -21,12 +21,22 @@ install-finished = @echo "$(1) ready in $$(( $$(date +%s) - $$(cat $(1)/.install
 
 install: $(STAMP)
 
+# The editable install maps the production packages only (pyproject.toml: what the wheel ships); the development ones
+# (sharewhy_dev, simulator, bench) run from the checkout, which this .pth puts on the venv's sys.path, so that
+# `.venv/bin/sharewhy demo` finds them from any folder.
+define CHECKOUT_ON_PATH
+import pathlib, sys, sysconfig
+pathlib.Path(sysconfig.get_path("purelib"), "sharewhy-checkout.pth").write_text(sys.argv[1] + "\n")
+endef
+export CHECKOUT_ON_PATH
+
 # Reinstall only when the dependency list or the lock file changed.
 $(STAMP): pyproject.toml constraints.txt
 	$(call install-started,$(VENV),Airflow + dbt + Great Expectations + the project,≈1–2 min)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -c "$$CHECKOUT_ON_PATH" $(CURDIR)
 	touch $(STAMP)
 	$(call install-finished,$(VENV))
 

@@ -1,6 +1,6 @@
 """Celery: a latency-bound night's ingestion through two Celery workers against one.
 
-The local stack of `make airflow EXECUTOR=celery` (sharewhy.airflow_stack, started the way the end-to-end tests
+The local stack of `make airflow EXECUTOR=celery` (sharewhy_dev.airflow_stack, started the way the end-to-end tests
 start it: tests/local_airflow.py) runs one simulated night — every ingestion DAG, then the build — with the simulator
 answering every API call after `latency` seconds (150 ms: a vendor API across the internet), each worker running one
 task at a time, the member-scoped loads in SHAREWHY_INGESTION_SHARDS (2) shards. The figure is the ingestion wall:
@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import REPO_ROOT, Report, alternate, ratios, scratch_database, server_url
-from sharewhy import airflow_stack, settings
+from sharewhy import settings
+from sharewhy_dev import airflow_stack
 
 AS_OF = date(2026, 11, 13)
 NIGHT = AS_OF - timedelta(days=28)  # the first night of the simulator's share window: small, so the API calls dominate

@@ -40,7 +40,7 @@ def server_url() -> str:
     url = settings.external_warehouse_url()
     if url:
         return url
-    from sharewhy import warehouse
+    from sharewhy_dev import warehouse
 
     return warehouse.start()
 

@@ -4,7 +4,7 @@ time.
 The DAG is `ingest_advocacy` (one task) on a small export, so the task's own work is short and measured exactly:
 the loader's raw._loads row (started_at → finished_at) brackets everything the task does. What is left is Airflow's:
 interpreter and Airflow start-up, DAG parsing, the DAG run and task instance bookkeeping in the metadata database,
-the task runner. A night runs one such DAG per source plus transform_audit_publish (sharewhy.demo.NIGHT_DAGS), so
+the task runner. A night runs one such DAG per source plus transform_audit_publish (sharewhy_dev.demo.NIGHT_DAGS), so
 the night's orchestration overhead is about this figure times those DAG runs — an estimate: a DAG of several tasks
 pays start-up and parsing once in `dags test`, while a scheduler starts every task in a process of its own.
 
@@ -91,7 +91,7 @@ def run(report: Report, reps: int) -> None:
             own.add(task)
             overhead.add(elapsed - task)
             print(f"   dags test {DAG_ID} {night}: {elapsed:.1f} s, the task's own work {task:.2f} s", flush=True)
-    from sharewhy.demo import NIGHT_DAGS
+    from sharewhy_dev.demo import NIGHT_DAGS
 
     runs = len(NIGHT_DAGS)
     section = "orchestration"

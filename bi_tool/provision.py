@@ -390,7 +390,7 @@ def _warehouse_url() -> str:
     url = settings.external_warehouse_url()
     if url:
         return url
-    from sharewhy import warehouse
+    from sharewhy_dev import warehouse
 
     return warehouse.start()
 

@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from datetime import date
+
+#: What the development commands (`warehouse`, `simulate`, `airflow`, `demo`) import, inside the command only: a
+#: checkout installed with `make install` has them, the production image and the wheel do not. The production
+#: commands (`webhooks`, `tokens`) never import them (tests/test_layout.py).
+DEV_PACKAGES = ("sharewhy_dev", "simulator")
 
 
 def _night(text: str) -> date:
@@ -16,8 +22,27 @@ def _night(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
 
 
+def _dev_command(handler):
+    """A development command: where the development packages are not installed, a clear error, not a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ModuleNotFoundError as missing:
+            if missing.name not in DEV_PACKAGES:
+                raise
+            print(f"sharewhy {args.command}: a development command, and {missing.name} is not installed here "
+                  "(a checkout of the repository installed with `make install` has it)", file=sys.stderr)
+            return 2
+
+    return run
+
+
+@_dev_command
 def _warehouse(args: argparse.Namespace) -> int:
-    from sharewhy import settings, warehouse
+    from sharewhy import settings
+    from sharewhy_dev import warehouse
 
     if args.psql_args and args.action != "psql":
         args.parser.error(f"warehouse {args.action}: unexpected arguments {' '.join(args.psql_args)}")
@@ -43,6 +68,7 @@ def _warehouse(args: argparse.Namespace) -> int:
     return 0
 
 
+@_dev_command
 def _simulate(args: argparse.Namespace) -> int:
     from simulator import server
 
@@ -55,8 +81,9 @@ def _webhooks(args: argparse.Namespace) -> int:
     return webhooks.main(args.webhooks_args)
 
 
+@_dev_command
 def _airflow(args: argparse.Namespace) -> int:
-    from sharewhy import airflow_stack
+    from sharewhy_dev import airflow_stack
 
     if args.action == "up":
         return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks,
@@ -85,8 +112,9 @@ def _tokens(args: argparse.Namespace) -> int:
     return consent.main(args.tokens_args)
 
 
+@_dev_command
 def _demo(args: argparse.Namespace) -> int:
-    from sharewhy import demo
+    from sharewhy_dev import demo
 
     return demo.run(night=args.night)
 

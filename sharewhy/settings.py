@@ -157,12 +157,19 @@ def warehouse_url() -> str:
     """libpq URL of the warehouse every component uses.
 
     `SHAREWHY_WAREHOUSE_URL` wins; otherwise the embedded warehouse, which must be running
-    (`sharewhy warehouse start`; `make demo` starts it).
+    (`sharewhy warehouse start`; `make demo` starts it). The embedded warehouse is a development tool
+    (`sharewhy_dev`, not installed in production), hence the lazy import.
     """
     url = external_warehouse_url()
     if url:
         return url
-    from sharewhy import warehouse
+    try:
+        from sharewhy_dev import warehouse
+    except ModuleNotFoundError as missing:
+        if missing.name != "sharewhy_dev":
+            raise
+        raise SettingsError("SHAREWHY_WAREHOUSE_URL is not set (the embedded warehouse is a development tool, "
+                            "not installed here)") from None
 
     return warehouse.running_url()
 

@@ -14,7 +14,8 @@ import uuid
 import psycopg
 import pytest
 
-from sharewhy import settings, warehouse
+from sharewhy import settings
+from sharewhy_dev import warehouse
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # Airflow reads its configuration on first import: give the tests their own home, our DAGs, and fail-fast tasks.

@@ -1,4 +1,4 @@
-"""A running local Airflow stack for the end-to-end tests (`sharewhy.airflow_stack`, the code behind
+"""A running local Airflow stack for the end-to-end tests (`sharewhy_dev.airflow_stack`, the code behind
 `make airflow`): the simulator's connections, every member's own token enrolled, a throwaway metadata database, and a
 cluster policy that ends every DAG's schedule at `schedule_end`, so unpaused DAGs create no scheduled run of their
 own: every run is one the test asks for (manual, backfill, or asset-triggered)."""
@@ -16,7 +16,8 @@ from pathlib import Path
 import psycopg
 from consent_helpers import enrol_simulated_members
 
-from sharewhy import airflow_stack, settings
+from sharewhy import settings
+from sharewhy_dev import airflow_stack
 from simulator import server as simulator
 
 CLUSTER_POLICY = '''

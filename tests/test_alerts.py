@@ -37,7 +37,7 @@ def _fail_a_night(demo_night, database: str, tmp_path, alert_connection: str | N
     if alert_connection:
         env["AIRFLOW_CONN_SHAREWHY_ALERTS"] = alert_connection
     read_fd, write_fd = os.pipe()
-    run = subprocess.run([sys.executable, "-m", "sharewhy.night_runner", NIGHT, "ingest_hr", "--report-fd",
+    run = subprocess.run([sys.executable, "-m", "sharewhy_dev.night_runner", NIGHT, "ingest_hr", "--report-fd",
                           str(write_fd)], env=env, pass_fds=(write_fd,), capture_output=True, text=True, timeout=600)
     os.close(write_fd)
     with os.fdopen(read_fd) as reports:

@@ -64,3 +64,25 @@ def test_warehouse_psql_says_when_the_embedded_warehouse_is_not_running(tmp_path
     assert result.returncode == 1
     assert "the embedded warehouse is not running: run `sharewhy warehouse start`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _sharewhy_without_development_packages(*args: str) -> subprocess.CompletedProcess:
+    """The CLI where sharewhy_dev and simulator cannot be imported, as in the production image."""
+    blocked = "import sys; sys.modules.update(sharewhy_dev=None, simulator=None); from sharewhy.cli import main; "
+    return subprocess.run([sys.executable, "-c", blocked + f"sys.exit(main({list(args)!r}))"],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["demo"], ["warehouse", "status"], ["simulate", "serve"], ["airflow", "stop"]])
+def test_a_development_command_without_the_development_packages_says_so(args):
+    result = _sharewhy_without_development_packages(*args)
+    assert result.returncode == 2
+    assert f"sharewhy {args[0]}: a development command" in result.stderr and "is not installed here" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["webhooks", "serve", "--help"], ["tokens", "report", "--help"]])
+def test_the_production_commands_need_no_development_package(args):
+    result = _sharewhy_without_development_packages(*args)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "usage:" in result.stdout

@@ -19,7 +19,7 @@ import pytest
 from conftest import DEMO_NIGHT
 
 from sharewhy import settings
-from sharewhy.demo import NIGHT_DAGS
+from sharewhy_dev.demo import NIGHT_DAGS
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def test_every_dag_of_the_night_ran_and_succeeded(demo_night):
 def test_the_night_runner_stops_at_the_first_dag_that_fails(demo_night):
     read_fd, write_fd = os.pipe()
     runner = subprocess.run(
-        [sys.executable, "-m", "sharewhy.night_runner", "2026-11-25", "no_such_dag", "ingest_hr",
+        [sys.executable, "-m", "sharewhy_dev.night_runner", "2026-11-25", "no_such_dag", "ingest_hr",
          "--report-fd", str(write_fd)],
         env=_airflow_env(demo_night), pass_fds=(write_fd,), capture_output=True, text=True,
     )

@@ -1,4 +1,4 @@
-"""End to end through a running Airflow: api-server, scheduler and dag-processor (`sharewhy.airflow_stack`, the code
+"""End to end through a running Airflow: api-server, scheduler and dag-processor (`sharewhy_dev.airflow_stack`, the code
 behind `make airflow`) on 127.0.0.1, over the project's DAGs, a throwaway metadata database and warehouse, and the
 source simulator. Nothing here calls a task function directly: every load is a DAG run the scheduler ran.
 
@@ -25,7 +25,8 @@ import pytest
 import requests
 from local_airflow import running_stack, wait
 
-from sharewhy import airflow_stack, webhooks
+from sharewhy import webhooks
+from sharewhy_dev import airflow_stack
 
 pytestmark = pytest.mark.e2e
 

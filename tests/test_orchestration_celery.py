@@ -17,7 +17,8 @@ import psycopg
 import pytest
 from local_airflow import free_port, running_stack, wait
 
-from sharewhy import airflow_stack, settings
+from sharewhy import settings
+from sharewhy_dev import airflow_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -142,11 +142,11 @@ def test_images_and_versions_match_the_project_pins(compose):
     assert pyproject["project"]["requires-python"] == f">={python},<3.{int(python.split('.')[1]) + 1}"
 
     ours = f"sharewhy-airflow:{pyproject['project']['version']}"
-    for name in AIRFLOW_SERVICES:
+    for name in (*AIRFLOW_SERVICES, "webhooks", "dbt-docs"):
         assert compose["services"][name]["image"] == ours, name
-        assert compose["services"][name]["build"] == ".", name
-    assert compose["services"]["webhooks"]["image"] == ours
-    assert compose["services"]["simulator"]["image"] == ours
+        assert compose["services"][name]["build"] == {"context": ".", "target": "production"}, name
+    assert compose["services"]["simulator"]["image"] == f"sharewhy-simulator:{pyproject['project']['version']}"
+    assert compose["services"]["simulator"]["build"] == {"context": ".", "target": "simulator"}
 
     # the embedded warehouse's PostgreSQL (the binaries the pgserver wheel carries)
     postgres = Path(importlib.util.find_spec("pgserver").origin).parent / "pginstall" / "bin" / "postgres"
@@ -255,8 +255,9 @@ def test_every_image_built_here_has_build_so_up_never_pulls_it(compose):
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     built = {name: service for name, service in compose["services"].items()
              if service["image"].startswith("sharewhy-")}
+    version = pyproject["project"]["version"]
     assert {service["image"] for service in built.values()} == {
-        f"sharewhy-airflow:{pyproject['project']['version']}", f"sharewhy-superset:{pyproject['project']['version']}"}
+        f"sharewhy-airflow:{version}", f"sharewhy-simulator:{version}", f"sharewhy-superset:{version}"}
     for name, service in built.items():
         build = service.get("build")
         assert build, f"{name}: {service['image']} is built here, give it build:"
@@ -264,6 +265,8 @@ def test_every_image_built_here_has_build_so_up_never_pulls_it(compose):
             build = {"context": build}
         context, dockerfile = build["context"], build.get("dockerfile", "Dockerfile")
         assert (ROOT / context / dockerfile).is_file(), name
+        if "target" in build:
+            assert build["target"] in _stages((ROOT / context / dockerfile).read_text()), name
     superset_dockerfile = (ROOT / "bi_tool" / "Dockerfile").read_text()
     assert "-c /app/bi_tool/constraints.txt -r /app/bi_tool/requirements.txt" in superset_dockerfile
     assert re.search(r"^FROM python:3\.11", superset_dockerfile, re.M)  # .venv-superset's Python
@@ -309,3 +312,51 @@ def test_the_image_installs_the_project_from_the_lock_file():
     assert "-e /opt/sharewhy" in dockerfile  # editable: the code finds dags/ and dbt_project/ beside itself
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".sharewhy", ".git", ".env"} <= set(ignored)
+
+
+def _stages(dockerfile: str) -> dict[str, dict]:
+    """The Dockerfile's stages by name: the image or stage each starts FROM and the sources its COPY lines take from
+    the build context (COPY --from=… takes from another image, not from the context)."""
+    stages: dict[str, dict] = {}
+    current = None
+    for line in dockerfile.replace("\\\n", " ").splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "FROM":
+            name = words[3] if len(words) > 3 and words[2].upper() == "AS" else f"stage{len(stages)}"
+            current = stages[name] = {"from": words[1], "copies": []}
+        elif words[0] == "COPY" and not any(word.startswith("--from") for word in words):
+            current["copies"] += [word.rstrip("/") for word in words[1:-1] if not word.startswith("--")]
+    return stages
+
+
+def _context_of(stages: dict[str, dict], name: str) -> list[str]:
+    """What a stage's image holds from the build context: its COPYs and those of the stages it is built FROM."""
+    copies = []
+    while name in stages:
+        copies += stages[name]["copies"]
+        name = stages[name]["from"]
+    return copies
+
+
+def test_the_production_image_carries_no_tests_bench_or_development_code():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = _stages(dockerfile)
+    assert list(stages)[-1] == "production", "the last stage is what a plain `docker build .` gives"
+    production = _context_of(stages, "production")
+    for folder in (".", "tests", "bench", "simulator", "sharewhy_dev"):
+        assert folder not in production, f"the production image copies {folder}"
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    shipped = {name for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"] if "*" not in name
+               and "." not in name}
+    assert shipped == {"sharewhy", "ingestion", "expectations"}  # the wheel's packages: production's only
+    assert shipped | {"dags", "dbt_project", "pyproject.toml", "constraints.txt"} <= set(production)
+    # the simulator profile's image: production plus the simulator, and nothing else of development
+    simulator = _context_of(stages, "simulator")
+    assert set(simulator) - set(production) == {"simulator"}
+
+
+def test_the_stage_parser_sees_a_copy_of_everything():
+    stages = _stages("FROM apache/airflow:3 AS base\nCOPY --chown=a:b . /opt/x\nFROM base AS production\n")
+    assert _context_of(stages, "production") == ["."]

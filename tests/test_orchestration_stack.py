@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sharewhy import airflow_stack, settings
+from sharewhy import settings
+from sharewhy_dev import airflow_stack
 
 
 @pytest.mark.parametrize(

@@ -333,7 +333,7 @@ def _start_child(command: list[str], env: dict[str, str], log: IO[str]) -> tuple
 def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", workers: int = 2) -> int:
     """Run the local stack until Ctrl-C / SIGTERM / `sharewhy airflow stop`; with `executor="celery"`, `workers`
     Celery workers over the Redis broker of settings.CELERY_BROKER_URL (checked before anything starts)."""
-    from sharewhy import warehouse
+    from sharewhy_dev import warehouse
 
     home = settings.AIRFLOW_STACK_HOME
     home.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 Starts the embedded warehouse (unless `SHAREWHY_WAREHOUSE_URL` is set) and the source simulator on 127.0.0.1,
 prepares a project-local Airflow home, and runs the night's DAGs one after another with `dag.test()` for the chosen
-logical date — in one process (sharewhy/night_runner.py), which is what `airflow dags test` does for a single DAG.
+logical date — in one process (sharewhy_dev/night_runner.py), which is what `airflow dags test` does for a single DAG.
 Airflow's own output goes to a log file; the console gets one line per DAG and the summary.
 Running it again for the same night lands nothing twice (every raw table is keyed; see ingestion/raw_schema.sql).
 """
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import psycopg
 
-from sharewhy import consent, dbt, settings, summary, warehouse
+from sharewhy import consent, dbt, settings
+from sharewhy_dev import summary, warehouse
 
 #: The night's DAGs in the order a scheduler would finish them: file drops, then APIs, then the build.
 NIGHT_DAGS = [
@@ -140,7 +141,7 @@ def _run_dags(night: date, env: dict[str, str], log) -> str | None:
     """Run NIGHT_DAGS through the night runner, printing a line per DAG as it ends; returns the DAG that failed."""
     read_fd, write_fd = os.pipe()
     command = [
-        sys.executable, "-m", "sharewhy.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd),
+        sys.executable, "-m", "sharewhy_dev.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd),
     ]
     log.write(f"\n===== the night's DAGs: {' '.join(command)}\n")
     log.flush()

@@ -1,4 +1,4 @@
-"""`python -m sharewhy.night_runner NIGHT DAG_ID… --report-fd FD`: run DAGs one after another with `dag.test()`, in
+"""`python -m sharewhy_dev.night_runner NIGHT DAG_ID… --report-fd FD`: run DAGs one after another with `dag.test()`, in
 ONE process.
 
 What `airflow dags test` does for one DAG, for the whole night: `airflow dags test` per DAG pays the interpreter,
@@ -38,7 +38,7 @@ def run(night: date, dag_ids: list[str], report) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sharewhy.night_runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sharewhy_dev.night_runner", description=__doc__)
     parser.add_argument("night", type=date.fromisoformat, help="logical date, YYYY-MM-DD")
     parser.add_argument("dag_ids", nargs="+")
     parser.add_argument("--report-fd", type=int, required=True)
