@@ -1,4 +1,4 @@
-"""`python -m bench [--profile quick|full] [sizes…] [--only sections]`: run the benchmarks, print the figures table.
+r"""`python -m bench [--profile quick|full] [sizes…] [--only sections]`: run the benchmarks, print the figures table.
 
 Profiles (every size is a flag that overrides them):
 - quick (`make bench`, ≈ 5 minutes on an idle 2-core machine): a small tenant, enough to see every ratio;
@@ -29,23 +29,42 @@ SECTIONS = ("loader", "memory", "night", "orchestration", "celery")
 
 PROFILES = {
     "quick": dict(
-        employees=1_000, history_shares=2_000, history_days=730, night_shares=500, loader_rows=100_000,
-        memory_rows=10_000, reps=3, growth=10,
+        employees=1_000,
+        history_shares=2_000,
+        history_days=730,
+        night_shares=500,
+        loader_rows=100_000,
+        memory_rows=10_000,
+        reps=3,
+        growth=10,
     ),
     "full": dict(
-        employees=10_000, history_shares=1_000_000, history_days=730, night_shares=20_000, loader_rows=1_000_000,
-        memory_rows=20_000, reps=3, growth=10,
+        employees=10_000,
+        history_shares=1_000_000,
+        history_days=730,
+        night_shares=20_000,
+        loader_rows=1_000_000,
+        memory_rows=20_000,
+        reps=3,
+        growth=10,
     ),
     "toy": dict(
-        employees=60, history_shares=600, history_days=60, night_shares=50, loader_rows=500, memory_rows=200,
-        reps=3, growth=3,
+        employees=60,
+        history_shares=600,
+        history_days=60,
+        night_shares=50,
+        loader_rows=500,
+        memory_rows=200,
+        reps=3,
+        growth=3,
     ),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--profile", choices=PROFILES, default="quick")
     parser.add_argument("--employees", type=int)
     parser.add_argument("--history-shares", type=int, help="historical shares at 1× history")
@@ -69,8 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             sizes[key] = value
     spec = TenantSpec(
-        employees=sizes["employees"], history_shares=sizes["history_shares"], history_days=sizes["history_days"],
-        night_shares=sizes["night_shares"], seed=args.seed,
+        employees=sizes["employees"],
+        history_shares=sizes["history_shares"],
+        history_days=sizes["history_days"],
+        night_shares=sizes["night_shares"],
+        seed=args.seed,
     )
     sections = args.only.split(",") if args.only else list(SECTIONS)
     unknown = set(sections) - set(SECTIONS)

@@ -48,9 +48,17 @@ def run(report: Report, reps: int, latency: float = 0.15) -> None:
     def one(variant: str, rep: int) -> float:
         workers = airflow_stack.celery_workers(int(variant.split()[0]))
         with tempfile.TemporaryDirectory(prefix="bench-celery-") as home, scratch_database("celery") as url:
-            with running_stack(server, url, Path(home), AS_OF, NIGHT + timedelta(days=1), executor="celery",
-                               services=("api-server", "scheduler", "dag-processor", *workers),
-                               extra_env={"AIRFLOW__CELERY__WORKER_CONCURRENCY": "1"}, latency=latency) as stack:
+            with running_stack(
+                server,
+                url,
+                Path(home),
+                AS_OF,
+                NIGHT + timedelta(days=1),
+                executor="celery",
+                services=("api-server", "scheduler", "dag-processor", *workers),
+                extra_env={"AIRFLOW__CELERY__WORKER_CONCURRENCY": "1"},
+                latency=latency,
+            ) as stack:
                 result = airflow_stack.run_night(stack["api"], NIGHT, timeout=1800)
                 wall = _ingestion_wall(stack["api"], result["ingestion"])
         print(f"  {variant}: ingestion {wall:.1f} s", flush=True)
@@ -58,9 +66,15 @@ def run(report: Report, reps: int, latency: float = 0.15) -> None:
 
     samples = alternate(reps, VARIANTS, one)
     section = "celery"
-    report.add(section, f"night {NIGHT} (simulator latency {latency * 1000:.0f} ms, {settings.INGESTION_SHARDS} member"
-               " shards, one task at a time per worker)", "")
+    report.add(
+        section,
+        f"night {NIGHT} (simulator latency {latency * 1000:.0f} ms, {settings.INGESTION_SHARDS} member"
+        " shards, one task at a time per worker)",
+        "",
+    )
     for variant in VARIANTS:
         report.add(section, f"ingestion wall, {variant}: s", samples[variant].spread(1))
     two_vs_one = ratios(samples["2 workers"], samples["1 worker"])  # wall(2) / wall(1), round by round
-    report.add(section, "ingestion wall, 2 workers ÷ 1 worker", two_vs_one.spread(2), "≤ 0.6×", two_vs_one.median <= 0.6)
+    report.add(
+        section, "ingestion wall, 2 workers ÷ 1 worker", two_vs_one.spread(2), "≤ 0.6×", two_vs_one.median <= 0.6
+    )

@@ -28,8 +28,12 @@ from sharewhy import settings
 REPO_ROOT = settings.REPO_ROOT
 BENCH_HOME = settings.STATE_DIR / "bench"
 #: The pgserver wheel's own psql, so the baseline works on a fresh machine with no PostgreSQL client installed.
-PSQL = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / (
-    "pgserver/pginstall/bin/psql"
+PSQL = (
+    Path(sys.prefix)
+    / "lib"
+    / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    / "site-packages"
+    / ("pgserver/pginstall/bin/psql")
 )
 #: The bench-only venv (dlt, py-spy), created by `make bench` from bench/requirements.lock.
 BENCH_VENV = REPO_ROOT / ".venv-bench"
@@ -143,7 +147,14 @@ class Report:
         print(f"  note: {text}", flush=True)
 
     def markdown(self, title: str) -> str:
-        lines = [title, "", machine_line(), "", "| section | figure | median (min–max) | target | |", "|---|---|---|---|---|"]
+        lines = [
+            title,
+            "",
+            machine_line(),
+            "",
+            "| section | figure | median (min–max) | target | |",
+            "|---|---|---|---|---|",
+        ]
         for f in self.figures:
             lines.append(f"| {f.section} | {f.what} | {f.value} | {f.target} | {f.verdict} |")
         if self.notes:

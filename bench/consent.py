@@ -40,7 +40,9 @@ def serve(spec: TenantSpec, night: date, latency: float):
     env = {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": TOKEN}
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", json.dumps(fields), night.isoformat(), str(latency)],
-        env=env, stdout=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline()
     if not line:
@@ -56,8 +58,13 @@ def run(profile: str, latency: float, workers: list[int] | None = None, reps: in
     from sharewhy import consent
 
     size = PROFILES[profile]
-    spec = TenantSpec(employees=size["employees"], history_shares=1, history_days=1,
-                      night_shares=size["night_shares"], first_night=NIGHT)
+    spec = TenantSpec(
+        employees=size["employees"],
+        history_shares=1,
+        history_days=1,
+        night_shares=size["night_shares"],
+        first_night=NIGHT,
+    )
     tenant = Tenant(spec)
     keys = consent.local_token_keys()
     results = []
@@ -72,17 +79,27 @@ def run(profile: str, latency: float, workers: list[int] | None = None, reps: in
                     access = member_access(url, "linkedin", keys=keys, workers=count)
                     imported = import_records(access.store, enumerate(tenant_consent(spec, TOKEN).export(), 1), "bench")
                     started = time.perf_counter()
-                    report = land_linkedin_post_analytics(url, NIGHT, ApiConfig(apis["linkedin"], TOKEN),
-                                                          members=access)
+                    report = land_linkedin_post_analytics(
+                        url, NIGHT, ApiConfig(apis["linkedin"], TOKEN), members=access
+                    )
                     wall = time.perf_counter() - started
                 bound = count / latency if latency else float("inf")
-                results.append({
-                    "employees": spec.employees, "shares": len(tenant.shares_on(NIGHT)), "tokens": imported.imported,
-                    "workers": count, "latency": latency, "wall_s": wall, "calls": report.api_calls,
-                    "rows": report.rows_inserted, "quarantined": report.rows_quarantined,
-                    "calls_per_s": report.api_calls / wall, "bound": bound,
-                    "ratio": (report.api_calls / wall) / bound if latency else float("nan"),
-                })
+                results.append(
+                    {
+                        "employees": spec.employees,
+                        "shares": len(tenant.shares_on(NIGHT)),
+                        "tokens": imported.imported,
+                        "workers": count,
+                        "latency": latency,
+                        "wall_s": wall,
+                        "calls": report.api_calls,
+                        "rows": report.rows_inserted,
+                        "quarantined": report.rows_quarantined,
+                        "calls_per_s": report.api_calls / wall,
+                        "bound": bound,
+                        "ratio": (report.api_calls / wall) / bound if latency else float("nan"),
+                    }
+                )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -97,21 +114,26 @@ def _drop_dir(url: str):
 
 
 def print_results(results: list[dict]) -> None:
-    print("\n| employees | new shares | workers | latency | wall | API calls | calls/s | bound workers÷latency | "
-          "ratio | rows landed | quarantined |")
+    print(
+        "\n| employees | new shares | workers | latency | wall | API calls | calls/s | bound workers÷latency | "
+        "ratio | rows landed | quarantined |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         verdict = "met" if r["wall_s"] < TARGET_MINUTES * 60 and r["ratio"] >= TARGET_RATIO else "MISSED"
-        print(f"| {r['employees']:,} | {r['shares']:,} | {r['workers']} | {r['latency'] * 1000:.0f} ms | "
-              f"{r['wall_s']:.1f} s ({r['wall_s'] / 60:.1f} min) | {r['calls']:,} | {r['calls_per_s']:.1f} | "
-              f"{r['bound']:.1f} | {r['ratio']:.2f} ({verdict}: < {TARGET_MINUTES} min and ≥ {TARGET_RATIO}) | "
-              f"{r['rows']:,} | {r['quarantined']:,} |")
+        print(
+            f"| {r['employees']:,} | {r['shares']:,} | {r['workers']} | {r['latency'] * 1000:.0f} ms | "
+            f"{r['wall_s']:.1f} s ({r['wall_s'] / 60:.1f} min) | {r['calls']:,} | {r['calls_per_s']:.1f} | "
+            f"{r['bound']:.1f} | {r['ratio']:.2f} ({verdict}: < {TARGET_MINUTES} min and ≥ {TARGET_RATIO}) | "
+            f"{r['rows']:,} | {r['quarantined']:,} |"
+        )
     print(f"\n{common.machine_line()}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.consent", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.consent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--latency", type=float, default=0.150, help="seconds every simulated answer waits")
     parser.add_argument("--workers", type=int, action="append", help="concurrent members (repeatable)")

@@ -98,8 +98,10 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
 
         def reset() -> None:
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("truncate raw.advocacy__shares, raw._loads, raw._ingestion_state, raw._quarantine,"
-                             " raw._file_manifest, raw._superseded_rows")
+                conn.execute(
+                    "truncate raw.advocacy__shares, raw._loads, raw._ingestion_state, raw._quarantine,"
+                    " raw._file_manifest, raw._superseded_rows"
+                )
                 conn.execute("drop schema if exists bench_dlt cascade")
                 conn.execute("drop schema if exists bench_dlt_staging cascade")
 
@@ -125,9 +127,17 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
                 assert result.rows_inserted == rows, result
             else:
                 done = subprocess.run(
-                    [str(dlt_python), str(Path(__file__).with_name("dlt_load.py")), json.dumps(conninfo), str(jsonl),
-                     "bench_dlt", *DLT_FORMATS[variant]],
-                    capture_output=True, text=True, check=True,
+                    [
+                        str(dlt_python),
+                        str(Path(__file__).with_name("dlt_load.py")),
+                        json.dumps(conninfo),
+                        str(jsonl),
+                        "bench_dlt",
+                        *DLT_FORMATS[variant],
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 elapsed = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
             with psycopg.connect(url) as conn:
@@ -140,7 +150,11 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
         bytes_per_row = copy_path.stat().st_size / rows
     section = "loader"
     limit = samples["psql \\copy"]
-    report.add(section, f"rows per run (raw.advocacy__shares, jsonb payload; {bytes_per_row:.0f} B a row as COPY text)", f"{rows:,}")
+    report.add(
+        section,
+        f"rows per run (raw.advocacy__shares, jsonb payload; {bytes_per_row:.0f} B a row as COPY text)",
+        f"{rows:,}",
+    )
     for variant in variants:
         rate = type(limit)([rows / s for s in samples[variant].values])
         report.add(section, f"{variant}: rows/s", rate.spread(0))
@@ -153,8 +167,15 @@ def run(report: Report, rows: int, reps: int, seed: int = 7, *, dlt: bool = True
             report.add(section, f"loader ÷ {variant} throughput", ratios(samples[variant], samples["loader"]).spread(1))
         fastest = samples["dlt (arrow, csv)"]
         vs_fastest = ratios(fastest, samples["loader"])
-        report.add(section, "loader ÷ dlt (arrow, csv: its fastest) throughput", vs_fastest.spread(1), "≥ 1.5×",
-                   vs_fastest.median >= 1.5)
-        report.add(section, "loader + source ÷ dlt (arrow, csv) throughput",
-                   ratios(fastest, samples["loader + source"]).spread(1))
-
+        report.add(
+            section,
+            "loader ÷ dlt (arrow, csv: its fastest) throughput",
+            vs_fastest.spread(1),
+            "≥ 1.5×",
+            vs_fastest.median >= 1.5,
+        )
+        report.add(
+            section,
+            "loader + source ÷ dlt (arrow, csv) throughput",
+            ratios(fastest, samples["loader + source"]).spread(1),
+        )

@@ -38,7 +38,10 @@ def run(report: Report, spec: TenantSpec, reps: int) -> None:
             with scratch_database("memory") as url:
                 done = subprocess.run(
                     [sys.executable, "-m", "bench.memprobe", url, str(drops[label]), night.isoformat()],
-                    capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=REPO_ROOT,
                 )
             result = json.loads(done.stdout.strip().splitlines()[-1])
             assert result["rows"] == sizes[label], result
@@ -52,7 +55,9 @@ def run(report: Report, spec: TenantSpec, reps: int) -> None:
     big = f"{FACTOR}×"
     for label, n in sizes.items():
         report.add("memory", f"advocacy ingestion process, {n:,} rows ({label}): peak RSS MiB", peaks[label].spread(1))
-        report.add("memory", f"  of which above the resident size before the load ({label}), MiB", above[label].spread(1))
+        report.add(
+            "memory", f"  of which above the resident size before the load ({label}), MiB", above[label].spread(1)
+        )
     growth = ratios(peaks[big], peaks["1×"])
     report.add("memory", f"peak RSS at {big} ÷ 1× source size", growth.spread(2), "≤ 1.2×", growth.median <= 1.2)
     report.add("memory", f"(time at {big} ÷ 1×, for scale)", ratios(seconds[big], seconds["1×"]).spread(1))

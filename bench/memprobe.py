@@ -57,8 +57,11 @@ def main() -> int:
     rows = _linkedin_due(url, night) if linkedin else land_advocacy_shares(url, night, drop_dir).rows_inserted
     seconds = time.perf_counter() - started
     peak = _status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"maxrss_kib": peak, "baseline_kib": baseline, "peak_reset": reset, "seconds": seconds,
-                      "rows": rows}))
+    print(
+        json.dumps(
+            {"maxrss_kib": peak, "baseline_kib": baseline, "peak_reset": reset, "seconds": seconds, "rows": rows}
+        )
+    )
     return 0
 
 

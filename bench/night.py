@@ -51,10 +51,10 @@ from bench.tenant import (
     Tenant,
     TenantSpec,
 )
+from expectations.naming import release_schema
 from ingestion.http import ApiConfig
 from ingestion.loader import apply_raw_schema
 from ingestion.run import land_advocacy_shares, land_hr_roster, land_linkedin_post_analytics, land_typeform_responses
-from expectations.naming import release_schema
 from sharewhy import settings
 
 TOKEN = "bench-simulator-token"
@@ -71,6 +71,8 @@ def enrol_tenant_members(url: str, spec) -> None:
     os.environ[consent.KEYS_ENV] = keys
     store = TokenStore(url, TokenCipher(keys))
     import_records(store, enumerate(tenant_consent(spec, TOKEN).export(), 1), "bench")
+
+
 STAGES = ("ingestion", "dbt", "audit", "publish")
 INGESTION_STEPS = ("advocacy", "hr", "linkedin", "typeform")
 
@@ -81,7 +83,10 @@ def served(spec: TenantSpec, night: date) -> Iterator[dict]:
     env = {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": TOKEN}
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", json.dumps(fields), night.isoformat()],
-        env=env, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
     )
     try:
         line = process.stdout.readline()
@@ -142,10 +147,13 @@ class BenchWarehouse:
             )
             conn.execute("create table bench_tenant.roster (employee_id text, payload jsonb)")
             with conn.transaction():
-                with conn.cursor() as cur, cur.copy(
-                    "copy raw.advocacy__shares (share_id, payload, _load_id, _extracted_at, _logical_date, _request)"
-                    " from stdin"
-                ) as copy:
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(
+                        "copy raw.advocacy__shares (share_id, payload, _load_id, _extracted_at, _logical_date, _request)"
+                        " from stdin"
+                    ) as copy,
+                ):
                     chunk: list[str] = []
                     for line in tenant.raw_share_lines(days, "bench://history"):
                         chunk.append(line)
@@ -195,9 +203,13 @@ class BenchWarehouse:
                 cross join lateral (values {readings}) as m(metric, total)
                 where r.night < %(first_night)s
                 """,
-                {"load_id": load_id, "policy": list(POLICY_READING_NIGHTS), "old": list(OLD_POST_READING_NIGHTS),
-                 "first_night": spec.first_night,
-                 "young_since": history_end - timedelta(days=MEASURED_FOR_DAYS + 1)},
+                {
+                    "load_id": load_id,
+                    "policy": list(POLICY_READING_NIGHTS),
+                    "old": list(OLD_POST_READING_NIGHTS),
+                    "first_night": spec.first_night,
+                    "young_since": history_end - timedelta(days=MEASURED_FOR_DAYS + 1),
+                },
             )
             conn.execute(
                 """
@@ -207,8 +219,11 @@ class BenchWarehouse:
                 from bench_tenant.roster r
                 cross join generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '1 day') as n(night)
                 """,
-                {"load_id": load_id, "first": spec.first_night - timedelta(days=spec.roster_nights),
-                 "last": spec.first_night - timedelta(days=1)},
+                {
+                    "load_id": load_id,
+                    "first": spec.first_night - timedelta(days=spec.roster_nights),
+                    "last": spec.first_night - timedelta(days=1),
+                },
             )
             last_day = json.dumps({"last_day": (spec.first_night - timedelta(days=1)).isoformat()})
             for source, entity in (("advocacy", "shares"), ("hr", "roster")):
@@ -236,9 +251,10 @@ class BenchWarehouse:
         from expectations.audit import run_audit
         from expectations.thresholds import DEFAULT
 
-        as_of_their_nights = dataclasses.replace(DEFAULT, **{
-            f.name: 100 * 365 * 24.0 for f in dataclasses.fields(DEFAULT) if f.name.endswith("_max_age_hours")
-        })
+        as_of_their_nights = dataclasses.replace(
+            DEFAULT,
+            **{f.name: 100 * 365 * 24.0 for f in dataclasses.fields(DEFAULT) if f.name.endswith("_max_age_hours")},
+        )
         with output_to(self.log):
             result = run_audit(self.url, self.run_id("history", self.tenant.spec.first_night), as_of_their_nights)
         self.run_ids.append(result.run_id)
@@ -284,8 +300,13 @@ class BenchWarehouse:
             skip_tests = [] if tests else ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
             with transform_lease.held(self.url, run_id):
                 try:
-                    build_release(self.url, run_id, [*(["--full-refresh"] if full_refresh else []), *skip_tests],
-                                  target_dir=self.work / "target", log_dir=self.work / "logs")
+                    build_release(
+                        self.url,
+                        run_id,
+                        [*(["--full-refresh"] if full_refresh else []), *skip_tests],
+                        target_dir=self.work / "target",
+                        log_dir=self.work / "logs",
+                    )
                 except subprocess.CalledProcessError:
                     failures = [line for line in self.log.read_text().splitlines() if "ERROR" in line or "FAIL" in line]
                     raise RuntimeError(f"dbt build failed on {self.label}: " + " | ".join(failures[-8:])) from None
@@ -363,8 +384,11 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
                 report.note(f"{label} history's audit: {audited} (its nights' audits then read all of raw)")
             baseline[label] = first
             houses[label] = house
-            report.add("set-up", f"history at {label}: raw rows (shares, LinkedIn readings, rosters)",
-                       ", ".join(f"{n:,}" for n in counts.values()))
+            report.add(
+                "set-up",
+                f"history at {label}: raw rows (shares, LinkedIn readings, rosters)",
+                ", ".join(f"{n:,}" for n in counts.values()),
+            )
 
         stage_times = {label: {stage: Samples() for stage in (*STAGES, "night")} for label in labels}
         step_times = {step: Samples() for step in INGESTION_STEPS}
@@ -398,9 +422,12 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
                     _forget_audit(round_url, run_id)
                     if rep == reps - 1:
                         rule_times[label] = _rule_times(round_url, release_schema(run_id))
-                    print(f"   {label} night {night}, round {rep + 1}: "
-                          + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
-                          + f" (ingestion: {', '.join(f'{k} {v:.1f}' for k, v in ingest_times.items())})", flush=True)
+                    print(
+                        f"   {label} night {night}, round {rep + 1}: "
+                        + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+                        + f" (ingestion: {', '.join(f'{k} {v:.1f}' for k, v in ingest_times.items())})",
+                        flush=True,
+                    )
                     if label != labels[0]:
                         continue
                     for step, seconds in ingest_times.items():
@@ -413,8 +440,11 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
                     for stage, seconds in full.items():
                         full_stages[stage].add(seconds)
                     full_night.add(times["ingestion"] + sum(full.values()))
-                    print(f"   {label} full refresh after that night: "
-                          + ", ".join(f"{k} {v:.1f} s" for k, v in full.items()), flush=True)
+                    print(
+                        f"   {label} full refresh after that night: "
+                        + ", ".join(f"{k} {v:.1f} s" for k, v in full.items()),
+                        flush=True,
+                    )
         one = labels[0]
         _night_split(report, spec, stage_times[one], step_times)
         _api_efficiency(report, spec, api)
@@ -422,28 +452,49 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
         incremental = stage_times[one]["night"]
         incremental_dbt = stage_times[one]["dbt"]
         if not full_refresh_reps:  # one sample: the first build of the 1× warehouse, with the median ingestion
-            full_night = Samples([sum(stage_times[one][stage].median for stage in STAGES if stage != "dbt"
-                                      and stage_times[one][stage].values) + baseline[one]["dbt"]])
+            full_night = Samples(
+                [
+                    sum(
+                        stage_times[one][stage].median
+                        for stage in STAGES
+                        if stage != "dbt" and stage_times[one][stage].values
+                    )
+                    + baseline[one]["dbt"]
+                ]
+            )
             full_stages["dbt"] = Samples([baseline[one]["dbt"]])
             incremental, incremental_dbt = Samples([incremental.median]), Samples([incremental_dbt.median])
-            report.note("quick profile: the full-refresh figure is one sample (the 1× warehouse's first build, with "
-                        "the median night's other stages, against the median incremental night); `make bench-full` "
-                        "runs a full refresh after every round's night")
-        report.add(section, "full-refresh night at 1× (same ingestion, dbt --full-refresh): wall s", full_night.spread(1))
+            report.note(
+                "quick profile: the full-refresh figure is one sample (the 1× warehouse's first build, with "
+                "the median night's other stages, against the median incremental night); `make bench-full` "
+                "runs a full refresh after every round's night"
+            )
+        report.add(
+            section, "full-refresh night at 1× (same ingestion, dbt --full-refresh): wall s", full_night.spread(1)
+        )
         report.add(section, "full refresh ÷ incremental night (1×)", ratios(full_night, incremental).spread(2))
-        report.add(section, "  dbt --full-refresh ÷ incremental dbt (1×)", ratios(full_stages["dbt"], incremental_dbt).spread(2))
+        report.add(
+            section,
+            "  dbt --full-refresh ÷ incremental dbt (1×)",
+            ratios(full_stages["dbt"], incremental_dbt).spread(2),
+        )
         if len(labels) > 1:
             many = labels[1]
             for label in labels:
-                report.add(section, f"incremental night at {label} history: wall s",
-                           stage_times[label]["night"].spread(1))
+                report.add(
+                    section, f"incremental night at {label} history: wall s", stage_times[label]["night"].spread(1)
+                )
             growth_ratio = ratios(stage_times[many]["night"], stage_times[one]["night"])
-            report.add(section, f"night at {many} ÷ 1× history", growth_ratio.spread(2), "≤ 1.3×",
-                       growth_ratio.median <= 1.3)
+            report.add(
+                section, f"night at {many} ÷ 1× history", growth_ratio.spread(2), "≤ 1.3×", growth_ratio.median <= 1.3
+            )
             for stage in STAGES:
                 if len(stage_times[many][stage].values) == len(stage_times[one][stage].values) == reps:
-                    report.add(section, f"  {stage} at {many} ÷ 1×",
-                               ratios(stage_times[many][stage], stage_times[one][stage]).spread(2))
+                    report.add(
+                        section,
+                        f"  {stage} at {many} ÷ 1×",
+                        ratios(stage_times[many][stage], stage_times[one][stage]).spread(2),
+                    )
             nights_one = [t for t in houses[one].node_times[1:] if t]
             if full_refresh_reps:  # the 1× copies ran a full refresh after each night: keep the nights
                 nights_one = nights_one[0::2]
@@ -456,8 +507,9 @@ def run(report: Report, spec: TenantSpec, reps: int, growth: int, full_refresh_r
             report.note(verdict)
 
 
-def _due_selection(report: Report, houses: dict[str, BenchWarehouse], labels: tuple[str, ...], night: date,
-                   reps: int) -> None:
+def _due_selection(
+    report: Report, houses: dict[str, BenchWarehouse], labels: tuple[str, ...], night: date, reps: int
+) -> None:
     """LinkedIn's due-post selection (ingestion.run picks the posts before it calls), alone in a process, at 1× and
     G× history: read-only, so it runs on the warehouses as their first build left them."""
     peak = {label: Samples() for label in labels}
@@ -467,7 +519,10 @@ def _due_selection(report: Report, houses: dict[str, BenchWarehouse], labels: tu
     def one(label: str, rep: int) -> float:
         done = subprocess.run(
             [sys.executable, "-m", "bench.memprobe", "--linkedin-due", houses[label].url, night.isoformat()],
-            capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO_ROOT,
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
         peak[label].add((result["maxrss_kib"] - result["baseline_kib"]) / 1024)
@@ -482,9 +537,14 @@ def _due_selection(report: Report, houses: dict[str, BenchWarehouse], labels: tu
         return
     one_x, many = labels
     for label in labels:
-        report.add("memory", f"LinkedIn due-post selection at {label} history: s, MiB above the process's start",
-                   f"{seconds[label].spread(2)} s, {peak[label].spread(1)} MiB")
-    report.add("memory", f"  its process's peak RSS at {many} ÷ 1× history", ratios(process[many], process[one_x]).spread(2))
+        report.add(
+            "memory",
+            f"LinkedIn due-post selection at {label} history: s, MiB above the process's start",
+            f"{seconds[label].spread(2)} s, {peak[label].spread(1)} MiB",
+        )
+    report.add(
+        "memory", f"  its process's peak RSS at {many} ÷ 1× history", ratios(process[many], process[one_x]).spread(2)
+    )
     report.add("memory", f"  its time at {many} ÷ 1× history", ratios(seconds[many], seconds[one_x]).spread(2))
 
 
@@ -522,17 +582,25 @@ def _rule_times(url: str, release: str) -> dict[tuple[str, str], float]:
     return times
 
 
-def _audit_growers(report: Report, one: dict[tuple[str, str], float], many: dict[tuple[str, str], float],
-                   label: str) -> None:
+def _audit_growers(
+    report: Report, one: dict[tuple[str, str], float], many: dict[tuple[str, str], float], label: str
+) -> None:
     """The audit's SQL rules whose queries grew most from 1× to G× history (`_rule_times` of each). A diagnosis,
     one sample each, not a figure with a target."""
-    timings = sorted(((many[key] - one[key], *key, one[key], many[key]) for key in one.keys() & many.keys()),
-                     reverse=True)
+    timings = sorted(
+        ((many[key] - one[key], *key, one[key], many[key]) for key in one.keys() & many.keys()), reverse=True
+    )
     for delta, relation, description, a, b in timings[:5]:
-        report.add("cost growth", f"    audit rule [{relation}] {description[:70]}: 1× → {label} s",
-                   f"{a:.2f} → {b:.2f} (+{delta:.2f})")
-    report.add("cost growth", f"    audit SQL rules in all: 1× → {label} s",
-               f"{sum(t[3] for t in timings):.1f} → {sum(t[4] for t in timings):.1f} ({len(timings)} rules)")
+        report.add(
+            "cost growth",
+            f"    audit rule [{relation}] {description[:70]}: 1× → {label} s",
+            f"{a:.2f} → {b:.2f} (+{delta:.2f})",
+        )
+    report.add(
+        "cost growth",
+        f"    audit SQL rules in all: 1× → {label} s",
+        f"{sum(t[3] for t in timings):.1f} → {sum(t[4] for t in timings):.1f} ({len(timings)} rules)",
+    )
 
 
 def _node_times(run_results: Path) -> dict[str, float]:
@@ -564,7 +632,11 @@ def _growers(report: Report, one: list[dict[str, float]], many: list[dict[str, f
 def _night_split(report: Report, spec: TenantSpec, times: dict[str, Samples], steps: dict[str, Samples]) -> None:
     section = "night split"
     night = times["night"]
-    report.add(section, f"night at 1× ({spec.night_shares:,} new shares, {spec.employees:,} employees): wall s", night.spread(1))
+    report.add(
+        section,
+        f"night at 1× ({spec.night_shares:,} new shares, {spec.employees:,} employees): wall s",
+        night.spread(1),
+    )
     for stage in STAGES:
         if len(times[stage].values) == len(night.values):
             share = Samples([100 * a / b for a, b in zip(times[stage].values, night.values, strict=True)])
@@ -580,13 +652,23 @@ def _api_efficiency(report: Report, spec: TenantSpec, api: list[tuple[int, int, 
     window = Samples([w for _, w, _ in api])
     due = Samples([d for _, _, d in api])
     minimum = Samples([d * metrics for d in due.values])
-    report.add(section, "LinkedIn posts shared ≤ 90 days before the night / due by the refresh schedule",
-               f"{window.spread(0)} / {due.spread(0)}")
-    report.add(section, f"LinkedIn calls made vs minimum = due posts × {metrics} metrics (the API takes one post × one "
-               "metric a call, so nothing batches)", f"{calls.spread(0)} vs {minimum.spread(0)}")
+    report.add(
+        section,
+        "LinkedIn posts shared ≤ 90 days before the night / due by the refresh schedule",
+        f"{window.spread(0)} / {due.spread(0)}",
+    )
+    report.add(
+        section,
+        f"LinkedIn calls made vs minimum = due posts × {metrics} metrics (the API takes one post × one "
+        "metric a call, so nothing batches)",
+        f"{calls.spread(0)} vs {minimum.spread(0)}",
+    )
     ratio = ratios(calls, minimum)
     report.add(section, "LinkedIn calls ÷ batching minimum", ratio.spread(3), "≤ 1.05×", ratio.median <= 1.05)
     every = Samples([w * metrics for w in window.values])
     saved = Samples([100 * (1 - c / e) for c, e in zip(calls.values, every.values, strict=True)])
-    report.add(section, "calls the refresh schedule saves against refreshing every post every night",
-               f"{saved.spread(0)} % ({every.spread(0)} calls → {calls.spread(0)})")
+    report.add(
+        section,
+        "calls the refresh schedule saves against refreshing every post every night",
+        f"{saved.spread(0)} % ({every.spread(0)} calls → {calls.spread(0)})",
+    )

@@ -73,8 +73,13 @@ def run(report: Report, reps: int) -> None:
         for night in nights:
             started = clock()
             with log.open("a") as out:
-                done = subprocess.run([_airflow(), "dags", "test", DAG_ID, night.isoformat()], env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+                done = subprocess.run(
+                    [_airflow(), "dags", "test", DAG_ID, night.isoformat()],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=REPO_ROOT,
+                )
             elapsed = clock() - started
             if done.returncode != 0:
                 raise RuntimeError(f"airflow dags test {DAG_ID} {night} failed: {log.read_text()[-1500:]}")
@@ -98,5 +103,8 @@ def run(report: Report, reps: int) -> None:
     report.add(section, f"`airflow dags test {DAG_ID}` wall s", wall.spread(1))
     report.add(section, "  the task's own work (its load, raw._loads) s", own.spread(2))
     report.add(section, "  Airflow overhead per DAG run (wall − task) s", overhead.spread(1))
-    report.add(section, f"  ≈ a night's orchestration overhead ({runs} DAG runs × overhead; an estimate) s",
-               Samples([o * runs for o in overhead.values]).spread(0))
+    report.add(
+        section,
+        f"  ≈ a night's orchestration overhead ({runs} DAG runs × overhead; an estimate) s",
+        Samples([o * runs for o in overhead.values]).spread(0),
+    )

@@ -45,8 +45,16 @@ def main() -> int:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     base = f"http://{server.HOST}:{httpd.server_address[1]}"
-    print(json.dumps({"linkedin": base + server.LINKEDIN_PREFIX, "typeform": base + server.TYPEFORM_PREFIX,
-                      "form_ids": company.form_ids}), flush=True)
+    print(
+        json.dumps(
+            {
+                "linkedin": base + server.LINKEDIN_PREFIX,
+                "typeform": base + server.TYPEFORM_PREFIX,
+                "form_ids": company.form_ids,
+            }
+        ),
+        flush=True,
+    )
     stop.wait()
     httpd.shutdown()
     httpd.server_close()

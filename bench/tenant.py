@@ -115,7 +115,10 @@ class DayShares:
     def post_urns(self) -> list[str]:
         midnight_ms = int(datetime.combine(self.day, time(), UTC).timestamp()) * 1000
         numbers = ((midnight_ms + self.ms_in_day.astype(np.int64)) << 22) | self.post_random.astype(np.int64)
-        return [f"urn:li:{'ugcPost' if u else 'share'}:{n}" for u, n in zip(self.ugc.tolist(), numbers.tolist(), strict=True)]
+        return [
+            f"urn:li:{'ugcPost' if u else 'share'}:{n}"
+            for u, n in zip(self.ugc.tolist(), numbers.tolist(), strict=True)
+        ]
 
     @cached_property
     def shared_at(self) -> list[datetime]:
@@ -230,7 +233,9 @@ class Tenant:
             "reshares": engagements - reactions - comments,
             "link_clicks": rng.binomial(impressions, ctr),
         }
-        return DayShares(day, employee, content, ms, post_random, ugc, scheduled, copy_edited, campaign, audience, totals)
+        return DayShares(
+            day, employee, content, ms, post_random, ugc, scheduled, copy_edited, campaign, audience, totals
+        )
 
     # ---- file drops --------------------------------------------------------------------------------------------
 
@@ -247,9 +252,17 @@ class Tenant:
             for r in self.shares_on(day).records():
                 writer.writerow(
                     (
-                        r["share_id"], r["employee_id"], r["content_id"], r["network"], r["post_id"], r["shared_at"],
-                        r["tracking_link"], r["share_mode"], "true" if r["copy_edited"] else "false",
-                        r["campaign"] or "", r["audience_size"],
+                        r["share_id"],
+                        r["employee_id"],
+                        r["content_id"],
+                        r["network"],
+                        r["post_id"],
+                        r["shared_at"],
+                        r["tracking_link"],
+                        r["share_mode"],
+                        "true" if r["copy_edited"] else "false",
+                        r["campaign"] or "",
+                        r["audience_size"],
                     )
                 )
         partial.replace(path)
@@ -342,4 +355,3 @@ def tenant_consent(spec: TenantSpec, secret: str, **shares: float):
     from simulator.consent import ConsentRegistry, members_of
 
     return ConsentRegistry(secret, members_of(employee_id(i) for i in range(spec.employees)), **shares)
-

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import suppress
 
 from sharewhy import dbt, ports, settings
 
@@ -34,8 +35,11 @@ def _warehouse_url() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bi_tool.docs", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("SHAREWHY_DOCS_PORT", DEFAULT_PORT)))
-    parser.add_argument("--host", default=ports.HOST,
-                        help="the address to serve on (docker-compose's `dbt-docs` serves on the container's own)")
+    parser.add_argument(
+        "--host",
+        default=ports.HOST,
+        help="the address to serve on (docker-compose's `dbt-docs` serves on the container's own)",
+    )
     parser.add_argument("--no-serve", action="store_true", help="generate the site only")
     args = parser.parse_args(argv)
 
@@ -44,16 +48,20 @@ def main(argv: list[str] | None = None) -> int:
     url = _warehouse_url()
     logs = settings.STATE_DIR / "dbt-docs-logs"
     dbt.run(["docs", "generate", "--static", "--quiet"], url, target_dir=DOCS_DIR, log_dir=logs)
-    print(f"dbt docs: {DOCS_DIR / 'index.html'}\n"
-          f"          {DOCS_DIR / 'static_index.html'}  (one file: opens from disk in any browser)")
+    print(
+        f"dbt docs: {DOCS_DIR / 'index.html'}\n"
+        f"          {DOCS_DIR / 'static_index.html'}  (one file: opens from disk in any browser)"
+    )
     if args.no_serve:
         return 0
     print(f"serving on http://{args.host}:{args.port}/  (Ctrl-C stops)", flush=True)
-    try:
-        dbt.run(["docs", "serve", "--host", args.host, "--port", str(args.port), "--no-browser"], url,
-                target_dir=DOCS_DIR, log_dir=logs)
-    except KeyboardInterrupt:
-        pass
+    with suppress(KeyboardInterrupt):  # Ctrl-C ends the server: a normal exit
+        dbt.run(
+            ["docs", "serve", "--host", args.host, "--port", str(args.port), "--no-browser"],
+            url,
+            target_dir=DOCS_DIR,
+            log_dir=logs,
+        )
     return 0
 
 

@@ -69,8 +69,9 @@ def _ensure_user(security_manager, username: str, last_name: str, role, password
 
     user = security_manager.find_user(username=username)
     if user is None:
-        created = security_manager.add_user(username, "Superset", last_name, f"{username}@sharewhy.invalid", role,
-                                            password=password)
+        created = security_manager.add_user(
+            username, "Superset", last_name, f"{username}@sharewhy.invalid", role, password=password
+        )
         if not created:
             raise SystemExit(f"could not create the Superset user {username}")
         return "created"
@@ -98,8 +99,9 @@ def viewer_permissions(security_manager, datasets) -> list:
         raise SystemExit("Superset has no Gamma role: was `superset init` run?")
     viewing = set(security_manager.PUBLIC_ROLE_PERMISSIONS) | _VIEWER_EXTRA
     kept = [pvm for pvm in gamma.permissions if (pvm.permission.name, pvm.view_menu.name) in viewing]
-    access = [security_manager.add_permission_view_menu("datasource_access", dataset.get_perm())
-              for dataset in datasets]
+    access = [
+        security_manager.add_permission_view_menu("datasource_access", dataset.get_perm()) for dataset in datasets
+    ]
     return sorted(kept, key=str) + sorted(access, key=str)
 
 
@@ -153,9 +155,11 @@ def main(bundle_dir: str, database_file: str) -> int:
             raise SystemExit(f"{len(uuids) - len(datasets)} datasets of the bundle are missing after the import")
         viewer = _ensure_viewer(security_manager, os.environ["SHAREWHY_SUPERSET_VIEWER_PASSWORD"], datasets)
         db.session.commit()
-    print(f"admin user {admin}; imported {len(contents)} files, removed {removed} charts no longer in the bundle, "
-          f"synced {len(uuids)} datasets; viewer role {VIEWER_ROLE} {viewer} "
-          f"in {time.monotonic() - started:.1f} s")
+    print(
+        f"admin user {admin}; imported {len(contents)} files, removed {removed} charts no longer in the bundle, "
+        f"synced {len(uuids)} datasets; viewer role {VIEWER_ROLE} {viewer} "
+        f"in {time.monotonic() - started:.1f} s"
+    )
     for problem in problems:
         print(f"WARNING: could not read {problem}", file=sys.stderr)
     return 0

@@ -69,6 +69,7 @@ class NotReady(RuntimeError):
 @dataclass
 class Report:
     """What a provisioning did: one (label, seconds) per step, and how to log in."""
+
     steps: list[tuple[str, float]] = field(default_factory=list)
     admin_password: str = ""
     admin_password_source: str = ""
@@ -86,6 +87,7 @@ class Report:
 
 
 # --- secrets in the home ------------------------------------------------------------------------------------------------
+
 
 def _private_file(path: Path, make) -> str:
     """The content of `path`, created by `make()` with mode 0600 when missing."""
@@ -125,12 +127,23 @@ def prepare_home(home: Path = HOME) -> None:
 
 
 def superset_env(home: Path = HOME, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "SUPERSET_HOME": str(home), "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
-           "FLASK_APP": "superset.app:create_app()", "PYTHONUNBUFFERED": "1",
-           "SHAREWHY_SUPERSET_LANDING": f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/", **extra}
+    env = {
+        **os.environ,
+        "SUPERSET_HOME": str(home),
+        "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
+        "FLASK_APP": "superset.app:create_app()",
+        "PYTHONUNBUFFERED": "1",
+        "SHAREWHY_SUPERSET_LANDING": f"/superset/dashboard/{dashboards.DASHBOARD_SLUG}/",
+        **extra,
+    }
     # the caller's venv and warehouse stay out; so do compose's metadata database and SECRET_KEY (superset_config.py)
-    for name in ("PYTHONPATH", "VIRTUAL_ENV", "SHAREWHY_WAREHOUSE_URL", "SUPERSET_SECRET_KEY",
-                 "SHAREWHY_SUPERSET_METADATA_URI"):
+    for name in (
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "SHAREWHY_WAREHOUSE_URL",
+        "SUPERSET_SECRET_KEY",
+        "SHAREWHY_SUPERSET_METADATA_URI",
+    ):
         env.pop(name, None)
     return env
 
@@ -142,13 +155,17 @@ def _require_venv() -> None:
 
 # --- the warehouse side --------------------------------------------------------------------------------------------------
 
+
 def sqlalchemy_uri(warehouse_url: str, user: str = "bi_reader") -> str:
     """Superset's SQLAlchemy URI for the warehouse as `user`, without password. A unix-socket host (a directory)
     goes into the query string: postgresql+psycopg2://bi_reader@/sharewhy?host=/path/to/socketdir."""
     params = psycopg.conninfo.conninfo_to_dict(warehouse_url)
     host, port, dbname = params.get("host") or "", params.get("port") or "", params.get("dbname") or "sharewhy"
-    query = {key: str(value) for key, value in params.items()
-             if key in ("sslmode", "sslrootcert", "connect_timeout", "application_name") and value}
+    query = {
+        key: str(value)
+        for key, value in params.items()
+        if key in ("sslmode", "sslrootcert", "connect_timeout", "application_name") and value
+    }
     if host.startswith("/") or not host:
         netloc = ""
         if host:
@@ -156,13 +173,20 @@ def sqlalchemy_uri(warehouse_url: str, user: str = "bi_reader") -> str:
     else:
         netloc = host + (f":{port}" if port else "")
     qs = "&".join(f"{key}={quote(value, safe='/')}" for key, value in query.items())
-    return f"postgresql+psycopg2://{quote(user, safe='')}@{netloc}/{quote(str(dbname), safe='')}" + (f"?{qs}" if qs else "")
+    return f"postgresql+psycopg2://{quote(user, safe='')}@{netloc}/{quote(str(dbname), safe='')}" + (
+        f"?{qs}" if qs else ""
+    )
 
 
 def published_views(conn: psycopg.Connection) -> list[str]:
-    return [name for (name,) in conn.execute(
-        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = %s and c.relkind = 'v' order by 1", (settings.BI_SCHEMA,))]
+    return [
+        name
+        for (name,) in conn.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relkind = 'v' order by 1",
+            (settings.BI_SCHEMA,),
+        )
+    ]
 
 
 def ensure_bi_reader(warehouse_url: str, password: str) -> list[str]:
@@ -186,10 +210,14 @@ def ensure_bi_reader(warehouse_url: str, password: str) -> list[str]:
 
 # --- Superset's metadata database -------------------------------------------------------------------------------------
 
+
 def _superset_version() -> str:
-    out = subprocess.run([str(SUPERSET_BIN / "python"), "-c",
-                          "import importlib.metadata as m; print(m.version('apache-superset'))"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(SUPERSET_BIN / "python"), "-c", "import importlib.metadata as m; print(m.version('apache-superset'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -226,20 +254,33 @@ def initialise(home: Path, log, template: Path | None = None) -> bool:
     return True
 
 
-def import_bundle(home: Path, warehouse_url: str, admin_password: str, viewer_password: str, reader_password: str,
-                  log, bundle_dir: Path = dashboards.BUNDLE_DIR) -> None:
-    env = superset_env(home, **{
-        ADMIN_PASSWORD_ENV: admin_password,
-        VIEWER_PASSWORD_ENV: viewer_password,
-        READER_PASSWORD_ENV: reader_password,
-        "SHAREWHY_SUPERSET_DB_URI": sqlalchemy_uri(warehouse_url),
-    })
-    command = [str(SUPERSET_BIN / "python"), str(BI_TOOL_DIR / "import_assets.py"), str(bundle_dir),
-               dashboards.DATABASE_FILE]
+def import_bundle(
+    home: Path,
+    warehouse_url: str,
+    admin_password: str,
+    viewer_password: str,
+    reader_password: str,
+    log,
+    bundle_dir: Path = dashboards.BUNDLE_DIR,
+) -> None:
+    env = superset_env(
+        home,
+        **{
+            ADMIN_PASSWORD_ENV: admin_password,
+            VIEWER_PASSWORD_ENV: viewer_password,
+            READER_PASSWORD_ENV: reader_password,
+            "SHAREWHY_SUPERSET_DB_URI": sqlalchemy_uri(warehouse_url),
+        },
+    )
+    command = [
+        str(SUPERSET_BIN / "python"),
+        str(BI_TOOL_DIR / "import_assets.py"),
+        str(bundle_dir),
+        dashboards.DATABASE_FILE,
+    ]
     log.write(f"\n===== {' '.join(command)}\n")
     log.flush()
-    result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-                            cwd=settings.REPO_ROOT)
+    result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, cwd=settings.REPO_ROOT)
     log.write(result.stdout)
     if result.returncode != 0:
         raise RuntimeError(f"the import of the dashboard bundle failed (exit {result.returncode}): see {log.name}")
@@ -265,8 +306,7 @@ def provision(warehouse_url: str, home: Path = HOME, template: Path | None = Non
         started = time.monotonic()
         created = initialise(home, log, template)
         report.steps.append((label, time.monotonic() - started))
-        print(f"  {label:<40} {'created' if created else 'exists':<7} {time.monotonic() - started:6.1f} s",
-              flush=True)
+        print(f"  {label:<40} {'created' if created else 'exists':<7} {time.monotonic() - started:6.1f} s", flush=True)
         with report.step("admin, dashboard import, viewer role"):
             import_bundle(home, warehouse_url, admin_password, viewer_password, reader_password, log)
     for view in report.missing_views:
@@ -275,6 +315,7 @@ def provision(warehouse_url: str, home: Path = HOME, template: Path | None = Non
 
 
 # --- serving ----------------------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -300,15 +341,29 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
 def start(home: Path, port: int, log) -> subprocess.Popen:
     """gunicorn serving Superset on 127.0.0.1:`port` (one worker, a few threads: ≈ 300 MB)."""
     command = [
-        str(SUPERSET_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-        "--worker-class", "gthread", "--threads", "4", "--timeout", "120",
-        "--limit-request-line", "0", "--limit-request-field_size", "0", "superset.app:create_app()",
+        str(SUPERSET_BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--timeout",
+        "120",
+        "--limit-request-line",
+        "0",
+        "--limit-request-field_size",
+        "0",
+        "superset.app:create_app()",
     ]
     log.write(f"\n===== {' '.join(command)}\n")
     log.flush()
     env = superset_env(home, SHAREWHY_SUPERSET_URL=f"http://127.0.0.1:{port}/")
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.REPO_ROOT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.REPO_ROOT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -345,8 +400,11 @@ def api_session(base_url: str, password: str, username: str = ADMIN_USER):
     import requests
 
     session = requests.Session()
-    response = session.post(f"{base_url}/api/v1/security/login", timeout=60,
-                            json={"username": username, "password": password, "provider": "db", "refresh": False})
+    response = session.post(
+        f"{base_url}/api/v1/security/login",
+        timeout=60,
+        json={"username": username, "password": password, "provider": "db", "refresh": False},
+    )
     response.raise_for_status()
     session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
     response = session.get(f"{base_url}/api/v1/security/csrf_token/", timeout=60)
@@ -386,6 +444,7 @@ def run_chart_queries(session, base_url: str) -> dict[str, dict]:
 
 # --- command line -----------------------------------------------------------------------------------------------------
 
+
 def _warehouse_url() -> str:
     url = settings.external_warehouse_url()
     if url:
@@ -400,8 +459,10 @@ def _provision_verbose() -> tuple[str, Report]:
     url = _warehouse_url()
     started = time.monotonic()
     report = provision(url)
-    print(f"  provisioned in {time.monotonic() - started:.1f} s over {len(report.views)} bi views "
-          f"(Superset's log: {shown(log_path(HOME))})")
+    print(
+        f"  provisioned in {time.monotonic() - started:.1f} s over {len(report.views)} bi views "
+        f"(Superset's log: {shown(log_path(HOME))})"
+    )
     return url, report
 
 
@@ -424,8 +485,10 @@ def _serve(port: int) -> int:
             print(f"  {f'superset on 127.0.0.1:{port}':<40} {'ok':<7} {time.monotonic() - started:6.1f} s\n")
             print(f"  Dashboard:  {dashboard_url(base)}")
             print(f"  Log in as:  {ADMIN_USER} / {report.admin_password}   (password {report.admin_password_source})")
-            print(f"  Read-only:  {VIEWER_USER} / {report.viewer_password}   (for stakeholders: the dashboard only; "
-                  f"password {report.viewer_password_source})")
+            print(
+                f"  Read-only:  {VIEWER_USER} / {report.viewer_password}   (for stakeholders: the dashboard only; "
+                f"password {report.viewer_password_source})"
+            )
             print("  Ctrl-C stops Superset (the home and its metadata stay for the next `make bi`).", flush=True)
             process.wait()
         except KeyboardInterrupt:
@@ -437,8 +500,10 @@ def _serve(port: int) -> int:
 
 #: Where `make bi-screenshot` writes by default (untracked), and the README's images (`make bi-screenshot README=1`).
 SCREENSHOT_DIR = settings.STATE_DIR / "screenshots"
-README_SCREENSHOTS = {ADMIN_USER: BI_TOOL_DIR / "dashboard-admin.png",
-                     VIEWER_USER: BI_TOOL_DIR / "dashboard-viewer.png"}
+README_SCREENSHOTS = {
+    ADMIN_USER: BI_TOOL_DIR / "dashboard-admin.png",
+    VIEWER_USER: BI_TOOL_DIR / "dashboard-viewer.png",
+}
 
 
 def screenshot_paths(out_dir: Path | None, readme: bool) -> dict[str, Path]:
@@ -452,18 +517,23 @@ def screenshot_paths(out_dir: Path | None, readme: bool) -> dict[str, Path]:
 def _screenshot(paths: dict[str, Path]) -> int:
     missing = [path for path in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(path).exists()]
     if missing:
-        print(f"missing {', '.join(missing)}: `make browser` installs them "
-              "(apt-get install -y chromium chromium-driver)", file=sys.stderr)
+        print(
+            f"missing {', '.join(missing)}: `make browser` installs them (apt-get install -y chromium chromium-driver)",
+            file=sys.stderr,
+        )
         return 1
     _, report = _provision_verbose()
     failed = 0
     with running(HOME) as base:
         for user, out in paths.items():
             password = report.admin_password if user == ADMIN_USER else report.viewer_password
-            env = superset_env(HOME, SHAREWHY_SUPERSET_ADMIN_PASSWORD=report.admin_password,
-                               SHAREWHY_SCREENSHOT_USER=user, SHAREWHY_SCREENSHOT_PASSWORD=password)
-            command = [str(SUPERSET_BIN / "python"), str(BI_TOOL_DIR / "screenshot.py"), dashboard_url(base),
-                       str(out)]
+            env = superset_env(
+                HOME,
+                SHAREWHY_SUPERSET_ADMIN_PASSWORD=report.admin_password,
+                SHAREWHY_SCREENSHOT_USER=user,
+                SHAREWHY_SCREENSHOT_PASSWORD=password,
+            )
+            command = [str(SUPERSET_BIN / "python"), str(BI_TOOL_DIR / "screenshot.py"), dashboard_url(base), str(out)]
             print(f"as {user}: ", end="", flush=True)
             failed |= subprocess.run(command, env=env, cwd=settings.REPO_ROOT).returncode
     return failed
@@ -475,14 +545,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("provision", help="provision Superset's home and the dashboard, do not serve")
     serve = commands.add_parser("serve", help="provision, then serve Superset on 127.0.0.1 until Ctrl-C")
     serve.add_argument("--port", type=int, default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)))
-    shot = commands.add_parser("screenshot", help="provision, serve on a free port, screenshot the dashboard as "
-                               "the admin and as the viewer")
+    shot = commands.add_parser(
+        "screenshot", help="provision, serve on a free port, screenshot the dashboard as the admin and as the viewer"
+    )
     where = shot.add_mutually_exclusive_group()
-    where.add_argument("--out-dir", type=Path, default=None,
-                       help=f"where the PNGs go (default {SCREENSHOT_DIR}, untracked)")
-    where.add_argument("--readme", action="store_true",
-                       help="rewrite the README's tracked images: " + ", ".join(
-                           str(p.relative_to(settings.REPO_ROOT)) for p in README_SCREENSHOTS.values()))
+    where.add_argument(
+        "--out-dir", type=Path, default=None, help=f"where the PNGs go (default {SCREENSHOT_DIR}, untracked)"
+    )
+    where.add_argument(
+        "--readme",
+        action="store_true",
+        help="rewrite the README's tracked images: "
+        + ", ".join(str(p.relative_to(settings.REPO_ROOT)) for p in README_SCREENSHOTS.values()),
+    )
     args = parser.parse_args(argv)
     try:
         if args.action == "provision":

@@ -42,9 +42,18 @@ _ERRORS = ".alert-danger, .ant-alert-error, [data-test='error-message'], .error-
 def _driver() -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--hide-scrollbars", f"--window-size={WIDTH},1000", "--force-device-scale-factor=1",
-                     "--disable-extensions", "--no-first-run", "--lang=en-US"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--window-size={WIDTH},1000",
+        "--force-device-scale-factor=1",
+        "--disable-extensions",
+        "--no-first-run",
+        "--lang=en-US",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -75,10 +84,11 @@ def _login(driver: webdriver.Chrome, base: str, username: str, password: str) ->
             return
         except WebDriverException as exc:  # TimeoutException, a stale element, a page that did not load
             if attempt == LOGIN_ATTEMPTS:
-                raise RuntimeError(f"could not log in to {base} as {username!r} after {attempt} attempts "
-                                   f"(still on {urlsplit(driver.current_url).path}): {exc.msg}") from exc
-            print(f"login as {username!r} failed (attempt {attempt}: {type(exc).__name__}), retrying",
-                  file=sys.stderr)
+                raise RuntimeError(
+                    f"could not log in to {base} as {username!r} after {attempt} attempts "
+                    f"(still on {urlsplit(driver.current_url).path}): {exc.msg}"
+                ) from exc
+            print(f"login as {username!r} failed (attempt {attempt}: {type(exc).__name__}), retrying", file=sys.stderr)
             driver.delete_all_cookies()
             time.sleep(2 * attempt)
 
@@ -118,8 +128,9 @@ def main(dashboard_url: str, out: str) -> int:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_shrink(png))
-    print(f"screenshot of {charts} charts: {path} ({path.stat().st_size // 1024} KiB, "
-          f"{time.monotonic() - started:.1f} s)")
+    print(
+        f"screenshot of {charts} charts: {path} ({path.stat().st_size // 1024} KiB, {time.monotonic() - started:.1f} s)"
+    )
     if errors:
         print("charts showing an error:\n  " + "\n  ".join(errors), file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ rate limit, so no pool.
 from dataclasses import asdict
 
 from airflow.sdk import get_current_context, task
+
 from pipeline.assets import RAW_ADVOCACY_SHARES
 from pipeline.defaults import nightly, nightly_dag
 

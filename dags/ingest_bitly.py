@@ -8,12 +8,12 @@ fails the task at once (no retry helps); the API's base URL and token come from 
 """
 
 from airflow.sdk import task
+
 from pipeline.api_loads import land_share_measures
 from pipeline.assets import RAW_BITLY_LINK_CLICKS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

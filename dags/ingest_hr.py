@@ -9,6 +9,7 @@ A rerun of a night lands nothing twice: rows are keyed on employee × logical da
 from dataclasses import asdict
 
 from airflow.sdk import task
+
 from pipeline.assets import RAW_HR_ROSTER
 from pipeline.defaults import nightly, nightly_dag
 

@@ -13,12 +13,12 @@ The night's token statuses land in `raw.consent__member_token_status` (consent c
 """
 
 from airflow.sdk import task
+
 from pipeline.api_loads import land_member_shard, land_token_status
 from pipeline.assets import RAW_LINKEDIN_POST_ANALYTICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

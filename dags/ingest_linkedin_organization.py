@@ -10,10 +10,10 @@ and the page in `extra.organization_urn`.
 from dataclasses import asdict
 
 from airflow.sdk import get_current_context, task
+
 from pipeline.assets import RAW_LINKEDIN_ORGANIZATION_DAILY_STATISTICS, RAW_LINKEDIN_ORGANIZATION_POST_STATISTICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

@@ -8,11 +8,11 @@ the data center's base URL (`https://<datacenter>.qualtrics.com/API/v3`) and the
 """
 
 from airflow.sdk import task
+
 from pipeline.api_loads import land_survey_responses
 from pipeline.assets import RAW_QUALTRICS_RESPONSES
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

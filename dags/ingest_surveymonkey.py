@@ -11,11 +11,11 @@ the catalogue lands once per survey and night (a rerun of the night adds nothing
 """
 
 from airflow.sdk import task
+
 from pipeline.api_loads import land_survey_responses
 from pipeline.assets import RAW_SURVEYMONKEY_RESPONSES, RAW_SURVEYMONKEY_SURVEY_DETAILS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

@@ -16,10 +16,10 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, get_current_context, task
+
 from pipeline.assets import RAW_TYPEFORM_RESPONSES, TYPEFORM_SUBMISSIONS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

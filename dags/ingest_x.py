@@ -11,12 +11,12 @@ the app's token, flagged `metrics_access = 'app_public'` (no click-through rate 
 """
 
 from airflow.sdk import task
+
 from pipeline.api_loads import land_member_shard, land_token_status
 from pipeline.assets import RAW_X_TWEET_METRICS
 from pipeline.defaults import nightly, nightly_dag
 from pipeline.landings import wait_for_shares
 from pipeline.pools import api_pool
-
 from sharewhy import settings
 
 

@@ -18,6 +18,7 @@ nights and runs it once at the end, so the build happens once, over every replay
 """
 
 from airflow.sdk import AssetAll, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, task
+
 from pipeline.assets import BI, RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 from pipeline.defaults import nightly_dag
 

@@ -161,7 +161,7 @@ def run_audit(
     Not for concurrent use by threads of one process: the warehouse URL reaches GX through one process-wide
     environment variable.
     """
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     candidates = candidates or release_schema(run_id)
     docs_dir = settings.DATA_DOCS_DIR / docs_dirname(run_id)
     with psycopg.connect(warehouse_url) as conn:  # the volume and raw expectations read the audit's history
@@ -171,7 +171,8 @@ def run_audit(
         audited = fingerprint(conn, candidates)  # before anything is read: a later change shows at publish
         audited_relation = {candidate_relation(relation, candidates): relation for relation in EXPECTATIONS}
         absent = frozenset(
-            audited_relation[where] for (where,) in conn.execute(
+            audited_relation[where]
+            for (where,) in conn.execute(
                 "select relation from unnest(%s::text[]) as relation where to_regclass(relation) is null",
                 (list(audited_relation),),
             )
@@ -192,7 +193,7 @@ def run_audit(
         failures=failures,
         warnings=warnings,
         data_docs_path=docs_dir / "index.html",
-        elapsed_s=(dt.datetime.now(dt.timezone.utc) - started).total_seconds(),
+        elapsed_s=(dt.datetime.now(dt.UTC) - started).total_seconds(),
         skipped=skipped,
     )
     log.info("%s (%.1f s)", result.summary(), result.elapsed_s)
@@ -297,8 +298,14 @@ def _brief(observed: dict[str, Any]) -> str:
     return json.dumps(telling, default=str)[:500]
 
 
-def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome], validated_at: dt.datetime,
-            candidates: str, audited: dict[str, list]) -> None:
+def _record(
+    warehouse_url: str,
+    run_id: str,
+    outcomes: list[ExpectationOutcome],
+    validated_at: dt.datetime,
+    candidates: str,
+    audited: dict[str, list],
+) -> None:
     """Replace the run's rows in `audit.validation_runs` and `audit.audited_builds` (a retried run keeps only its
     latest results), in one transaction."""
     with psycopg.connect(warehouse_url) as conn:
@@ -316,8 +323,17 @@ def _record(warehouse_url: str, run_id: str, outcomes: list[ExpectationOutcome],
                 " (run_id, suite, expectation_type, column_name, description, success, observed, validated_at,"
                 " severity) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (run_id, o.suite, o.expectation_type, o.column, o.description, o.success, Jsonb(o.observed),
-                     validated_at, o.severity)
+                    (
+                        run_id,
+                        o.suite,
+                        o.expectation_type,
+                        o.column,
+                        o.description,
+                        o.success,
+                        Jsonb(o.observed),
+                        validated_at,
+                        o.severity,
+                    )
                     for o in outcomes
                 ],
             )

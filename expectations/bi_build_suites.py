@@ -134,8 +134,9 @@ def _reconciliation_query(thresholds: Thresholds) -> str:
     tolerance = float(thresholds.attribution_sum_tolerance)
     built = ", ".join(f"sum(attributed_{metric}) as {metric}" for metric in ATTRIBUTION_METRICS)
     differs = " or ".join(f"abs(built.{metric} - marts.{metric}) > {tolerance!r}" for metric in ATTRIBUTION_METRICS)
-    pairs = ", ".join(f"built.{metric} as attributed_{metric}, marts.{metric} as marts_{metric}"
-                      for metric in ATTRIBUTION_METRICS)
+    pairs = ", ".join(
+        f"built.{metric} as attributed_{metric}, marts.{metric} as marts_{metric}" for metric in ATTRIBUTION_METRICS
+    )
     return (
         f"with built as (select month, network, {built} from {{batch}} group by month, network),"
         f" marts as ({_fct_shares_totals()})"
@@ -164,8 +165,9 @@ def monthly_totals_expectations(thresholds: Thresholds) -> list[gx.expectations.
     keys = ("month", "network")
     counts = (*ATTRIBUTION_METRICS, "respondents")
     differs = " or ".join(f"built.{metric} <> marts.{metric}" for metric in ATTRIBUTION_METRICS)
-    pairs = ", ".join(f"built.{metric} as built_{metric}, marts.{metric} as marts_{metric}"
-                      for metric in ATTRIBUTION_METRICS)
+    pairs = ", ".join(
+        f"built.{metric} as built_{metric}, marts.{metric} as marts_{metric}" for metric in ATTRIBUTION_METRICS
+    )
     return [
         required_columns((*keys, *counts, *PERIOD_COLUMNS)),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
@@ -197,43 +199,95 @@ LIFT_SURVEY_COLUMNS = (
     *(f"{rate}_lift{end}" for rate in LIFT_RATES for end in ("", "_lower", "_upper")),
 )
 LIFT_COLUMNS = (
-    *LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed", *LIFT_SURVEY_COLUMNS, "lift_note",
+    *LIFT_KEYS,
+    "respondents",
+    "shares",
+    "outcome_horizon_days",
+    "is_suppressed",
+    *LIFT_SURVEY_COLUMNS,
+    "lift_note",
 )
 
 MORALE_KEYS = ("team", "wave")
 MORALE_SURVEY_COLUMNS = (
     *(f"mean_{construct}_score" for construct in MOTIVATION_CONSTRUCTS),
-    "intrinsic_share", "obligated_share", "intrinsic_share_change", "obligated_share_change",
+    "intrinsic_share",
+    "obligated_share",
+    "intrinsic_share_change",
+    "obligated_share_change",
 )
-MORALE_COLUMNS = (*MORALE_KEYS, "wave_number", "wave_started_on", "respondents", "is_suppressed", *MORALE_SURVEY_COLUMNS)
+MORALE_COLUMNS = (
+    *MORALE_KEYS,
+    "wave_number",
+    "wave_started_on",
+    "respondents",
+    "is_suppressed",
+    *MORALE_SURVEY_COLUMNS,
+)
 
 KPI_KEYS = ("month", "team", "network")
 #: Reach kinds, each its own column, never added together (DESIGN §4), and the other counts.
 KPI_REACH = ("potential_reach", "impressions", "members_reached")
 KPI_COUNTS = ("enrolled", "sharers", "shares", *KPI_REACH, "engagements", "clicks")
 KPI_COLUMNS = (
-    *KPI_KEYS, *KPI_COUNTS, "participation_rate", "earned_media_value", "emv_currency", "emv_version", *PERIOD_COLUMNS,
+    *KPI_KEYS,
+    *KPI_COUNTS,
+    "participation_rate",
+    "earned_media_value",
+    "emv_currency",
+    "emv_version",
+    *PERIOD_COLUMNS,
 )
 
 TEAM_MONTH_KEYS = ("month", "team")
 OBLIGATION_SIGNALS_RAISED = (
-    "high_scheduled_sharing", "high_unedited_sharing", "high_nudged_sharing", "low_engagement", "high_obligated_share",
+    "high_scheduled_sharing",
+    "high_unedited_sharing",
+    "high_nudged_sharing",
+    "low_engagement",
+    "high_obligated_share",
 )
 OBLIGATION_SURVEY_COLUMNS = ("obligated_share", "high_obligated_share")
 OBLIGATION_COLUMNS = (
-    *TEAM_MONTH_KEYS, "shares", "sharers", "respondents", "is_suppressed", "scheduled_share_rate",
-    "unedited_share_rate", "nudged_share_rate", "matured_shares", "engagement_rate_index", "obligated_share",
-    *OBLIGATION_SIGNALS_RAISED, "signals_raised", "is_low_volume", "is_flagged", *PERIOD_COLUMNS,
+    *TEAM_MONTH_KEYS,
+    "shares",
+    "sharers",
+    "respondents",
+    "is_suppressed",
+    "scheduled_share_rate",
+    "unedited_share_rate",
+    "nudged_share_rate",
+    "matured_shares",
+    "engagement_rate_index",
+    "obligated_share",
+    *OBLIGATION_SIGNALS_RAISED,
+    "signals_raised",
+    "is_low_volume",
+    "is_flagged",
+    *PERIOD_COLUMNS,
 )
 SALESY_SIGNALS_RAISED = ("high_educate_share", "low_engagement", "link_pushing")
 SALESY_SURVEY_COLUMNS = ("educate_share", "high_educate_share")
 SALESY_HORIZON_COUNTS = ("horizon_impressions", "horizon_engagements", "horizon_clicks")
 SALESY_INDEXES = (
-    "impressions_per_engagement", "engagement_rate_index", "click_through_rate_index", "clicks_per_engagement_index",
+    "impressions_per_engagement",
+    "engagement_rate_index",
+    "click_through_rate_index",
+    "clicks_per_engagement_index",
 )
 SALESY_COLUMNS = (
-    *TEAM_MONTH_KEYS, "shares", "matured_shares", "respondents", "is_suppressed", *SALESY_HORIZON_COUNTS,
-    *SALESY_INDEXES, "educate_share", *SALESY_SIGNALS_RAISED, "signals_raised", "is_low_volume", "is_at_risk",
+    *TEAM_MONTH_KEYS,
+    "shares",
+    "matured_shares",
+    "respondents",
+    "is_suppressed",
+    *SALESY_HORIZON_COUNTS,
+    *SALESY_INDEXES,
+    "educate_share",
+    *SALESY_SIGNALS_RAISED,
+    "signals_raised",
+    "is_low_volume",
+    "is_at_risk",
     *PERIOD_COLUMNS,
 )
 
@@ -294,13 +348,11 @@ def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations
         for rate in LIFT_RATES
     }
     interval = {
-        f"{rate}_lift_lower <= {rate}_lift <= {rate}_lift_upper":
-            f"{rate}_lift_lower <= {rate}_lift and {rate}_lift <= {rate}_lift_upper"
+        f"{rate}_lift_lower <= {rate}_lift <= {rate}_lift_upper": f"{rate}_lift_lower <= {rate}_lift and {rate}_lift <= {rate}_lift_upper"
         for rate in LIFT_RATES
     }
     shown_together = {
-        f"{rate}_lift shown with its interval":
-            f"({rate}_lift is null) = ({rate}_lift_lower is null) and ({rate}_lift is null) = ({rate}_lift_upper is null)"
+        f"{rate}_lift shown with its interval": f"({rate}_lift is null) = ({rate}_lift_lower is null) and ({rate}_lift is null) = ({rate}_lift_upper is null)"
         for rate in LIFT_RATES
     }
     return [
@@ -417,8 +469,16 @@ def obligation_signals_expectations(thresholds: Thresholds) -> list[gx.expectati
         required_columns(OBLIGATION_COLUMNS),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         never_null(
-            (*TEAM_MONTH_KEYS, "shares", "sharers", "respondents", "is_suppressed", "matured_shares", "signals_raised",
-             "is_flagged"),
+            (
+                *TEAM_MONTH_KEYS,
+                "shares",
+                "sharers",
+                "respondents",
+                "is_suppressed",
+                "matured_shares",
+                "signals_raised",
+                "is_flagged",
+            ),
             keys=TEAM_MONTH_KEYS,
         ),
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
@@ -452,8 +512,16 @@ def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
         required_columns(SALESY_COLUMNS),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         never_null(
-            (*TEAM_MONTH_KEYS, "shares", "matured_shares", "respondents", "is_suppressed", *SALESY_HORIZON_COUNTS,
-             "signals_raised", "is_at_risk"),
+            (
+                *TEAM_MONTH_KEYS,
+                "shares",
+                "matured_shares",
+                "respondents",
+                "is_suppressed",
+                *SALESY_HORIZON_COUNTS,
+                "signals_raised",
+                "is_at_risk",
+            ),
             keys=TEAM_MONTH_KEYS,
         ),
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
@@ -482,8 +550,12 @@ def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
 def _kpi_reconciliation_query() -> str:
     """Month × team × network groups of the build vs the same groups summed from `fct_shares`, missing groups
     included. A platform count the build leaves null (metrics not collected on the network) is not compared."""
-    sums = {"shares": "count(*)", "potential_reach": "sum(audience_size)", "impressions": "sum(impressions)",
-            "members_reached": "sum(members_reached)"}
+    sums = {
+        "shares": "count(*)",
+        "potential_reach": "sum(audience_size)",
+        "impressions": "sum(impressions)",
+        "members_reached": "sum(members_reached)",
+    }
     marts = ", ".join(f"{expression} as {column}" for column, expression in sums.items())
     differs = " or ".join(
         [f"built.{column} <> coalesce(marts.{column}, 0)" for column in ("shares", "potential_reach")]
@@ -503,7 +575,13 @@ def _kpi_reconciliation_query() -> str:
 
 #: Grain and counts of `consent_coverage` (member consent, issue 13).
 CONSENT_KEYS = ("month", "network")
-CONSENT_COUNTS = ("sharers", "sharers_with_valid_token", "sharers_expiring", "sharers_revoked", "sharers_without_consent")
+CONSENT_COUNTS = (
+    "sharers",
+    "sharers_with_valid_token",
+    "sharers_expiring",
+    "sharers_revoked",
+    "sharers_without_consent",
+)
 
 
 def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
@@ -523,11 +601,11 @@ def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectation
             {
                 **_not_negative(*CONSENT_COUNTS),
                 "sharers split exactly": "sharers_with_valid_token + sharers_revoked + sharers_without_consent"
-                                         " = sharers",
+                " = sharers",
                 "expiring ≤ usable": "sharers_expiring <= sharers_with_valid_token",
                 **_unit_interval("consent_coverage"),
                 "coverage = usable / sharers": "consent_coverage is null or abs(consent_coverage -"
-                                               " sharers_with_valid_token::numeric / nullif(sharers, 0)) < 0.0001",
+                " sharers_with_valid_token::numeric / nullif(sharers, 0)) < 0.0001",
                 "coverage null only when unmeasured": "(consent_coverage is null) = (status_as_of is null)",
                 **_first_of_month(),
             },
@@ -543,11 +621,22 @@ def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectation
 
 TEAM_CLICKS_KEYS = ("month", "team", "motivation")
 TEAM_CLICKS_COLUMNS = (
-    *TEAM_CLICKS_KEYS, "respondents", "attributed_shares", "attributed_clicks", "clicks_per_share", *PERIOD_COLUMNS,
+    *TEAM_CLICKS_KEYS,
+    "respondents",
+    "attributed_shares",
+    "attributed_clicks",
+    "clicks_per_share",
+    *PERIOD_COLUMNS,
 )
 CONTENT_MEASURES = (
-    "sharers", "respondents", "shares", "obligated_share", "is_mostly_obligated", "engagement_rate",
-    "click_through_rate", "is_low_volume",
+    "sharers",
+    "respondents",
+    "shares",
+    "obligated_share",
+    "is_mostly_obligated",
+    "engagement_rate",
+    "click_through_rate",
+    "is_low_volume",
 )
 CONTENT_COLUMNS = ("content_id", "content_title", "content_type", *CONTENT_MEASURES)
 CONTENT_TYPE_COLUMNS = ("content_type", "contents", *CONTENT_MEASURES)
@@ -619,8 +708,7 @@ def _content_expectations(
                 **_unit_interval("obligated_share", "engagement_rate", "click_through_rate"),
                 "respondents <= sharers": "respondents <= sharers",
                 "sharers <= shares": "sharers <= shares",
-                "is_mostly_obligated = obligated_share > 0.5":
-                    "is_mostly_obligated is not distinct from (obligated_share > 0.5)",
+                "is_mostly_obligated = obligated_share > 0.5": "is_mostly_obligated is not distinct from (obligated_share > 0.5)",
             },
         ),
         _not_shown_under_k(keys, thresholds),

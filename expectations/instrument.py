@@ -36,8 +36,13 @@ def survey_items(path: Path = INSTRUMENT_CSV, source: str | None = None) -> tupl
     with path.open(newline="") as file:
         items = tuple(
             SurveyItem(
-                row["source"], row["survey_id"], row["item_key"], row["construct"], int(row["scale_min"]),
-                int(row["scale_max"]), row["reverse_coded"].strip().lower() == "true",
+                row["source"],
+                row["survey_id"],
+                row["item_key"],
+                row["construct"],
+                int(row["scale_min"]),
+                int(row["scale_max"]),
+                row["reverse_coded"].strip().lower() == "true",
             )
             for row in csv.DictReader(file)
         )

@@ -26,12 +26,26 @@ SHARE_METRICS = ("impressions", "engagements", "clicks")
 
 #: Columns the marts must have (they may have more).
 FCT_SHARES_COLUMNS = (
-    "share_id", "employee_id", "content_id", "network", "post_id", "shared_at", "share_month", "share_mode",
+    "share_id",
+    "employee_id",
+    "content_id",
+    "network",
+    "post_id",
+    "shared_at",
+    "share_month",
+    "share_mode",
     *SHARE_METRICS,
 )
 FCT_SHARE_ATTRIBUTION_COLUMNS = (
-    "share_id", "motivation", "employee_id", "share_month", "network", "survey_response_token", "weight",
-    "attributed_shares", *(f"attributed_{metric}" for metric in SHARE_METRICS),
+    "share_id",
+    "motivation",
+    "employee_id",
+    "share_month",
+    "network",
+    "survey_response_token",
+    "weight",
+    "attributed_shares",
+    *(f"attributed_{metric}" for metric in SHARE_METRICS),
 )
 
 
@@ -73,9 +87,7 @@ def fct_share_attribution_expectations(thresholds: Thresholds) -> list[gx.expect
         *(f"abs(parts.attributed_{metric} - shares.{metric}) > {tolerance!r}" for metric in SHARE_METRICS),
     ]
     return [
-        gx.expectations.ExpectTableColumnsToMatchSet(
-            column_set=list(FCT_SHARE_ATTRIBUTION_COLUMNS), exact_match=False
-        ),
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(FCT_SHARE_ATTRIBUTION_COLUMNS), exact_match=False),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
         never_null(required, keys=("share_id", "motivation")),
         gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=["share_id", "motivation"]),

@@ -1,4 +1,4 @@
-"""The publish step of write–audit–publish: switch `bi` to the audited build in one transaction.
+r"""The publish step of write–audit–publish: switch `bi` to the audited build in one transaction.
 
 Why this shape:
 - A transform run builds its `bi` candidates straight into its release schema `bi_release_<run>`
@@ -44,6 +44,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -148,7 +149,7 @@ def rollback(warehouse_url: str, run_id: str) -> str:
 
 def current_release(conn: psycopg.Connection) -> str | None:
     """The release schema `bi` shows now (the last published), or None."""
-    if conn.execute("select to_regclass(%s)", (_RELEASES,)).fetchone()[0] is None:
+    if _value(conn, "select to_regclass(%s)", (_RELEASES,)) is None:
         return None
     row = conn.execute(f"select release_schema from {_RELEASES} order by seq desc limit 1").fetchone()
     return row[0] if row else None
@@ -156,14 +157,14 @@ def current_release(conn: psycopg.Connection) -> str | None:
 
 def registered_releases(conn: psycopg.Connection) -> set[str]:
     """The release schemas published and kept (the current one and the rollback targets)."""
-    if conn.execute("select to_regclass(%s)", (_RELEASES,)).fetchone()[0] is None:
+    if _value(conn, "select to_regclass(%s)", (_RELEASES,)) is None:
         return set()
     return {schema for (schema,) in conn.execute(f"select release_schema from {_RELEASES}")}
 
 
 def forget_release(conn: psycopg.Connection, release: str) -> None:
     """Remove a release from the registry (its schema was dropped)."""
-    if conn.execute("select to_regclass(%s)", (_RELEASES,)).fetchone()[0] is not None:
+    if _value(conn, "select to_regclass(%s)", (_RELEASES,)) is not None:
         conn.execute(f"delete from {_RELEASES} where release_schema = %s", (release,))
 
 
@@ -181,8 +182,13 @@ def _switch(warehouse_url: str, run_id: str, rollback: bool) -> str:
                     f"publish of {run_id} gave up after {attempt} attempts over {settings.PUBLISH_RETRY_SECONDS:g} s"
                     f" (SHAREWHY_PUBLISH_RETRY_SECONDS): {_lock_holders(warehouse_url)}; bi stays as it was"
                 ) from error
-            log.warning("publish of %s, attempt %d: a reader holds a bi view (%s); retrying in %.1f s",
-                        run_id, attempt, type(error).__name__, backoff)
+            log.warning(
+                "publish of %s, attempt %d: a reader holds a bi view (%s); retrying in %.1f s",
+                run_id,
+                attempt,
+                type(error).__name__,
+                backoff,
+            )
             time.sleep(backoff)
             backoff, attempt = min(2 * backoff, _BACKOFF_MAX), attempt + 1
     log.info("published %s: bi now reads %s (%d tables)", run_id, release, len(tables))
@@ -220,15 +226,17 @@ def _switch_once(warehouse_url: str, run_id: str, rollback: bool) -> tuple[str, 
         if superseded:
             conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(_SUPERSEDED)))
         conn.execute(f"delete from {_RELEASES} where release_schema = %s", (release,))
-        conn.execute(f"insert into {_RELEASES} (release_schema, run_id, audited_at) values (%s, %s, %s)",
-                     (release, run_id, audited.audited_at))
+        conn.execute(
+            f"insert into {_RELEASES} (release_schema, run_id, audited_at) values (%s, %s, %s)",
+            (release, run_id, audited.audited_at),
+        )
     return release, tables
 
 
 def _require_audited_build(conn: psycopg.Connection, run_id: str) -> _Audited:
     """The schema the run's passed audit read, unchanged since (its fingerprint), else `PublishRefused`."""
     no_audit = PublishRefused(f"no audit recorded for run {run_id}: run expectations.audit.run_audit first")
-    if conn.execute("select to_regclass(%s)", (_AUDITED_BUILDS,)).fetchone()[0] is None:
+    if _value(conn, "select to_regclass(%s)", (_AUDITED_BUILDS,)) is None:
         raise no_audit
     failed, total = conn.execute(
         # a failed warning (severity `warning`) is recorded evidence, not a reason to refuse the publish
@@ -236,7 +244,7 @@ def _require_audited_build(conn: psycopg.Connection, run_id: str) -> _Audited:
         f" from {settings.AUDIT_SCHEMA}.validation_runs"
         " where run_id = %s",
         (run_id,),
-    ).fetchone()
+    ).fetchone() or (0, 0)
     record = conn.execute(
         f"select candidates, fingerprint, audited_at from {_AUDITED_BUILDS} where run_id = %s", (run_id,)
     ).fetchone()
@@ -248,8 +256,9 @@ def _require_audited_build(conn: psycopg.Connection, run_id: str) -> _Audited:
         )
     candidates, recorded, audited_at = record
     if not _schema_exists(conn, candidates):
-        raise PublishRefused(f"nothing to publish for {run_id}: schema {candidates}, which its audit read, does not"
-                             " exist")
+        raise PublishRefused(
+            f"nothing to publish for {run_id}: schema {candidates}, which its audit read, does not exist"
+        )
     changes = differences(recorded, fingerprint(conn, candidates))
     if changes:
         raise PublishRefused(
@@ -260,9 +269,7 @@ def _require_audited_build(conn: psycopg.Connection, run_id: str) -> _Audited:
 
 
 def _require_not_older(conn: psycopg.Connection, run_id: str, audited: _Audited, rollback: bool) -> None:
-    current = conn.execute(
-        f"select run_id, audited_at from {_RELEASES} order by seq desc limit 1"
-    ).fetchone()
+    current = conn.execute(f"select run_id, audited_at from {_RELEASES} order by seq desc limit 1").fetchone()
     if rollback or current is None or current[0] == run_id or current[1] is None:
         return
     if audited.audited_at < current[1]:
@@ -273,8 +280,14 @@ def _require_not_older(conn: psycopg.Connection, run_id: str, audited: _Audited,
         )
 
 
+def _value(conn: psycopg.Connection, query: str, params: tuple = ()) -> Any:
+    """The first column of the query's one row (None without a row)."""
+    row = conn.execute(query, params).fetchone()
+    return None if row is None else row[0]
+
+
 def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
-    return conn.execute("select exists (select from pg_namespace where nspname = %s)", (schema,)).fetchone()[0]
+    return bool(_value(conn, "select exists (select from pg_namespace where nspname = %s)", (schema,)))
 
 
 def _rename_schema(conn: psycopg.Connection, old: str, new: str) -> None:
@@ -292,16 +305,14 @@ def _point_view(conn: psycopg.Connection, release: str, table: str) -> None:
     current = _columns(conn, settings.BI_SCHEMA, table)
     if current and current != _columns(conn, release, table):
         conn.execute(sql.SQL("drop view {}").format(view))
-    conn.execute(
-        sql.SQL("create or replace view {} as select * from {}").format(view, sql.Identifier(release, table))
-    )
+    conn.execute(sql.SQL("create or replace view {} as select * from {}").format(view, sql.Identifier(release, table)))
     _copy_comments(conn, sql.Identifier(release, table), view)
 
 
 def _copy_comments(conn: psycopg.Connection, source: sql.Identifier, view: sql.Identifier) -> None:
     """The table comment and column comments of `source` onto `view` (a comment the source lacks is cleared)."""
     qualified = source.as_string(conn)
-    (comment,) = conn.execute(_RELATION_COMMENT, (qualified,)).fetchone()
+    comment = _value(conn, _RELATION_COMMENT, (qualified,))
     conn.execute(sql.SQL("comment on view {} is {}").format(view, sql.Literal(comment)))
     for column, column_comment in conn.execute(_COLUMN_COMMENTS, (qualified,)).fetchall():
         conn.execute(
@@ -331,6 +342,6 @@ def _lock_holders(warehouse_url: str) -> str:
     if not holders:
         return "no session holds a bi view now"
     return "held by " + "; ".join(
-        f"pid {pid} ({user}, {application or 'no application_name'}, {state}, in a transaction since"
-        f" {since:%H:%M:%S})" for pid, user, application, state, since in holders
+        f"pid {pid} ({user}, {application or 'no application_name'}, {state}, in a transaction since {since:%H:%M:%S})"
+        for pid, user, application, state, since in holders
     )

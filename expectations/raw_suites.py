@@ -59,16 +59,31 @@ LINKEDIN_ORGANIZATION_DAILY = f"{settings.RAW_SCHEMA}.linkedin__organization_dai
 LINKEDIN_ORGANIZATION_POSTS = f"{settings.RAW_SCHEMA}.linkedin__organization_post_statistics"
 
 #: Raw tables of sources a tenant may not use: audited when present (empty passes), skipped when absent.
-OPTIONAL = frozenset({
-    HR_ROSTER, X_METRICS, BITLY_CLICKS, SURVEYMONKEY, SURVEYMONKEY_DETAILS, QUALTRICS, LINKEDIN_ORGANIZATION_DAILY,
-    LINKEDIN_ORGANIZATION_POSTS,
-})
+OPTIONAL = frozenset(
+    {
+        HR_ROSTER,
+        X_METRICS,
+        BITLY_CLICKS,
+        SURVEYMONKEY,
+        SURVEYMONKEY_DETAILS,
+        QUALTRICS,
+        LINKEDIN_ORGANIZATION_DAILY,
+        LINKEDIN_ORGANIZATION_POSTS,
+    }
+)
 
 LOAD_METADATA = ("_load_id", "_extracted_at", "_logical_date", "_request")
 
 #: The advocacy export's columns (spec: "File drop"), keys of `advocacy__shares.payload`, by JSON type.
 SHARE_STRING_FIELDS = (
-    "share_id", "employee_id", "content_id", "network", "post_id", "shared_at", "tracking_link", "share_mode",
+    "share_id",
+    "employee_id",
+    "content_id",
+    "network",
+    "post_id",
+    "shared_at",
+    "tracking_link",
+    "share_mode",
 )
 SHARE_FIELDS = (*SHARE_STRING_FIELDS, "copy_edited", "campaign", "audience_size")
 #: Columns a later version of the export added (older files lack them): allowed in the payload, never required, and
@@ -80,12 +95,16 @@ SHARE_MODES = ("manual", "scheduled")
 METRIC_TYPES = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")
 
 #: Regular expressions for the rules' SQL (braces doubled: GX formats the query to substitute `{batch}`).
-ISO_TIMESTAMP = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
+ISO_TIMESTAMP = (
+    r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
+)
 WHOLE_NUMBER = "^-?[0-9]+$"
 COUNT = "^[0-9]+$"  # a non-negative whole number
 ISO_DATE = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$"
 #: Bitly's bucket dates: `2026-11-25T00:00:00+0000` (offset without a colon) or ISO 8601.
-BITLY_DATE = r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$"
+BITLY_DATE = (
+    r"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?(Z|[+-][0-9]{{2}}:?[0-9]{{2}})$"
+)
 EMAIL = "^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$"
 BITLINK = "^[a-z0-9.-]+[.][a-z]+/[A-Za-z0-9_-]+$"
 BUCKET_DATE = "payload ->> 'date'"
@@ -104,7 +123,12 @@ X_METRIC_OBJECTS = ("public_metrics", "non_public_metrics", "organic_metrics")
 
 #: organizationalEntityShareStatistics `totalShareStatistics` counts (the mention counts are newer: optional).
 SHARE_STATISTICS_COUNTS = (
-    "impressionCount", "uniqueImpressionsCount", "clickCount", "likeCount", "commentCount", "shareCount",
+    "impressionCount",
+    "uniqueImpressionsCount",
+    "clickCount",
+    "likeCount",
+    "commentCount",
+    "shareCount",
 )
 
 
@@ -116,7 +140,6 @@ def _columns(*columns: str) -> gx.expectations.ExpectTableColumnsToMatchSet:
 
 
 def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     payload_type_errors = [
         *(f"jsonb_typeof(payload -> '{field}') is distinct from 'string'" for field in SHARE_STRING_FIELDS),
@@ -126,8 +149,12 @@ def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations
         f"(payload ->> 'audience_size') !~ '{WHOLE_NUMBER}'",
         f"(payload ->> 'shared_at') !~ '{ISO_TIMESTAMP}'",
     ]
-    shared_at = f"case when (payload ->> 'shared_at') ~ '{ISO_TIMESTAMP}' then (payload ->> 'shared_at')::timestamptz end"
-    audience = f"case when (payload ->> 'audience_size') ~ '{WHOLE_NUMBER}' then (payload ->> 'audience_size')::numeric end"
+    shared_at = (
+        f"case when (payload ->> 'shared_at') ~ '{ISO_TIMESTAMP}' then (payload ->> 'shared_at')::timestamptz end"
+    )
+    audience = (
+        f"case when (payload ->> 'audience_size') ~ '{WHOLE_NUMBER}' then (payload ->> 'audience_size')::numeric end"
+    )
     new = arrived(SHARES)
     return [
         _columns("share_id", "payload", *LOAD_METADATA),
@@ -145,9 +172,11 @@ def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations
             " audience_size integer, shared_at ISO 8601)",
             f"select share_id, payload from {new} where {any_of(payload_type_errors)}",
         ),
-        rule("payload share_id is the row's share_id",
-             f"select share_id, payload ->> 'share_id' as payload_share_id from {new}"
-             " where payload ->> 'share_id' is distinct from share_id"),
+        rule(
+            "payload share_id is the row's share_id",
+            f"select share_id, payload ->> 'share_id' as payload_share_id from {new}"
+            " where payload ->> 'share_id' is distinct from share_id",
+        ),
         rule(
             f"network is one of {', '.join(thresholds.allowed_networks)}; share_mode is one of {', '.join(SHARE_MODES)}",
             f"select share_id, payload ->> 'network' as network, payload ->> 'share_mode' as share_mode from {new}"
@@ -174,7 +203,6 @@ def advocacy_shares_expectations(thresholds: Thresholds) -> list[gx.expectations
 
 
 def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     new = arrived(LINKEDIN)
     latest = newest_of_arrived(LINKEDIN, ("post_urn", "metric_type")) + " "
@@ -221,11 +249,13 @@ def linkedin_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
         # A warning, not a blocker: LinkedIn documents the element as count, metricType and dateRange (its `q=me`
         # example); that a `q=entity` element names its post is nowhere documented. The loader keys the row by the
         # post it asked for, so nothing downstream reads `targetEntity`.
-        warning(rule(
-            "payload names the row's post (targetEntity) — observed, not documented: a warning",
-            latest + "select post_urn, metric_type, _logical_date, payload -> 'targetEntity' as target_entity"
-            f" from latest where not ({names_post})",
-        )),
+        warning(
+            rule(
+                "payload names the row's post (targetEntity) — observed, not documented: a warning",
+                latest + "select post_urn, metric_type, _logical_date, payload -> 'targetEntity' as target_entity"
+                f" from latest where not ({names_post})",
+            )
+        ),
         rule(
             "every post counted is a share in raw.advocacy__shares",
             latest + "select distinct post_urn from latest where not exists"
@@ -252,7 +282,6 @@ def _likert_description(scales: str) -> str:
 
 
 def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     items = survey_items(source="typeform")
     item = item_of("answers.form_id", "(answers.answer -> 'field' ->> 'ref')")
@@ -300,6 +329,7 @@ def typeform_expectations(thresholds: Thresholds) -> list[gx.expectations.Expect
 
 # --- sources a tenant may not use ----------------------------------------------------------------------------------
 
+
 def _iso(expression: str, pattern: str = ISO_TIMESTAMP) -> str:
     """`expression` (text) as timestamptz when it matches `pattern`, else null (a cast never fails the query)."""
     return f"case when ({expression}) ~ '{pattern}' then ({expression})::timestamptz end"
@@ -325,7 +355,12 @@ def _object_entries(payload_paths: tuple[str, ...], source: str = "payload") -> 
 
 
 def _counts_are_counts(
-    description: str, keys: tuple[str, ...], paths: tuple[str, ...], *, members: str = "", with_: str = "",
+    description: str,
+    keys: tuple[str, ...],
+    paths: tuple[str, ...],
+    *,
+    members: str = "",
+    with_: str = "",
     source: str = "{batch}",
 ) -> gx.expectations.UnexpectedRowsExpectation:
     """Every member (whose name matches the regular expression `members`, if given) of the objects at
@@ -342,7 +377,6 @@ def _counts_are_counts(
 
 
 def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     fields = (*ROSTER_STRING_FIELDS, *ROSTER_OPTIONAL_FIELDS)
     return [
@@ -356,9 +390,14 @@ def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
                 "exactly the export's columns": f"jsonb_typeof(payload) = 'object' and payload ?& array[{sql_list(fields)}]"
                 f" and (payload - array[{sql_list(fields)}]) = jsonb_build_object()",
                 "strings": " and ".join(
-                    [f"jsonb_typeof(payload -> '{field}') is not distinct from 'string'" for field in ROSTER_STRING_FIELDS]
-                    + [f"coalesce(jsonb_typeof(payload -> '{field}'), 'missing') in ('string', 'null')"
-                       for field in ROSTER_OPTIONAL_FIELDS]
+                    [
+                        f"jsonb_typeof(payload -> '{field}') is not distinct from 'string'"
+                        for field in ROSTER_STRING_FIELDS
+                    ]
+                    + [
+                        f"coalesce(jsonb_typeof(payload -> '{field}'), 'missing') in ('string', 'null')"
+                        for field in ROSTER_OPTIONAL_FIELDS
+                    ]
                 ),
                 "team and department not empty": "coalesce(payload ->> 'team', '') <> ''"
                 " and coalesce(payload ->> 'department', '') <> ''",
@@ -373,7 +412,6 @@ def hr_roster_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
 
 
 def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     counts = (
         "select tweet_id, metric.key as metric, _logical_date as night,"
@@ -402,8 +440,11 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
             with_=newest_of_arrived(X_METRICS, ("tweet_id",)),
         ),
         _counts_are_counts(
-            "counts of each tweet's latest night are non-negative whole numbers", ("tweet_id", "_logical_date"),
-            X_METRIC_OBJECTS, with_=newest_of_arrived(X_METRICS, ("tweet_id",)), source="latest",
+            "counts of each tweet's latest night are non-negative whole numbers",
+            ("tweet_id", "_logical_date"),
+            X_METRIC_OBJECTS,
+            with_=newest_of_arrived(X_METRICS, ("tweet_id",)),
+            source="latest",
         ),
         counters_do_not_fall(thresholds, X_METRICS, ("tweet_id",), ("tweet_id", "metric"), counts),
         rule(
@@ -417,7 +458,6 @@ def x_tweet_metrics_expectations(thresholds: Thresholds) -> list[gx.expectations
 
 
 def bitly_link_clicks_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     bucket_day = f"(({_iso(BUCKET_DATE, BITLY_DATE)}) at time zone 'UTC')::date"
     return [
@@ -476,7 +516,6 @@ SURVEYMONKEY_CHOICES = (
 
 
 def surveymonkey_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     items = survey_items(source="surveymonkey")
     item = item_of("latest.survey_id", "(question.value ->> 'id')")
@@ -528,7 +567,6 @@ def surveymonkey_expectations(thresholds: Thresholds) -> list[gx.expectations.Ex
 
 
 def surveymonkey_details_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     modified = _iso("payload ->> 'date_modified'")
     choices = (
@@ -563,7 +601,6 @@ def surveymonkey_details_expectations(thresholds: Thresholds) -> list[gx.expecta
 
 
 def qualtrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     items = survey_items(source="qualtrics")
     scales = scales_text(items)
@@ -614,8 +651,10 @@ def qualtrics_expectations(thresholds: Thresholds) -> list[gx.expectations.Expec
 
 
 def _share_statistics_checks() -> dict[str, str]:
-    statistic = {name: _number(f"payload -> 'totalShareStatistics' -> '{name}'")
-                 for name in ("uniqueImpressionsCount", "impressionCount")}
+    statistic = {
+        name: _number(f"payload -> 'totalShareStatistics' -> '{name}'")
+        for name in ("uniqueImpressionsCount", "impressionCount")
+    }
     engagement = _number("payload -> 'totalShareStatistics' -> 'engagement'", "^[0-9.eE+-]+$")
     return {
         "totalShareStatistics has the counts": "jsonb_typeof(payload -> 'totalShareStatistics') = 'object' and"
@@ -626,7 +665,6 @@ def _share_statistics_checks() -> dict[str, str]:
 
 
 def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     day_start = "(extract(epoch from day::timestamp at time zone 'UTC') * 1000)"
     start, end = (_number(f"payload -> 'timeRange' -> '{bound}'") for bound in ("start", "end"))
@@ -648,15 +686,17 @@ def linkedin_organization_daily_expectations(thresholds: Thresholds) -> list[gx.
             source=arrived(LINKEDIN_ORGANIZATION_DAILY),
         ),
         _counts_are_counts(
-            "counts of each day are non-negative whole numbers", ("organization_urn", "day"),
-            ("totalShareStatistics",), members="Count$", source=arrived_rows(LINKEDIN_ORGANIZATION_DAILY),
+            "counts of each day are non-negative whole numbers",
+            ("organization_urn", "day"),
+            ("totalShareStatistics",),
+            members="Count$",
+            source=arrived_rows(LINKEDIN_ORGANIZATION_DAILY),
         ),
         *freshness_if_set(thresholds.linkedin_organization_daily_max_age_hours),
     ]
 
 
 def linkedin_organization_posts_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     latest = newest_of_arrived(LINKEDIN_ORGANIZATION_POSTS, ("post_urn",))
     counts = (
@@ -686,8 +726,12 @@ def linkedin_organization_posts_expectations(thresholds: Thresholds) -> list[gx.
             with_=latest,
         ),
         _counts_are_counts(
-            "counts of each post's latest night are non-negative whole numbers", ("post_urn", "_logical_date"),
-            ("totalShareStatistics",), members="Count$", with_=latest, source="latest",
+            "counts of each post's latest night are non-negative whole numbers",
+            ("post_urn", "_logical_date"),
+            ("totalShareStatistics",),
+            members="Count$",
+            with_=latest,
+            source="latest",
         ),
         counters_do_not_fall(thresholds, LINKEDIN_ORGANIZATION_POSTS, ("post_urn",), ("post_urn", "metric"), counts),
         *freshness_if_set(thresholds.linkedin_organization_posts_max_age_hours),

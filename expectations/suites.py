@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from expectations import bi_build_suites, mart_suites, raw_suites
-from expectations.naming import candidate_relation, is_candidate
+from expectations.naming import is_candidate
 from expectations.rules import rule, sql_list
 from expectations.thresholds import DEFAULT, Thresholds
 from sharewhy import settings
@@ -99,9 +99,7 @@ def bi_build_catalog_query(candidates: str = settings.BI_BUILD_SCHEMA) -> str:
 
 
 def bi_build_catalog_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    audited = sorted(
-        relation.split(".", 1)[1] for relation in EXPECTATIONS if is_candidate(relation)
-    )
+    audited = sorted(relation.split(".", 1)[1] for relation in EXPECTATIONS if is_candidate(relation))
     return [
         rule(
             "every bi_build table has a suite (publish would expose it in bi unaudited)",
@@ -115,7 +113,9 @@ def bi_build_catalog_expectations(thresholds: Thresholds) -> list[gx.expectation
     ]
 
 
-def build_suites(thresholds: Thresholds = DEFAULT, absent: frozenset[str] = frozenset()) -> dict[str, gx.ExpectationSuite]:
+def build_suites(
+    thresholds: Thresholds = DEFAULT, absent: frozenset[str] = frozenset()
+) -> dict[str, gx.ExpectationSuite]:
     """Audited relation (`schema.table`) → its suite (named after it), the `bi_build` suite last. Relations in
     `absent` that `is_skipped_when_absent` are left out."""
     import great_expectations as gx

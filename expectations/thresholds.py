@@ -44,7 +44,8 @@ def dbt_source_max_age_hours(project_dir=settings.DBT_PROJECT_DIR) -> dict[str, 
             for table in source.get("tables", []):
                 error_after = (_freshness(table, inherited) or {}).get("error_after")
                 limits[table.get("identifier", table["name"])] = (
-                    None if error_after is None else error_after["count"] * _PERIOD_HOURS[error_after["period"]])
+                    None if error_after is None else error_after["count"] * _PERIOD_HOURS[error_after["period"]]
+                )
     return limits
 
 
@@ -57,6 +58,14 @@ def _freshness(node: dict, inherited: dict | None) -> dict | None:
 
 
 _DBT_MAX_AGE_HOURS = dbt_source_max_age_hours()
+
+
+def _dbt_required_max_age_hours(table: str) -> float:
+    """The limit of a source every tenant has: dbt must state one."""
+    limit = _DBT_MAX_AGE_HOURS[table]
+    if limit is None:
+        raise ValueError(f"dbt's source `{table}` states no freshness error_after: every tenant has it, give it one")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -91,17 +100,19 @@ class Thresholds:
     #: `error_after` (dbt_project/models/staging/*/_*__sources.yml, where each source says why its limit is what it
     #: is: survey responses only arrive while a wave is open; X, Bitly and the page posts follow the refresh
     #: schedule). None: unchecked.
-    shares_max_age_hours: float = _DBT_MAX_AGE_HOURS["advocacy__shares"]
-    linkedin_max_age_hours: float = _DBT_MAX_AGE_HOURS["linkedin__member_post_analytics"]
+    shares_max_age_hours: float = _dbt_required_max_age_hours("advocacy__shares")
+    linkedin_max_age_hours: float = _dbt_required_max_age_hours("linkedin__member_post_analytics")
     typeform_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["typeform__responses"]
     #: The sources a tenant may not use (their raw tables may be empty or absent, see `raw_suites`).
     hr_roster_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["hr__roster"]
     linkedin_organization_daily_max_age_hours: float | None = _DBT_MAX_AGE_HOURS[
-        "linkedin__organization_daily_statistics"]
+        "linkedin__organization_daily_statistics"
+    ]
     x_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["x__tweet_metrics"]
     bitly_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["bitly__link_clicks"]
     linkedin_organization_posts_max_age_hours: float | None = _DBT_MAX_AGE_HOURS[
-        "linkedin__organization_post_statistics"]
+        "linkedin__organization_post_statistics"
+    ]
     surveymonkey_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["surveymonkey__responses"]
     qualtrics_max_age_hours: float | None = _DBT_MAX_AGE_HOURS["qualtrics__responses"]
 
@@ -111,7 +122,8 @@ class Thresholds:
         if self.k_anonymity < 1:
             raise ValueError("k_anonymity must be at least 1")
         negative = [
-            f.name for f in dataclasses.fields(self)
+            f.name
+            for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), (int, float)) and getattr(self, f.name) < 0
         ]
         if negative:
@@ -133,7 +145,7 @@ def from_environment(environ: Mapping[str, str] = os.environ, base: Thresholds |
             overrides[name] = _parse(text, types[name])
         except ValueError as error:
             raise ValueError(f"{variable}={text!r}: {error}") from None
-    return dataclasses.replace(base or Thresholds(), **overrides)
+    return dataclasses.replace(base or Thresholds(), **overrides)  # type: ignore[arg-type]  # parsed per field type
 
 
 def _parse(text: str, annotation: object) -> object:

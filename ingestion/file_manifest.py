@@ -90,8 +90,16 @@ def record_files(
             " rows_quarantined, request, load_id, landed_at)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
             [
-                (target.source, target.entity, file.name, file.sha256, file.size_bytes, *counts.get(file.name, (0, 0)),
-                 str(file.path), load_id)
+                (
+                    target.source,
+                    target.entity,
+                    file.name,
+                    file.sha256,
+                    file.size_bytes,
+                    *counts.get(file.name, (0, 0)),
+                    str(file.path),
+                    load_id,
+                )
                 for file in files
             ],
         )

@@ -37,9 +37,9 @@ from psycopg.types.json import set_json_loads
 
 from ingestion.file_manifest import choose_files, record_files
 from ingestion.http import redact
-from ingestion.shards import WHOLE, Shard
-from ingestion.redelivery import replay
 from ingestion.records import Extraction, FileDropExtraction, Quarantined, Row, Target, as_json_text
+from ingestion.redelivery import replay
+from ingestion.shards import WHOLE, Shard
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,11 @@ def land(
                 lock = f"{target.source}.{target.entity}" + (f" shard {shard.label}" if shard != WHOLE else "")
                 conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (lock,))
                 extraction = extract(_read_state(conn, target))
-                files = choose_files(conn, target, load_id, extraction) if isinstance(
-                    extraction, FileDropExtraction) else None
+                files = (
+                    choose_files(conn, target, load_id, extraction)
+                    if isinstance(extraction, FileDropExtraction)
+                    else None
+                )
                 received, inserted, quarantined = _land_records(
                     conn, target, load_id, logical_date, extraction.records()
                 )
@@ -189,8 +192,12 @@ class _Stream:
                 if record.extracted_at != extracted_at:
                     extracted_at, extracted_at_text = record.extracted_at, record.extracted_at.isoformat()
                 yield (
-                    *record.keys, as_json_text(record.payload), self._load_id, extracted_at_text,
-                    self._logical_date, record.request,
+                    *record.keys,
+                    as_json_text(record.payload),
+                    self._load_id,
+                    extracted_at_text,
+                    self._logical_date,
+                    record.request,
                 )
             else:
                 self.quarantined += 1
@@ -242,16 +249,15 @@ def _land_records(
     return stream.received, inserted, quarantined
 
 
-def _copy_quarantined(
-    conn: psycopg.Connection, target: Target, load_id: uuid.UUID, quarantine_spool: IO[bytes]
-) -> int:
+def _copy_quarantined(conn: psycopg.Connection, target: Target, load_id: uuid.UUID, quarantine_spool: IO[bytes]) -> int:
     """The spooled refused records into raw._quarantine, but those it holds already (same source, entity, reason
     and record: raw_schema.sql's key); returns how many were new."""
     if quarantine_spool.tell() == 0:
         return 0
     quarantine_spool.seek(0)
-    conn.execute("create temp table _refused (reason text, record text, _seq bigint generated always as identity)"
-                 " on commit drop")
+    conn.execute(
+        "create temp table _refused (reason text, record text, _seq bigint generated always as identity) on commit drop"
+    )
     with conn.cursor() as cursor, cursor.copy("copy _refused (reason, record) from stdin") as copy:
         for line in quarantine_spool:
             copy.write_row(orjson.loads(line))

@@ -85,8 +85,11 @@ class MemberAccess:
             return self.store.fresh(token, lambda refresh_token: oauth.refresh(app, refresh_token), now)
         except oauth.OAuthError:  # not a refusal (fresh() marks those needs_consent): the endpoint failed
             if token.access_expires_at > datetime.now(UTC):
-                log.warning("%s: refreshing employee %s's token failed; using it while it lasts", self.network,
-                            token.employee_id)
+                log.warning(
+                    "%s: refreshing employee %s's token failed; using it while it lasts",
+                    self.network,
+                    token.employee_id,
+                )
                 return token
             raise
 
@@ -111,14 +114,16 @@ def member_access(
     """A MemberAccess over the warehouse's token store; the keys default to the environment (SHAREWHY_TOKEN_KEYS)."""
     cipher = TokenCipher(keys if keys is not None else os.environ.get(KEYS_ENV, ""))
     return MemberAccess(
-        TokenStore(warehouse_url, cipher), network, oauth_app, workers or DEFAULT_WORKERS, app_daily_quota,
+        TokenStore(warehouse_url, cipher),
+        network,
+        oauth_app,
+        workers or DEFAULT_WORKERS,
+        app_daily_quota,
         member_daily_quota,
     )
 
 
-def member_pool(
-    jobs: Mapping[str, T], run: Callable[[str, T], R], workers: int
-) -> Iterator[R]:
+def member_pool(jobs: Mapping[str, T], run: Callable[[str, T], R], workers: int) -> Iterator[R]:
     """`run(member, job)` for every member on at most `workers` threads; yields each member's results as it ends.
     Only `workers` × 2 jobs are queued at a time, so a 10,000-member night holds little in flight."""
     members = iter(jobs.items())

@@ -95,8 +95,11 @@ def pkce_pair() -> tuple[Secret, str]:
 
 def authorization_url(app: OAuthApp, state: str, code_challenge: str | None = None) -> str:
     params = {
-        "response_type": "code", "client_id": app.client_id, "redirect_uri": app.redirect_uri,
-        "state": state, "scope": " ".join(app.scopes),
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": app.redirect_uri,
+        "state": state,
+        "scope": " ".join(app.scopes),
     }
     if app.network == "x":
         if not code_challenge:
@@ -145,7 +148,9 @@ def _token_call(
         body = None
     if response.status_code >= 400 or not isinstance(body, dict) or "access_token" not in body:
         code, description = token_endpoint_error(body) if isinstance(body, dict) else (None, "")
-        message = redact(f"{app.network} token endpoint: HTTP {response.status_code} {code or ''} {description}", hidden)
+        message = redact(
+            f"{app.network} token endpoint: HTTP {response.status_code} {code or ''} {description}", hidden
+        )
         # invalid_grant: revoked, expired or spent. X answers a spent or revoked refresh token with
         # invalid_request "Value passed for the token was invalid." instead (observed, not documented).
         if code == "invalid_grant" or (refreshing and response.status_code == 400 and code == "invalid_request"):

@@ -69,9 +69,7 @@ def shared_posts(
     return [SharedPost(post_id, shared_at) for post_id, shared_at in rows]
 
 
-def tracking_links(
-    warehouse_url: str, logical_date: date, measured_for: timedelta = MEASURED_FOR
-) -> list[TrackedLink]:
+def tracking_links(warehouse_url: str, logical_date: date, measured_for: timedelta = MEASURED_FOR) -> list[TrackedLink]:
     """Tracking links of every share (any network) made before the end of `logical_date`, at most `measured_for`
     before it."""
     with psycopg.connect(warehouse_url, autocommit=True) as conn:

@@ -10,7 +10,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-
 #: The columns every landed table has after its typed key columns.
 METADATA_COLUMNS = ("payload", "_load_id", "_extracted_at", "_logical_date", "_request")
 

@@ -54,8 +54,9 @@ def replay(
 
     def as_object(alias: str, names: list[str]) -> sql.Composable:
         return sql.SQL("jsonb_build_object({})").format(
-            sql.SQL(", ").join(sql.SQL("{}, {}.{}").format(sql.Literal(n), sql.Identifier(alias), sql.Identifier(n))
-                               for n in names)
+            sql.SQL(", ").join(
+                sql.SQL("{}, {}.{}").format(sql.Literal(n), sql.Identifier(alias), sql.Identifier(n)) for n in names
+            )
         )
 
     described = sql.SQL(" || ', ' || ").join(

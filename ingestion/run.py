@@ -88,12 +88,21 @@ def land_linkedin_post_analytics(
         spent = api_calls_today(warehouse_url, "linkedin")
         spent = access.app_daily_quota - shard.share_of(max(0, access.app_daily_quota - spent))
     report = land(
-        warehouse_url, linkedin.TARGET, logical_date,
+        warehouse_url,
+        linkedin.TARGET,
+        logical_date,
         lambda state: linkedin.MemberPostAnalyticsExtraction(
-            api, linkedin.version_of(api), by_member, logical_date, access, retry=retry, timeouts=timeouts,
+            api,
+            linkedin.version_of(api),
+            by_member,
+            logical_date,
+            access,
+            retry=retry,
+            timeouts=timeouts,
             calls_spent_today=spent,
         ),
-        secrets=(api.token,), shard=shard,
+        secrets=(api.token,),
+        shard=shard,
     )
     return _logged(report, logical_date, shard)
 
@@ -119,18 +128,28 @@ def land_linkedin_organization_statistics(
         return refresh.select(posts, lambda p: p[1], lambda p: p[0], logical_date, fetched, "linkedin page posts")
 
     daily = _land_api(
-        warehouse_url, logical_date, api, linkedin.client, linkedin_organization.DAILY_TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        linkedin.client,
+        linkedin_organization.DAILY_TARGET,
         lambda client, state: linkedin_organization.DailyStatisticsExtraction(
             client, version, organization_urn, logical_date, state
         ),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
     posts = _land_api(
-        warehouse_url, logical_date, api, linkedin.client, linkedin_organization.POST_TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        linkedin.client,
+        linkedin_organization.POST_TARGET,
         lambda client, state: linkedin_organization.PostStatisticsExtraction(
             client, version, organization_urn, logical_date, due
         ),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
     return daily, posts
 
@@ -146,9 +165,14 @@ def land_typeform_responses(
 ) -> LoadReport:
     """Responses submitted from each form's watermark − 1 h up to the end of logical_date, deduplicated on token."""
     return _land_api(
-        warehouse_url, logical_date, api, typeform.client, typeform.TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        typeform.client,
+        typeform.TARGET,
         lambda client, state: typeform.ResponsesExtraction(client, form_ids, logical_date, state),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
 
 
@@ -168,15 +192,24 @@ def land_x_tweet_metrics(
     non-public metrics, else the app's token and public metrics only (flagged `app_public`). With a `shard`, only
     the posts of that shard's members."""
     authors = post_authors(warehouse_url, logical_date, "x", refresh.horizon)
-    posts = [post for post in _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
-             if shard.owns(authors.get(post.post_id) or "")]
+    posts = [
+        post
+        for post in _due_posts(warehouse_url, logical_date, "x", x.TARGET.table, refresh)
+        if shard.owns(authors.get(post.post_id) or "")
+    ]
     access = members or member_access(warehouse_url, "x")
     return _land_api(
-        warehouse_url, logical_date, api, x.client, x.TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        x.client,
+        x.TARGET,
         lambda client, state: x.MemberTweetMetricsExtraction(
             client, api, posts, authors, logical_date, access, retry=retry, timeouts=timeouts
         ),
-        retry=retry, timeouts=timeouts, shard=shard,
+        retry=retry,
+        timeouts=timeouts,
+        shard=shard,
     )
 
 
@@ -185,10 +218,12 @@ def land_member_token_status(warehouse_url: str, logical_date: date, network: st
     `raw.consent__member_token_status`: no token value; what consent coverage is built from."""
     from ingestion.tokens import TokenStatusExtraction
 
-    target = Target("consent", f"{network}_token_status", "consent__member_token_status",
-                    ("employee_id", "network", "status"))
-    report = land(warehouse_url, target, logical_date,
-                  lambda state: TokenStatusExtraction(warehouse_url, network, logical_date))
+    target = Target(
+        "consent", f"{network}_token_status", "consent__member_token_status", ("employee_id", "network", "status")
+    )
+    report = land(
+        warehouse_url, target, logical_date, lambda state: TokenStatusExtraction(warehouse_url, network, logical_date)
+    )
     return _logged(report, logical_date)
 
 
@@ -207,11 +242,16 @@ def land_bitly_link_clicks(
     link not due tonight come with its next call)."""
     links = tracking_links(warehouse_url, logical_date, refresh.horizon)
     return _land_api(
-        warehouse_url, logical_date, api, bitly.client, bitly.TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        bitly.client,
+        bitly.TARGET,
         lambda client, state: bitly.LinkClicksExtraction(
             client, links, logical_date, state, now or datetime.now(UTC), refresh
         ),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
 
 
@@ -227,9 +267,14 @@ def land_surveymonkey_responses(
     """Completed responses changed from each survey's watermark − 1 h up to the end of logical_date. `api.base_url`
     is the account's `access_url`, with or without /v3 (see `surveymonkey.exchange_code`)."""
     return _land_api(
-        warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        surveymonkey.client,
+        surveymonkey.TARGET,
         lambda client, state: surveymonkey.ResponsesExtraction(client, survey_ids, logical_date, state),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
 
 
@@ -246,9 +291,14 @@ def land_surveymonkey_survey_details(
     responses name choices by id only, and the catalogue says which scale point each is. Land it before the
     responses of the night (`ingest_surveymonkey` does)."""
     return _land_api(
-        warehouse_url, logical_date, api, surveymonkey.client, surveymonkey.DETAILS_TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        surveymonkey.client,
+        surveymonkey.DETAILS_TARGET,
         lambda client, state: surveymonkey.SurveyDetailsExtraction(client, survey_ids),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
 
 
@@ -265,11 +315,16 @@ def land_qualtrics_responses(
     """Responses recorded from each survey's watermark − 1 h up to the end of logical_date, one export per survey
     (started, polled until complete, downloaded)."""
     return _land_api(
-        warehouse_url, logical_date, api, qualtrics.client, qualtrics.TARGET,
+        warehouse_url,
+        logical_date,
+        api,
+        qualtrics.client,
+        qualtrics.TARGET,
         lambda client, state: qualtrics.ResponsesExtraction(
             client, survey_ids, logical_date, state, poll_interval=poll_interval
         ),
-        retry=retry, timeouts=timeouts,
+        retry=retry,
+        timeouts=timeouts,
     )
 
 
@@ -300,7 +355,11 @@ def _land_api(
     `extraction(client, previous_state)` is what it fetches. The API token is scrubbed from a recorded error."""
     with open_client(api, retry=retry, timeouts=timeouts) as client:
         report = land(
-            warehouse_url, target, logical_date, lambda state: extraction(client, state), secrets=(api.token,),
+            warehouse_url,
+            target,
+            logical_date,
+            lambda state: extraction(client, state),
+            secrets=(api.token,),
             shard=shard,
         )
     return _logged(report, logical_date, shard)

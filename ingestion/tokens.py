@@ -45,7 +45,13 @@ REFRESH_MARGIN = {"linkedin": timedelta(days=14), "x": timedelta(minutes=15)}
 #: Columns of the consent export (CSV header, or keys of each JSON object). `refresh_token`,
 #: `refresh_token_expires_at`, `member_id` and `scopes` may be empty.
 EXPORT_FIELDS = (
-    "employee_id", "network", "access_token", "refresh_token", "expires_at", "refresh_token_expires_at", "scopes",
+    "employee_id",
+    "network",
+    "access_token",
+    "refresh_token",
+    "expires_at",
+    "refresh_token_expires_at",
+    "scopes",
     "member_id",
 )
 REQUIRED_FIELDS = ("employee_id", "network", "access_token", "expires_at")
@@ -135,7 +141,9 @@ class TokenCipher:
         try:
             self._fernets = [Fernet(key.encode()) for key in keys]
         except (ValueError, TypeError):
-            raise TokenKeyError("a token encryption key is not a Fernet key (32 url-safe base64-encoded bytes)") from None
+            raise TokenKeyError(
+                "a token encryption key is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
         self._multi = MultiFernet(self._fernets)
 
     @staticmethod
@@ -250,11 +258,17 @@ class TokenStore:
 
     def _row(self, token: MemberToken, status: str, granted_via: str) -> dict[str, Any]:
         return {
-            "employee_id": token.employee_id, "network": token.network, "member_id": token.member_id,
+            "employee_id": token.employee_id,
+            "network": token.network,
+            "member_id": token.member_id,
             "access_token": self.cipher.encrypt(token.access_token),
-            "refresh_token": self.cipher.encrypt(token.refresh_token), "scopes": list(token.scopes),
-            "access_expires_at": token.access_expires_at, "refresh_expires_at": token.refresh_expires_at,
-            "last_refreshed_at": token.last_refreshed_at, "status": status, "status_reason": token.status_reason,
+            "refresh_token": self.cipher.encrypt(token.refresh_token),
+            "scopes": list(token.scopes),
+            "access_expires_at": token.access_expires_at,
+            "refresh_expires_at": token.refresh_expires_at,
+            "last_refreshed_at": token.last_refreshed_at,
+            "status": status,
+            "status_reason": token.status_reason,
             "granted_via": granted_via,
         }
 
@@ -303,15 +317,33 @@ class TokenStore:
             return {row[0]: self._token(row) for row in conn.execute(query, params)}
 
     def _token(self, row: Sequence[Any]) -> MemberToken:
-        (employee_id, network, member_id, access, refresh, scopes, access_expires_at, refresh_expires_at,
-         last_refreshed_at, status, reason) = row
+        (
+            employee_id,
+            network,
+            member_id,
+            access,
+            refresh,
+            scopes,
+            access_expires_at,
+            refresh_expires_at,
+            last_refreshed_at,
+            status,
+            reason,
+        ) = row
         access_token = self.cipher.decrypt(access)
         if access_token is None:  # the column is `not null`: only a broken row gets here
             raise ValueError(f"the {network} token of {employee_id} has no access token")
         return MemberToken(
-            employee_id=employee_id, network=network, member_id=member_id, access_token=access_token,
-            refresh_token=self.cipher.decrypt(refresh), scopes=tuple(scopes), access_expires_at=access_expires_at,
-            refresh_expires_at=refresh_expires_at, last_refreshed_at=last_refreshed_at, status=status,
+            employee_id=employee_id,
+            network=network,
+            member_id=member_id,
+            access_token=access_token,
+            refresh_token=self.cipher.decrypt(refresh),
+            scopes=tuple(scopes),
+            access_expires_at=access_expires_at,
+            refresh_expires_at=refresh_expires_at,
+            last_refreshed_at=last_refreshed_at,
+            status=status,
             status_reason=reason,
         )
 
@@ -361,12 +393,27 @@ class TokenStore:
                 "update consent.member_tokens set access_token = %s, refresh_token = %s, access_expires_at = %s,"
                 " refresh_expires_at = %s, scopes = %s, last_refreshed_at = %s, status = %s, status_reason = null,"
                 " updated_at = clock_timestamp() where employee_id = %s and network = %s",
-                (self.cipher.encrypt(current.access_token), self.cipher.encrypt(current.refresh_token),
-                 current.access_expires_at, current.refresh_expires_at, list(current.scopes), now, current.status,
-                 current.employee_id, current.network),
+                (
+                    self.cipher.encrypt(current.access_token),
+                    self.cipher.encrypt(current.refresh_token),
+                    current.access_expires_at,
+                    current.refresh_expires_at,
+                    list(current.scopes),
+                    now,
+                    current.status,
+                    current.employee_id,
+                    current.network,
+                ),
             )
-            conn.execute(_EVENT, (current.employee_id, current.network, "refreshed",
-                                  f"access token valid until {current.access_expires_at.isoformat()}"))
+            conn.execute(
+                _EVENT,
+                (
+                    current.employee_id,
+                    current.network,
+                    "refreshed",
+                    f"access token valid until {current.access_expires_at.isoformat()}",
+                ),
+            )
         log.info("%s token of employee %s refreshed", current.network, current.employee_id)
         return current
 
@@ -458,7 +505,7 @@ def parse_export(text: str, name: str = "export") -> Iterator[tuple[int, dict[st
         if isinstance(data, dict):
             data = data.get("consents")
         if not isinstance(data, list):
-            raise ValueError(f"{name}: a JSON consent export is an array of objects (or {{\"consents\": [...]}})")
+            raise ValueError(f'{name}: a JSON consent export is an array of objects (or {{"consents": [...]}})')
         yield from enumerate(data, 1)
         return
     reader = csv.DictReader(io.StringIO(text))
@@ -489,7 +536,8 @@ def validate(record: Any, now: datetime) -> MemberToken:
     expires_at = _instant(record["expires_at"], "expires_at")
     refresh_expires_at = (
         _instant(record["refresh_token_expires_at"], "refresh_token_expires_at")
-        if str(record.get("refresh_token_expires_at") or "").strip() else None
+        if str(record.get("refresh_token_expires_at") or "").strip()
+        else None
     )
     scopes_value = record.get("scopes") or ""
     scopes = tuple(scopes_value if isinstance(scopes_value, list) else str(scopes_value).replace(",", " ").split())
@@ -497,9 +545,13 @@ def validate(record: Any, now: datetime) -> MemberToken:
     if lacking:
         raise ValueError(f"scopes lack {', '.join(sorted(lacking))}, which {network} needs for member post metrics")
     token = MemberToken(
-        employee_id=str(record["employee_id"]).strip(), network=network, access_token=Secret(access),
-        access_expires_at=expires_at, refresh_token=Secret(refresh) if refresh else None,
-        refresh_expires_at=refresh_expires_at, scopes=scopes,
+        employee_id=str(record["employee_id"]).strip(),
+        network=network,
+        access_token=Secret(access),
+        access_expires_at=expires_at,
+        refresh_token=Secret(refresh) if refresh else None,
+        refresh_expires_at=refresh_expires_at,
+        scopes=scopes,
         member_id=str(record.get("member_id") or "").strip() or None,
     )
     if token.renewable_until() <= now:
@@ -606,13 +658,17 @@ class TokenStatusExtraction:
             ).fetchall()
         for employee_id, status, reason, access_expires_at, refresh_expires_at, scopes in rows:
             payload = {
-                "employee_id": employee_id, "network": self._network, "status": status, "status_reason": reason,
+                "employee_id": employee_id,
+                "network": self._network,
+                "status": status,
+                "status_reason": reason,
                 "access_expires_at": access_expires_at.isoformat(),
                 "refresh_expires_at": refresh_expires_at.isoformat() if refresh_expires_at else None,
                 "scopes": list(scopes),
             }
-            yield Row((employee_id, self._network, status), payload, f"consent.member_tokens?network={self._network}",
-                      now)
+            yield Row(
+                (employee_id, self._network, status), payload, f"consent.member_tokens?network={self._network}", now
+            )
 
     def state(self) -> dict[str, Any]:
         return {"logical_date": self._logical_date.isoformat()}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 import requests
@@ -20,7 +21,7 @@ FINISHED_STATES = {"success", "failed"}
 
 
 def _end_of(night: date) -> datetime:
-    return datetime.combine(night, clock(23, 59, 59), timezone.utc)
+    return datetime.combine(night, clock(23, 59, 59), UTC)
 
 
 class AirflowApiError(RuntimeError):
@@ -104,8 +105,12 @@ class AirflowApi:
     def set_pools(self, pools: dict[str, dict[str, Any]]) -> None:
         """Create or update pools, given as `airflow pools import` reads them ({name: {slots, description, …}})."""
         for name, pool in pools.items():
-            body = {"name": name, "slots": pool["slots"], "description": pool.get("description", ""),
-                    "include_deferred": pool.get("include_deferred", False)}
+            body = {
+                "name": name,
+                "slots": pool["slots"],
+                "description": pool.get("description", ""),
+                "include_deferred": pool.get("include_deferred", False),
+            }
             try:
                 self.request("POST", "/pools", json=body)
             except AirflowApiError as error:
@@ -134,7 +139,7 @@ class AirflowApi:
         """A manual run; with `night`, its logical date and data interval are that night, [00:00, +1 day) UTC."""
         body: dict[str, Any] = {"logical_date": None, "conf": conf or {}}
         if night is not None:
-            start = datetime.combine(night, clock(0), timezone.utc)
+            start = datetime.combine(night, clock(0), UTC)
             body.update(
                 logical_date=start.isoformat(),
                 data_interval_start=start.isoformat(),
@@ -176,7 +181,13 @@ class AirflowApi:
     # ---- backfills --------------------------------------------------------------------------------------------
 
     def create_backfill(
-        self, dag_id: str, first_night: date, last_night: date, *, reprocess: str = "completed", max_active_runs: int = 1,
+        self,
+        dag_id: str,
+        first_night: date,
+        last_night: date,
+        *,
+        reprocess: str = "completed",
+        max_active_runs: int = 1,
         wait_for_previous: float = 60.0,
     ) -> dict[str, Any]:
         """Runs of `dag_id` for every scheduled interval starting in the nights [first_night, last_night]; with
@@ -185,7 +196,7 @@ class AirflowApi:
         30 s, so a 409 is retried for up to `wait_for_previous` seconds."""
         body = {
             "dag_id": dag_id,
-            "from_date": datetime.combine(first_night, clock(0), timezone.utc).isoformat(),
+            "from_date": datetime.combine(first_night, clock(0), UTC).isoformat(),
             "to_date": _end_of(last_night).isoformat(),  # a night's run may start after 00:00 (cron 30 0 * * *)
             "reprocess_behavior": reprocess,
             "max_active_runs": max_active_runs,
@@ -205,22 +216,25 @@ class AirflowApi:
     def runs_of_nights(self, dag_ids: Iterable[str], first_night: date, last_night: date) -> dict[str, dict]:
         """{dag_id: {night: run}} for the nights [first_night, last_night], in one request (`/dags/~/dagRuns`)."""
         wanted = set(dag_ids)
-        start = datetime.combine(first_night, clock(0), timezone.utc)
-        params = {"logical_date_gte": start.isoformat(), "logical_date_lte": _end_of(last_night).isoformat(),
-                  "limit": 1000}
+        start = datetime.combine(first_night, clock(0), UTC)
+        params = {
+            "logical_date_gte": start.isoformat(),
+            "logical_date_lte": _end_of(last_night).isoformat(),
+            "limit": 1000,
+        }
         found: dict[str, dict] = {dag_id: {} for dag_id in wanted}
         for run in self.request("GET", "/dags/~/dagRuns", params=params)["dag_runs"]:
             if run["dag_id"] in wanted:
-                night = datetime.fromisoformat(run["logical_date"]).astimezone(timezone.utc).date()
+                night = datetime.fromisoformat(run["logical_date"]).astimezone(UTC).date()
                 found[run["dag_id"]][night] = run
         return found
 
     def runs_for_nights(self, dag_id: str, first_night: date, last_night: date) -> dict[date, dict[str, Any]]:
         """The run of each night in [first_night, last_night] that has one (a logical date has one run at most)."""
-        start = datetime.combine(first_night, clock(0), timezone.utc)
+        start = datetime.combine(first_night, clock(0), UTC)
         params = {"logical_date_gte": start.isoformat(), "logical_date_lte": _end_of(last_night).isoformat()}
         runs = self.runs(dag_id, **params)
-        return {datetime.fromisoformat(r["logical_date"]).astimezone(timezone.utc).date(): r for r in runs}
+        return {datetime.fromisoformat(r["logical_date"]).astimezone(UTC).date(): r for r in runs}
 
     def wait_for_backfills(self, backfill_ids: Iterable[int], timeout: float, poll: float = 1.0) -> None:
         pending = set(backfill_ids)

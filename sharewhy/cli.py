@@ -32,8 +32,11 @@ def _dev_command(handler):
         except ModuleNotFoundError as missing:
             if missing.name not in DEV_PACKAGES:
                 raise
-            print(f"sharewhy {args.command}: a development command, and {missing.name} is not installed here "
-                  "(a checkout of the repository installed with `make install` has it)", file=sys.stderr)
+            print(
+                f"sharewhy {args.command}: a development command, and {missing.name} is not installed here "
+                "(a checkout of the repository installed with `make install` has it)",
+                file=sys.stderr,
+            )
             return 2
 
     return run
@@ -86,8 +89,9 @@ def _airflow(args: argparse.Namespace) -> int:
     from sharewhy_dev import airflow_stack
 
     if args.action == "up":
-        return airflow_stack.up(simulate=not args.no_simulator, webhooks=not args.no_webhooks,
-                                executor=args.executor, workers=args.workers)
+        return airflow_stack.up(
+            simulate=not args.no_simulator, webhooks=not args.no_webhooks, executor=args.executor, workers=args.workers
+        )
     if args.action == "stop":
         return airflow_stack.stop()
     if args.first is None:
@@ -125,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
 
     wh = commands.add_parser("warehouse", help="the embedded PostgreSQL warehouse")
     wh.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
-    wh.add_argument("psql_args", nargs=argparse.REMAINDER,
-                    help="psql: arguments passed on to psql (e.g. -c 'select * from bi.motivation_lift')")
+    wh.add_argument(
+        "psql_args",
+        nargs=argparse.REMAINDER,
+        help="psql: arguments passed on to psql (e.g. -c 'select * from bi.motivation_lift')",
+    )
     wh.set_defaults(handler=_warehouse, parser=wh)
 
     sim = commands.add_parser("simulate", help="the local simulator of every source API", add_help=False)
@@ -137,19 +144,26 @@ def main(argv: list[str] | None = None) -> int:
     hooks.add_argument("webhooks_args", nargs=argparse.REMAINDER, help="see `sharewhy webhooks serve --help`")
     hooks.set_defaults(handler=_webhooks)
 
-    af = commands.add_parser("airflow", help="the local Airflow stack (`make airflow`), nights and backfills through it")
+    af = commands.add_parser(
+        "airflow", help="the local Airflow stack (`make airflow`), nights and backfills through it"
+    )
     af.add_argument("action", choices=["up", "stop", "night", "backfill"])
     af.add_argument("first", nargs="?", type=_night, help="night / backfill: first night, YYYY-MM-DD")
     af.add_argument("last", nargs="?", type=_night, help="backfill: last night, YYYY-MM-DD (default: the first)")
     af.add_argument("--no-simulator", action="store_true", help="up: use the AIRFLOW_CONN_* of the environment")
     af.add_argument("--no-webhooks", action="store_true", help="up: do not start the webhook receiver")
-    af.add_argument("--executor", choices=["local", "celery"], default="local",
-                    help="up: LocalExecutor (default) or CeleryExecutor over SHAREWHY_CELERY_BROKER_URL")
+    af.add_argument(
+        "--executor",
+        choices=["local", "celery"],
+        default="local",
+        help="up: LocalExecutor (default) or CeleryExecutor over SHAREWHY_CELERY_BROKER_URL",
+    )
     af.add_argument("--workers", type=int, default=2, help="up --executor celery: how many Celery workers (2)")
     af.set_defaults(handler=_airflow, parser=af)
 
-    tokens = commands.add_parser("tokens", help="members' OAuth tokens: import, report, rotate-key, consent",
-                                 add_help=False)
+    tokens = commands.add_parser(
+        "tokens", help="members' OAuth tokens: import, report, rotate-key, consent", add_help=False
+    )
     tokens.add_argument("tokens_args", nargs=argparse.REMAINDER, help="see `sharewhy tokens --help`")
     tokens.set_defaults(handler=_tokens)
 

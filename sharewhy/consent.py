@@ -69,8 +69,10 @@ def coverage_lines(conn) -> list[str]:
         " consent_coverage from bi.consent_coverage where month = (select max(month) from bi.consent_coverage)"
         " order by network"
     ).fetchall()
-    lines = ["bi.consent_coverage, latest month (sharers whose own token read their member-scoped metrics):",
-             "  month        network   sharers  valid token  revoked  no consent  coverage"]
+    lines = [
+        "bi.consent_coverage, latest month (sharers whose own token read their member-scoped metrics):",
+        "  month        network   sharers  valid token  revoked  no consent  coverage",
+    ]
     for month, network, sharers, valid, revoked, without, coverage in rows:
         shown = f"{float(coverage) * 100:6.1f} %" if coverage is not None else "  (not measured)"
         lines.append(f"  {month}  {network:<8} {sharers:>8} {valid:>12} {revoked:>8} {without:>11}  {shown}")
@@ -98,13 +100,20 @@ def _oauth_app(network: str, port: int):
     if not client_id:
         raise SystemExit(f"sharewhy tokens consent: the {conn_id} connection has no client id (`login`)")
     secret = extra.get("client_secret")
-    return OAuthApp(network, client_id, Secret(secret) if secret else None, token_url=extra.get("token_url", ""),
-                    authorize_url=extra.get("authorize_url", ""), redirect_uri=f"http://127.0.0.1:{port}/callback")
+    return OAuthApp(
+        network,
+        client_id,
+        Secret(secret) if secret else None,
+        token_url=extra.get("token_url", ""),
+        authorize_url=extra.get("authorize_url", ""),
+        redirect_uri=f"http://127.0.0.1:{port}/callback",
+    )
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="sharewhy tokens", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="sharewhy tokens", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("new-key", help="print a new Fernet key")
     imported = commands.add_parser("import", help="import a consent export (CSV or JSON; - reads stdin)")
@@ -130,11 +139,16 @@ def main(argv: list[str]) -> int:
             rows = _store().report(within=timedelta(days=args.days))
             for row in rows:
                 ends = row["consent_ends_at"].isoformat() if row["consent_ends_at"] else "-"
-                print(f"{row['network']:<9} {row['employee_id']:<14} {row['status']:<14} consent ends {ends}  "
-                      f"{row['reason'] or ''}")
+                print(
+                    f"{row['network']:<9} {row['employee_id']:<14} {row['status']:<14} consent ends {ends}  "
+                    f"{row['reason'] or ''}"
+                )
             counts = _store().status_counts()
-            print("tokens: " + ", ".join(f"{n} {s} {c}" for (n, s), c in sorted(counts.items())) if counts else
-                  "tokens: none stored")
+            print(
+                "tokens: " + ", ".join(f"{n} {s} {c}" for (n, s), c in sorted(counts.items()))
+                if counts
+                else "tokens: none stored"
+            )
             return 0
         if args.command == "rotate-key":
             print(f"re-encrypted {_store().rotate_keys()} tokens under the newest key of {KEYS_ENV}")
@@ -179,7 +193,10 @@ def _consent(args: argparse.Namespace) -> int:
     grant = oauth.consent(app, lambda url: print(f"\n  {url}\n", flush=True))
     now = datetime.now(UTC)
     token = MemberToken(
-        args.employee, args.network, grant.access_token, now + timedelta(seconds=grant.expires_in),
+        args.employee,
+        args.network,
+        grant.access_token,
+        now + timedelta(seconds=grant.expires_in),
         grant.refresh_token,
         now + timedelta(seconds=grant.refresh_expires_in) if grant.refresh_expires_in else None,
         grant.scopes,

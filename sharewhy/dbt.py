@@ -18,10 +18,15 @@ def run(args: list[str], warehouse_url: str, target_dir: Path = TARGET_DIR, log_
     env = {**os.environ, **settings.libpq_env(warehouse_url), "DO_NOT_TRACK": "1"}
     dbt = Path(sys.executable).with_name("dbt")
     command = [
-        str(dbt), *args,
-        "--project-dir", str(settings.DBT_PROJECT_DIR),
-        "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-        "--target-path", str(target_dir),
-        "--log-path", str(log_dir),
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(settings.DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(settings.DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_dir),
+        "--log-path",
+        str(log_dir),
     ]
     subprocess.run(command, env=env, check=True, cwd=settings.DBT_PROJECT_DIR)

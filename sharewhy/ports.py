@@ -40,9 +40,9 @@ def owner_pid(port: int, host: str = HOST) -> int | None:
     addresses = {host, "0.0.0.0", "::", f"::ffff:{host}"}
     with suppress(psutil.Error, OSError):
         for conn in psutil.net_connections(kind="inet"):
-            if conn.laddr and conn.laddr.port == port and conn.laddr.ip in addresses and not conn.raddr:
-                if conn.pid is not None:
-                    return conn.pid
+            listening = conn.laddr and conn.laddr.port == port and conn.laddr.ip in addresses and not conn.raddr
+            if listening and conn.pid is not None:
+                return conn.pid
     return None
 
 
@@ -62,8 +62,9 @@ def require_free(port: int, how_to_choose: str, host: str = HOST) -> None:
     pid = owner_pid(port, host)
     owner = f" by pid {pid}" if pid is not None else ""
     suggestion = next_free(port, host) or port + 1
-    raise PortInUse(f"port {port} on {host} is already in use{owner}; "
-                    f"choose another with `{how_to_choose.format(port=suggestion)}`")
+    raise PortInUse(
+        f"port {port} on {host} is already in use{owner}; choose another with `{how_to_choose.format(port=suggestion)}`"
+    )
 
 
 def exit_if_taken(checks: list[tuple[int, str]], program: str, host: str = HOST) -> None:

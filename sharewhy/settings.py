@@ -168,8 +168,9 @@ def warehouse_url() -> str:
     except ModuleNotFoundError as missing:
         if missing.name != "sharewhy_dev":
             raise
-        raise SettingsError("SHAREWHY_WAREHOUSE_URL is not set (the embedded warehouse is a development tool, "
-                            "not installed here)") from None
+        raise SettingsError(
+            "SHAREWHY_WAREHOUSE_URL is not set (the embedded warehouse is a development tool, not installed here)"
+        ) from None
 
     return warehouse.running_url()
 

@@ -74,5 +74,7 @@ def build_release(
                     log.info("run %s: dropping %s, a release never published", run_id, schema)
                     conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
     log.info("run %s: dbt build, bi candidates into %s", run_id, release)
-    dbt.run(["build", *dbt_args, *release_vars(run_id, data_through)], warehouse_url, target_dir=target_dir, log_dir=log_dir)
+    dbt.run(
+        ["build", *dbt_args, *release_vars(run_id, data_through)], warehouse_url, target_dir=target_dir, log_dir=log_dir
+    )
     return release

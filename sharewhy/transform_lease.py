@@ -132,15 +132,17 @@ def _holder(conn: psycopg.Connection) -> tuple[str, str, int, dt.datetime] | Non
 
 def _describe(current: tuple[str, str, int, dt.datetime]) -> str:
     holder, host, pid, since = current
-    age = (dt.datetime.now(dt.timezone.utc) - since).total_seconds()
-    return f"the transform lease is held by run {holder} (host {host}, pid {pid}) since {since:%Y-%m-%d %H:%M:%S %Z}" \
-           f" ({age:.0f} s)"
+    age = (dt.datetime.now(dt.UTC) - since).total_seconds()
+    return (
+        f"the transform lease is held by run {holder} (host {host}, pid {pid}) since {since:%Y-%m-%d %H:%M:%S %Z}"
+        f" ({age:.0f} s)"
+    )
 
 
 def _take_over_if_stale(conn: psycopg.Connection, holder: str, current: tuple) -> bool:
     """Take a lease older than the stale limit, only if it is still the one seen (two takers: one wins)."""
     old_holder, _, _, since = current
-    if dt.datetime.now(dt.timezone.utc) - since < dt.timedelta(hours=settings.TRANSFORM_LEASE_STALE_HOURS):
+    if dt.datetime.now(dt.UTC) - since < dt.timedelta(hours=settings.TRANSFORM_LEASE_STALE_HOURS):
         return False
     taken = conn.execute(
         f"update {LEASE_TABLE} set holder = %s, host = %s, pid = %s, acquired_at = now()"
@@ -148,6 +150,10 @@ def _take_over_if_stale(conn: psycopg.Connection, holder: str, current: tuple) -
         (holder, socket.gethostname(), os.getpid(), old_holder, since),
     ).fetchone()
     if taken:
-        log.warning("transform lease taken over by %s: %s, older than %g h, was never released",
-                    holder, _describe(current), settings.TRANSFORM_LEASE_STALE_HOURS)
+        log.warning(
+            "transform lease taken over by %s: %s, older than %g h, was never released",
+            holder,
+            _describe(current),
+            settings.TRANSFORM_LEASE_STALE_HOURS,
+        )
     return taken is not None

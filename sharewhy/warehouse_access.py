@@ -54,8 +54,9 @@ def ensure_role(conn: psycopg.Connection) -> None:
         if _role_exists(conn) or not _create(conn, sql.SQL("create role {} nologin {}").format(role, _LIMITS)):
             log.warning("%s is not set: role %s left as it is (login and password unchanged)", PASSWORD_ENV, ROLE)
         else:
-            log.warning("%s is not set: created role %s NOLOGIN (BI tools cannot log in until it is set)",
-                        PASSWORD_ENV, ROLE)
+            log.warning(
+                "%s is not set: created role %s NOLOGIN (BI tools cannot log in until it is set)", PASSWORD_ENV, ROLE
+            )
         return
     verifier = conn.pgconn.encrypt_password(password.encode(), ROLE.encode(), b"scram-sha-256").decode()
     login = sql.SQL("login password {} {}").format(sql.Literal(verifier), _LIMITS)

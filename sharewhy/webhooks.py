@@ -94,8 +94,14 @@ class Submission:
     def event_extra(self) -> dict[str, str]:
         """The asset event's `extra`: ids and time only. The response token goes under `response`, because Airflow
         masks any key containing "token" in its UI and API (it is an id here, not a credential)."""
-        return {"source": "typeform", "delivery": "webhook", "event_id": self.event_id, "form_id": self.form_id,
-                "response": self.token, "submitted_at": self.submitted_at}
+        return {
+            "source": "typeform",
+            "delivery": "webhook",
+            "event_id": self.event_id,
+            "form_id": self.form_id,
+            "response": self.token,
+            "submitted_at": self.submitted_at,
+        }
 
 
 def parse_submission(body: bytes) -> Submission:
@@ -109,7 +115,9 @@ def parse_submission(body: bytes) -> Submission:
     if not isinstance(event, dict):
         raise Rejected(422, "body must be a JSON object")
     if event.get("event_type") != "form_response":
-        raise Rejected(422, f"event_type must be 'form_response' (a completed response), got {event.get('event_type')!r}")
+        raise Rejected(
+            422, f"event_type must be 'form_response' (a completed response), got {event.get('event_type')!r}"
+        )
     response = event.get("form_response")
     if not isinstance(response, dict):
         raise Rejected(422, "form_response must be an object")
@@ -223,8 +231,11 @@ class Receiver:
             raise Rejected(415, f"content type must be application/json, got {content_type!r}")
         submission = parse_submission(body)
         if not self._deliveries.claim(submission):
-            log.info("typeform webhook %s (response %s) is a duplicate: nothing triggered", submission.event_id,
-                     submission.token)
+            log.info(
+                "typeform webhook %s (response %s) is a duplicate: nothing triggered",
+                submission.event_id,
+                submission.token,
+            )
             return 200, {"status": "duplicate", "event_id": submission.event_id, "triggered": False}
         try:
             event = self._airflow.create_asset_event(SUBMISSIONS_ASSET, submission.event_extra())
@@ -234,8 +245,12 @@ class Receiver:
             return 503, {"error": f"could not hand the submission to Airflow ({type(error).__name__}); retry later"}
         self._deliveries.confirm(submission, int(event["id"]))
         log.info("typeform webhook %s accepted: asset event %s", submission.event_id, event["id"])
-        return 202, {"status": "accepted", "event_id": submission.event_id, "asset_event_id": event["id"],
-                     "triggered": True}
+        return 202, {
+            "status": "accepted",
+            "event_id": submission.event_id,
+            "asset_event_id": event["id"],
+            "triggered": True,
+        }
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -358,12 +373,17 @@ class _WebhookServer(ThreadingHTTPServer):
             self._slots.release()
 
     def _refuse_busy(self, request: socket.socket, client_address: Any) -> None:
-        log.warning("webhook connection from %s refused (503): %d connections are being served", client_address[0],
-                    settings.WEBHOOK_MAX_CONNECTIONS)
+        log.warning(
+            "webhook connection from %s refused (503): %d connections are being served",
+            client_address[0],
+            settings.WEBHOOK_MAX_CONNECTIONS,
+        )
         data = json.dumps({"error": "too many connections at once; retry later"}).encode()
         retry_after = math.ceil(settings.WEBHOOK_REQUEST_TIMEOUT_SECONDS)
-        head = (f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: {retry_after}\r\n"
-                f"Content-Length: {len(data)}\r\n\r\n")
+        head = (
+            f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: {retry_after}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        )
         try:
             request.settimeout(1.0)
             request.sendall(head.encode() + data)
@@ -415,13 +435,15 @@ def receiver_from_environment(environ: dict[str, str] | None = None) -> Receiver
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sharewhy webhooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="sharewhy webhooks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="receive survey webhooks until SIGTERM/SIGINT")
     serve.add_argument("--port", type=int, default=settings.WEBHOOK_PORT, help="0 picks a free port")
     serve.add_argument(
-        "--host", default=HOST,
+        "--host",
+        default=HOST,
         help="address to bind (default 127.0.0.1; in a container, 0.0.0.0 with the port published on the host's 127.0.0.1)",
     )
     args = parser.parse_args(argv)

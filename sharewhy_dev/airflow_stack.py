@@ -28,7 +28,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,6 +73,7 @@ def ensure_database(server_url: str, name: str) -> str:
 
 def connections_env(connections: dict[str, dict[str, Any]], token: str) -> dict[str, str]:
     """`AIRFLOW_CONN_<ID>` for each source API the simulator (or anything speaking its shape) describes."""
+
     def extra(conn: dict[str, Any]) -> dict[str, Any]:
         extra = {"base_url": conn["base_url"], **conn["extra"]}
         if "client_id" in extra:  # the simulator's OAuth app (member token refresh): its secret is the token
@@ -85,8 +86,9 @@ def connections_env(connections: dict[str, dict[str, Any]], token: str) -> dict[
     }
 
 
-def airflow_env(home: Path, port: int, metadata_url: str, extra: dict[str, str] | None = None,
-                executor: str = "local") -> dict[str, str]:
+def airflow_env(
+    home: Path, port: int, metadata_url: str, extra: dict[str, str] | None = None, executor: str = "local"
+) -> dict[str, str]:
     """The environment every Airflow service and CLI call of the stack shares.
 
     With `executor="celery"`: CeleryExecutor over settings.CELERY_BROKER_URL, its results in the metadata database,
@@ -112,13 +114,15 @@ def airflow_env(home: Path, port: int, metadata_url: str, extra: dict[str, str] 
         "NO_COLOR": "1",
     }
     if executor == "celery":
-        env.update({
-            "AIRFLOW__CELERY__BROKER_URL": settings.CELERY_BROKER_URL,
-            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata_url,
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.CELERY_WORKER_CONCURRENCY),
-            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": celery_queue(home),
-            "AIRFLOW__CORE__PARALLELISM": "32",
-        })
+        env.update(
+            {
+                "AIRFLOW__CELERY__BROKER_URL": settings.CELERY_BROKER_URL,
+                "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata_url,
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.CELERY_WORKER_CONCURRENCY),
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": celery_queue(home),
+                "AIRFLOW__CORE__PARALLELISM": "32",
+            }
+        )
     env.update(extra or {})
     return env
 
@@ -155,8 +159,15 @@ def _service_command(service: str, port: int, home: Path | None = None) -> list[
     if service.startswith(WORKER_PREFIX):
         assert home is not None, "a Celery worker needs the stack's home (its queue, its pid file)"
         return airflow_command(
-            "celery", "worker", "--skip-serve-logs", "--celery-hostname", f"{service}@%h",
-            "--queues", celery_queue(home), "--pid", str(home / f"{service}.pid"),
+            "celery",
+            "worker",
+            "--skip-serve-logs",
+            "--celery-hostname",
+            f"{service}@%h",
+            "--queues",
+            celery_queue(home),
+            "--pid",
+            str(home / f"{service}.pid"),
         )
     if service == "api-server":
         return airflow_command("api-server", "--host", HOST, "--port", str(port), "--workers", "1")
@@ -321,9 +332,7 @@ def stop_recorded(home: Path = settings.AIRFLOW_STACK_HOME) -> bool:
 
 def _start_child(command: list[str], env: dict[str, str], log: IO[str]) -> tuple[subprocess.Popen, dict]:
     """A sharewhy server as a child process that prints one JSON ready-line on stdout."""
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
     line = process.stdout.readline()
     if not line:
         raise RuntimeError(f"{' '.join(command[2:5])} did not start (exit code {process.wait()}); see the log")
@@ -370,10 +379,21 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
     try:
         if simulate:
             token = secrets.token_urlsafe(24)
-            today = datetime.now(timezone.utc).date()
+            today = datetime.now(UTC).date()
             process, ready = _start_child(
-                [sys.executable, "-m", "sharewhy.cli", "simulate", "serve", "--port", "0",
-                 "--as-of", today.isoformat(), "--drop-dir", str(settings.drop_dir())],
+                [
+                    sys.executable,
+                    "-m",
+                    "sharewhy.cli",
+                    "simulate",
+                    "serve",
+                    "--port",
+                    "0",
+                    "--as-of",
+                    today.isoformat(),
+                    "--drop-dir",
+                    str(settings.drop_dir()),
+                ],
                 {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": token},
                 log,
             )
@@ -392,12 +412,16 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
         print(f"  metadata     {metadata_url.split('@')[-1]} (migrated)")
         stack.start()
         password = stack.password()
-        print(f"  airflow      {stack.url}  user {ADMIN}  password {password}  ({time.monotonic() - started:.0f} s;"
-              " pools of dags/pipeline/pools.json set)")
+        print(
+            f"  airflow      {stack.url}  user {ADMIN}  password {password}  ({time.monotonic() - started:.0f} s;"
+            " pools of dags/pipeline/pools.json set)"
+        )
         print(f"               (SimpleAuthManager keeps it in {home / 'simple_auth_manager_passwords.json.generated'})")
         if executor == "celery":
-            print(f"  executor     CeleryExecutor: {workers} workers × {settings.CELERY_WORKER_CONCURRENCY} processes,"
-                  f" broker {redacted(settings.CELERY_BROKER_URL)}, queue {celery_queue(home)}")
+            print(
+                f"  executor     CeleryExecutor: {workers} workers × {settings.CELERY_WORKER_CONCURRENCY} processes,"
+                f" broker {redacted(settings.CELERY_BROKER_URL)}, queue {celery_queue(home)}"
+            )
         if webhooks:
             secret = os.environ.get("SHAREWHY_TYPEFORM_WEBHOOK_SECRET") or secrets.token_urlsafe(24)
             env = {
@@ -413,10 +437,14 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
                 log,
             )
             children.append(process)
-            shown = "from SHAREWHY_TYPEFORM_WEBHOOK_SECRET" if "SHAREWHY_TYPEFORM_WEBHOOK_SECRET" in os.environ else secret
+            shown = (
+                "from SHAREWHY_TYPEFORM_WEBHOOK_SECRET" if "SHAREWHY_TYPEFORM_WEBHOOK_SECRET" in os.environ else secret
+            )
             print(f"  webhooks     {ready['url']}  (Typeform secret: {shown})")
         if stack.env.get("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True").lower() != "false":
-            print("New DAGs start paused: unpause them in the UI (or set AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False).")
+            print(
+                "New DAGs start paused: unpause them in the UI (or set AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False)."
+            )
         print("Ctrl-C or `make airflow-stop` stops everything.")
         while not stop_requested.wait(timeout=1.0):
             stack.check_alive()
@@ -459,8 +487,10 @@ def broker_problem(url: str) -> str | None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
     except redis.RedisError as error:
-        return (f"the Celery broker {redacted(url)} does not answer ({error}); start Redis there or point"
-                " SHAREWHY_CELERY_BROKER_URL at one")
+        return (
+            f"the Celery broker {redacted(url)} does not answer ({error}); start Redis there or point"
+            " SHAREWHY_CELERY_BROKER_URL at one"
+        )
     return None
 
 
@@ -498,7 +528,7 @@ def run_night(api: AirflowApi, night: date, timeout: float = 1800) -> dict[str, 
     """Run every ingestion DAG for `night` (in `_stages`; a night that ran already runs again) and wait for the
     `transform_audit_publish` run their raw Asset events create.
     {"ingestion": {(dag_id, run_id): state}, "transform": run}."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     deadline = time.monotonic() + timeout
     dag_ids = ingestion_dags(api)
     paused = sorted(d["dag_id"] for d in api.dags() if d["is_paused"] and d["dag_id"] in {*dag_ids, TRANSFORM_DAG})
@@ -533,8 +563,10 @@ def _finished_runs(api: AirflowApi, dag_ids: list[str], first: date, last: date,
     """Wait until every night in [first, last] of every DAG has a finished run; {dag_id: {night: run}}."""
     expected = (last - first).days + 1
     while True:
-        runs = {d: {n.isoformat(): r for n, r in sorted(by_night.items())}
-                for d, by_night in api.runs_of_nights(dag_ids, first, last).items()}
+        runs = {
+            d: {n.isoformat(): r for n, r in sorted(by_night.items())}
+            for d, by_night in api.runs_of_nights(dag_ids, first, last).items()
+        }
         if all(len(r) == expected and all(x["state"] in FINISHED_STATES for x in r.values()) for r in runs.values()):
             return runs
         if time.monotonic() > deadline:
@@ -587,7 +619,7 @@ def backfill(api: AirflowApi, first_night: date, last_night: date, timeout: floa
                     nights[dag_id].update(by_night)
         api.clear_queued_events(TRANSFORM_DAG)  # a stale partial condition: the build covers what it announced
         api.set_paused(TRANSFORM_DAG, False)
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         last: dict[str, dict[str, dict]] = {}
         for stage in _stages(api, dag_ids):
             for dag_id in stage:
@@ -630,8 +662,9 @@ def local_api() -> AirflowApi:
     as SHAREWHY_AIRFLOW_USERNAME with SHAREWHY_AIRFLOW_PASSWORD."""
     url = os.environ.get("SHAREWHY_AIRFLOW_API_URL")
     if url:
-        return AirflowApi(url, os.environ.get("SHAREWHY_AIRFLOW_USERNAME", ADMIN),
-                          os.environ.get("SHAREWHY_AIRFLOW_PASSWORD", ""))
+        return AirflowApi(
+            url, os.environ.get("SHAREWHY_AIRFLOW_USERNAME", ADMIN), os.environ.get("SHAREWHY_AIRFLOW_PASSWORD", "")
+        )
     if running_owner(settings.AIRFLOW_STACK_HOME) is None:
         raise RuntimeError("no local Airflow runs: start it with `make airflow` (or set SHAREWHY_AIRFLOW_API_URL)")
     stack = AirflowStack(settings.AIRFLOW_STACK_HOME, settings.AIRFLOW_API_PORT, {})

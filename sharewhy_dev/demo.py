@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -45,7 +45,7 @@ SIMULATOR_DIR = settings.STATE_DIR / "simulator"
 
 
 def run(night: date | None = None) -> int:
-    night_date = night or datetime.now(timezone.utc).date() - timedelta(days=1)
+    night_date = night or datetime.now(UTC).date() - timedelta(days=1)
     settings.LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = settings.LOG_DIR / f"demo-{night_date}.log"
     print(f"sharewhy demo — the night of {night_date}  (Airflow output: {log_path})")
@@ -63,8 +63,10 @@ def run(night: date | None = None) -> int:
         keys = consent.local_token_keys()
         enrolled = consent.enrol_from_export_api(url, ready["consent_export"], token, keys)
         statuses = ", ".join(f"{status} {n}" for status, n in sorted(enrolled["by_status"].items()))
-        print(f"  member consent: {enrolled['imported']} member tokens from the advocacy platform's consent export,"
-              f" stored encrypted ({statuses})")
+        print(
+            f"  member consent: {enrolled['imported']} member tokens from the advocacy platform's consent export,"
+            f" stored encrypted ({statuses})"
+        )
         env = {**_airflow_env(ready["connections"], token), consent.KEYS_ENV: keys}
         if not _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log):
             print(f"\nAirflow's metadata database could not be prepared: see {log_path}")
@@ -94,12 +96,21 @@ def run(night: date | None = None) -> int:
 def _simulator(night: date, token: str, log):
     """The source simulator as a child process, answering as of the end of `night`."""
     command = [
-        sys.executable, "-m", "sharewhy.cli", "simulate", "serve",
-        "--port", "0",
-        "--as-of", (night + timedelta(days=1)).isoformat(),
-        "--seed", str(SIMULATOR_SEED),
-        "--drop-dir", str(settings.drop_dir()),
-        "--truth", str(SIMULATOR_DIR / f"ground_truth-{night}.json"),
+        sys.executable,
+        "-m",
+        "sharewhy.cli",
+        "simulate",
+        "serve",
+        "--port",
+        "0",
+        "--as-of",
+        (night + timedelta(days=1)).isoformat(),
+        "--seed",
+        str(SIMULATOR_SEED),
+        "--drop-dir",
+        str(settings.drop_dir()),
+        "--truth",
+        str(SIMULATOR_DIR / f"ground_truth-{night}.json"),
         *DEMO_CONSENT,
     ]
     SIMULATOR_DIR.mkdir(parents=True, exist_ok=True)
@@ -141,7 +152,13 @@ def _run_dags(night: date, env: dict[str, str], log) -> str | None:
     """Run NIGHT_DAGS through the night runner, printing a line per DAG as it ends; returns the DAG that failed."""
     read_fd, write_fd = os.pipe()
     command = [
-        sys.executable, "-m", "sharewhy_dev.night_runner", night.isoformat(), *NIGHT_DAGS, "--report-fd", str(write_fd),
+        sys.executable,
+        "-m",
+        "sharewhy_dev.night_runner",
+        night.isoformat(),
+        *NIGHT_DAGS,
+        "--report-fd",
+        str(write_fd),
     ]
     log.write(f"\n===== the night's DAGs: {' '.join(command)}\n")
     log.flush()

@@ -15,7 +15,8 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime, time as day_start
+from datetime import UTC, date, datetime
+from datetime import time as day_start
 
 
 def run(night: date, dag_ids: list[str], report) -> bool:

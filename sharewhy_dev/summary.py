@@ -18,7 +18,10 @@ def render(conn: psycopg.Connection, night: date, dbt_run_results: Path) -> str:
 def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     cells = [tuple(str(c) for c in header)] + [tuple("" if c is None else str(c) for c in row) for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
+    lines = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in cells
+    ]
     return "\n".join("  " + line for line in lines)
 
 
@@ -84,8 +87,9 @@ def _attribution(conn: psycopg.Connection) -> str:
         " from bi.motivation_attribution where month = (select max(month) from bi.motivation_attribution) limit 1"
     ).fetchone()
     period = "" if coverage is None or coverage[0] else f", partial: {coverage[1]} of {coverage[2]} days"
-    return (f"bi.motivation_attribution, latest month{period} (parts attributed by the sharers' motivation"
-            " weights):\n") + _table(
+    return (
+        f"bi.motivation_attribution, latest month{period} (parts attributed by the sharers' motivation weights):\n"
+    ) + _table(
         ("month", "network", "motivation", "respondents", "shares", "impressions", "engagements", "clicks", "eng. %"),
         rounded,
     )
@@ -122,6 +126,11 @@ def _lift(conn: psycopg.Connection) -> str:
         order by engagement_rate_lift desc nulls last
         """
     ).fetchall()
-    return "bi.motivation_lift, every network and share (1.0 = the content's rate from its average surveyed share):\n" + (
-        _table(("motivation", "sharers", "shares", "engagement rate (95 %)", "click-through rate (95 %)", "note"), rows)
+    return (
+        "bi.motivation_lift, every network and share (1.0 = the content's rate from its average surveyed share):\n"
+        + (
+            _table(
+                ("motivation", "sharers", "shares", "engagement rate (95 %)", "click-through rate (95 %)", "note"), rows
+            )
+        )
     )

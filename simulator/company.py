@@ -123,7 +123,10 @@ LATE_ANSWER_DAYS = 10
 #: primary motivation's type CONTENT_APPEAL times as often, and the types differ in quality).
 CONTENT_TYPES = {"policy": "obligated", "company_news": "good_news", "culture": "proud", "product_education": "educate"}
 CONTENT_TYPE_QUALITY = {
-    "policy": (0.5, 0.8), "company_news": (1.0, 1.5), "culture": (0.9, 1.4), "product_education": (0.6, 1.1),
+    "policy": (0.5, 0.8),
+    "company_news": (1.0, 1.5),
+    "culture": (0.9, 1.4),
+    "product_education": (0.6, 1.1),
 }
 CONTENT_APPEAL = 3.0
 #: World.nudges_reach_obligated: the share of shares made in a nudge campaign, by whether the sharer's primary
@@ -166,12 +169,56 @@ HR_HISTORY_START = date(2025, 1, 1)
 TEAM_MOVES_PER_MONTH = 2
 EMAIL_DOMAIN = "example.com"
 _GIVEN_NAMES = (
-    "ada", "ben", "chloe", "david", "elena", "farid", "grace", "hugo", "ines", "jonas", "kira", "liam",
-    "maya", "nils", "olga", "pedro", "quinn", "rosa", "sami", "tara", "umar", "vera", "wim", "yara",
+    "ada",
+    "ben",
+    "chloe",
+    "david",
+    "elena",
+    "farid",
+    "grace",
+    "hugo",
+    "ines",
+    "jonas",
+    "kira",
+    "liam",
+    "maya",
+    "nils",
+    "olga",
+    "pedro",
+    "quinn",
+    "rosa",
+    "sami",
+    "tara",
+    "umar",
+    "vera",
+    "wim",
+    "yara",
 )
 _FAMILY_NAMES = (
-    "adler", "berg", "costa", "dahl", "evans", "fischer", "garcia", "haas", "ivanova", "jensen", "klein", "lopes",
-    "moreau", "novak", "okafor", "petit", "quist", "rossi", "silva", "tanaka", "unger", "vogel", "weber", "zhou",
+    "adler",
+    "berg",
+    "costa",
+    "dahl",
+    "evans",
+    "fischer",
+    "garcia",
+    "haas",
+    "ivanova",
+    "jensen",
+    "klein",
+    "lopes",
+    "moreau",
+    "novak",
+    "okafor",
+    "petit",
+    "quist",
+    "rossi",
+    "silva",
+    "tanaka",
+    "unger",
+    "vogel",
+    "weber",
+    "zhou",
 )
 
 # Independent random streams, so that adding draws to one part never changes another part.
@@ -458,9 +505,7 @@ def _contents(seed: int, world: World = DEFAULT_WORLD) -> tuple[Content, ...]:
     return tuple(contents)
 
 
-def _pick_content(
-    rng: np.random.Generator, contents: Sequence[Content], employee: Employee, world: World
-) -> Content:
+def _pick_content(rng: np.random.Generator, contents: Sequence[Content], employee: Employee, world: World) -> Content:
     if not world.content_confounding:
         return contents[rng.integers(len(contents))]
     appeal = np.array(
@@ -517,9 +562,7 @@ def _shares_on(seed: int, day: date, world: World = DEFAULT_WORLD) -> tuple[Shar
                 )
             )
     drafts.sort(key=lambda draft: (draft[0], draft[1]["post_id"]))
-    return tuple(
-        Share(share_id=f"sh-{day:%Y%m%d}-{n:03d}", **fields) for n, (_, fields) in enumerate(drafts, start=1)
-    )
+    return tuple(Share(share_id=f"sh-{day:%Y%m%d}-{n:03d}", **fields) for n, (_, fields) in enumerate(drafts, start=1))
 
 
 def _draw_totals(
@@ -894,7 +937,10 @@ class Company:
     def shares_on(self, day: date) -> tuple[Share, ...]:
         """Every share of one day, LinkedIn and X, in time order."""
         return tuple(
-            sorted(_shares_on(self.seed, day, self.world) + _x_shares_on(self.seed, day, self.world), key=lambda s: (s.shared_at, s.share_id))
+            sorted(
+                _shares_on(self.seed, day, self.world) + _x_shares_on(self.seed, day, self.world),
+                key=lambda s: (s.shared_at, s.share_id),
+            )
         )
 
     @cached_property

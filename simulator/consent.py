@@ -178,16 +178,18 @@ class ConsentRegistry:
                 for network, member_id in networks.items():
                     access_token = member_access_token(self.secret, network, employee_id)
                     refresh_token = member_refresh_token(self.secret, network, employee_id)
-                    records.append({
-                        "employee_id": employee_id,
-                        "network": network,
-                        "member_id": member_id,
-                        "access_token": access_token,
-                        "refresh_token": refresh_token,
-                        "expires_at": _iso(self._access[access_token].expires_at),
-                        "refresh_token_expires_at": _iso(self._refresh[refresh_token].expires_at),
-                        "scopes": " ".join(SCOPES[network]),
-                    })
+                    records.append(
+                        {
+                            "employee_id": employee_id,
+                            "network": network,
+                            "member_id": member_id,
+                            "access_token": access_token,
+                            "refresh_token": refresh_token,
+                            "expires_at": _iso(self._access[access_token].expires_at),
+                            "refresh_token_expires_at": _iso(self._refresh[refresh_token].expires_at),
+                            "scopes": " ".join(SCOPES[network]),
+                        }
+                    )
         return sorted(records, key=lambda r: (r["employee_id"], r["network"]))
 
     # --- bearer tokens --------------------------------------------------------------------------------------
@@ -212,22 +214,30 @@ class ConsentRegistry:
         params = {k: v[-1] for k, v in parse_qs(request.raw_query, keep_blank_values=True).items()}
         redirect = params.get("redirect_uri", "")
         if params.get("client_id") != CLIENT_ID or not redirect.startswith(("http://127.0.0.1", "http://localhost")):
-            return ApiResponse(400, {"error": "invalid_request", "error_description": "unknown client_id or redirect_uri"})
+            return ApiResponse(
+                400, {"error": "invalid_request", "error_description": "unknown client_id or redirect_uri"}
+            )
         if params.get("response_type") != "code" or not params.get("state"):
-            return ApiResponse(400, {"error": "invalid_request", "error_description": "response_type=code and state are required"})
+            return ApiResponse(
+                400, {"error": "invalid_request", "error_description": "response_type=code and state are required"}
+            )
         scopes = set(params.get("scope", "").split())
         if not scopes or not scopes <= set(SCOPES[network]) | {"openid", "profile"}:
             return _redirect(redirect, {"error": "invalid_scope", "state": params["state"]})
         challenge = None
         if network == "x":
             if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
-                return ApiResponse(400, {"error": "invalid_request", "error_description": "PKCE S256 code_challenge is required"})
+                return ApiResponse(
+                    400, {"error": "invalid_request", "error_description": "PKCE S256 code_challenge is required"}
+                )
             challenge = params["code_challenge"]
         employee_id = params.get("sim_employee_id", "")
         if params.get("sim_deny") == "1":
             return _redirect(redirect, {"error": "access_denied", "state": params["state"]})
         if network not in self.members.get(employee_id, {}):
-            return ApiResponse(400, {"error": "invalid_request", "error_description": "sim_employee_id names no member"})
+            return ApiResponse(
+                400, {"error": "invalid_request", "error_description": "sim_employee_id names no member"}
+            )
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._codes[code] = (employee_id, network, redirect, challenge)
@@ -263,18 +273,28 @@ class ConsentRegistry:
 
     def _refused(self, network: str) -> ApiResponse:
         if network == "x":
-            return ApiResponse(400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."})
-        return ApiResponse(400, {
-            "error": "invalid_grant",
-            "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked",
-        })
+            return ApiResponse(
+                400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
+            )
+        return ApiResponse(
+            400,
+            {
+                "error": "invalid_grant",
+                "error_description": "The provided authorization grant or refresh token is invalid, expired or revoked",
+            },
+        )
 
     def _refresh_grant(self, network: str, refresh_token: str) -> ApiResponse:
         now = self._clock()
         with self._lock:
             grant = self._refresh.get(refresh_token)
-            if (grant is None or grant.network != network or grant.spent or grant.expires_at <= now
-                    or grant.employee_id in self._revoked):
+            if (
+                grant is None
+                or grant.network != network
+                or grant.spent
+                or grant.expires_at <= now
+                or grant.employee_id in self._revoked
+            ):
                 return self._refused(network)
             generation = grant.generation + 1
             access_token = member_access_token(self.secret, network, grant.employee_id, generation)
@@ -283,14 +303,23 @@ class ConsentRegistry:
                 new_refresh = member_refresh_token(self.secret, network, grant.employee_id, generation)
                 self._refresh[new_refresh] = _Refresh(grant.employee_id, network, now + X_REFRESH_SECONDS, generation)
                 self._access[access_token] = _Access(grant.employee_id, network, now + X_ACCESS_SECONDS)
-                body = {"token_type": "bearer", "expires_in": X_ACCESS_SECONDS, "access_token": access_token,
-                        "scope": " ".join(SCOPES[network]), "refresh_token": new_refresh}
+                body = {
+                    "token_type": "bearer",
+                    "expires_in": X_ACCESS_SECONDS,
+                    "access_token": access_token,
+                    "scope": " ".join(SCOPES[network]),
+                    "refresh_token": new_refresh,
+                }
             else:
                 grant.generation = generation  # same refresh token, its end unchanged
                 self._access[access_token] = _Access(grant.employee_id, network, now + LINKEDIN_ACCESS_SECONDS)
-                body = {"access_token": access_token, "expires_in": LINKEDIN_ACCESS_SECONDS,
-                        "refresh_token": refresh_token, "refresh_token_expires_in": int(grant.expires_at - now),
-                        "scope": " ".join(SCOPES[network])}
+                body = {
+                    "access_token": access_token,
+                    "expires_in": LINKEDIN_ACCESS_SECONDS,
+                    "refresh_token": refresh_token,
+                    "refresh_token_expires_in": int(grant.expires_at - now),
+                    "scope": " ".join(SCOPES[network]),
+                }
         return ApiResponse(200, body)
 
     def _code_grant(self, network: str, form: Mapping[str, str]) -> ApiResponse:
@@ -298,13 +327,17 @@ class ConsentRegistry:
         with self._lock:
             issued = self._codes.pop(form.get("code", ""), None)
             if issued is None or issued[1] != network or issued[2] != form.get("redirect_uri"):
-                return ApiResponse(400, {"error": "invalid_grant", "error_description": "authorization code is invalid"})
+                return ApiResponse(
+                    400, {"error": "invalid_grant", "error_description": "authorization code is invalid"}
+                )
             employee_id, _, _, challenge = issued
             if challenge is not None:
                 verifier = form.get("code_verifier", "")
                 computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
                 if not hmac.compare_digest(computed, challenge):
-                    return ApiResponse(400, {"error": "invalid_grant", "error_description": "code_verifier does not match"})
+                    return ApiResponse(
+                        400, {"error": "invalid_grant", "error_description": "code_verifier does not match"}
+                    )
             generation = 1000 + len(self._refresh)  # a fresh pair, unrelated to earlier grants
             access_token = member_access_token(self.secret, network, employee_id, generation)
             refresh_token = member_refresh_token(self.secret, network, employee_id, generation)
@@ -312,8 +345,12 @@ class ConsentRegistry:
             refresh_seconds = LINKEDIN_REFRESH_SECONDS if network == "linkedin" else X_REFRESH_SECONDS
             self._access[access_token] = _Access(employee_id, network, now + access_seconds)
             self._refresh[refresh_token] = _Refresh(employee_id, network, now + refresh_seconds, generation)
-        body = {"access_token": access_token, "expires_in": access_seconds, "refresh_token": refresh_token,
-                "scope": " ".join(SCOPES[network])}
+        body = {
+            "access_token": access_token,
+            "expires_in": access_seconds,
+            "refresh_token": refresh_token,
+            "scope": " ".join(SCOPES[network]),
+        }
         if network == "linkedin":
             body["refresh_token_expires_in"] = refresh_seconds
         else:

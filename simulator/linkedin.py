@@ -110,8 +110,9 @@ class LinkedInApi:
                 message = "The token used in the request has been revoked by the user"
                 return _error(401, "REVOKED_ACCESS_TOKEN", message, service_error_code=65601)
             if principal.error == "expired":
-                return _error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired",
-                              service_error_code=65602)
+                return _error(
+                    401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", service_error_code=65602
+                )
             member = principal.employee_id
         if not self._take_quota():
             message = "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."
@@ -137,8 +138,12 @@ class LinkedInApi:
         if request.method != "GET":
             return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported on {path}")
         if path in (STATISTICS_PATH, POSTS_PATH) and member is not None:
-            return _error(403, "ACCESS_DENIED", f"Not enough permissions to access: {path.lstrip('/')}.FINDER",
-                          service_error_code=100)
+            return _error(
+                403,
+                "ACCESS_DENIED",
+                f"Not enough permissions to access: {path.lstrip('/')}.FINDER",
+                service_error_code=100,
+            )
         if path == STATISTICS_PATH:
             return self._organization.share_statistics(_raw_params(request.raw_query))
         if path == POSTS_PATH:

@@ -279,14 +279,18 @@ def start(
     company.write_roster_drop(drop_dir)
     truth_path = company.write_ground_truth(Path(truth_path) if truth_path else drop_dir / TRUTH_FILE_NAME)
     consent = ConsentRegistry.for_company(
-        company, token, revoked_share=consent_revoked_share, expired_share=consent_expired_share,
+        company,
+        token,
+        revoked_share=consent_revoked_share,
+        expired_share=consent_expired_share,
         expiring_share=consent_expiring_share,
     )
     member_quota = {"member_daily_quota": linkedin_member_daily_quota} if linkedin_member_daily_quota else {}
     apis = {
         # the OAuth prefixes first: "/x/2/oauth2/…" must not reach the X API below "/x"
-        LINKEDIN_OAUTH_PREFIX: OAuthEndpoints(consent, "linkedin", {"/v2/accessToken": "token",
-                                                                    "/v2/authorization": "authorize"}),
+        LINKEDIN_OAUTH_PREFIX: OAuthEndpoints(
+            consent, "linkedin", {"/v2/accessToken": "token", "/v2/authorization": "authorize"}
+        ),
         X_OAUTH_TOKEN_PREFIX: OAuthEndpoints(consent, "x", {"/token": "token"}),
         X_OAUTH_AUTHORIZE_PREFIX: OAuthEndpoints(consent, "x", {"/authorize": "authorize"}),
         ADVOCACY_PREFIX: ConsentExport(consent, token),

@@ -101,9 +101,7 @@ class TypeformApi:
 
         visible_until = self._company.as_of - RESPONSE_LAG
         # Every simulated response is completed: partial or started responses do not exist.
-        responses = [
-            r for r in wave.responses if r.submitted_at <= visible_until and "completed" in response_types
-        ]
+        responses = [r for r in wave.responses if r.submitted_at <= visible_until and "completed" in response_types]
         if (since := param("since")) is not None:
             since_at = _parse_instant("since", since)
             responses = [r for r in responses if r.submitted_at >= since_at]

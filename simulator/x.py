@@ -304,4 +304,3 @@ class XApi:
             return int(offset, 16) if valid else None
         except ValueError:
             return None
-

@@ -69,8 +69,9 @@ def sim(request, tmp_path_factory):
     tests of one module. A module with other needs defines its own `sim`."""
     from simulator.server import start
 
-    with start(request.module.AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"),
-               token=request.module.TOKEN) as running:
+    with start(
+        request.module.AS_OF, seed=7, drop_dir=tmp_path_factory.mktemp("drop"), token=request.module.TOKEN
+    ) as running:
         yield running
 
 
@@ -86,7 +87,11 @@ def http():
 
 DEMO_NIGHT = "2026-11-25"
 DEMO_RAW_TABLES = (
-    "advocacy__shares", "hr__roster", "linkedin__member_post_analytics", "typeform__responses", "x__tweet_metrics",
+    "advocacy__shares",
+    "hr__roster",
+    "linkedin__member_post_analytics",
+    "typeform__responses",
+    "x__tweet_metrics",
     "bitly__link_clicks",
 )
 
@@ -99,8 +104,11 @@ def _raw_counts(url: str) -> dict[str, int]:
 def _quarantine_counts(url: str) -> dict[str, int]:
     """Rows of raw._quarantine per source.entity."""
     with psycopg.connect(url) as conn:
-        return dict(conn.execute(
-            "select source || '.' || entity, count(*) from raw._quarantine group by 1 order by 1").fetchall())
+        return dict(
+            conn.execute(
+                "select source || '.' || entity, count(*) from raw._quarantine group by 1 order by 1"
+            ).fetchall()
+        )
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +129,14 @@ def demo_night(server_url, tmp_path_factory):
     counts, quarantined = _raw_counts(url), _quarantine_counts(url)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
     assert second.returncode == 0, second.stdout + second.stderr
-    yield {"url": url, "env": env, "first": first, "second": second, "counts": counts,
-           "counts_after_second": _raw_counts(url), "quarantined": quarantined,
-           "quarantined_after_second": _quarantine_counts(url)}
+    yield {
+        "url": url,
+        "env": env,
+        "first": first,
+        "second": second,
+        "counts": counts,
+        "counts_after_second": _raw_counts(url),
+        "quarantined": quarantined,
+        "quarantined_after_second": _quarantine_counts(url),
+    }
     _drop_database(server_url, name)

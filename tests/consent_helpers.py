@@ -20,8 +20,11 @@ def enrol_simulated_members(url: str, simulator, **access_options) -> dict[str, 
 
 def simulator_access(url: str, simulator, network: str, **options) -> MemberAccess:
     app = OAuthApp(
-        network, simulator.oauth[network]["client_id"], Secret(simulator.consent.secret),
-        token_url=simulator.oauth[network]["token_url"], authorize_url=simulator.oauth[network]["authorize_url"],
+        network,
+        simulator.oauth[network]["client_id"],
+        Secret(simulator.consent.secret),
+        token_url=simulator.oauth[network]["token_url"],
+        authorize_url=simulator.oauth[network]["authorize_url"],
     )
     return member_access(url, network, oauth_app=app, **options)
 
@@ -30,7 +33,5 @@ def give_tokens(url: str, network: str, employee_ids: Iterable[str], token: str)
     """Every employee holds `token` (a stub server accepting one token) for the next 30 days."""
     access = member_access(url, network)
     expires = datetime.now(UTC) + timedelta(days=30)
-    access.store.save(
-        [MemberToken(e, network, Secret(token), expires, scopes=()) for e in employee_ids], "test", None
-    )
+    access.store.save([MemberToken(e, network, Secret(token), expires, scopes=()) for e in employee_ids], "test", None)
     return access

@@ -50,9 +50,18 @@ def wait(condition, timeout: float, what: str, poll: float = 0.5):
 
 
 @contextmanager
-def running_stack(server_url: str, warehouse_url: str, home: Path, as_of: date, schedule_end: date, *,
-                  services: tuple[str, ...] = ("api-server", "scheduler", "dag-processor"),
-                  executor: str = "local", extra_env: dict[str, str] | None = None, **simulator_options):
+def running_stack(
+    server_url: str,
+    warehouse_url: str,
+    home: Path,
+    as_of: date,
+    schedule_end: date,
+    *,
+    services: tuple[str, ...] = ("api-server", "scheduler", "dag-processor"),
+    executor: str = "local",
+    extra_env: dict[str, str] | None = None,
+    **simulator_options,
+):
     """{"stack", "api", "sim", "url", "home"} of a started stack; everything stopped and dropped afterwards.
     `simulator_options` go to `simulator.server.start` (e.g. `latency`)."""
     metadata = f"sharewhy_test_airflow_{os.getpid()}_{time.time_ns()}"
@@ -63,7 +72,8 @@ def running_stack(server_url: str, warehouse_url: str, home: Path, as_of: date, 
     enrol_simulated_members(warehouse_url, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
     (home / "config").mkdir()
     (home / "config" / "airflow_local_settings.py").write_text(
-        CLUSTER_POLICY.format(year=schedule_end.year, month=schedule_end.month, day=schedule_end.day))
+        CLUSTER_POLICY.format(year=schedule_end.year, month=schedule_end.month, day=schedule_end.day)
+    )
     env = airflow_stack.airflow_env(
         home,
         free_port(),

@@ -70,10 +70,23 @@ def dbt(url: str, work_dir: Path, *args: str) -> None:
     """Run `dbt <args>` on the database; fail the test with dbt's output when it fails."""
     project = settings.DBT_PROJECT_DIR
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
-         str(project), "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
         env={**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"},
-        cwd=project, capture_output=True, text=True, timeout=900,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
@@ -184,4 +197,3 @@ def personal_data_in_bi(url: str) -> list[tuple[str, str]]:
             if conn.execute(query, (PERSONAL_DATA,)).fetchone()[0]:
                 found.append((table, column))
     return found
-

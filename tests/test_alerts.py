@@ -29,16 +29,27 @@ SECRET_PATH = "services/T0/B0/not-to-be-logged"
 
 def _fail_a_night(demo_night, database: str, tmp_path, alert_connection: str | None) -> subprocess.CompletedProcess:
     """The failed load is recorded in `database`, not in the demo's (which other tests read)."""
-    env = {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
-           "SHAREWHY_WAREHOUSE_URL": database,
-           "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "SHAREWHY_TASK_RETRIES": "0", "SHAREWHY_DROP_DIR": str(tmp_path / "no-drops")}
+    env = {
+        **demo_night["env"],
+        "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
+        "SHAREWHY_WAREHOUSE_URL": database,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "SHAREWHY_TASK_RETRIES": "0",
+        "SHAREWHY_DROP_DIR": str(tmp_path / "no-drops"),
+    }
     (tmp_path / "no-drops" / "hr").mkdir(parents=True)  # the folder is there, the night's roster file is not
     if alert_connection:
         env["AIRFLOW_CONN_SHAREWHY_ALERTS"] = alert_connection
     read_fd, write_fd = os.pipe()
-    run = subprocess.run([sys.executable, "-m", "sharewhy_dev.night_runner", NIGHT, "ingest_hr", "--report-fd",
-                          str(write_fd)], env=env, pass_fds=(write_fd,), capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "sharewhy_dev.night_runner", NIGHT, "ingest_hr", "--report-fd", str(write_fd)],
+        env=env,
+        pass_fds=(write_fd,),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     os.close(write_fd)
     with os.fdopen(read_fd) as reports:
         assert [json.loads(line)["state"] for line in reports] == ["failed"], run.stderr[-3000:]
@@ -51,8 +62,9 @@ def _webhook() -> Iterator[tuple[str, list[dict]]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
-            received.append({"path": self.path,
-                             "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+            received.append(
+                {"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))}
+            )
             self.send_response(204)
             self.end_headers()
 
@@ -123,8 +135,13 @@ def test_a_failed_night_posts_one_alert_to_the_webhook_and_never_logs_its_url(de
 
 def test_a_failed_night_mails_through_the_smtp_connection(demo_night, fresh_db, tmp_path):
     with _smtp_sink() as (port, received):
-        _fail_a_night(demo_night, fresh_db, tmp_path, f"smtp://127.0.0.1:{port}?to=oncall%40example.com"
-                      "&from_email=airflow%40example.com&disable_ssl=true&disable_tls=true")
+        _fail_a_night(
+            demo_night,
+            fresh_db,
+            tmp_path,
+            f"smtp://127.0.0.1:{port}?to=oncall%40example.com"
+            "&from_email=airflow%40example.com&disable_ssl=true&disable_tls=true",
+        )
     assert len(received) == 1
     assert received[0]["to"] == ["<oncall@example.com>"]
     assert "Subject: [sharewhy] ingest_hr failed (2026-11-25" in received[0]["data"]

@@ -13,8 +13,13 @@ from sharewhy import settings
 
 
 def _sharewhy(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sharewhy.cli", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sharewhy.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
@@ -24,7 +29,11 @@ def _sharewhy(*args: str, **env: str) -> subprocess.CompletedProcess:
         (["airflow", "night"], {}, "airflow night: the first night is required (YYYY-MM-DD)"),
         (["airflow", "backfill", "2026-11-01", "2026-13-01"], {}, "argument last: '2026-13-01' is not a date"),
         (["airflow", "night", "2026-11-01", "2026-11-02"], {}, "one night only"),
-        (["warehouse", "status"], {"SHAREWHY_TASK_RETRIES": "abc"}, "SHAREWHY_TASK_RETRIES='abc' is not a whole number"),
+        (
+            ["warehouse", "status"],
+            {"SHAREWHY_TASK_RETRIES": "abc"},
+            "SHAREWHY_TASK_RETRIES='abc' is not a whole number",
+        ),
         (["warehouse", "status"], {"SHAREWHY_TASK_TIMEOUT_MINUTES": "0"}, "SHAREWHY_TASK_TIMEOUT_MINUTES=0 is below"),
     ],
     ids=["garbage night", "no night", "bad last night", "two nights for one", "retries abc", "timeout 0"],
@@ -39,11 +48,22 @@ def test_a_mistake_is_a_usage_error_naming_what_is_wrong(args, env, message):
 def test_warehouse_psql_runs_the_shipped_psql_against_the_warehouse(server_url):
     env = {name: value for name, value in os.environ.items() if name != "SHAREWHY_WAREHOUSE_URL"}
     if settings.external_warehouse_url() is None:  # the embedded warehouse (the conftest started it)
-        embedded = subprocess.run([sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-Atc", "select 1"],
-                                  env=env, capture_output=True, text=True, timeout=60)
+        embedded = subprocess.run(
+            [sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-Atc", "select 1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert (embedded.returncode, embedded.stdout, embedded.stderr) == (0, "1\n", "")
-    result = _sharewhy("warehouse", "psql", "-At", "-c", "select current_database()",
-                       SHAREWHY_WAREHOUSE_URL=settings.with_database(server_url, "postgres"))
+    result = _sharewhy(
+        "warehouse",
+        "psql",
+        "-At",
+        "-c",
+        "select current_database()",
+        SHAREWHY_WAREHOUSE_URL=settings.with_database(server_url, "postgres"),
+    )
     assert (result.returncode, result.stdout) == (0, "postgres\n"), result.stderr
 
 
@@ -59,8 +79,13 @@ def test_warehouse_psql_keeps_the_password_off_its_command_line(server_url):
 
 def test_warehouse_psql_says_when_the_embedded_warehouse_is_not_running(tmp_path):
     env = {name: value for name, value in os.environ.items() if name != "SHAREWHY_WAREHOUSE_URL"}
-    result = subprocess.run([sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-c", "select 1"],
-                            env={**env, "SHAREWHY_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sharewhy.cli", "warehouse", "psql", "-c", "select 1"],
+        env={**env, "SHAREWHY_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "the embedded warehouse is not running: run `sharewhy warehouse start`" in result.stderr
     assert "Traceback" not in result.stderr
@@ -69,8 +94,9 @@ def test_warehouse_psql_says_when_the_embedded_warehouse_is_not_running(tmp_path
 def _sharewhy_without_development_packages(*args: str) -> subprocess.CompletedProcess:
     """The CLI where sharewhy_dev and simulator cannot be imported, as in the production image."""
     blocked = "import sys; sys.modules.update(sharewhy_dev=None, simulator=None); from sharewhy.cli import main; "
-    return subprocess.run([sys.executable, "-c", blocked + f"sys.exit(main({list(args)!r}))"],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", blocked + f"sys.exit(main({list(args)!r}))"], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("args", [["demo"], ["warehouse", "status"], ["simulate", "serve"], ["airflow", "stop"]])

@@ -52,15 +52,19 @@ def test_superset_init_provisions_postgres_metadata_from_the_environment(superse
     result = subprocess.run(
         ["bash", "-c", command],
         env={**provision.superset_env(home), **env, "PATH": f"{provision.SUPERSET_BIN}:{os.environ['PATH']}"},
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "WARNING: could not read bi." in result.stderr  # nothing published in this warehouse yet
     assert list(home.iterdir()) == []  # no SQLite database, no generated secret key: all from the environment
     with psycopg.connect(superset_db) as conn:
         users = [name for (name,) in conn.execute("select username from ab_user order by 1")]
-        dashboard = conn.execute("select dashboard_title from dashboards where slug = %s",
-                                 (dashboards.DASHBOARD_SLUG,)).fetchone()
+        dashboard = conn.execute(
+            "select dashboard_title from dashboards where slug = %s", (dashboards.DASHBOARD_SLUG,)
+        ).fetchone()
         database = conn.execute("select sqlalchemy_uri from dbs").fetchall()
     assert users == ["admin", "viewer"]
     assert dashboard is not None

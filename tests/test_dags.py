@@ -14,9 +14,9 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -48,8 +48,9 @@ def parsed(tmp_path_factory) -> dict:
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         PYTHONPATH=os.pathsep.join([str(settings.DAGS_DIR), str(settings.REPO_ROOT)]),
     )
-    result = subprocess.run([sys.executable, __file__, str(settings.DAGS_DIR)], env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, __file__, str(settings.DAGS_DIR)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -87,18 +88,23 @@ def test_the_probe_catches_a_dag_file_that_reaches_out_at_parse_time(tmp_path):
         "    try:\n        attempt()\n    except OSError:\n        pass\n"
     )
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    result = subprocess.run([sys.executable, __file__, str(tmp_path)], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, __file__, str(tmp_path)], env=env, capture_output=True, text=True, timeout=300
+    )
     refused = json.loads(result.stdout.strip().splitlines()[-1])["files"]["leaky.py"]["refused"]
     assert [r.split("(")[0] for r in refused] == ["socket.create_connection", "psycopg.connect"]
 
 
 def test_parse_time_per_file_is_measured_and_small(parsed, capsys):
-    lines = [f"DAG parse time per file (fresh fork with Airflow imported, {parsed['airflow_import_s']:.1f} s "
-             "for that import itself):"]
+    lines = [
+        f"DAG parse time per file (fresh fork with Airflow imported, {parsed['airflow_import_s']:.1f} s "
+        "for that import itself):"
+    ]
     for name, report in sorted(parsed["files"].items()):
-        lines.append(f"  {name:<34} {report['seconds'] * 1000:7.0f} ms  "
-                     f"{sum(len(d['tasks']) for d in report['dags'].values())} task(s)")
+        lines.append(
+            f"  {name:<34} {report['seconds'] * 1000:7.0f} ms  "
+            f"{sum(len(d['tasks']) for d in report['dags'].values())} task(s)"
+        )
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     slow = {name: r["seconds"] for name, r in parsed["files"].items() if r["seconds"] > MAX_PARSE_SECONDS}
@@ -140,7 +146,7 @@ def _cron_fires_daily_at(cron: str) -> tuple[int, int]:
     """(hour, minute) of a cron that fires once a day, every day; AssertionError otherwise."""
     from croniter import croniter
 
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)  # a month with no DST change in UTC anyway
+    start = datetime(2026, 3, 1, tzinfo=UTC)  # a month with no DST change in UTC anyway
     fires = croniter(cron, start)
     times = [fires.get_next(datetime) for _ in range(40)]
     gaps = {b - a for a, b in pairwise(times)}
@@ -154,8 +160,10 @@ def test_every_task_and_every_run_has_a_time_limit_and_a_failed_run_alerts(produ
         assert 6 * 3600 < dag["dagrun_timeout_s"] < 24 * 3600, dag_id
         assert dag["failure_callbacks"] == ["NightFailedNotifier"], dag_id
         for task_id, task in dag["tasks"].items():
-            assert task["execution_timeout_s"] and task["execution_timeout_s"] <= dag["dagrun_timeout_s"], (dag_id,
-                                                                                                            task_id)
+            assert task["execution_timeout_s"] and task["execution_timeout_s"] <= dag["dagrun_timeout_s"], (
+                dag_id,
+                task_id,
+            )
 
 
 def test_ingestion_dags_run_nightly_in_utc_before_the_transform_fallback(production_dags):
@@ -173,14 +181,14 @@ def test_ingestion_dags_run_nightly_in_utc_before_the_transform_fallback(product
         at = _cron_fires_daily_at(dag["cron"])
         assert at < (3, 0), (dag_id, "a nightly load starts after midnight, hours before the 04:00 fallback")
         assert at < fallback, dag_id
-        assert dag["start_date"] and datetime.fromisoformat(dag["start_date"]) < datetime.now(timezone.utc), dag_id
+        assert dag["start_date"] and datetime.fromisoformat(dag["start_date"]) < datetime.now(UTC), dag_id
     # a night's data interval is exactly that day: what the loads window on
     from airflow.timetables.interval import CronDataIntervalTimetable
 
     interval = CronDataIntervalTimetable("0 0 * * *", timezone="UTC").infer_manual_data_interval(
-        run_after=datetime(2026, 11, 26, 1, tzinfo=timezone.utc))
-    assert (interval.start, interval.end) == (datetime(2026, 11, 25, tzinfo=timezone.utc),
-                                              datetime(2026, 11, 26, tzinfo=timezone.utc))
+        run_after=datetime(2026, 11, 26, 1, tzinfo=UTC)
+    )
+    assert (interval.start, interval.end) == (datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC))
 
 
 def test_every_pool_a_task_names_is_declared(production_dags):
@@ -205,15 +213,17 @@ def test_each_api_source_lands_through_its_api_pool(production_dags):
     assert checked >= 2  # LinkedIn and Typeform at least
 
 
-@pytest.mark.parametrize("dag_id, landing, status", [
-    ("ingest_linkedin", "land_member_post_analytics", "land_linkedin_token_status"),
-    ("ingest_x", "land_tweet_metrics", "land_x_token_status"),
-])
+@pytest.mark.parametrize(
+    "dag_id, landing, status",
+    [
+        ("ingest_linkedin", "land_member_post_analytics", "land_linkedin_token_status"),
+        ("ingest_x", "land_tweet_metrics", "land_x_token_status"),
+    ],
+)
 def test_member_scoped_loads_run_as_shards_and_announce_the_night_after_every_shard(dagbag, dag_id, landing, status):
     """Each shard of the members is a mapped task instance (its own load, retried alone); the raw Asset event
     comes from the task after all of them, so the build never starts on part of the night."""
     from pipeline.pools import POOLS
-
     from sharewhy import settings
 
     dag = dagbag.dags[dag_id]
@@ -254,6 +264,7 @@ def test_ingestion_dags_declare_the_raw_assets_they_land(dagbag):
 
 def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publishes_bi(dagbag):
     from airflow.sdk import Asset, AssetAll, AssetAny
+
     from pipeline.assets import BI, RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 
     dag = dagbag.dags[TRANSFORM_DAG]
@@ -263,9 +274,11 @@ def test_transform_waits_for_every_raw_asset_but_any_one_survey_vendor_and_publi
     required = [item for item in condition.objects if type(item) is Asset]
     assert len(alternatives) == 1 and len(alternatives) + len(required) == len(condition.objects)
     assert all(type(vendor) is Asset for vendor in alternatives[0].objects)
-    assert {vendor.name for vendor in alternatives[0].objects} == {
-        "raw.typeform__responses", "raw.surveymonkey__responses", "raw.qualtrics__responses"
-    } == {asset.name for asset in RAW_SURVEY_RESPONSES}
+    assert (
+        {vendor.name for vendor in alternatives[0].objects}
+        == {"raw.typeform__responses", "raw.surveymonkey__responses", "raw.qualtrics__responses"}
+        == {asset.name for asset in RAW_SURVEY_RESPONSES}
+    )
     assert {asset.name for asset in required} == {asset.name for asset in RAW_TABLES} - {
         asset.name for asset in RAW_SURVEY_RESPONSES + RAW_SURVEY_CATALOGUES
     }
@@ -293,6 +306,7 @@ def test_the_scheduler_triggers_the_transform_on_one_survey_vendor_and_every_oth
     from airflow.assets.evaluation import AssetEvaluator
     from airflow.serialization.definitions.assets import SerializedAssetUniqueKey
     from airflow.serialization.serialized_objects import DagSerialization
+
     from pipeline.assets import RAW_SURVEY_CATALOGUES, RAW_SURVEY_RESPONSES, RAW_TABLES
 
     stored = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[TRANSFORM_DAG]))
@@ -411,9 +425,12 @@ def _parse_in_a_fresh_fork(path: Path) -> dict:
             started = time.perf_counter()
             bag = DagBag(dag_folder=str(path))
             seconds = time.perf_counter() - started
-            report = {"seconds": seconds, "dags": {d: _describe(dag) for d, dag in bag.dags.items()},
-                      "import_errors": {str(k): str(v)[-2000:] for k, v in bag.import_errors.items()},
-                      "refused": refused}
+            report = {
+                "seconds": seconds,
+                "dags": {d: _describe(dag) for d, dag in bag.dags.items()},
+                "import_errors": {str(k): str(v)[-2000:] for k, v in bag.import_errors.items()},
+                "refused": refused,
+            }
         except BaseException as error:  # noqa: BLE001 - the parent reports it
             report = {"seconds": 0.0, "dags": {}, "import_errors": {str(path): repr(error)}, "refused": refused}
         with os.fdopen(write, "w") as out:
@@ -446,8 +463,8 @@ if __name__ == "__main__":
 @pytest.mark.parametrize(
     ("run_type", "logical_date", "night"),
     [
-        ("manual", datetime(2026, 11, 25, tzinfo=timezone.utc), date(2026, 11, 25)),  # dags test / the night runner
-        ("scheduled", datetime(2026, 11, 26, 4, tzinfo=timezone.utc), None),  # fires after the night it builds
+        ("manual", datetime(2026, 11, 25, tzinfo=UTC), date(2026, 11, 25)),  # dags test / the night runner
+        ("scheduled", datetime(2026, 11, 26, 4, tzinfo=UTC), None),  # fires after the night it builds
         ("asset_triggered", None, None),
     ],
 )

@@ -27,14 +27,20 @@ BI_SCHEMA = dashboards.BI_SCHEMA
 
 
 def committed_bundle() -> dict[str, str]:
-    return {path.relative_to(dashboards.BUNDLE_DIR).as_posix(): path.read_text()
-            for path in sorted(dashboards.BUNDLE_DIR.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(dashboards.BUNDLE_DIR).as_posix(): path.read_text()
+        for path in sorted(dashboards.BUNDLE_DIR.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_committed_bundle_is_what_the_code_generates(tmp_path):
     dashboards.write(tmp_path)
-    generated = {path.relative_to(tmp_path).as_posix(): path.read_text()
-                 for path in sorted(tmp_path.rglob("*")) if path.is_file()}
+    generated = {
+        path.relative_to(tmp_path).as_posix(): path.read_text()
+        for path in sorted(tmp_path.rglob("*"))
+        if path.is_file()
+    }
     assert committed_bundle() == generated, "bi_tool/bundle/ is stale: run `make bi-bundle` and commit it"
 
 
@@ -82,8 +88,24 @@ def test_metrics_and_calculated_columns_name_only_contract_columns():
         aliases = set(re.findall(rf"\b{BI_SCHEMA}\.{dataset.model}\s+AS\s+([a-z_]+)", text))
         text = re.sub(rf"\b{BI_SCHEMA}\.{dataset.model}\b", " ", text)
         names = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", text)) - aliases
-        sql_words = {"sum", "max", "nullif", "numeric", "case", "when", "then", "else", "end", "is", "null",
-                     "to_char", "fm990", "and", "or", "not"}
+        sql_words = {
+            "sum",
+            "max",
+            "nullif",
+            "numeric",
+            "case",
+            "when",
+            "then",
+            "else",
+            "end",
+            "is",
+            "null",
+            "to_char",
+            "fm990",
+            "and",
+            "or",
+            "not",
+        }
         literals = set(re.findall(r"'([^']*)'", " ".join(expressions)))
         literal_words = {w for text in literals for w in re.findall(r"\b[a-z_][a-z0-9_]*\b", text.lower())}
         unknown = names - sql_words - set(declared[dataset.model]) - literal_words
@@ -116,14 +138,23 @@ def test_the_intro_states_the_confidentiality_rule():
     assert "Confidentiality" in text and "5 respondents" in text and "suppressed" in text
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgresql://postgres:@/sharewhy?host=/work/.sharewhy/warehouse/pgdata",
-     "postgresql+psycopg2://bi_reader@/sharewhy?host=/work/.sharewhy/warehouse/pgdata"),
-    ("host=/tmp/sock port=5433 dbname=dw user=x password=secret",
-     "postgresql+psycopg2://bi_reader@/dw?host=/tmp/sock&port=5433"),
-    ("postgresql://sharewhy:secret@db.example.internal:5432/sharewhy?sslmode=require",
-     "postgresql+psycopg2://bi_reader@db.example.internal:5432/sharewhy?sslmode=require"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "postgresql://postgres:@/sharewhy?host=/work/.sharewhy/warehouse/pgdata",
+            "postgresql+psycopg2://bi_reader@/sharewhy?host=/work/.sharewhy/warehouse/pgdata",
+        ),
+        (
+            "host=/tmp/sock port=5433 dbname=dw user=x password=secret",
+            "postgresql+psycopg2://bi_reader@/dw?host=/tmp/sock&port=5433",
+        ),
+        (
+            "postgresql://sharewhy:secret@db.example.internal:5432/sharewhy?sslmode=require",
+            "postgresql+psycopg2://bi_reader@db.example.internal:5432/sharewhy?sslmode=require",
+        ),
+    ],
+)
 def test_superset_connects_as_bi_reader_without_the_warehouse_credentials(url, expected):
     assert provision.sqlalchemy_uri(url) == expected
 
@@ -154,8 +185,11 @@ def test_code_run_by_superset_imports_nothing_from_sharewhy():
 
 
 def test_the_superset_lock_file_pins_every_package():
-    lines = [line for line in (BI_TOOL / "constraints.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line
+        for line in (BI_TOOL / "constraints.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^\s]+", line) for line in lines), lines
     pinned = {line.split("==")[0].lower().replace("_", "-") for line in lines}
     assert {"apache-superset", "sqlalchemy", "flask-caching", "psycopg2-binary", "selenium"} <= pinned
@@ -236,11 +270,18 @@ def test_the_click_tiles_say_whose_count_they_are():
 def test_native_filters_for_period_team_and_network_reach_every_chart_with_the_column():
     config = dashboards.native_filter_configuration()
     assert {(f["name"], f["targets"][0]["column"]["name"]) for f in config} == {
-        ("Period (month)", "period"), ("Team", "team"), ("Network", "network")}
+        ("Period (month)", "period"),
+        ("Team", "team"),
+        ("Network", "network"),
+    }
     by_uuid = {dataset.uuid: dataset for dataset in dashboards.DATASETS}
-    placeholder = {chart.uuid: item["meta"]["chartId"] for item in dashboards.position().values()
-                   if isinstance(item, dict) and item.get("type") == "CHART" for chart in dashboards.CHARTS
-                   if chart.uuid == item["meta"]["uuid"]}
+    placeholder = {
+        chart.uuid: item["meta"]["chartId"]
+        for item in dashboards.position().values()
+        if isinstance(item, dict) and item.get("type") == "CHART"
+        for chart in dashboards.CHARTS
+        if chart.uuid == item["meta"]["uuid"]
+    }
     for native, spec in zip(dashboards.NATIVE_FILTERS, config, strict=True):
         [target] = spec["targets"]
         column = target["column"]["name"]
@@ -279,7 +320,8 @@ def test_bi_tool_reaches_the_warehouse_without_the_audit_package():
     """The BI tool provisions `bi_reader` through sharewhy.warehouse_access, as the publish does; it needs nothing
     of the quality gate (`expectations/`)."""
     importing_the_audit = [
-        path.name for path in sorted(BI_TOOL.glob("*.py"))
+        path.name
+        for path in sorted(BI_TOOL.glob("*.py"))
         if re.search(r"^\s*(from|import)\s+expectations\b", path.read_text(), re.MULTILINE)
     ]
     assert importing_the_audit == []

@@ -46,12 +46,21 @@ READER = "bi_reader"
 
 
 def _demo_night(url: str, home: Path, reader_password: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SHAREWHY_HOME": str(home), "SHAREWHY_WAREHOUSE_URL": url,
-           provision.READER_PASSWORD_ENV: reader_password}
+    env = {
+        **os.environ,
+        "SHAREWHY_HOME": str(home),
+        "SHAREWHY_WAREHOUSE_URL": url,
+        provision.READER_PASSWORD_ENV: reader_password,
+    }
     for name in [k for k in env if k.startswith("AIRFLOW")]:
         del env[name]  # the demo prepares its own Airflow environment
-    return subprocess.run([sys.executable, "-m", "sharewhy.cli", "demo", "--night", NIGHT],
-                          env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "sharewhy.cli", "demo", "--night", NIGHT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def _initialise_template() -> float:
@@ -66,8 +75,7 @@ def _initialise_template() -> float:
 def reader_as_it_was(server_url):
     """Put the cluster-wide `bi_reader` back as it was (or disarm it) once the module is done."""
     with psycopg.connect(server_url) as conn:
-        before = conn.execute("select rolcanlogin, rolpassword from pg_authid where rolname = %s",
-                              (READER,)).fetchone()
+        before = conn.execute("select rolcanlogin, rolpassword from pg_authid where rolname = %s", (READER,)).fetchone()
     yield
     with psycopg.connect(server_url, autocommit=True) as conn:
         role = sql.Identifier(READER)
@@ -119,10 +127,17 @@ def superset(request, module_db, reader_as_it_was, tmp_path_factory):
         provision_seconds = time.monotonic() - started
         with provision.running(home) as base:
             session = provision.api_session(base, admin_password)
-            yield {"base": base, "session": session, "report": report, "home": home, "url": url,
-                   "admin_password": admin_password, "reader_password": reader_password,
-                   "viewer_password": viewer_password,
-                   "seconds": {"template": template_seconds, "provision": provision_seconds}}
+            yield {
+                "base": base,
+                "session": session,
+                "report": report,
+                "home": home,
+                "url": url,
+                "admin_password": admin_password,
+                "reader_password": reader_password,
+                "viewer_password": viewer_password,
+                "seconds": {"template": template_seconds, "provision": provision_seconds},
+            }
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -144,8 +159,11 @@ def test_superset_reads_the_warehouse_as_bi_reader_over_loopback_only(superset):
     response.raise_for_status()
     databases = response.json()["result"]
     assert [d["database_name"] for d in databases] == [dashboards.DATABASE_NAME]
-    connection = superset["session"].get(
-        f"{superset['base']}/api/v1/database/{databases[0]['id']}/connection", timeout=60).json()["result"]
+    connection = (
+        superset["session"]
+        .get(f"{superset['base']}/api/v1/database/{databases[0]['id']}/connection", timeout=60)
+        .json()["result"]
+    )
     assert connection["sqlalchemy_uri"].startswith(f"postgresql+psycopg2://{READER}@")
     assert connection["parameters"]["username"] == READER
     assert superset["reader_password"] not in json.dumps(connection)
@@ -157,8 +175,7 @@ def test_superset_reads_the_warehouse_as_bi_reader_over_loopback_only(superset):
 
 
 def test_the_dashboard_is_published_with_its_title_and_confidentiality_note(superset):
-    response = superset["session"].get(f"{superset['base']}/api/v1/dashboard/{dashboards.DASHBOARD_SLUG}",
-                                       timeout=60)
+    response = superset["session"].get(f"{superset['base']}/api/v1/dashboard/{dashboards.DASHBOARD_SLUG}", timeout=60)
     response.raise_for_status()
     dashboard = response.json()["result"]
     assert dashboard["dashboard_title"] == dashboards.DASHBOARD_TITLE and dashboard["published"]
@@ -172,8 +189,10 @@ def test_the_native_filters_target_their_datasets_and_filter_the_charts(superset
     dashboard = session.get(f"{base}/api/v1/dashboard/{dashboards.DASHBOARD_SLUG}", timeout=60).json()["result"]
     configured = json.loads(dashboard["json_metadata"])["native_filter_configuration"]
     charts = {c["id"]: c["slice_name"] for c in provision.dashboard_charts(session, base)}
-    datasets = {d["id"]: d["table_name"] for d in session.get(
-        f"{base}/api/v1/dataset/?q=(page_size:100)", timeout=60).json()["result"]}
+    datasets = {
+        d["id"]: d["table_name"]
+        for d in session.get(f"{base}/api/v1/dataset/?q=(page_size:100)", timeout=60).json()["result"]
+    }
     assert [f["name"] for f in configured] == [native.name for native in dashboards.NATIVE_FILTERS]
     for native, spec in zip(dashboards.NATIVE_FILTERS, configured, strict=True):
         [target] = spec["targets"]
@@ -196,13 +215,23 @@ def test_every_chart_renders_in_a_browser_without_error(superset, user, tmp_path
     missing = [path for path in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(path).exists()]
     assert not missing, f"{', '.join(missing)} missing: `make browser` installs Debian's chromium and chromium-driver"
     out = tmp_path / "dashboard.png"
-    env = provision.superset_env(superset["home"], SHAREWHY_SUPERSET_ADMIN_PASSWORD=superset["admin_password"],
-                                 SHAREWHY_SCREENSHOT_USER=user,
-                                 SHAREWHY_SCREENSHOT_PASSWORD=superset[f"{user}_password"])
+    env = provision.superset_env(
+        superset["home"],
+        SHAREWHY_SUPERSET_ADMIN_PASSWORD=superset["admin_password"],
+        SHAREWHY_SCREENSHOT_USER=user,
+        SHAREWHY_SCREENSHOT_PASSWORD=superset[f"{user}_password"],
+    )
     result = subprocess.run(
-        [str(provision.SUPERSET_BIN / "python"), str(provision.BI_TOOL_DIR / "screenshot.py"),
-         provision.dashboard_url(superset["base"]), str(out)],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(provision.SUPERSET_BIN / "python"),
+            str(provision.BI_TOOL_DIR / "screenshot.py"),
+            provision.dashboard_url(superset["base"]),
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"screenshot of {len(dashboards.CHARTS)} charts" in result.stdout
@@ -222,12 +251,16 @@ def viewer(superset):
 
 def _role_permissions(home: Path, role: str) -> set[tuple[str, str]]:
     with contextlib.closing(sqlite3.connect(home / "superset.db")) as db:
-        return set(db.execute(
-            "select p.name, v.name from ab_role r"
-            " join ab_permission_view_role pvr on pvr.role_id = r.id"
-            " join ab_permission_view pv on pv.id = pvr.permission_view_id"
-            " join ab_permission p on p.id = pv.permission_id join ab_view_menu v on v.id = pv.view_menu_id"
-            " where r.name = ?", (role,)))
+        return set(
+            db.execute(
+                "select p.name, v.name from ab_role r"
+                " join ab_permission_view_role pvr on pvr.role_id = r.id"
+                " join ab_permission_view pv on pv.id = pvr.permission_view_id"
+                " join ab_permission p on p.id = pv.permission_id join ab_view_menu v on v.id = pv.view_menu_id"
+                " where r.name = ?",
+                (role,),
+            )
+        )
 
 
 def _users(home: Path, username: str) -> list[tuple[int, str]]:
@@ -235,7 +268,9 @@ def _users(home: Path, username: str) -> list[tuple[int, str]]:
     with contextlib.closing(sqlite3.connect(home / "superset.db")) as db:
         return db.execute(
             "select u.id, r.name from ab_user u left join ab_user_role ur on ur.user_id = u.id"
-            " left join ab_role r on r.id = ur.role_id where u.username = ? order by 1, 2", (username,)).fetchall()
+            " left join ab_role r on r.id = ur.role_id where u.username = ? order by 1, 2",
+            (username,),
+        ).fetchall()
 
 
 def test_the_viewer_gets_every_chart_data_the_admin_gets(superset, viewer):
@@ -244,8 +279,9 @@ def test_the_viewer_gets_every_chart_data_the_admin_gets(superset, viewer):
     assert sorted(as_viewer) == sorted(chart.title for chart in dashboards.CHARTS)
     failing = {title: r for title, r in as_viewer.items() if r["status"] != 200 or r["rowcount"] <= 0}
     assert not failing, json.dumps(failing, indent=2)
-    assert {title: r["rowcount"] for title, r in as_viewer.items()} == \
-        {title: r["rowcount"] for title, r in as_admin.items()}
+    assert {title: r["rowcount"] for title, r in as_viewer.items()} == {
+        title: r["rowcount"] for title, r in as_admin.items()
+    }
 
 
 def _browser_login(base: str, username: str, password: str) -> tuple[requests.Session, requests.Response]:
@@ -254,8 +290,11 @@ def _browser_login(base: str, username: str, password: str) -> tuple[requests.Se
     page = browser.get(f"{base}/login/", timeout=60).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"', page)
     assert token, "no CSRF token on the login page"
-    landed = browser.post(f"{base}/login/", timeout=60, data={
-        "username": username, "password": password, "csrf_token": token.group(1) or token.group(2)})
+    landed = browser.post(
+        f"{base}/login/",
+        timeout=60,
+        data={"username": username, "password": password, "csrf_token": token.group(1) or token.group(2)},
+    )
     return browser, landed
 
 
@@ -295,8 +334,12 @@ def test_the_viewer_cannot_delete_the_dashboard(superset, viewer):
 def test_the_viewer_cannot_use_sql_lab(superset, viewer):
     base, admin = superset["base"], superset["session"]
     database = admin.get(f"{base}/api/v1/database/", timeout=60).json()["result"][0]
-    query = {"database_id": database["id"], "sql": "select count(*) as n from bi.advocacy_kpis",
-             "runAsync": False, "schema": settings.BI_SCHEMA}
+    query = {
+        "database_id": database["id"],
+        "sql": "select count(*) as n from bi.advocacy_kpis",
+        "runAsync": False,
+        "schema": settings.BI_SCHEMA,
+    }
     response = viewer.post(f"{base}/api/v1/sqllab/execute/", json=query, timeout=120)
     assert response.status_code in REFUSED, response.text[:500]
     as_admin = admin.post(f"{base}/api/v1/sqllab/execute/", json=query, timeout=120)
@@ -328,7 +371,8 @@ def test_the_viewer_role_is_gammas_viewing_part_and_the_bi_datasets_only(superse
     data = viewer - gamma
     assert {permission for permission, _ in data} == {"datasource_access"}
     assert sorted(re.sub(r"\(id:\d+\)$", "", view) for _, view in data) == sorted(
-        f"[{dashboards.DATABASE_NAME}].[{dataset.model}]" for dataset in dashboards.DATASETS)
+        f"[{dashboards.DATABASE_NAME}].[{dataset.model}]" for dataset in dashboards.DATASETS
+    )
     writes = {(p, v) for p, v in viewer if p in ("can_write", "can_delete", "can_add", "can_edit", "muldelete")}
     assert writes <= {("can_write", "DashboardFilterStateRestApi")}  # one's own filter state, not the dashboard
     assert not {v for _, v in viewer} & {"Database", "SQLLab", "Dataset", "Explore", "User", "Role"}
@@ -340,10 +384,15 @@ def test_provisioning_again_keeps_one_viewer_and_repairs_its_role(superset, view
     home, base, admin = superset["home"], superset["base"], superset["session"]
     before = _role_permissions(home, provision.VIEWER_ROLE)
     [(user_id, _)] = _users(home, provision.VIEWER_USER)
-    roles = {r["name"]: r["id"] for r in admin.get(f"{base}/api/v1/security/roles/?q=(page_size:100)",
-                                                   timeout=60).json()["result"]}
-    granted = admin.put(f"{base}/api/v1/security/users/{user_id}", timeout=60,
-                        json={"roles": [roles["Admin"], roles[provision.VIEWER_ROLE]]})
+    roles = {
+        r["name"]: r["id"]
+        for r in admin.get(f"{base}/api/v1/security/roles/?q=(page_size:100)", timeout=60).json()["result"]
+    }
+    granted = admin.put(
+        f"{base}/api/v1/security/users/{user_id}",
+        timeout=60,
+        json={"roles": [roles["Admin"], roles[provision.VIEWER_ROLE]]},
+    )
     assert granted.status_code == 200, granted.text[:500]
     assert _users(home, provision.VIEWER_USER) == [(user_id, "Admin"), (user_id, provision.VIEWER_ROLE)]
     with contextlib.closing(sqlite3.connect(home / "superset.db")) as db, db:
@@ -351,11 +400,19 @@ def test_provisioning_again_keeps_one_viewer_and_repairs_its_role(superset, view
             "insert into ab_permission_view_role (permission_view_id, role_id)"
             " select pv.id, (select id from ab_role where name = ?) from ab_permission_view pv"
             " join ab_permission p on p.id = pv.permission_id join ab_view_menu v on v.id = pv.view_menu_id"
-            " where p.name = 'can_write' and v.name = 'Dashboard'", (provision.VIEWER_ROLE,))
+            " where p.name = 'can_write' and v.name = 'Dashboard'",
+            (provision.VIEWER_ROLE,),
+        )
     assert ("can_write", "Dashboard") in _role_permissions(home, provision.VIEWER_ROLE)
     with open(provision.log_path(home), "a") as log:
-        provision.import_bundle(home, superset["url"], superset["admin_password"], superset["viewer_password"],
-                                superset["reader_password"], log)
+        provision.import_bundle(
+            home,
+            superset["url"],
+            superset["admin_password"],
+            superset["viewer_password"],
+            superset["reader_password"],
+            log,
+        )
     assert _users(home, provision.VIEWER_USER) == [(user_id, provision.VIEWER_ROLE)]
     assert _role_permissions(home, provision.VIEWER_ROLE) == before
     with contextlib.closing(sqlite3.connect(home / "superset.db")) as db:
@@ -380,8 +437,15 @@ def test_provisioning_again_updates_the_same_objects_without_duplicates(superset
 
     before = charts()
     with open(provision.log_path(superset["home"]), "a") as log:
-        provision.import_bundle(superset["home"], superset["url"], superset["admin_password"],
-                                superset["viewer_password"], superset["reader_password"], log, bundle_dir=edited)
+        provision.import_bundle(
+            superset["home"],
+            superset["url"],
+            superset["admin_password"],
+            superset["viewer_password"],
+            superset["reader_password"],
+            log,
+            bundle_dir=edited,
+        )
     after = charts()
     assert after.keys() == before.keys() and len(after) == len(dashboards.CHARTS)
     assert "Renamed in code" in after.values() and chart.title not in after.values()

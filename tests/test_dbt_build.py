@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,27 +48,79 @@ E1_WEIGHTS = {
     "educate": Decimal("0.071429"),
 }
 ANSWERS = {
-    "e-0001": {"obligated_1": 2, "obligated_2": 5, "good_news_1": 5, "good_news_2": 4,
-               "proud_1": 3, "proud_2": 4, "educate_1": 1, "educate_2": 2},
+    "e-0001": {
+        "obligated_1": 2,
+        "obligated_2": 5,
+        "good_news_1": 5,
+        "good_news_2": 4,
+        "proud_1": 3,
+        "proud_2": 4,
+        "educate_1": 1,
+        "educate_2": 2,
+    },
     # every construct at the scale's middle → 0.5 each → 0.25 each
-    "e-0002": {"obligated_1": 3, "obligated_2": 3, "good_news_1": 3, "good_news_2": 3,
-               "proud_1": 3, "proud_2": 3, "educate_1": 3, "educate_2": 3},
+    "e-0002": {
+        "obligated_1": 3,
+        "obligated_2": 3,
+        "good_news_1": 3,
+        "good_news_2": 3,
+        "proud_1": 3,
+        "proud_2": 3,
+        "educate_1": 3,
+        "educate_2": 3,
+    },
     # every construct at the bottom (obligated_2 = 5 reversed) → all 0 → equal weights 0.25
-    "e-0003": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
-               "proud_1": 1, "proud_2": 1, "educate_1": 1, "educate_2": 1},
+    "e-0003": {
+        "obligated_1": 1,
+        "obligated_2": 5,
+        "good_news_1": 1,
+        "good_news_2": 1,
+        "proud_1": 1,
+        "proud_2": 1,
+        "educate_1": 1,
+        "educate_2": 1,
+    },
     # only proud → weight 1 on proud
-    "e-0004": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
-               "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
-    "e-0005": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
-               "proud_1": 5, "proud_2": 5, "educate_1": 1, "educate_2": 1},
+    "e-0004": {
+        "obligated_1": 1,
+        "obligated_2": 5,
+        "good_news_1": 1,
+        "good_news_2": 1,
+        "proud_1": 5,
+        "proud_2": 5,
+        "educate_1": 1,
+        "educate_2": 1,
+    },
+    "e-0005": {
+        "obligated_1": 1,
+        "obligated_2": 5,
+        "good_news_1": 1,
+        "good_news_2": 1,
+        "proud_1": 5,
+        "proud_2": 5,
+        "educate_1": 1,
+        "educate_2": 1,
+    },
     # answers only 34 days after sharing: the October share predates the profile by more than
     # first_profile_lookback_days (30), so it stays unattributed
-    "e-0006": {"obligated_1": 1, "obligated_2": 5, "good_news_1": 1, "good_news_2": 1,
-               "proud_1": 1, "proud_2": 1, "educate_1": 5, "educate_2": 5},
+    "e-0006": {
+        "obligated_1": 1,
+        "obligated_2": 5,
+        "good_news_1": 1,
+        "good_news_2": 1,
+        "proud_1": 1,
+        "proud_2": 1,
+        "educate_1": 5,
+        "educate_2": 5,
+    },
 }
 SUBMITTED_AT = {
-    "e-0001": "2026-09-01T10:00:00Z", "e-0002": "2026-09-02T10:00:00Z", "e-0003": "2026-09-03T10:00:00Z",
-    "e-0004": "2026-09-04T10:00:00Z", "e-0005": "2026-09-05T10:00:00Z", "e-0006": "2026-11-08T10:00:00Z",
+    "e-0001": "2026-09-01T10:00:00Z",
+    "e-0002": "2026-09-02T10:00:00Z",
+    "e-0003": "2026-09-03T10:00:00Z",
+    "e-0004": "2026-09-04T10:00:00Z",
+    "e-0005": "2026-09-05T10:00:00Z",
+    "e-0006": "2026-11-08T10:00:00Z",
 }
 
 
@@ -95,27 +147,74 @@ def _post(n: int, kind: str = "share") -> str:
 NIGHT_1, NIGHT_2 = date(2026, 11, 3), date(2026, 11, 4)
 SHARES = [
     # October: e-0001…e-0005 have profiles, e-0009 never answered, e-0006 answered after sharing.
-    Share("s-01", "e-0001", _post(1), "2026-10-05T09:00:00Z", {
-        NIGHT_1: {"IMPRESSION": 500, "MEMBERS_REACHED": 400, "REACTION": 20, "COMMENT": 5, "RESHARE": 1,
-                  "LINK_CLICKS": 4},
-        NIGHT_2: {"IMPRESSION": 1000, "MEMBERS_REACHED": 800, "REACTION": 30, "COMMENT": 8, "RESHARE": 2,
-                  "LINK_CLICKS": 10},
-    }),
-    Share("s-02", "e-0002", _post(2, "ugcPost"), "2026-10-06T09:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 200, "REACTION": 10, "LINK_CLICKS": 4}}),
-    Share("s-03", "e-0003", _post(3), "2026-10-07T09:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 400, "REACTION": 14, "COMMENT": 4, "RESHARE": 2}}),
-    Share("s-04", "e-0004", _post(4), "2026-10-08T09:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 300, "REACTION": 6, "LINK_CLICKS": 3}}),
-    Share("s-05", "e-0005", _post(5), "2026-10-09T09:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 100, "REACTION": 2, "LINK_CLICKS": 1}}),
-    Share("s-06", "e-0009", _post(6), "2026-10-09T12:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 600, "REACTION": 12, "LINK_CLICKS": 6}}),
-    Share("s-07", "e-0006", _post(7), "2026-10-05T12:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 100, "REACTION": 1}}),
+    Share(
+        "s-01",
+        "e-0001",
+        _post(1),
+        "2026-10-05T09:00:00Z",
+        {
+            NIGHT_1: {
+                "IMPRESSION": 500,
+                "MEMBERS_REACHED": 400,
+                "REACTION": 20,
+                "COMMENT": 5,
+                "RESHARE": 1,
+                "LINK_CLICKS": 4,
+            },
+            NIGHT_2: {
+                "IMPRESSION": 1000,
+                "MEMBERS_REACHED": 800,
+                "REACTION": 30,
+                "COMMENT": 8,
+                "RESHARE": 2,
+                "LINK_CLICKS": 10,
+            },
+        },
+    ),
+    Share(
+        "s-02",
+        "e-0002",
+        _post(2, "ugcPost"),
+        "2026-10-06T09:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 200, "REACTION": 10, "LINK_CLICKS": 4}},
+    ),
+    Share(
+        "s-03",
+        "e-0003",
+        _post(3),
+        "2026-10-07T09:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 400, "REACTION": 14, "COMMENT": 4, "RESHARE": 2}},
+    ),
+    Share(
+        "s-04",
+        "e-0004",
+        _post(4),
+        "2026-10-08T09:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 300, "REACTION": 6, "LINK_CLICKS": 3}},
+    ),
+    Share(
+        "s-05",
+        "e-0005",
+        _post(5),
+        "2026-10-09T09:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 100, "REACTION": 2, "LINK_CLICKS": 1}},
+    ),
+    Share(
+        "s-06",
+        "e-0009",
+        _post(6),
+        "2026-10-09T12:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 600, "REACTION": 12, "LINK_CLICKS": 6}},
+    ),
+    Share("s-07", "e-0006", _post(7), "2026-10-05T12:00:00Z", {NIGHT_2: {"IMPRESSION": 100, "REACTION": 1}}),
     # November: only two surveyed sharers → below k = 5 → suppressed. s-09 not observed yet → zeros.
-    Share("s-08", "e-0001", _post(8), "2026-11-02T09:00:00Z",
-          {NIGHT_2: {"IMPRESSION": 50, "REACTION": 5, "LINK_CLICKS": 1}}),
+    Share(
+        "s-08",
+        "e-0001",
+        _post(8),
+        "2026-11-02T09:00:00Z",
+        {NIGHT_2: {"IMPRESSION": 50, "REACTION": 5, "LINK_CLICKS": 1}},
+    ),
     Share("s-09", "e-0002", _post(9), "2026-11-03T09:00:00Z", {}),
 ]
 
@@ -126,13 +225,25 @@ SHARES = [
 X_SHARE = Share("s-10", "e-0001", "1850000000000000001", "2026-10-10T09:00:00Z", {}, network="x")
 X_NIGHTS = {
     NIGHT_1: {
-        "public_metrics": {"like_count": 20, "reply_count": 4, "retweet_count": 3, "quote_count": 1,
-                           "bookmark_count": 2, "impression_count": 900},
+        "public_metrics": {
+            "like_count": 20,
+            "reply_count": 4,
+            "retweet_count": 3,
+            "quote_count": 1,
+            "bookmark_count": 2,
+            "impression_count": 900,
+        },
         "non_public_metrics": {"impression_count": 900, "url_link_clicks": 12, "user_profile_clicks": 1},
     },
     NIGHT_2: {
-        "public_metrics": {"like_count": 22, "reply_count": 4, "retweet_count": 3, "quote_count": 1,
-                           "bookmark_count": 2, "impression_count": 1000},
+        "public_metrics": {
+            "like_count": 22,
+            "reply_count": 4,
+            "retweet_count": 3,
+            "quote_count": 1,
+            "bookmark_count": 2,
+            "impression_count": 1000,
+        },
     },
 }
 
@@ -140,25 +251,44 @@ X_NIGHTS = {
 # day's clicks go to the latest share made that day or before → s-01: 7 + 5 = 12, s-10: 9 + 4 = 13, s-08: 2 + 4 = 6.
 # e-0002's link serves s-02 (6 Oct) and s-09 (3 Nov): s-02 gets 3, s-09 0 (no click since its day).
 LINK_CLICKS = {
-    "bit.ly/e0001": {date(2026, 10, 5): 7, date(2026, 10, 6): 5, date(2026, 10, 10): 9, date(2026, 10, 12): 4,
-                     date(2026, 11, 2): 2, date(2026, 11, 3): 4},
+    "bit.ly/e0001": {
+        date(2026, 10, 5): 7,
+        date(2026, 10, 6): 5,
+        date(2026, 10, 10): 9,
+        date(2026, 10, 12): 4,
+        date(2026, 11, 2): 2,
+        date(2026, 11, 3): 4,
+    },
     "bit.ly/e0002": {date(2026, 10, 6): 3},
 }
 
 
 def _share_payload(share: Share, share_mode: str = "manual") -> dict:
     return {
-        "share_id": share.share_id, "employee_id": share.employee_id, "content_id": "c-001", "network": share.network,
-        "post_id": share.post_id, "shared_at": share.shared_at, "tracking_link": share.tracking_link,
-        "share_mode": share_mode, "copy_edited": False, "campaign": None, "audience_size": 1000,
+        "share_id": share.share_id,
+        "employee_id": share.employee_id,
+        "content_id": "c-001",
+        "network": share.network,
+        "post_id": share.post_id,
+        "shared_at": share.shared_at,
+        "tracking_link": share.tracking_link,
+        "share_mode": share_mode,
+        "copy_edited": False,
+        "campaign": None,
+        "audience_size": 1000,
     }
 
 
 def _response_payload(token: str, employee_id: str, submitted_at: str, answers: list[tuple[str, int]]) -> dict:
     return {
-        "landing_id": token, "token": token, "response_id": token,
-        "landed_at": submitted_at, "submitted_at": submitted_at, "metadata": {},
-        "hidden": {"employee_id": employee_id}, "calculated": {"score": 0},
+        "landing_id": token,
+        "token": token,
+        "response_id": token,
+        "landed_at": submitted_at,
+        "submitted_at": submitted_at,
+        "metadata": {},
+        "hidden": {"employee_id": employee_id},
+        "calculated": {"score": 0},
         "answers": [
             {"field": {"id": f"id-{ref}", "ref": ref, "type": "opinion_scale"}, "type": "number", "number": number}
             for ref, number in answers
@@ -168,7 +298,7 @@ def _response_payload(token: str, employee_id: str, submitted_at: str, answers: 
 
 #: The vendor surveys of the simulated company's wave of 2026-11-25, which the committed instrument
 #: (seeds/survey_instrument.csv) maps: SurveyMonkey question ids and Qualtrics QIDs of their own, per survey.
-_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=timezone.utc))
+_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=UTC))
 _SM_WAVE, _Q_WAVE = _COMPANY.survey_waves_for("surveymonkey")[-1], _COMPANY.survey_waves_for("qualtrics")[-1]
 SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = sm_simulator.survey_id(_SM_WAVE), qualtrics_simulator.survey_id(_Q_WAVE)
 SURVEYMONKEY_QUESTIONS = {ref: qid for qid, ref in sm_simulator.question_ids(_SM_WAVE).items()}
@@ -180,29 +310,60 @@ CHOICE_TEXTS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "
 
 def _surveymonkey_details() -> dict:
     questions = [
-        {"id": qid, "position": n, "family": "single_choice", "subtype": "vertical", "headings": [{"heading": ref}],
-         "answers": {"choices": [
-             {"id": sm_simulator.choice_id(qid, position), "position": position, "text": CHOICE_TEXTS[position - 1]}
-             for position in (3, 1, 5, 2, 4)
-         ]}}
+        {
+            "id": qid,
+            "position": n,
+            "family": "single_choice",
+            "subtype": "vertical",
+            "headings": [{"heading": ref}],
+            "answers": {
+                "choices": [
+                    {
+                        "id": sm_simulator.choice_id(qid, position),
+                        "position": position,
+                        "text": CHOICE_TEXTS[position - 1],
+                    }
+                    for position in (3, 1, 5, 2, 4)
+                ]
+            },
+        }
         for n, (ref, qid) in enumerate(SURVEYMONKEY_QUESTIONS.items(), start=1)
     ]
-    return {"id": SURVEYMONKEY_SURVEY, "title": "Why we share", "date_created": "2026-08-30T00:00:00+00:00",
-            "date_modified": "2026-08-31T00:00:00+00:00", "pages": [{"id": "p-1", "position": 1, "questions": questions}]}
+    return {
+        "id": SURVEYMONKEY_SURVEY,
+        "title": "Why we share",
+        "date_created": "2026-08-30T00:00:00+00:00",
+        "date_modified": "2026-08-31T00:00:00+00:00",
+        "pages": [{"id": "p-1", "position": 1, "questions": questions}],
+    }
 
 
 def _surveymonkey_payload(response_id: str, employee_id: str, modified_at: str, answers: dict[str, int]) -> dict:
     questions = [
-        {"id": SURVEYMONKEY_QUESTIONS[ref],
-         "answers": [{"choice_id": sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS[ref], number),
-                      "simple_text": CHOICE_TEXTS[number - 1]}]}
+        {
+            "id": SURVEYMONKEY_QUESTIONS[ref],
+            "answers": [
+                {
+                    "choice_id": sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS[ref], number),
+                    "simple_text": CHOICE_TEXTS[number - 1],
+                }
+            ],
+        }
         for ref, number in answers.items()
     ]
     return {
-        "id": response_id, "survey_id": SURVEYMONKEY_SURVEY, "collector_id": "400000001",
-        "response_status": "completed", "custom_variables": {"employee_id": employee_id},
-        "first_name": "", "last_name": "", "email_address": "", "ip_address": "",
-        "date_created": modified_at, "date_modified": modified_at, "pages": [{"id": "p-1", "questions": questions}],
+        "id": response_id,
+        "survey_id": SURVEYMONKEY_SURVEY,
+        "collector_id": "400000001",
+        "response_status": "completed",
+        "custom_variables": {"employee_id": employee_id},
+        "first_name": "",
+        "last_name": "",
+        "email_address": "",
+        "ip_address": "",
+        "date_created": modified_at,
+        "date_modified": modified_at,
+        "pages": [{"id": "p-1", "questions": questions}],
     }
 
 
@@ -210,10 +371,19 @@ def _qualtrics_payload(response_id: str, employee_id: str, recorded_at: str, ans
     values = {QUALTRICS_QUESTIONS[ref]: number for ref, number in answers.items()}
     return {
         "responseId": response_id,
-        "values": {"startDate": recorded_at, "endDate": recorded_at, "recordedDate": recorded_at, "finished": 1,
-                   "progress": 100, "ipAddress": "", **values, "externalDataReference": employee_id,
-                   "recipientEmail": ""},
-        "labels": {}, "displayedFields": list(values),
+        "values": {
+            "startDate": recorded_at,
+            "endDate": recorded_at,
+            "recordedDate": recorded_at,
+            "finished": 1,
+            "progress": 100,
+            "ipAddress": "",
+            **values,
+            "externalDataReference": employee_id,
+            "recipientEmail": "",
+        },
+        "labels": {},
+        "displayedFields": list(values),
     }
 
 
@@ -230,48 +400,78 @@ QUALTRICS_RESPONSES = [
     ("R_fixture0000008", "e-0008", "2026-09-03T10:00:00Z", ANSWERS["e-0001"]),
 ]
 ORGANIZATION = "urn:li:organization:99295745"
-PAGE_STATISTICS = {"uniqueImpressionsCount": 617, "impressionCount": 883, "clickCount": 10, "likeCount": 12,
-                   "commentCount": 1, "shareCount": 2, "shareMentionsCount": 0, "commentMentionsCount": 0,
-                   "engagement": 0.028312570781426953}
+PAGE_STATISTICS = {
+    "uniqueImpressionsCount": 617,
+    "impressionCount": 883,
+    "clickCount": 10,
+    "likeCount": 12,
+    "commentCount": 1,
+    "shareCount": 2,
+    "shareMentionsCount": 0,
+    "commentMentionsCount": 0,
+    "engagement": 0.028312570781426953,
+}
 
 
 def _load_other_sources(conn: psycopg.Connection, meta: tuple) -> None:
     """The X readings, Bitly clicks, SurveyMonkey and Qualtrics responses and page statistics of the fixture."""
     load_id, extracted_at, _, request = meta
     for night, metrics in X_NIGHTS.items():
-        tweet = {"id": X_SHARE.post_id, "text": "Worth a read", "created_at": "2026-10-10T09:00:00.000Z",
-                 "edit_history_tweet_ids": [X_SHARE.post_id], **metrics}
-        conn.execute("insert into raw.x__tweet_metrics values (%s, %s, %s, %s, %s, %s)",
-                     (X_SHARE.post_id, Jsonb(tweet), load_id, extracted_at, night, request))
+        tweet = {
+            "id": X_SHARE.post_id,
+            "text": "Worth a read",
+            "created_at": "2026-10-10T09:00:00.000Z",
+            "edit_history_tweet_ids": [X_SHARE.post_id],
+            **metrics,
+        }
+        conn.execute(
+            "insert into raw.x__tweet_metrics values (%s, %s, %s, %s, %s, %s)",
+            (X_SHARE.post_id, Jsonb(tweet), load_id, extracted_at, night, request),
+        )
     for bitlink, days in LINK_CLICKS.items():
         for day, clicks in days.items():
             bucket = {"clicks": clicks, "date": f"{day.isoformat()}T00:00:00+0000"}
-            conn.execute("insert into raw.bitly__link_clicks values (%s, %s, %s, %s, %s, %s, %s)",
-                         (bitlink, day, Jsonb(bucket), *meta))
+            conn.execute(
+                "insert into raw.bitly__link_clicks values (%s, %s, %s, %s, %s, %s, %s)",
+                (bitlink, day, Jsonb(bucket), *meta),
+            )
     details = _surveymonkey_details()
-    conn.execute("insert into raw.surveymonkey__survey_details values (%s, %s, %s, %s, %s, %s, %s)",
-                 (SURVEYMONKEY_SURVEY, details["date_modified"], Jsonb(details), *meta))
+    conn.execute(
+        "insert into raw.surveymonkey__survey_details values (%s, %s, %s, %s, %s, %s, %s)",
+        (SURVEYMONKEY_SURVEY, details["date_modified"], Jsonb(details), *meta),
+    )
     for response_id, employee_id, modified_at, answers in SURVEYMONKEY_RESPONSES:
         payload = _surveymonkey_payload(response_id, employee_id, modified_at, answers)
-        conn.execute("insert into raw.surveymonkey__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                     (SURVEYMONKEY_SURVEY, response_id, modified_at, Jsonb(payload), *meta))
+        conn.execute(
+            "insert into raw.surveymonkey__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (SURVEYMONKEY_SURVEY, response_id, modified_at, Jsonb(payload), *meta),
+        )
     for response_id, employee_id, recorded_at, answers in QUALTRICS_RESPONSES:
         payload = _qualtrics_payload(response_id, employee_id, recorded_at, answers)
-        conn.execute("insert into raw.qualtrics__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                     (QUALTRICS_SURVEY, response_id, recorded_at, Jsonb(payload), *meta))
-    day = {"timeRange": {"start": 1793232000000, "end": 1793318400000}, "organizationalEntity": ORGANIZATION,
-           "totalShareStatistics": PAGE_STATISTICS}
-    conn.execute("insert into raw.linkedin__organization_daily_statistics values (%s, %s, %s, %s, %s, %s, %s)",
-                 (ORGANIZATION, date(2026, 10, 29), Jsonb(day), *meta))
+        conn.execute(
+            "insert into raw.qualtrics__responses values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (QUALTRICS_SURVEY, response_id, recorded_at, Jsonb(payload), *meta),
+        )
+    day = {
+        "timeRange": {"start": 1793232000000, "end": 1793318400000},
+        "organizationalEntity": ORGANIZATION,
+        "totalShareStatistics": PAGE_STATISTICS,
+    }
+    conn.execute(
+        "insert into raw.linkedin__organization_daily_statistics values (%s, %s, %s, %s, %s, %s, %s)",
+        (ORGANIZATION, date(2026, 10, 29), Jsonb(day), *meta),
+    )
     post = {"share": _post(99), "organizationalEntity": ORGANIZATION, "totalShareStatistics": PAGE_STATISTICS}
-    conn.execute("insert into raw.linkedin__organization_post_statistics values (%s, %s, %s, %s, %s, %s)",
-                 (_post(99), Jsonb(post), load_id, extracted_at, NIGHT_2, request))
+    conn.execute(
+        "insert into raw.linkedin__organization_post_statistics values (%s, %s, %s, %s, %s, %s)",
+        (_post(99), Jsonb(post), load_id, extracted_at, NIGHT_2, request),
+    )
 
 
 def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict], others: bool = False) -> None:
     """Create the raw layer and land the given shares (with their LinkedIn nights) and survey responses, and with
     `others` the fixture's rows of the other sources."""
-    load_id, extracted_at = uuid.uuid4(), datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc)
+    load_id, extracted_at = uuid.uuid4(), datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
     meta = (load_id, extracted_at, LOGICAL_DATE, "test fixture")
     with psycopg.connect(url) as conn:
         conn.execute(RAW_SCHEMA_SQL.read_text())
@@ -282,8 +482,12 @@ def _load(url: str, shares: list[tuple[Share, str]], responses: list[dict], othe
             )
             for night, counts in share.nights.items():
                 for metric, count in counts.items():
-                    element = {"count": count, "metricType": metric, "targetEntity": {"share": share.post_id},
-                               "dateRange": {}}
+                    element = {
+                        "count": count,
+                        "metricType": metric,
+                        "targetEntity": {"share": share.post_id},
+                        "dateRange": {},
+                    }
                     conn.execute(
                         "insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
                         (share.post_id, metric, Jsonb(element), load_id, extracted_at, night, "test fixture"),
@@ -301,10 +505,23 @@ def _dbt_build(url: str, work_dir: Path) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).with_name("dbt")
     project = settings.DBT_PROJECT_DIR
     return subprocess.run(
-        [str(dbt), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
+        [
+            str(dbt),
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
         env={**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"},
-        cwd=project, capture_output=True, text=True, timeout=600,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -353,9 +570,20 @@ def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: 
     """The generic test `parts_sum_to_totals` (data-tests/generic/) on motivation_attribution × monthly_totals."""
     dbt = Path(sys.executable).with_name("dbt")
     project = settings.DBT_PROJECT_DIR
-    command = [str(dbt), "test", "--select", "test_name:parts_sum_to_totals", "--project-dir", str(project),
-               "--profiles-dir", str(project), "--target-path", str(tmp_path / "target"),
-               "--log-path", str(tmp_path / "logs")]
+    command = [
+        str(dbt),
+        "test",
+        "--select",
+        "test_name:parts_sum_to_totals",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
     env = {**os.environ, **settings.libpq_env(built), "DO_NOT_TRACK": "1"}
     shifted = "update bi_build.monthly_totals set clicks = clicks + %s where month = %s and network = 'linkedin'"
     with psycopg.connect(built, autocommit=True) as conn:
@@ -366,7 +594,9 @@ def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: 
             conn.execute(shifted, (-1, OCTOBER))
     passed = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
 
-    assert failed.returncode != 0 and "FAIL 1 parts_sum_to_totals_motivation_attribution" in failed.stdout, failed.stdout
+    assert failed.returncode != 0 and "FAIL 1 parts_sum_to_totals_motivation_attribution" in failed.stdout, (
+        failed.stdout
+    )
     assert passed.returncode == 0, passed.stdout[-3000:]
 
 
@@ -407,9 +637,11 @@ def test_a_group_below_k_respondents_is_all_unattributed(built: str) -> None:
 
 def test_weights_of_a_respondent_are_rounded_and_sum_to_one(built: str) -> None:
     with psycopg.connect(built) as conn:
-        weights = dict(conn.execute(
-            "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = 'e-0001'"
-        ).fetchall())
+        weights = dict(
+            conn.execute(
+                "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = 'e-0001'"
+            ).fetchall()
+        )
         all_zero = conn.execute(
             "select array_agg(distinct weight) from intermediate.int_survey__motivation_weights"
             " where employee_id = 'e-0003'"
@@ -426,30 +658,58 @@ def _rows(url: str, query: str, *params) -> list[dict]:
 
 def test_an_x_share_takes_its_metrics_with_link_clicks_carried_over_a_public_only_night(built: str) -> None:
     (share,) = _rows(built, "select * from marts.fct_shares where share_id = 's-10'")
-    assert {column: share[column] for column in (
-        "network", "impressions", "members_reached", "engagements", "clicks", "click_source", "is_matured",
-        "horizon_impressions", "horizon_engagements", "horizon_clicks",
-    )} == {
-        "network": "x", "impressions": 1000, "members_reached": None, "engagements": 22 + 4 + 3 + 1, "clicks": 12,
-        "click_source": "x.url_link_clicks", "is_matured": True,
+    assert {
+        column: share[column]
+        for column in (
+            "network",
+            "impressions",
+            "members_reached",
+            "engagements",
+            "clicks",
+            "click_source",
+            "is_matured",
+            "horizon_impressions",
+            "horizon_engagements",
+            "horizon_clicks",
+        )
+    } == {
+        "network": "x",
+        "impressions": 1000,
+        "members_reached": None,
+        "engagements": 22 + 4 + 3 + 1,
+        "clicks": 12,
+        "click_source": "x.url_link_clicks",
+        "is_matured": True,
         # shared 10 Oct: the horizon (17 Oct) is first reached by night 1's reading
-        "horizon_impressions": 900, "horizon_engagements": 20 + 4 + 3 + 1, "horizon_clicks": 12,
+        "horizon_impressions": 900,
+        "horizon_engagements": 20 + 4 + 3 + 1,
+        "horizon_clicks": 12,
     }
     # one surveyed sharer on X in October: below k, everything on `unattributed`
     rows = _rows(built, "select * from bi_build.motivation_attribution where month = %s and network = 'x'", OCTOBER)
     assert {row["motivation"]: [row[f"attributed_{m}"] for m in METRICS] for row in rows} == {
-        "obligated": [0, 0, 0, 0], "good_news": [0, 0, 0, 0], "proud": [0, 0, 0, 0], "educate": [0, 0, 0, 0],
+        "obligated": [0, 0, 0, 0],
+        "good_news": [0, 0, 0, 0],
+        "proud": [0, 0, 0, 0],
+        "educate": [0, 0, 0, 0],
         "unattributed": [1, 1000, 30, 12],
     }
     (kpis,) = _rows(built, "select * from bi_build.advocacy_kpis where month = %s and network = 'x'", OCTOBER)
     assert [kpis[c] for c in ("shares", "impressions", "members_reached", "engagements", "clicks")] == [
-        1, 1000, None, 30, 12]
+        1,
+        1000,
+        None,
+        30,
+        12,
+    ]
     # EMV 2026.1 for X: 1000 × 0.004 + 30 × 0.25 + 12 × 2.50
     assert kpis["earned_media_value"] == Decimal("41.50")
 
 
 def test_tracking_link_clicks_are_split_over_the_links_shares_beside_the_platform_clicks(built: str) -> None:
-    rows = _rows(built, "select * from marts.fct_shares where share_id in ('s-01', 's-10', 's-08', 's-02', 's-09', 's-03')")
+    rows = _rows(
+        built, "select * from marts.fct_shares where share_id in ('s-01', 's-10', 's-08', 's-02', 's-09', 's-03')"
+    )
     columns = ("tracking_link_clicks", "tracking_link_shares", "clicks", "click_gap", "click_gap_source")
     assert {row["share_id"]: tuple(row[c] for c in columns) for row in rows} == {
         "s-01": (12, 3, 10, 2, "tracking_link_counts_all_sources"),
@@ -464,9 +724,13 @@ def test_tracking_link_clicks_are_split_over_the_links_shares_beside_the_platfor
     }
     # the shares of a link split its clicks without loss
     assert sum(row["tracking_link_clicks"] for row in rows if row["tracking_link"] == "bit.ly/e0001") == sum(
-        LINK_CLICKS["bit.ly/e0001"].values())
-    kpis = _rows(built, "select month, network, tracking_link_clicks, click_gap, click_gap_source"
-                        " from bi_build.advocacy_kpis where team = 'unknown'")
+        LINK_CLICKS["bit.ly/e0001"].values()
+    )
+    kpis = _rows(
+        built,
+        "select month, network, tracking_link_clicks, click_gap, click_gap_source"
+        " from bi_build.advocacy_kpis where team = 'unknown'",
+    )
     assert {(row["month"], row["network"]): tuple(list(row.values())[2:]) for row in kpis} == {
         (OCTOBER, "linkedin"): (12 + 3, 2 - 1, "tracking_link_counts_all_sources"),
         (OCTOBER, "x"): (13, 1, "tracking_link_counts_all_sources"),
@@ -477,9 +741,17 @@ def test_tracking_link_clicks_are_split_over_the_links_shares_beside_the_platfor
 def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str) -> None:
     (wave,) = _rows(built, "select * from marts.dim_survey_wave")
     assert [wave[c] for c in ("wave", "wave_number", "responses", "respondents", "sources")] == [
-        FORM_ID, 1, 6 + 2 + 2, 8, "qualtrics, surveymonkey, typeform"]
-    profiles = _rows(built, "select employee_id, source, response_id, min(valid_from) as valid_from, count(*)"
-                            " from intermediate.int_survey__motivation_weights group by 1, 2, 3")
+        FORM_ID,
+        1,
+        6 + 2 + 2,
+        8,
+        "qualtrics, surveymonkey, typeform",
+    ]
+    profiles = _rows(
+        built,
+        "select employee_id, source, response_id, min(valid_from) as valid_from, count(*)"
+        " from intermediate.int_survey__motivation_weights group by 1, 2, 3",
+    )
     assert {row["employee_id"]: (row["source"], row["valid_from"].isoformat(), row["count"]) for row in profiles} == {
         "e-0001": ("typeform", "2026-09-01T10:00:00+00:00", 4),
         # relayed by SurveyMonkey at the same second: Typeform first
@@ -495,10 +767,12 @@ def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str)
     }
     with psycopg.connect(built) as conn:
         for employee_id in ("e-0007", "e-0008"):  # e-0001's answers: by choice position / by the survey's QIDs
-            weights = dict(conn.execute(
-                "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = %s",
-                (employee_id,),
-            ).fetchall())
+            weights = dict(
+                conn.execute(
+                    "select construct, weight from intermediate.int_survey__motivation_weights where employee_id = %s",
+                    (employee_id,),
+                ).fetchall()
+            )
             assert weights == E1_WEIGHTS, employee_id
         counted = conn.execute(
             "select count(*) filter (where is_counted), count(distinct (source, response_id))"
@@ -511,12 +785,28 @@ def test_a_wave_relayed_by_three_vendors_counts_each_respondent_once(built: str)
 
 def test_the_company_page_statistics_are_typed(built: str) -> None:
     (day,) = _rows(built, "select * from staging.stg_linkedin__organization_daily_statistics")
-    assert [day[c] for c in ("organization_urn", "activity_date", "impressions", "unique_impressions", "clicks",
-                             "likes", "comments", "shares", "engagement_rate")] == [
-        ORGANIZATION, date(2026, 10, 29), 883, 617, 10, 12, 1, 2, Decimal("0.028312570781426953")]
+    assert [
+        day[c]
+        for c in (
+            "organization_urn",
+            "activity_date",
+            "impressions",
+            "unique_impressions",
+            "clicks",
+            "likes",
+            "comments",
+            "shares",
+            "engagement_rate",
+        )
+    ] == [ORGANIZATION, date(2026, 10, 29), 883, 617, 10, 12, 1, 2, Decimal("0.028312570781426953")]
     (post,) = _rows(built, "select * from staging.stg_linkedin__organization_post_statistics")
     assert [post[c] for c in ("post_urn", "organization_urn", "logical_date", "impressions", "clicks")] == [
-        _post(99), ORGANIZATION, NIGHT_2, 883, 10]
+        _post(99),
+        ORGANIZATION,
+        NIGHT_2,
+        883,
+        10,
+    ]
 
 
 def test_poisoned_staging_fails_its_data_tests_and_builds_nothing_downstream(fresh_db: str, tmp_path: Path) -> None:

@@ -57,8 +57,15 @@ def builds(module_db, tmp_path_factory) -> dict:
     dbt(module_db, work_dir, "run", "--select", "fct_shares", *NO_LOOKBACK)
     incremental = _share_facts(module_db)
     dbt(module_db, work_dir, "run", "--select", "fct_shares", "--full-refresh", *NO_LOOKBACK)
-    return {"before": before, "incremental": incremental, "full_refresh": _share_facts(module_db),
-            "corrected": corrected, "withdrawn": withdrawn, "rows": rows, "report": report}
+    return {
+        "before": before,
+        "incremental": incremental,
+        "full_refresh": _share_facts(module_db),
+        "corrected": corrected,
+        "withdrawn": withdrawn,
+        "rows": rows,
+        "report": report,
+    }
 
 
 def test_the_corrected_file_replaced_its_previous_version(builds):

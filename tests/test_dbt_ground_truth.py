@@ -80,7 +80,6 @@ def test_no_email_address_or_employee_id_reaches_bi(demo_tenant):
     assert personal_data_in_bi(demo_tenant["url"]) == []
 
 
-
 def _company() -> Company:
     """The simulated company as the night's loads saw it (at the end of the night's logical date)."""
     return Company(SEED, datetime.combine(NIGHT + timedelta(days=1), time(), UTC))
@@ -112,8 +111,10 @@ def test_x_shares_carry_the_counters_x_showed_and_lift_covers_x(demo_tenant):
     assert deleted > 0
     assert kpis == (impressions, engagements, clicks, 0)
     assert {motivation for motivation, *_ in lifts} == set(demo_tenant["truth"]["ER_EFFECT"])
-    assert all(respondents >= DEFAULT.k_anonymity and not suppressed and lift is not None
-               for _, respondents, suppressed, lift in lifts)
+    assert all(
+        respondents >= DEFAULT.k_anonymity and not suppressed and lift is not None
+        for _, respondents, suppressed, lift in lifts
+    )
     # the clearest effect of the causal model shows on X too: obligated sharers engage least
     estimated = {motivation: float(lift) for motivation, _, _, lift in lifts}
     assert min(estimated, key=estimated.get) == "obligated"
@@ -123,7 +124,9 @@ def test_three_waves_on_three_vendors_each_give_every_respondent_one_profile(dem
     waves = demo_tenant["truth"]["survey"]["waves"]
     assert sorted(wave["vendor"] for wave in waves) == ["qualtrics", "surveymonkey", "typeform"]
     with psycopg.connect(demo_tenant["url"]) as conn:
-        built = conn.execute("select wave, respondents, sources from marts.dim_survey_wave order by wave_number").fetchall()
+        built = conn.execute(
+            "select wave, respondents, sources from marts.dim_survey_wave order by wave_number"
+        ).fetchall()
         profiles = conn.execute(
             "select wave, count(distinct employee_id), count(*) / 4 from intermediate.int_survey__motivation_weights"
             " group by wave"
@@ -144,9 +147,11 @@ def test_tracking_link_clicks_split_without_loss_and_never_fall_short_of_the_pla
             " select shares.tracking_link, shares.tracked, bitly.clicks, shares.platform"
             " from shares full join bitly on shares.tracking_link = bitly.bitlink"
         ).fetchall()
-        negative_gaps = dict(conn.execute(
-            "select click_gap_source, count(*) from marts.fct_shares where click_gap < 0 group by 1"
-        ).fetchall())
+        negative_gaps = dict(
+            conn.execute(
+                "select click_gap_source, count(*) from marts.fct_shares where click_gap < 0 group by 1"
+            ).fetchall()
+        )
         kpis = conn.execute(
             "select sum(tracking_link_clicks), sum(click_gap), array_agg(distinct click_gap_source)"
             " from bi_build.advocacy_kpis"

@@ -24,8 +24,10 @@ from ingestion.loader import apply_raw_schema
 NIGHTS = (date(2026, 11, 24), date(2026, 11, 25))
 NO_LOOKBACK = ("--vars", "{incremental_lookback_hours: 0}")
 INCREMENTAL_MODELS = (
-    "intermediate.int_linkedin__post_metrics_nightly", "intermediate.int_x__tweet_metrics_nightly",
-    "marts.fct_post_engagement_daily", "marts.fct_shares",
+    "intermediate.int_linkedin__post_metrics_nightly",
+    "intermediate.int_x__tweet_metrics_nightly",
+    "marts.fct_post_engagement_daily",
+    "marts.fct_shares",
 )
 
 
@@ -57,7 +59,9 @@ def _x_metrics(url: str) -> dict:
             "select count(*) from intermediate.int_x__tweet_metrics_nightly"
             " where built_at = (select max(built_at) from intermediate.int_x__tweet_metrics_nightly)"
         ).fetchone()["count"]
-    readings = {(row["tweet_id"], row["logical_date"]): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+    readings = {
+        (row["tweet_id"], row["logical_date"]): {k: v for k, v in row.items() if k != "built_at"} for row in rows
+    }
     return {"rows": readings, "rebuilt": rebuilt}
 
 
@@ -68,12 +72,16 @@ def builds(module_db, tmp_path_factory) -> dict:
         land_night(module_db, drop_dir, night)
         dbt(module_db, work_dir, "build", *NO_LOOKBACK)
     incremental = {
-        "bi": bi_contents(module_db), "build_times": _build_times(module_db), "shares": _share_facts(module_db),
+        "bi": bi_contents(module_db),
+        "build_times": _build_times(module_db),
+        "shares": _share_facts(module_db),
         "x_metrics": _x_metrics(module_db),
     }
     dbt(module_db, work_dir, "build", "--full-refresh", *NO_LOOKBACK)
     full_refresh = {
-        "bi": bi_contents(module_db), "build_times": _build_times(module_db), "shares": _share_facts(module_db),
+        "bi": bi_contents(module_db),
+        "build_times": _build_times(module_db),
+        "shares": _share_facts(module_db),
         "x_metrics": _x_metrics(module_db),
     }
     return {"url": module_db, "incremental": incremental, "full_refresh": full_refresh}
@@ -114,13 +122,20 @@ def _land_x_reading(url: str, night: date, metrics: dict) -> None:
 def test_an_incremental_x_build_carries_link_clicks_from_the_last_built_night(fresh_db, tmp_path):
     """The post turns 30 days old between two builds: the second night has public metrics only, and its link clicks
     come from the row the first build made (the second build does not read the first night's reading again)."""
-    public = {"like_count": 20, "reply_count": 4, "retweet_count": 3, "quote_count": 1, "bookmark_count": 2,
-              "impression_count": 900}
+    public = {
+        "like_count": 20,
+        "reply_count": 4,
+        "retweet_count": 3,
+        "quote_count": 1,
+        "bookmark_count": 2,
+        "impression_count": 900,
+    }
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         apply_raw_schema(conn)
     select = ("--select", "stg_x__tweet_metrics", "int_x__tweet_metrics_nightly", *NO_LOOKBACK)
-    _land_x_reading(fresh_db, date(2026, 10, 30), {"public_metrics": public,
-                                                  "non_public_metrics": {"url_link_clicks": 12}})
+    _land_x_reading(
+        fresh_db, date(2026, 10, 30), {"public_metrics": public, "non_public_metrics": {"url_link_clicks": 12}}
+    )
     dbt(fresh_db, tmp_path, "run", *select)
     _land_x_reading(fresh_db, date(2026, 10, 31), {"public_metrics": {**public, "like_count": 25}})
     dbt(fresh_db, tmp_path, "run", *select)

@@ -65,10 +65,19 @@ def expected_scores(answers) -> dict[str, Decimal]:
 
 def run_dbt(project: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
-         str(project)],
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
         env={**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"},
-        cwd=project, capture_output=True, text=True, timeout=900,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -87,17 +96,32 @@ def built(module_db, tmp_path_factory):
                 writer.writerow(["qualtrics", survey, link])
     for night in NIGHTS:
         drop_dir = tmp_path_factory.mktemp(f"drop-{night}")
-        with start(as_of(night), SEED, drop_dir=drop_dir, token=TOKEN, qualtrics_polls_to_complete=1,
-                   qualtrics_link_fields=links) as sim:
+        with start(
+            as_of(night),
+            SEED,
+            drop_dir=drop_dir,
+            token=TOKEN,
+            qualtrics_polls_to_complete=1,
+            qualtrics_link_fields=links,
+        ) as sim:
             land_hr_roster(module_db, night, drop_dir)
             land_typeform_responses(module_db, night, ApiConfig(sim.typeform_base_url, TOKEN), sim.form_ids)
             monkey = ApiConfig(sim.surveymonkey_base_url, TOKEN)
             land_surveymonkey_survey_details(module_db, night, monkey, sim.surveymonkey_survey_ids)
             land_surveymonkey_responses(module_db, night, monkey, sim.surveymonkey_survey_ids)
-            land_qualtrics_responses(module_db, night, ApiConfig(sim.qualtrics_base_url, TOKEN),
-                                     sim.qualtrics_survey_ids, poll_interval=0.01)
-    result = run_dbt(project, module_db, "build", "--select", "+int_survey__construct_scores", "+dim_motivation",
-                     "--indirect-selection", "cautious")
+            land_qualtrics_responses(
+                module_db, night, ApiConfig(sim.qualtrics_base_url, TOKEN), sim.qualtrics_survey_ids, poll_interval=0.01
+            )
+    result = run_dbt(
+        project,
+        module_db,
+        "build",
+        "--select",
+        "+int_survey__construct_scores",
+        "+dim_motivation",
+        "--indirect-selection",
+        "cautious",
+    )
     assert result.returncode == 0, result.stdout[-6000:]
     with psycopg.connect(module_db, row_factory=dict_row) as conn:
         scores = conn.execute(
@@ -154,8 +178,11 @@ def test_each_qualtrics_survey_links_its_respondents_by_its_configured_field(bui
     by_survey = {}
     for row in built["links"]:
         by_survey.setdefault(row["survey_id"], set()).add((row["link_field"], row["employee_id"] is not None))
-    surveys = {qualtrics.survey_id(wave): link for night, link in zip(NIGHTS, LINKS, strict=True)
-               for wave in company(night).survey_waves_for("qualtrics")}
+    surveys = {
+        qualtrics.survey_id(wave): link
+        for night, link in zip(NIGHTS, LINKS, strict=True)
+        for wave in company(night).survey_waves_for("qualtrics")
+    }
     assert by_survey == {survey: {(link, True)} for survey, link in surveys.items()}
 
 

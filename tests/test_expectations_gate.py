@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from base64 import b64decode
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -44,8 +44,16 @@ FORM_ID = "motivation-2026w36"
 NIGHT_1, NIGHT_2, NIGHT_3 = date(2026, 11, 3), date(2026, 11, 4), date(2026, 11, 5)
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 METRIC_TYPES = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")
-SURVEY_ITEMS = ("obligated_1", "obligated_2", "good_news_1", "good_news_2", "proud_1", "proud_2", "educate_1",
-                "educate_2")
+SURVEY_ITEMS = (
+    "obligated_1",
+    "obligated_2",
+    "good_news_1",
+    "good_news_2",
+    "proud_1",
+    "proud_2",
+    "educate_1",
+    "educate_2",
+)
 
 #: (share id, employee, post number, shared at). October: five surveyed sharers (shown) and e-0009, who never
 #: answered; November: three surveyed sharers (fewer than k = 5: suppressed), s-09 not observed by LinkedIn yet.
@@ -86,19 +94,36 @@ def tweet_id(number: int) -> str:
 def counts(number: int, night: date) -> dict[str, int]:
     """Cumulative counters of post `number`: NIGHT_1 sees half of what NIGHT_2 sees, exactly (every count is even),
     so the October shares' rates at the outcome horizon (NIGHT_1) are all alike: every motivation's lift is 1."""
-    latest = dict(zip(METRIC_TYPES, (100 * number, 80 * number, 6 * number, 2 * number, 2 * number, 2 * number), strict=True))
+    latest = dict(
+        zip(METRIC_TYPES, (100 * number, 80 * number, 6 * number, 2 * number, 2 * number, 2 * number), strict=True)
+    )
     return latest if night == NIGHT_2 else {metric: count // 2 for metric, count in latest.items()}
 
 
 # --- raw rows ------------------------------------------------------------------------------------------------------
 
-def insert_share(conn: psycopg.Connection, share_id: str, employee_id: str, number: int, shared_at: str,
-                 extracted_at: datetime, network: str = "linkedin") -> None:
+
+def insert_share(
+    conn: psycopg.Connection,
+    share_id: str,
+    employee_id: str,
+    number: int,
+    shared_at: str,
+    extracted_at: datetime,
+    network: str = "linkedin",
+) -> None:
     payload = {
-        "share_id": share_id, "employee_id": employee_id, "content_id": "c-001", "network": network,
-        "post_id": post_urn(number) if network == "linkedin" else tweet_id(number), "shared_at": shared_at,
+        "share_id": share_id,
+        "employee_id": employee_id,
+        "content_id": "c-001",
+        "network": network,
+        "post_id": post_urn(number) if network == "linkedin" else tweet_id(number),
+        "shared_at": shared_at,
         "tracking_link": "bit.ly/abcdefg",
-        "share_mode": "manual", "copy_edited": False, "campaign": None, "audience_size": 1000,
+        "share_mode": "manual",
+        "copy_edited": False,
+        "campaign": None,
+        "audience_size": 1000,
     }
     conn.execute(
         "insert into raw.advocacy__shares values (%s, %s, %s, %s, %s, %s)",
@@ -106,23 +131,34 @@ def insert_share(conn: psycopg.Connection, share_id: str, employee_id: str, numb
     )
 
 
-def insert_count(conn: psycopg.Connection, number: int, metric: str, count: int, night: date,
-                 extracted_at: datetime) -> None:
+def insert_count(
+    conn: psycopg.Connection, number: int, metric: str, count: int, night: date, extracted_at: datetime
+) -> None:
     urn = post_urn(number)
-    element = {"count": count, "metricType": metric, "targetEntity": {"ugc" if "ugcPost" in urn else "share": urn},
-               "dateRange": {}}
+    element = {
+        "count": count,
+        "metricType": metric,
+        "targetEntity": {"ugc" if "ugcPost" in urn else "share": urn},
+        "dateRange": {},
+    }
     conn.execute(
         "insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
         (urn, metric, Jsonb(element), uuid.uuid4(), extracted_at, night, "GET /memberCreatorPostAnalytics"),
     )
 
 
-def insert_response(conn: psycopg.Connection, token: str, employee_id: str, answers: tuple[int, ...],
-                    extracted_at: datetime) -> None:
+def insert_response(
+    conn: psycopg.Connection, token: str, employee_id: str, answers: tuple[int, ...], extracted_at: datetime
+) -> None:
     submitted_at = f"2026-09-0{int(employee_id[-1])}T10:00:00Z"
     payload = {
-        "landing_id": token, "token": token, "response_id": token, "landed_at": submitted_at.replace("T10", "T09"),
-        "submitted_at": submitted_at, "metadata": {}, "hidden": {"employee_id": employee_id},
+        "landing_id": token,
+        "token": token,
+        "response_id": token,
+        "landed_at": submitted_at.replace("T10", "T09"),
+        "submitted_at": submitted_at,
+        "metadata": {},
+        "hidden": {"employee_id": employee_id},
         "calculated": {"score": 0},
         "answers": [
             {"field": {"id": f"id-{ref}", "ref": ref, "type": "opinion_scale"}, "type": "number", "number": number}
@@ -136,7 +172,7 @@ def insert_response(conn: psycopg.Connection, token: str, employee_id: str, answ
 
 
 def land_raw(url: str) -> None:
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     with psycopg.connect(url) as conn:
         conn.execute(RAW_SCHEMA_SQL.read_text())
         for share_id, employee_id, number, shared_at in SHARES:
@@ -152,11 +188,17 @@ def land_raw(url: str) -> None:
 
 # --- raw rows of the sources a tenant may not use (landed after the build) -----------------------------------------
 
-TEAMS = {"e-0001": "sales", "e-0002": "sales", "e-0003": "marketing", "e-0004": "marketing", "e-0005": "people",
-         "e-0009": "people"}
+TEAMS = {
+    "e-0001": "sales",
+    "e-0002": "sales",
+    "e-0003": "marketing",
+    "e-0004": "marketing",
+    "e-0005": "people",
+    "e-0009": "people",
+}
 #: The vendor surveys of the simulated company's wave of 2026-11-25, which the committed instrument maps: their
 #: question ids (SurveyMonkey) and QIDs (Qualtrics) → the item refs.
-_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=timezone.utc))
+_COMPANY = Company(7, datetime(2026, 11, 26, tzinfo=UTC))
 _SM_WAVE, _Q_WAVE = _COMPANY.survey_waves_for("surveymonkey")[-1], _COMPANY.survey_waves_for("qualtrics")[-1]
 SURVEYMONKEY_SURVEY, QUALTRICS_SURVEY = sm_simulator.survey_id(_SM_WAVE), qualtrics_simulator.survey_id(_Q_WAVE)
 SURVEYMONKEY_QUESTIONS = {ref: qid for qid, ref in sm_simulator.question_ids(_SM_WAVE).items()}
@@ -167,53 +209,103 @@ ORGANIZATION = "urn:li:organization:99295745"
 PAGE_POSTS = ("urn:li:share:7531390323943526063", "urn:li:ugcPost:7516106545272229245")
 
 
-def _raw(conn: psycopg.Connection, table: str, keys: tuple, payload: dict, extracted_at: datetime, night: date,
-         request: str) -> None:
+def _raw(
+    conn: psycopg.Connection, table: str, keys: tuple, payload: dict, extracted_at: datetime, night: date, request: str
+) -> None:
     values = ", ".join(["%s"] * (len(keys) + 5))
-    conn.execute(f"insert into raw.{table} values ({values})",
-                 (*keys, Jsonb(payload), uuid.uuid4(), extracted_at, night, request))
+    conn.execute(
+        f"insert into raw.{table} values ({values})",
+        (*keys, Jsonb(payload), uuid.uuid4(), extracted_at, night, request),
+    )
 
 
 def insert_roster_row(conn, employee_id: str, night: date, extracted_at: datetime, **changes) -> None:
-    payload = {"employee_id": employee_id, "email": f"{employee_id}@example.com", "team": TEAMS[employee_id],
-               "department": "revenue", "manager": None if employee_id == "e-0001" else "e-0001", "location": None,
-               "start_date": "2020-01-06", **changes}
+    payload = {
+        "employee_id": employee_id,
+        "email": f"{employee_id}@example.com",
+        "team": TEAMS[employee_id],
+        "department": "revenue",
+        "manager": None if employee_id == "e-0001" else "e-0001",
+        "location": None,
+        "start_date": "2020-01-06",
+        **changes,
+    }
     _raw(conn, "hr__roster", (employee_id,), payload, extracted_at, night, f"hr/roster_{night}.csv")
 
 
 def insert_tweet(conn, number: int, night: date, extracted_at: datetime, likes: int) -> None:
-    counts = {"retweet_count": 1, "reply_count": 2, "like_count": likes, "quote_count": 0, "bookmark_count": 0,
-              "impression_count": 100 * likes}
-    payload = {"id": tweet_id(number), "text": "Worth a read: c-001 https://bit.ly/abcdefg",
-               "created_at": "2026-10-10T09:00:00.000Z", "edit_history_tweet_ids": [tweet_id(number)],
-               "public_metrics": counts,
-               "non_public_metrics": {"impression_count": 100 * likes, "url_link_clicks": 3, "user_profile_clicks": 1}}
+    counts = {
+        "retweet_count": 1,
+        "reply_count": 2,
+        "like_count": likes,
+        "quote_count": 0,
+        "bookmark_count": 0,
+        "impression_count": 100 * likes,
+    }
+    payload = {
+        "id": tweet_id(number),
+        "text": "Worth a read: c-001 https://bit.ly/abcdefg",
+        "created_at": "2026-10-10T09:00:00.000Z",
+        "edit_history_tweet_ids": [tweet_id(number)],
+        "public_metrics": counts,
+        "non_public_metrics": {"impression_count": 100 * likes, "url_link_clicks": 3, "user_profile_clicks": 1},
+    }
     _raw(conn, "x__tweet_metrics", (tweet_id(number),), payload, extracted_at, night, "GET /2/tweets")
 
 
 def insert_clicks(conn, day: date, clicks: int, night: date, extracted_at: datetime) -> None:
     payload = {"clicks": clicks, "date": f"{day.isoformat()}T00:00:00+0000"}
-    _raw(conn, "bitly__link_clicks", ("bit.ly/abcdefg", day), payload, extracted_at, night,
-         "GET /v4/bitlinks/bit.ly/abcdefg/clicks")
+    _raw(
+        conn,
+        "bitly__link_clicks",
+        ("bit.ly/abcdefg", day),
+        payload,
+        extracted_at,
+        night,
+        "GET /v4/bitlinks/bit.ly/abcdefg/clicks",
+    )
 
 
 def insert_surveymonkey_details(conn, extracted_at: datetime, choices: tuple[str, ...] = CHOICES) -> None:
     """The survey's /details: each instrument question with a choice per position."""
     questions = [
-        {"id": qid, "position": n, "family": "single_choice", "subtype": "vertical", "headings": [{"heading": ref}],
-         "answers": {"choices": [{"id": sm_simulator.choice_id(qid, position), "position": position, "text": text}
-                                 for position, text in enumerate(choices, start=1)]}}
+        {
+            "id": qid,
+            "position": n,
+            "family": "single_choice",
+            "subtype": "vertical",
+            "headings": [{"heading": ref}],
+            "answers": {
+                "choices": [
+                    {"id": sm_simulator.choice_id(qid, position), "position": position, "text": text}
+                    for position, text in enumerate(choices, start=1)
+                ]
+            },
+        }
         for n, (ref, qid) in enumerate(SURVEYMONKEY_QUESTIONS.items(), start=1)
     ]
     modified = "2026-08-31T00:00:00+00:00"
-    payload = {"id": SURVEYMONKEY_SURVEY, "title": "Why we share", "date_created": modified,
-               "date_modified": modified, "pages": [{"id": "688388674", "position": 1, "questions": questions}]}
-    _raw(conn, "surveymonkey__survey_details", (SURVEYMONKEY_SURVEY, modified), payload, extracted_at, NIGHT_2,
-         f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/details")
+    payload = {
+        "id": SURVEYMONKEY_SURVEY,
+        "title": "Why we share",
+        "date_created": modified,
+        "date_modified": modified,
+        "pages": [{"id": "688388674", "position": 1, "questions": questions}],
+    }
+    _raw(
+        conn,
+        "surveymonkey__survey_details",
+        (SURVEYMONKEY_SURVEY, modified),
+        payload,
+        extracted_at,
+        NIGHT_2,
+        f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/details",
+    )
 
 
-def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime,
-                                 version: int = 1) -> None:
+def insert_surveymonkey_response(
+    conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime, version: int = 1
+) -> None:
     """Version n of the employee's response, modified n − 1 days after the first: answers by choice id."""
     response_id = f"8176461904{employee_id[-1]}"
     modified = f"2026-09-{int(employee_id[-1]) + version - 1:02d}T10:00:00+00:00"
@@ -221,51 +313,114 @@ def insert_surveymonkey_response(conn, employee_id: str, answers: tuple[int, ...
     for ref, answer in zip(SURVEY_ITEMS, answers, strict=True):
         qid = SURVEYMONKEY_QUESTIONS[ref]
         text = CHOICES[answer - 1] if answer <= len(CHOICES) else None
-        questions.append({"id": qid, "answers": [{"choice_id": sm_simulator.choice_id(qid, answer),
-                                                  **({"simple_text": text} if text else {})}]})
-    payload = {"id": response_id, "survey_id": SURVEYMONKEY_SURVEY, "response_status": "completed",
-               "date_created": f"2026-09-0{int(employee_id[-1])}T09:00:00+00:00", "date_modified": modified,
-               "custom_variables": {"employee_id": employee_id}, "pages": [{"id": "688388674", "questions": questions}]}
-    _raw(conn, "surveymonkey__responses", (SURVEYMONKEY_SURVEY, response_id, modified), payload, extracted_at,
-         NIGHT_2, f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/responses/bulk")
+        questions.append(
+            {
+                "id": qid,
+                "answers": [
+                    {"choice_id": sm_simulator.choice_id(qid, answer), **({"simple_text": text} if text else {})}
+                ],
+            }
+        )
+    payload = {
+        "id": response_id,
+        "survey_id": SURVEYMONKEY_SURVEY,
+        "response_status": "completed",
+        "date_created": f"2026-09-0{int(employee_id[-1])}T09:00:00+00:00",
+        "date_modified": modified,
+        "custom_variables": {"employee_id": employee_id},
+        "pages": [{"id": "688388674", "questions": questions}],
+    }
+    _raw(
+        conn,
+        "surveymonkey__responses",
+        (SURVEYMONKEY_SURVEY, response_id, modified),
+        payload,
+        extracted_at,
+        NIGHT_2,
+        f"GET /v3/surveys/{SURVEYMONKEY_SURVEY}/responses/bulk",
+    )
 
 
 def insert_qualtrics_response(conn, employee_id: str, answers: tuple[int, ...], extracted_at: datetime) -> None:
     response_id = f"R_Iv0FWlRHZs9lp{employee_id[-2:]}"
     recorded = f"2026-09-0{int(employee_id[-1])}T10:00:00Z"
     values = {QUALTRICS_QUESTIONS[ref]: answer for ref, answer in zip(SURVEY_ITEMS, answers, strict=True)}
-    payload = {"responseId": response_id,
-               "values": {"startDate": recorded.replace("T10", "T09"), "endDate": recorded, "recordedDate": recorded,
-                          "finished": 1, "progress": 100, **values, "externalDataReference": employee_id},
-               "labels": {}, "displayedFields": list(values), "displayedValues": {q: [1, 2, 3, 4, 5] for q in values}}
-    _raw(conn, "qualtrics__responses", (QUALTRICS_SURVEY, response_id, recorded), payload, extracted_at, NIGHT_2,
-         f"GET /API/v3/surveys/{QUALTRICS_SURVEY}/export-responses/ES_1/file")
+    payload = {
+        "responseId": response_id,
+        "values": {
+            "startDate": recorded.replace("T10", "T09"),
+            "endDate": recorded,
+            "recordedDate": recorded,
+            "finished": 1,
+            "progress": 100,
+            **values,
+            "externalDataReference": employee_id,
+        },
+        "labels": {},
+        "displayedFields": list(values),
+        "displayedValues": {q: [1, 2, 3, 4, 5] for q in values},
+    }
+    _raw(
+        conn,
+        "qualtrics__responses",
+        (QUALTRICS_SURVEY, response_id, recorded),
+        payload,
+        extracted_at,
+        NIGHT_2,
+        f"GET /API/v3/surveys/{QUALTRICS_SURVEY}/export-responses/ES_1/file",
+    )
 
 
 def share_statistics(impressions: int) -> dict:
-    return {"impressionCount": impressions, "uniqueImpressionsCount": impressions * 7 // 10,
-            "clickCount": impressions // 50, "likeCount": impressions // 30, "commentCount": 1, "shareCount": 0,
-            "engagement": 0.05}
+    return {
+        "impressionCount": impressions,
+        "uniqueImpressionsCount": impressions * 7 // 10,
+        "clickCount": impressions // 50,
+        "likeCount": impressions // 30,
+        "commentCount": 1,
+        "shareCount": 0,
+        "engagement": 0.05,
+    }
 
 
 def insert_page_day(conn, day: date, extracted_at: datetime) -> None:
-    start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
-    payload = {"organizationalEntity": ORGANIZATION, "timeRange": {"start": start, "end": start + 86_400_000},
-               "totalShareStatistics": share_statistics(500)}
-    _raw(conn, "linkedin__organization_daily_statistics", (ORGANIZATION, day), payload, extracted_at, day,
-         "GET /rest/organizationalEntityShareStatistics")
+    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+    payload = {
+        "organizationalEntity": ORGANIZATION,
+        "timeRange": {"start": start, "end": start + 86_400_000},
+        "totalShareStatistics": share_statistics(500),
+    }
+    _raw(
+        conn,
+        "linkedin__organization_daily_statistics",
+        (ORGANIZATION, day),
+        payload,
+        extracted_at,
+        day,
+        "GET /rest/organizationalEntityShareStatistics",
+    )
 
 
 def insert_page_post(conn, urn: str, impressions: int, night: date, extracted_at: datetime) -> None:
-    payload = {"share" if ":share:" in urn else "ugcPost": urn, "organizationalEntity": ORGANIZATION,
-               "totalShareStatistics": share_statistics(impressions)}
-    _raw(conn, "linkedin__organization_post_statistics", (urn,), payload, extracted_at, night,
-         "GET /rest/organizationalEntityShareStatistics")
+    payload = {
+        "share" if ":share:" in urn else "ugcPost": urn,
+        "organizationalEntity": ORGANIZATION,
+        "totalShareStatistics": share_statistics(impressions),
+    }
+    _raw(
+        conn,
+        "linkedin__organization_post_statistics",
+        (urn,),
+        payload,
+        extracted_at,
+        night,
+        "GET /rest/organizationalEntityShareStatistics",
+    )
 
 
 def land_optional_sources(url: str) -> None:
     """Two nights of every source a tenant may not use, all valid."""
-    extracted_at = datetime.now(timezone.utc)
+    extracted_at = datetime.now(UTC)
     with psycopg.connect(url) as conn:
         for night, scale in ((NIGHT_1, 1), (NIGHT_2, 2)):
             for employee_id in TEAMS:
@@ -287,9 +442,19 @@ def land_optional_sources(url: str) -> None:
 #: Where the template keeps dbt's build, to rebuild marts and `bi_build` for a later night without dbt.
 BUILD_COPY = "test_build_copy"
 #: The `bi` candidates (every one has a suite).
-BI_TABLES = ("motivation_attribution", "motivation_lift", "team_morale", "advocacy_kpis", "obligation_signals",
-             "salesy_risk", "consent_coverage", "monthly_totals", "team_motivation_clicks", "content_obligation",
-             "content_type_obligation")
+BI_TABLES = (
+    "motivation_attribution",
+    "motivation_lift",
+    "team_morale",
+    "advocacy_kpis",
+    "obligation_signals",
+    "salesy_risk",
+    "consent_coverage",
+    "monthly_totals",
+    "team_motivation_clicks",
+    "content_obligation",
+    "content_type_obligation",
+)
 BUILT_TABLES = ("marts.fct_shares", "marts.fct_share_motivation_attribution", *(f"bi_build.{t}" for t in BI_TABLES))
 #: Outcome columns scaled by `rebuild` (counts of shares are not: they must keep matching the shares; nor are the
 #: horizon outcomes, which nothing reconciles).
@@ -313,8 +478,12 @@ def template(server_url: str, tmp_path_factory: pytest.TempPathFactory):
         land_raw(url)
         work = tmp_path_factory.mktemp("dbt")
         # models and seeds only: dbt's own tests are test_dbt_build's subject, and the clean-night audit checks this
-        dbt.run(["build", "--quiet", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], url,
-                target_dir=work / "target", log_dir=work / "logs")
+        dbt.run(
+            ["build", "--quiet", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+            url,
+            target_dir=work / "target",
+            log_dir=work / "logs",
+        )
         land_optional_sources(url)
         with psycopg.connect(url) as conn:
             conn.execute(f"create schema {BUILD_COPY}")
@@ -369,8 +538,12 @@ def checksum(url: str, relation: str) -> str:
 
 def bi_checksums(url: str) -> dict[str, str]:
     with psycopg.connect(url) as conn:
-        views = [name for (name,) in conn.execute(
-            "select table_name from information_schema.views where table_schema = 'bi' order by 1")]
+        views = [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.views where table_schema = 'bi' order by 1"
+            )
+        ]
     return {view: checksum(url, f"bi.{view}") for view in views}
 
 
@@ -436,11 +609,19 @@ def build_info_audited(monkeypatch):
 #: Every audited relation: the raw tables (sources every tenant has, then those a tenant may not use), the marts,
 #: the `bi` candidates.
 AUDITED = {
-    "raw.advocacy__shares", "raw.linkedin__member_post_analytics", "raw.typeform__responses",
-    "raw.hr__roster", "raw.x__tweet_metrics", "raw.bitly__link_clicks", "raw.surveymonkey__responses",
-    "raw.surveymonkey__survey_details", "raw.qualtrics__responses", "raw.linkedin__organization_daily_statistics",
+    "raw.advocacy__shares",
+    "raw.linkedin__member_post_analytics",
+    "raw.typeform__responses",
+    "raw.hr__roster",
+    "raw.x__tweet_metrics",
+    "raw.bitly__link_clicks",
+    "raw.surveymonkey__responses",
+    "raw.surveymonkey__survey_details",
+    "raw.qualtrics__responses",
+    "raw.linkedin__organization_daily_statistics",
     "raw.linkedin__organization_post_statistics",
-    "marts.fct_shares", "marts.fct_share_motivation_attribution",
+    "marts.fct_shares",
+    "marts.fct_share_motivation_attribution",
     *(f"bi_build.{table}" for table in BI_TABLES),
 }
 
@@ -448,8 +629,11 @@ AUDITED = {
 def test_clean_night_passes_every_suite_and_publishes(warehouse):
     built = {table: checksum(warehouse, f"bi_build.{table}") for table in BI_TABLES}
     with psycopg.connect(warehouse) as conn:  # every raw table has rows to audit
-        assert all(conn.execute(f"select exists (select from {relation})").fetchone()[0]
-                   for relation in AUDITED if relation.startswith("raw."))
+        assert all(
+            conn.execute(f"select exists (select from {relation})").fetchone()[0]
+            for relation in AUDITED
+            if relation.startswith("raw.")
+        )
 
     result = audit_build(warehouse, "scheduled__2026-11-26T02:00:00+00:00")
 
@@ -464,8 +648,11 @@ def test_clean_night_passes_every_suite_and_publishes(warehouse):
     assert set(EXPECTATIONS) == AUDITED
     assert {suite for suite, _, _ in suites} == AUDITED | {BI_BUILD_CATALOG}
     assert all(passed for _, passed, _ in suites)
-    assert sum(n for _, _, n in suites) == result.passed == sum(
-        len(build(Thresholds())) for build in (*EXPECTATIONS.values(), bi_build_catalog_expectations))
+    assert (
+        sum(n for _, _, n in suites)
+        == result.passed
+        == sum(len(build(Thresholds())) for build in (*EXPECTATIONS.values(), bi_build_catalog_expectations))
+    )
     assert result.data_docs_path == settings.DATA_DOCS_DIR / "scheduled__2026-11-26T02_00_00_00_00" / "index.html"
     index = result.data_docs_path.read_text()
     assert all(relation in index for relation in AUDITED)
@@ -494,10 +681,12 @@ def test_published_views_carry_the_dbt_descriptions_as_comments(warehouse):
     assert result.success, result.summary()
     publish(warehouse, result.run_id)
     with psycopg.connect(warehouse) as conn:
-        comments = dict(conn.execute(
-            "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c"
-            " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'bi' and c.relkind = 'v'"
-        ).fetchall())
+        comments = dict(
+            conn.execute(
+                "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c"
+                " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'bi' and c.relkind = 'v'"
+            ).fetchall()
+        )
         column = conn.execute(
             "select col_description(attrelid, attnum) from pg_attribute"
             " where attrelid = 'bi.monthly_totals'::regclass and attname = 'is_complete'"
@@ -520,19 +709,29 @@ def test_published_views_carry_the_dbt_descriptions_as_comments(warehouse):
 POISONED_NIGHT_FAILURES = {
     # -5 impressions for post 1 on NIGHT_3: negative, and a fall from NIGHT_2's 100
     ("raw.linkedin__member_post_analytics", "count of each post × metric's latest night is not negative"),
-    ("raw.linkedin__member_post_analytics",
-     "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
+    (
+        "raw.linkedin__member_post_analytics",
+        "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)",
+    ),
     # an answer of 9 on a 1–5 item
-    ("raw.typeform__responses",
-     "Likert: answers to the survey instrument's items are whole numbers on the item's scale (1–5)"),
+    (
+        "raw.typeform__responses",
+        "Likert: answers to the survey instrument's items are whole numbers on the item's scale (1–5)",
+    ),
     # s-03 twice in fct_shares: its key, and the October totals the builds no longer match
     ("marts.fct_shares", "expect_column_values_to_be_unique(share_id)"),
     ("bi_build.monthly_totals", "totals per month × network equal those of marts.fct_shares"),
-    ("bi_build.advocacy_kpis", "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
-                               " and members_reached per month × team × network equal those of marts.fct_shares"),
+    (
+        "bi_build.advocacy_kpis",
+        "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
+        " and members_reached per month × team × network equal those of marts.fct_shares",
+    ),
     # the attributed parts no longer sum to the totals (the duplicate, and one attributed click too many)
-    ("bi_build.motivation_attribution", "Σ attributed parts over motivations per month × network equal the totals"
-                                        " of marts.fct_shares (bi.monthly_totals holds the same totals)"),
+    (
+        "bi_build.motivation_attribution",
+        "Σ attributed parts over motivations per month × network equal the totals"
+        " of marts.fct_shares (bi.monthly_totals holds the same totals)",
+    ),
 }
 
 
@@ -541,24 +740,30 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
     published = bi_checksums(warehouse)
     rebuild(warehouse, scale=2)
     with psycopg.connect(warehouse) as conn:
-        insert_count(conn, 1, "IMPRESSION", -5, NIGHT_3, datetime.now(timezone.utc))
+        insert_count(conn, 1, "IMPRESSION", -5, NIGHT_3, datetime.now(UTC))
         poisoned_answers = (*ANSWERS["e-0005"][:4], 9, *ANSWERS["e-0005"][5:])
-        insert_response(conn, "t-poisoned", "e-0005", poisoned_answers, datetime.now(timezone.utc))
+        insert_response(conn, "t-poisoned", "e-0005", poisoned_answers, datetime.now(UTC))
         conn.execute("insert into marts.fct_shares select * from marts.fct_shares where share_id = 's-03'")
-        conn.execute("update bi_build.motivation_attribution set attributed_clicks = attributed_clicks + 1"
-                     " where month = %s and network = 'linkedin' and motivation = 'proud'", (OCTOBER,))
+        conn.execute(
+            "update bi_build.motivation_attribution set attributed_clicks = attributed_clicks + 1"
+            " where month = %s and network = 'linkedin' and motivation = 'proud'",
+            (OCTOBER,),
+        )
 
     result = audit_build(warehouse, "night-2")
 
     assert not result.success
     assert failing(result) == POISONED_NIGHT_FAILURES, result.summary()
-    negative = failure(result, "raw.linkedin__member_post_analytics", "count of each post × metric's latest night is not")
+    negative = failure(
+        result, "raw.linkedin__member_post_analytics", "count of each post × metric's latest night is not"
+    )
     assert negative.observed["details"]["unexpected_rows"] == [
         {"post_urn": post_urn(1), "metric_type": "IMPRESSION", "_logical_date": "2026-11-05", "count": "-5"}
     ]
     likert = failure(result, "raw.typeform__responses", "Likert")
-    assert [(r["response_token"], r["item_key"], r["answer"]) for r in likert.observed["details"]["unexpected_rows"]] \
-        == [("t-poisoned", "proud_1", 9)]
+    assert [
+        (r["response_token"], r["item_key"], r["answer"]) for r in likert.observed["details"]["unexpected_rows"]
+    ] == [("t-poisoned", "proud_1", 9)]
     duplicate = failure(result, "marts.fct_shares", "expect_column_values_to_be_unique")
     assert duplicate.observed["partial_unexpected_list"] == ["s-03", "s-03"]
     sums = failure(result, "bi_build.motivation_attribution", "Σ attributed parts")
@@ -567,8 +772,10 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
     october = {r["network"]: r for r in sums.observed["details"]["unexpected_rows"] if r["month"] == "2026-10-01"}
     assert Decimal(october["linkedin"]["attributed_clicks"]) == 85
     with psycopg.connect(warehouse) as conn:
-        recorded = conn.execute("select suite, coalesce(description, expectation_type || '(' || column_name || ')')"
-                                " from audit.validation_runs where run_id = 'night-2' and not success").fetchall()
+        recorded = conn.execute(
+            "select suite, coalesce(description, expectation_type || '(' || column_name || ')')"
+            " from audit.validation_runs where run_id = 'night-2' and not success"
+        ).fetchall()
     assert set(recorded) == POISONED_NIGHT_FAILURES
     for suite, name in POISONED_NIGHT_FAILURES:
         assert f"✗ [{suite}] {name}" in result.summary()
@@ -612,16 +819,23 @@ def test_k_anonymity_threshold_comes_from_configuration(audit_only, warehouse):
     audit_only("bi_build")
     with psycopg.connect(warehouse) as conn:
         for metric in ("shares", "impressions", "engagements", "clicks"):
-            conn.execute(f"update bi_build.motivation_attribution as parts set attributed_{metric} = case motivation"
-                         f" when 'proud' then (select totals.{metric} from bi_build.monthly_totals as totals"
-                         " where totals.month = parts.month and totals.network = parts.network) else 0 end"
-                         " where month = %s", (NOVEMBER,))
+            conn.execute(
+                f"update bi_build.motivation_attribution as parts set attributed_{metric} = case motivation"
+                f" when 'proud' then (select totals.{metric} from bi_build.monthly_totals as totals"
+                " where totals.month = parts.month and totals.network = parts.network) else 0 end"
+                " where month = %s",
+                (NOVEMBER,),
+            )
 
     shown = audit_build(warehouse, "k5")
     allowed = audit_build(warehouse, "k3", Thresholds(k_anonymity=3))
 
-    assert failing(shown) == {("bi_build.motivation_attribution",
-                               "k-anonymity: no motivation row carries attributed values for fewer than 5 respondents")}
+    assert failing(shown) == {
+        (
+            "bi_build.motivation_attribution",
+            "k-anonymity: no motivation row carries attributed values for fewer than 5 respondents",
+        )
+    }
     rows = shown.failures[0].observed["details"]["unexpected_rows"]
     assert [(r["month"], r["motivation"], r["respondents"]) for r in rows] == [("2026-11-01", "proud", 3)]
     assert allowed.success, allowed.summary()
@@ -629,20 +843,35 @@ def test_k_anonymity_threshold_comes_from_configuration(audit_only, warehouse):
 
 #: What the poisoned candidates break, as (suite, failing expectation).
 POISONED_CANDIDATES = {
-    ("bi_build.motivation_lift", "values: motivation a construct, network a network or `all`, segment known;"
-                                 " counts ≥ 0; lift ≥ 0; interval lower ≤ lift ≤ upper; a lift missing only with its"
-                                 " reason"),
-    ("bi_build.team_morale", "k-anonymity: rows with fewer than 5 respondents are suppressed and show no"
-                             " survey-derived value (mean_obligated_score, mean_good_news_score, mean_proud_score,"
-                             " mean_educate_score, intrinsic_share, obligated_share, intrinsic_share_change,"
-                             " obligated_share_change)"),
-    ("bi_build.advocacy_kpis", "values: counts ≥ 0, participation_rate in [0, 1], sharers ≤ shares and ≤ enrolled,"
-                               " month a month's first day, network a network"),
-    ("bi_build.advocacy_kpis", "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
-                               " and members_reached per month × team × network equal those of marts.fct_shares"),
-    ("bi_build.obligation_signals", "values: rates and obligated_share in [0, 1], engagement_rate_index ≥ 0,"
-                                    " respondents ≤ sharers ≤ shares, matured_shares ≤ shares, signals_raised counts"
-                                    " the raised signals, month a month's first day"),
+    (
+        "bi_build.motivation_lift",
+        "values: motivation a construct, network a network or `all`, segment known;"
+        " counts ≥ 0; lift ≥ 0; interval lower ≤ lift ≤ upper; a lift missing only with its"
+        " reason",
+    ),
+    (
+        "bi_build.team_morale",
+        "k-anonymity: rows with fewer than 5 respondents are suppressed and show no"
+        " survey-derived value (mean_obligated_score, mean_good_news_score, mean_proud_score,"
+        " mean_educate_score, intrinsic_share, obligated_share, intrinsic_share_change,"
+        " obligated_share_change)",
+    ),
+    (
+        "bi_build.advocacy_kpis",
+        "values: counts ≥ 0, participation_rate in [0, 1], sharers ≤ shares and ≤ enrolled,"
+        " month a month's first day, network a network",
+    ),
+    (
+        "bi_build.advocacy_kpis",
+        "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
+        " and members_reached per month × team × network equal those of marts.fct_shares",
+    ),
+    (
+        "bi_build.obligation_signals",
+        "values: rates and obligated_share in [0, 1], engagement_rate_index ≥ 0,"
+        " respondents ≤ sharers ≤ shares, matured_shares ≤ shares, signals_raised counts"
+        " the raised signals, month a month's first day",
+    ),
     ("bi_build.salesy_risk", "no e-mail address or @handle in any column (no value holds '@')"),
 }
 
@@ -652,26 +881,36 @@ def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse)
     with psycopg.connect(warehouse) as conn:
         # an inverted interval; two lifts below 0 (a ratio of observed rates cannot be)
         # (each shown, with lift_note cleared, so only the values are wrong)
-        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 1.2,"
-                     " engagement_rate_lift_upper = 0.8, click_through_rate_lift = 1.0,"
-                     " click_through_rate_lift_lower = 0.9, click_through_rate_lift_upper = 1.1, lift_note = null"
-                     " where network = 'linkedin' and share_segment = 'all' and motivation = 'proud'")
-        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
-                     " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.5,"
-                     " click_through_rate_lift_lower = -0.7, click_through_rate_lift_upper = -0.3, lift_note = null"
-                     " where network = 'all' and share_segment = 'all' and motivation = 'educate'")
-        conn.execute("update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
-                     " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.02,"
-                     " click_through_rate_lift_lower = -0.3, click_through_rate_lift_upper = 0.28, lift_note = null"
-                     " where network = 'all' and share_segment = 'manual' and motivation = 'obligated'")
+        conn.execute(
+            "update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 1.2,"
+            " engagement_rate_lift_upper = 0.8, click_through_rate_lift = 1.0,"
+            " click_through_rate_lift_lower = 0.9, click_through_rate_lift_upper = 1.1, lift_note = null"
+            " where network = 'linkedin' and share_segment = 'all' and motivation = 'proud'"
+        )
+        conn.execute(
+            "update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
+            " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.5,"
+            " click_through_rate_lift_lower = -0.7, click_through_rate_lift_upper = -0.3, lift_note = null"
+            " where network = 'all' and share_segment = 'all' and motivation = 'educate'"
+        )
+        conn.execute(
+            "update bi_build.motivation_lift set engagement_rate_lift = 1.0, engagement_rate_lift_lower = 0.9,"
+            " engagement_rate_lift_upper = 1.1, click_through_rate_lift = -0.02,"
+            " click_through_rate_lift_lower = -0.3, click_through_rate_lift_upper = 0.28, lift_note = null"
+            " where network = 'all' and share_segment = 'manual' and motivation = 'obligated'"
+        )
         # a team × wave of 3 respondents that shows its scores
         conn.execute("update bi_build.team_morale set respondents = 3")
         # participation above 1; impressions added into potential reach
-        conn.execute("update bi_build.advocacy_kpis set participation_rate = 1.5, potential_reach = potential_reach"
-                     " + impressions where month = %s and network = 'linkedin'", (OCTOBER,))
+        conn.execute(
+            "update bi_build.advocacy_kpis set participation_rate = 1.5, potential_reach = potential_reach"
+            " + impressions where month = %s and network = 'linkedin'",
+            (OCTOBER,),
+        )
         # November is suppressed (3 respondents): a hidden survey signal counted in signals_raised
-        conn.execute("update bi_build.obligation_signals set signals_raised = signals_raised + 1 where month = %s",
-                     (NOVEMBER,))
+        conn.execute(
+            "update bi_build.obligation_signals set signals_raised = signals_raised + 1 where month = %s", (NOVEMBER,)
+        )
         # an e-mail address in a team name
         conn.execute("update bi_build.salesy_risk set team = 'jane.doe@example.com' where month = %s", (NOVEMBER,))
 
@@ -681,19 +920,30 @@ def test_poisoned_candidates_fail_naming_each_expectation(audit_only, warehouse)
     lift_rows = unexpected_rows(result, "bi_build.motivation_lift", "values")
     assert sorted(lift_rows, key=lambda r: (r["network"], r["share_segment"])) == [
         {"network": "all", "share_segment": "all", "motivation": "educate", "broken": ["click_through_rate_lift >= 0"]},
-        {"network": "all", "share_segment": "manual", "motivation": "obligated",
-         "broken": ["click_through_rate_lift >= 0"]},
-        {"network": "linkedin", "share_segment": "all", "motivation": "proud",
-         "broken": ["engagement_rate_lift_lower <= engagement_rate_lift <= engagement_rate_lift_upper"]}]
+        {
+            "network": "all",
+            "share_segment": "manual",
+            "motivation": "obligated",
+            "broken": ["click_through_rate_lift >= 0"],
+        },
+        {
+            "network": "linkedin",
+            "share_segment": "all",
+            "motivation": "proud",
+            "broken": ["engagement_rate_lift_lower <= engagement_rate_lift <= engagement_rate_lift_upper"],
+        },
+    ]
     [morale] = unexpected_rows(result, "bi_build.team_morale", "k-anonymity")
     assert (morale["respondents"], morale["is_suppressed"]) == (3, False)
     assert morale["survey_values_shown"][:2] == ["mean_obligated_score", "mean_good_news_score"]
     assert unexpected_rows(result, "bi_build.advocacy_kpis", "values") == [
-        {"month": "2026-10-01", "team": "unknown", "network": "linkedin", "broken": ["participation_rate in [0, 1]"]}]
+        {"month": "2026-10-01", "team": "unknown", "network": "linkedin", "broken": ["participation_rate in [0, 1]"]}
+    ]
     [reach] = unexpected_rows(result, "bi_build.advocacy_kpis", "reach kinds")
     assert reach["built_potential_reach"] == reach["marts_potential_reach"] + reach["built_impressions"]
     assert unexpected_rows(result, "bi_build.obligation_signals", "values") == [
-        {"month": "2026-11-01", "team": "unknown", "broken": ["signals_raised counts the raised signals shown"]}]
+        {"month": "2026-11-01", "team": "unknown", "broken": ["signals_raised counts the raised signals shown"]}
+    ]
     personal = failure(result, "bi_build.salesy_risk", "no e-mail")
     assert personal.observed["details"]["unexpected_rows"] == [{"column_name": "team", "rows": 1}]
     assert "jane.doe" not in result.summary() and "jane.doe" not in json.dumps(personal.observed)
@@ -723,21 +973,26 @@ def test_a_bi_build_table_without_a_suite_fails_naming_it(audit_only, warehouse)
 
 # --- raw rules between nights ----------------------------------------------------------------------------------------
 
+
 def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(audit_only, warehouse):
     audit_only("raw")
-    stale = datetime.now(timezone.utc) - timedelta(hours=51)
+    stale = datetime.now(UTC) - timedelta(hours=51)
     with psycopg.connect(warehouse) as conn:
         conn.execute("update raw.linkedin__member_post_analytics set _extracted_at = %s", (stale,))
         for number in (n for _, _, n, _ in SHARES if n not in UNOBSERVED):
             for metric, count in counts(number, NIGHT_2).items():
                 insert_count(conn, number, metric, count, NIGHT_3, stale)
         # post 5: 500 → 495 impressions (within max(2, 1 %)); post 4: 24 → 17 reactions (beyond it)
-        conn.execute("update raw.linkedin__member_post_analytics set payload = jsonb_set(payload, '{count}', %s)"
-                     " where post_urn = %s and metric_type = %s and _logical_date = %s",
-                     (Jsonb(495), post_urn(5), "IMPRESSION", NIGHT_3))
-        conn.execute("update raw.linkedin__member_post_analytics set payload = jsonb_set(payload, '{count}', %s)"
-                     " where post_urn = %s and metric_type = %s and _logical_date = %s",
-                     (Jsonb(17), post_urn(4), "REACTION", NIGHT_3))
+        conn.execute(
+            "update raw.linkedin__member_post_analytics set payload = jsonb_set(payload, '{count}', %s)"
+            " where post_urn = %s and metric_type = %s and _logical_date = %s",
+            (Jsonb(495), post_urn(5), "IMPRESSION", NIGHT_3),
+        )
+        conn.execute(
+            "update raw.linkedin__member_post_analytics set payload = jsonb_set(payload, '{count}', %s)"
+            " where post_urn = %s and metric_type = %s and _logical_date = %s",
+            (Jsonb(17), post_urn(4), "REACTION", NIGHT_3),
+        )
 
     result = audit_build(warehouse, "night-3")
 
@@ -747,38 +1002,61 @@ def test_counters_may_fall_within_tolerance_and_stale_sources_fail_freshness(aud
         (suite, "freshness: newest _extracted_at at most 50 hours old"),
     }, result.summary()
     fallen = failure(result, suite, "cumulative counts").observed["details"]["unexpected_rows"]
-    assert fallen == [{"post_urn": post_urn(4), "metric_type": "REACTION", "previous_night": "2026-11-04",
-                       "previous_count": "24", "night": "2026-11-05", "count": "17"}]
+    assert fallen == [
+        {
+            "post_urn": post_urn(4),
+            "metric_type": "REACTION",
+            "previous_night": "2026-11-04",
+            "previous_count": "24",
+            "night": "2026-11-05",
+            "count": "17",
+        }
+    ]
 
 
 #: What the poisoned vendor rows break, as (suite, failing expectation).
 POISONED_SOURCES = {
-    ("raw.surveymonkey__responses",
-     "Likert: SurveyMonkey answers to the survey instrument's items are one choice of the question in the survey's"
-     " /details, at a position on the item's scale (1–5; position 1 = its lowest)"),
-    ("raw.x__tweet_metrics", "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
-    ("raw.linkedin__organization_post_statistics",
-     "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)"),
+    (
+        "raw.surveymonkey__responses",
+        "Likert: SurveyMonkey answers to the survey instrument's items are one choice of the question in the survey's"
+        " /details, at a position on the item's scale (1–5; position 1 = its lowest)",
+    ),
+    (
+        "raw.x__tweet_metrics",
+        "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)",
+    ),
+    (
+        "raw.linkedin__organization_post_statistics",
+        "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)",
+    ),
     ("raw.bitly__link_clicks", "clicks are non-negative whole numbers"),
-    ("raw.hr__roster", "payload is the export's row: exactly its columns, strings (manager, location may be null), the"
-                       " row's employee_id, an e-mail address, start_date an ISO date"),
+    (
+        "raw.hr__roster",
+        "payload is the export's row: exactly its columns, strings (manager, location may be null), the"
+        " row's employee_id, an e-mail address, start_date an ISO date",
+    ),
 }
 
 
 def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
     audit_only("raw")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     poisoned_answers = (*ANSWERS["e-0005"][:4], 9, *ANSWERS["e-0005"][5:])  # proud_1
     with psycopg.connect(warehouse) as conn:
         # an edited response (a later version) answering a choice the question does not have (as if at position 9
         # of a 1–5 item); another vendor's 9 on QID5
         insert_surveymonkey_response(conn, "e-0005", poisoned_answers, now, version=2)
-        conn.execute("update raw.qualtrics__responses set payload = jsonb_set(payload, '{values,QID5}', '9')"
-                     " where payload -> 'values' ->> 'externalDataReference' = 'e-0005'")
+        conn.execute(
+            "update raw.qualtrics__responses set payload = jsonb_set(payload, '{values,QID5}', '9')"
+            " where payload -> 'values' ->> 'externalDataReference' = 'e-0005'"
+        )
         # cumulative counts falling on a third night: X likes 10 → 3, a page post's impressions 2000 → 500
         insert_tweet(conn, 10, NIGHT_3, now, likes=10)
-        conn.execute("update raw.x__tweet_metrics set payload = jsonb_set(payload, '{public_metrics,like_count}', '3')"
-                     " where _logical_date = %s", (NIGHT_3,))
+        conn.execute(
+            "update raw.x__tweet_metrics set payload = jsonb_set(payload, '{public_metrics,like_count}', '3')"
+            " where _logical_date = %s",
+            (NIGHT_3,),
+        )
         insert_page_post(conn, PAGE_POSTS[0], 500, NIGHT_3, now)
         insert_page_post(conn, PAGE_POSTS[1], 2000, NIGHT_3, now)
         # negative clicks; a roster row without an e-mail address
@@ -788,23 +1066,34 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
     result = audit_build(warehouse, "poisoned-sources")
 
     # its name says whether the instrument maps Qualtrics question ids to items (then: "on the item's scale")
-    qualtrics_likert = next(e.description for e in raw_suites.qualtrics_expectations(Thresholds())
-                            if e.description and e.description.startswith("Likert"))
+    qualtrics_likert = next(
+        e.description
+        for e in raw_suites.qualtrics_expectations(Thresholds())
+        if e.description and e.description.startswith("Likert")
+    )
     assert failing(result) == POISONED_SOURCES | {("raw.qualtrics__responses", qualtrics_likert)}, result.summary()
     [likert] = unexpected_rows(result, "raw.surveymonkey__responses", "Likert")
     assert (likert["question_id"], likert["answers"][0]["choice_id"], likert["position"]) == (
-        SURVEYMONKEY_QUESTIONS["proud_1"], sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS["proud_1"], 9), None)
-    assert [(r["question"], r["answer"]) for r in unexpected_rows(result, "raw.qualtrics__responses", "Likert")] \
-        == [("QID5", 9)]
+        SURVEYMONKEY_QUESTIONS["proud_1"],
+        sm_simulator.choice_id(SURVEYMONKEY_QUESTIONS["proud_1"], 9),
+        None,
+    )
+    assert [(r["question"], r["answer"]) for r in unexpected_rows(result, "raw.qualtrics__responses", "Likert")] == [
+        ("QID5", 9)
+    ]
     fallen = unexpected_rows(result, "raw.x__tweet_metrics", "cumulative counts")
-    assert [(r["metric"], r["previous_count"], r["count"]) for r in fallen] == [("public_metrics.like_count", "10", "3")]
+    assert [(r["metric"], r["previous_count"], r["count"]) for r in fallen] == [
+        ("public_metrics.like_count", "10", "3")
+    ]
     fallen = unexpected_rows(result, "raw.linkedin__organization_post_statistics", "cumulative counts")
     assert {(r["post_urn"], r["metric"]) for r in fallen} >= {(PAGE_POSTS[0], "impressionCount")}
     assert {r["post_urn"] for r in fallen} == {PAGE_POSTS[0]}
     assert unexpected_rows(result, "raw.bitly__link_clicks", "clicks") == [
-        {"bitlink": "bit.ly/abcdefg", "click_date": "2026-11-04", "clicks": -2}]
+        {"bitlink": "bit.ly/abcdefg", "click_date": "2026-11-04", "clicks": -2}
+    ]
     assert unexpected_rows(result, "raw.hr__roster", "payload") == [
-        {"employee_id": "e-0001", "_logical_date": "2026-11-05", "broken": ["email is an e-mail address"]}]
+        {"employee_id": "e-0001", "_logical_date": "2026-11-05", "broken": ["email is an e-mail address"]}
+    ]
 
 
 # --- warnings: recorded, never blocking --------------------------------------------------------------------------
@@ -820,9 +1109,18 @@ def test_a_failing_warning_is_recorded_and_shown_but_does_not_block_the_publish(
         for number in (1, 2):
             for metric, count in counts(number, NIGHT_2).items():
                 element = {"count": count + 2, "metricType": metric, "dateRange": {}}
-                conn.execute("insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
-                             (post_urn(number), metric, Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc),
-                              NIGHT_3, "GET /rest/memberCreatorPostAnalytics"))
+                conn.execute(
+                    "insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        post_urn(number),
+                        metric,
+                        Jsonb(element),
+                        uuid.uuid4(),
+                        datetime.now(UTC),
+                        NIGHT_3,
+                        "GET /rest/memberCreatorPostAnalytics",
+                    ),
+                )
 
     result = audit_build(warehouse, "night-with-a-warning")
 
@@ -842,17 +1140,27 @@ def test_a_failing_warning_is_recorded_and_shown_but_does_not_block_the_publish(
     release = publish(warehouse, "night-with-a-warning")  # not refused
 
     with psycopg.connect(warehouse) as conn:
-        assert conn.execute("select run_id from audit.bi_releases where release_schema = %s",
-                            (release,)).fetchone() == ("night-with-a-warning",)
+        assert conn.execute(
+            "select run_id from audit.bi_releases where release_schema = %s", (release,)
+        ).fetchone() == ("night-with-a-warning",)
 
 
 def test_a_failing_blocking_rule_still_refuses_the_publish_beside_a_warning(audit_only, warehouse):
     audit_only("raw")
     with psycopg.connect(warehouse) as conn:  # no targetEntity (a warning) and a metricType of another metric
         element = {"count": 1, "metricType": "COMMENT", "dateRange": {}}
-        conn.execute("insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
-                     (post_urn(1), "IMPRESSION", Jsonb(element), uuid.uuid4(), datetime.now(timezone.utc), NIGHT_3,
-                      "GET /rest/memberCreatorPostAnalytics"))
+        conn.execute(
+            "insert into raw.linkedin__member_post_analytics values (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                post_urn(1),
+                "IMPRESSION",
+                Jsonb(element),
+                uuid.uuid4(),
+                datetime.now(UTC),
+                NIGHT_3,
+                "GET /rest/memberCreatorPostAnalytics",
+            ),
+        )
 
     result = audit_build(warehouse, "night-with-both")
 
@@ -882,22 +1190,27 @@ def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, wa
     assert audit_build(warehouse, "night-2").success
     with psycopg.connect(warehouse) as conn:
         # not a real night (raw is append-only): a row the passed audit read is not read again
-        conn.execute("update raw.advocacy__shares set payload = jsonb_set(payload, '{network}', '\"myspace\"')"
-                     " where share_id = 's-01'")
+        conn.execute(
+            "update raw.advocacy__shares set payload = jsonb_set(payload, '{network}', '\"myspace\"')"
+            " where share_id = 's-01'"
+        )
     assert audit_build(warehouse, "night-3").success
 
-    extracted_before = datetime.now(timezone.utc) - timedelta(hours=2)
+    extracted_before = datetime.now(UTC) - timedelta(hours=2)
     with psycopg.connect(warehouse) as conn:
         # a load running while night-3 was audited commits after it: rows extracted before that audit started
-        started = conn.execute("select min(validated_at) from audit.validation_runs where run_id = 'night-3'"
-                               ).fetchone()[0] - timedelta(hours=3)
+        started = conn.execute(
+            "select min(validated_at) from audit.validation_runs where run_id = 'night-3'"
+        ).fetchone()[0] - timedelta(hours=3)
         load_id = uuid.uuid4()
-        conn.execute("insert into raw._loads (load_id, source, entity, logical_date, started_at, finished_at, status)"
-                     " values (%s, 'advocacy', 'shares', %s, %s, now(), 'success')", (load_id, NIGHT_3, started))
+        conn.execute(
+            "insert into raw._loads (load_id, source, entity, logical_date, started_at, finished_at, status)"
+            " values (%s, 'advocacy', 'shares', %s, %s, now(), 'success')",
+            (load_id, NIGHT_3, started),
+        )
         insert_share(conn, "s-11", "e-0004", 11, "2026-11-04T09:00:00Z", extracted_before, network="myspace")
         conn.execute("update raw.advocacy__shares set _load_id = %s where share_id = 's-11'", (load_id,))
-        insert_share(conn, "s-12", "e-0004", 12, "2026-11-05T09:00:00Z", datetime.now(timezone.utc),
-                     network="myspace")
+        insert_share(conn, "s-12", "e-0004", 12, "2026-11-05T09:00:00Z", datetime.now(UTC), network="myspace")
     result = audit_build(warehouse, "night-4")
 
     networks = unexpected_rows(result, "raw.advocacy__shares", "network is one of")
@@ -908,11 +1221,12 @@ def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(aud
     audit_only("raw")
     backdate_raw(warehouse, 9)
     assert audit_build(warehouse, "night-2").success
-    now = datetime.now(timezone.utc) - timedelta(hours=2)  # beyond the margin of the audits below
+    now = datetime.now(UTC) - timedelta(hours=2)  # beyond the margin of the audits below
     with psycopg.connect(warehouse) as conn:
         # night-2 ran a night earlier than night-3, which lands rows extracted in between
-        conn.execute("update audit.validation_runs set validated_at = validated_at - interval '6 hours'"
-                     " where run_id = 'night-2'")
+        conn.execute(
+            "update audit.validation_runs set validated_at = validated_at - interval '6 hours' where run_id = 'night-2'"
+        )
         insert_count(conn, 1, "IMPRESSION", -5, NIGHT_3, now)
         for metric, count in counts(1, NIGHT_2).items():  # the other metrics, unchanged
             if metric != "IMPRESSION":
@@ -937,24 +1251,33 @@ def test_a_counter_below_its_observation_nights_back_fails(audit_only, warehouse
     week_later = NIGHT_2 + timedelta(days=7)  # a weekly refresh: the previous reading is NIGHT_2's, read again
     with psycopg.connect(warehouse) as conn:
         for metric, count in counts(2, NIGHT_2).items():
-            insert_count(conn, 2, metric, count - 20 if metric == "IMPRESSION" else count, week_later,
-                         datetime.now(timezone.utc))
+            insert_count(
+                conn, 2, metric, count - 20 if metric == "IMPRESSION" else count, week_later, datetime.now(UTC)
+            )
 
     result = audit_build(warehouse, "week-later")
 
     assert failing(result) == {(LINKEDIN_SUITE, FALLS)}, result.summary()
     assert unexpected_rows(result, LINKEDIN_SUITE, "cumulative counts") == [
-        {"post_urn": post_urn(2), "metric_type": "IMPRESSION", "previous_night": str(NIGHT_2), "previous_count": "200",
-         "night": str(week_later), "count": "180"}]
+        {
+            "post_urn": post_urn(2),
+            "metric_type": "IMPRESSION",
+            "previous_night": str(NIGHT_2),
+            "previous_count": "200",
+            "night": str(week_later),
+            "count": "180",
+        }
+    ]
 
 
 def test_sources_a_tenant_does_not_use_pass_empty_or_absent_and_stale_ones_fail(audit_only, warehouse, monkeypatch):
     audit_only("raw")
-    stale = datetime.now(timezone.utc) - timedelta(hours=8 * 24 + 1)
+    stale = datetime.now(UTC) - timedelta(hours=8 * 24 + 1)
     with psycopg.connect(warehouse) as conn:
         # never set up here (cascade: the staging views over them; the built marts are tables)
-        conn.execute("drop table raw.surveymonkey__responses, raw.surveymonkey__survey_details,"
-                     " raw.qualtrics__responses cascade")
+        conn.execute(
+            "drop table raw.surveymonkey__responses, raw.surveymonkey__survey_details, raw.qualtrics__responses cascade"
+        )
         conn.execute("truncate raw.x__tweet_metrics")  # set up, nothing landed
         conn.execute("update raw.bitly__link_clicks set _extracted_at = %s", (stale,))  # stopped landing
 
@@ -988,15 +1311,25 @@ def test_volume_is_checked_against_the_last_publish_within_configured_bounds(aud
 
 
 def test_thresholds_from_the_environment_are_typed_and_checked():
-    environ = {"SHAREWHY_THRESHOLD_K_ANONYMITY": "7", "SHAREWHY_THRESHOLD_TYPEFORM_MAX_AGE_HOURS": "none",
-               "SHAREWHY_THRESHOLD_ALLOWED_NETWORKS": "linkedin, x", "SHAREWHY_THRESHOLD_X_MAX_AGE_HOURS": "72",
-               "PATH": "/usr/bin"}
+    environ = {
+        "SHAREWHY_THRESHOLD_K_ANONYMITY": "7",
+        "SHAREWHY_THRESHOLD_TYPEFORM_MAX_AGE_HOURS": "none",
+        "SHAREWHY_THRESHOLD_ALLOWED_NETWORKS": "linkedin, x",
+        "SHAREWHY_THRESHOLD_X_MAX_AGE_HOURS": "72",
+        "PATH": "/usr/bin",
+    }
 
     thresholds = from_environment(environ)
 
     assert (thresholds.k_anonymity, thresholds.typeform_max_age_hours, thresholds.allowed_networks) == (
-        7, None, ("linkedin", "x"))
-    assert (thresholds.x_max_age_hours, thresholds.qualtrics_max_age_hours) == (72, Thresholds().qualtrics_max_age_hours)
+        7,
+        None,
+        ("linkedin", "x"),
+    )
+    assert (thresholds.x_max_age_hours, thresholds.qualtrics_max_age_hours) == (
+        72,
+        Thresholds().qualtrics_max_age_hours,
+    )
     assert thresholds.volume_max_ratio == Thresholds().volume_max_ratio
     with pytest.raises(ValueError, match="SHAREWHY_THRESHOLD_K_ANONIMITY names no threshold"):
         from_environment({"SHAREWHY_THRESHOLD_K_ANONIMITY": "7"})
@@ -1007,6 +1340,7 @@ def test_thresholds_from_the_environment_are_typed_and_checked():
 
 
 # --- publish -------------------------------------------------------------------------------------------------------
+
 
 def test_publish_refuses_an_unaudited_build(warehouse):
     with pytest.raises(PublishRefused, match="no audit"):
@@ -1097,7 +1431,7 @@ def test_a_build_made_after_the_audit_is_not_published(audit_only, warehouse, tm
         release = transform.build_release(warehouse, "run-a", MODELS_ONLY, **dbt_dirs)
         audited = run_audit(warehouse, "run-a")  # the run's own release, by default
         with psycopg.connect(warehouse) as conn:
-            insert_share(conn, "s-31", "e-0001", 31, "2031-01-06T09:00:00Z", datetime.now(timezone.utc))
+            insert_share(conn, "s-31", "e-0001", 31, "2031-01-06T09:00:00Z", datetime.now(UTC))
         dbt.run(["build", *MODELS_ONLY, *transform.release_vars("run-a")], warehouse, **dbt_dirs)
 
         with pytest.raises(PublishRefused, match=r"changed since its audit \(advocacy_kpis replaced, .*consent_cov"):
@@ -1106,11 +1440,13 @@ def test_a_build_made_after_the_audit_is_not_published(audit_only, warehouse, tm
     assert audited.success, audited.summary()
     assert release == release_schema("run-a")
     with psycopg.connect(warehouse) as conn:
-        assert conn.execute(f"select count(*) from {release}.advocacy_kpis where month = '2031-01-01'"
-                            ).fetchone()[0] > 0  # the rebuild did happen, and is not what bi shows:
+        assert (
+            conn.execute(f"select count(*) from {release}.advocacy_kpis where month = '2031-01-01'").fetchone()[0] > 0
+        )  # the rebuild did happen, and is not what bi shows:
         assert conn.execute("select to_regnamespace('bi')").fetchone()[0] is None
         assert conn.execute("select candidates from audit.audited_builds where run_id = 'run-a'").fetchone() == (
-            release,)
+            release,
+        )
 
     with transform_lease.held(warehouse, "run-b"):  # the next run: run-a's refused release does not pile up
         transform.build_release(warehouse, "run-b", MODELS_ONLY, **dbt_dirs)
@@ -1130,8 +1466,13 @@ def test_two_transform_runs_at_once_run_one_after_the_other(audit_only, warehous
         try:
             with transform_lease.held(warehouse, run_id, wait_seconds=300):
                 began = time.monotonic()
-                transform.build_release(warehouse, run_id, MODELS_ONLY, target_dir=tmp_path / run_id / "target",
-                                        log_dir=tmp_path / run_id / "logs")
+                transform.build_release(
+                    warehouse,
+                    run_id,
+                    MODELS_ONLY,
+                    target_dir=tmp_path / run_id / "target",
+                    log_dir=tmp_path / run_id / "logs",
+                )
                 run_audit(warehouse, run_id).raise_if_failed()
                 publish(warehouse, run_id)
                 spans[run_id] = (began, time.monotonic())
@@ -1149,8 +1490,10 @@ def test_two_transform_runs_at_once_run_one_after_the_other(audit_only, warehous
     assert first_span[1] <= second_span[0], "the two runs overlapped"
     with psycopg.connect(warehouse) as conn:
         published = conn.execute("select run_id from audit.bi_releases order by seq").fetchall()
-        built = [conn.execute(f"select count(*) from {release_schema(run_id)}.motivation_attribution").fetchone()[0]
-                 for run_id in (first, second)]
+        built = [
+            conn.execute(f"select count(*) from {release_schema(run_id)}.motivation_attribution").fetchone()[0]
+            for run_id in (first, second)
+        ]
         shown = conn.execute("select pg_get_viewdef('bi.motivation_attribution')").fetchone()[0]
     assert published == [(first,), (second,)] and built == [15, 15] and f"{release_schema(second)}." in shown
 
@@ -1178,8 +1521,10 @@ def test_an_older_run_is_not_published_over_a_newer_one_unless_rolled_back(audit
 
 # --- publish never holds readers up ----------------------------------------------------------------------------------
 
+
 def _long_reader(url: str, view: str, started: threading.Event, seconds: float) -> threading.Thread:
     """A dashboard query on `bi.<view>` that runs for `seconds` (holding its lock on the view meanwhile)."""
+
     def read() -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("set application_name = 'long dashboard query'")
@@ -1195,8 +1540,9 @@ def _long_reader(url: str, view: str, started: threading.Event, seconds: float) 
     return thread
 
 
-def test_a_long_reader_does_not_stall_other_readers_while_publish_waits(audit_only, build_info_audited, warehouse,
-                                                                       caplog):
+def test_a_long_reader_does_not_stall_other_readers_while_publish_waits(
+    audit_only, build_info_audited, warehouse, caplog
+):
     """One long query on `bi.team_morale` (the last view the switch replaces): queries on `bi.advocacy_kpis` (the
     first) stay fast while publish retries, and publish succeeds once the long query ends."""
     audit_only("bi_build")
@@ -1256,12 +1602,14 @@ def test_publish_gives_up_clearly_after_its_retry_budget(audit_only, build_info_
 
 # --- the bi_reader role --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def bi_reader_as_it_was(server_url):
     """Put the cluster-wide `bi_reader` back as it was (or drop it) once the test's database is gone."""
     with psycopg.connect(server_url) as conn:
         before = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)).fetchone()
+            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)
+        ).fetchone()
     yield
     with psycopg.connect(server_url, autocommit=True) as conn:
         role = sql.Identifier(warehouse_access.ROLE)
@@ -1306,7 +1654,8 @@ PUBLIC_DEFAULTS = [
 
 
 def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
-        audit_only, bi_reader_as_it_was, build_info_audited, warehouse, server_url, monkeypatch, caplog):
+    audit_only, bi_reader_as_it_was, build_info_audited, warehouse, server_url, monkeypatch, caplog
+):
     """The embedded server trusts local socket connections (pg_hba `trust`): the login is checked by role, not by
     password; the password is checked against the stored SCRAM verifier instead."""
     audit_only("bi_build")
@@ -1321,7 +1670,8 @@ def test_bi_reader_reads_bi_and_nothing_else_after_every_publish(
     rebuild(warehouse, version=3)  # tomorrow's candidates, not published
     with psycopg.connect(server_url) as conn:
         login, verifier = conn.execute(
-            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)).fetchone()
+            "select rolcanlogin, rolpassword from pg_authid where rolname = %s", (warehouse_access.ROLE,)
+        ).fetchone()
     assert login and scram_matches(verifier, password) and password not in caplog.text
 
     as_reader = psycopg.conninfo.make_conninfo(warehouse, user=warehouse_access.ROLE, password=password)
@@ -1352,13 +1702,16 @@ def probe_role(server_url):
 
 
 def test_only_bi_reader_and_the_owner_connect_to_the_published_warehouse(
-        audit_only, bi_reader_as_it_was, warehouse, fresh_db, probe_role, monkeypatch):
+    audit_only, bi_reader_as_it_was, warehouse, fresh_db, probe_role, monkeypatch
+):
     """PUBLIC's CONNECT on the warehouse database is revoked at publish and given to `bi_reader` by name; another
     database of the server is refused to `bi_reader` once an operator revokes PUBLIC's CONNECT there (README)."""
     audit_only("bi_build")
     monkeypatch.setenv(warehouse_access.PASSWORD_ENV, f"test-{uuid.uuid4().hex}")
     audit_and_publish(warehouse, "r1")
-    as_role = {role: psycopg.conninfo.make_conninfo(warehouse, user=role) for role in (probe_role, warehouse_access.ROLE)}
+    as_role = {
+        role: psycopg.conninfo.make_conninfo(warehouse, user=role) for role in (probe_role, warehouse_access.ROLE)
+    }
     with psycopg.connect(warehouse) as conn:
         public_left = warehouse_access.revoke_public_defaults(conn)
 
@@ -1386,8 +1739,11 @@ def test_without_a_password_bi_reader_is_created_nologin_and_says_so(fresh_db, m
             with psycopg.connect(fresh_db) as conn:
                 warehouse_access.ensure_role(conn)  # idempotent
         with psycopg.connect(fresh_db) as conn:
-            attributes = conn.execute("select rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolpassword"
-                                      " from pg_authid where rolname = %s", (role,)).fetchone()
+            attributes = conn.execute(
+                "select rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolpassword"
+                " from pg_authid where rolname = %s",
+                (role,),
+            ).fetchone()
         assert attributes == (False, False, False, False, None)
         assert f"SHAREWHY_BI_READER_PASSWORD is not set: created role {role} NOLOGIN" in caplog.text
         assert f"SHAREWHY_BI_READER_PASSWORD is not set: role {role} left as it is" in caplog.text

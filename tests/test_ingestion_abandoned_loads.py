@@ -54,8 +54,9 @@ class _Nothing:
 
 
 def _start_slow_load(url: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", _SLOW_LOAD, url], stdout=subprocess.PIPE, text=True,
-                               env=os.environ.copy())
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_LOAD, url], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
     assert process.stdout.readline().strip() == "extracting"
     return process
 

@@ -336,8 +336,9 @@ def test_an_oversized_line_is_quarantined_with_file_and_line_and_memory_stays_bo
         "peak = re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text()).group(1)\n"
         "print(report.rows_inserted, report.rows_quarantined, peak)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, fresh_db, str(tmp_path)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, fresh_db, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     inserted, quarantined, peak_kib = map(int, done.stdout.split())
 

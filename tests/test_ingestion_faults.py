@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import psycopg
-from consent_helpers import enrol_simulated_members
 import pytest
+from consent_helpers import enrol_simulated_members
 
 from ingestion.http import ApiConfig, ApiError, RetryPolicy, Timeouts
 from ingestion.run import (
@@ -52,7 +52,9 @@ def run_night(url: str, sim) -> dict[str, str | None]:
     enrol_simulated_members(url, sim)  # the members' own tokens (the same for every simulator with TOKEN)
     options = dict(retry=FAST, timeouts=SHORT)
     loads = {
-        "linkedin": lambda: land_linkedin_post_analytics(url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), **options),
+        "linkedin": lambda: land_linkedin_post_analytics(
+            url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), **options
+        ),
         "linkedin_organization": lambda: land_linkedin_organization_statistics(
             url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), sim.company.organization_urn, **options
         ),
@@ -68,7 +70,12 @@ def run_night(url: str, sim) -> dict[str, str | None]:
             url, NIGHT, ApiConfig(sim.surveymonkey_base_url, TOKEN), sim.surveymonkey_survey_ids, **options
         ),
         "qualtrics": lambda: land_qualtrics_responses(
-            url, NIGHT, ApiConfig(sim.qualtrics_base_url, TOKEN), sim.qualtrics_survey_ids, poll_interval=0.01, **options
+            url,
+            NIGHT,
+            ApiConfig(sim.qualtrics_base_url, TOKEN),
+            sim.qualtrics_survey_ids,
+            poll_interval=0.01,
+            **options,
         ),
     }
     outcomes: dict[str, str | None] = {}
@@ -113,8 +120,9 @@ def fault_free(clean_sim, module_db):
     assert outcomes == {load: None for load in SOURCES}
     prints = fingerprint(module_db)
     # (the member token statuses land through the DAG's second step, which this night does not run)
-    assert all(rows > 0 for table, (rows, _) in prints.items()
-               if table not in ("hr__roster", "consent__member_token_status")), prints
+    assert all(
+        rows > 0 for table, (rows, _) in prints.items() if table not in ("hr__roster", "consent__member_token_status")
+    ), prints
     return prints
 
 

@@ -45,10 +45,14 @@ def test_rows_land_as_objects_of_typed_values(tmp_path):
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ("e-0007,ben.berg.example.com,sales,revenue,e-0001,Remote,2021-11-15",
-         "email 'ben.berg.example.com' is not an e-mail address"),
-        ("e-0007,ben.berg@example.com,sales,revenue,e-0001,Remote,15/11/2021",
-         "start_date '15/11/2021' is not an ISO 8601 date (YYYY-MM-DD)"),
+        (
+            "e-0007,ben.berg.example.com,sales,revenue,e-0001,Remote,2021-11-15",
+            "email 'ben.berg.example.com' is not an e-mail address",
+        ),
+        (
+            "e-0007,ben.berg@example.com,sales,revenue,e-0001,Remote,15/11/2021",
+            "start_date '15/11/2021' is not an ISO 8601 date (YYYY-MM-DD)",
+        ),
         ("e-0007,ben.berg@example.com,,revenue,e-0001,Remote,2021-11-15", "team is empty"),
         ("e-0007,ben.berg@example.com,sales,revenue,e-0001,Remote", "row has 6 fields, the header has 7"),
     ],

@@ -8,7 +8,6 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
-import orjson
 import pytest
 from api_stubs import TOKEN, RecordingApp, Reply, raw_query, serve
 
@@ -237,9 +236,27 @@ def test_an_error_body_is_read_by_the_sources_parser_else_shown_as_text(body, ex
 
 #: Words only a vendor's own module may know: names, documented error-body keys and rate-limit headers.
 VENDOR_KNOWLEDGE = (
-    "linkedin", "twitter", "x's", "typeform", "surveymonkey", "qualtrics", "bitly", "rest.li",
-    "serviceErrorCode", "errorCode", "errorMessage", "error_description", "title", "detail", "description",
-    "x-rate-limit", "X-Ratelimit", "X-API-TOKEN", "MONTHLY_LIMIT_EXCEEDED", "access_url", "/v3",
+    "linkedin",
+    "twitter",
+    "x's",
+    "typeform",
+    "surveymonkey",
+    "qualtrics",
+    "bitly",
+    "rest.li",
+    "serviceErrorCode",
+    "errorCode",
+    "errorMessage",
+    "error_description",
+    "title",
+    "detail",
+    "description",
+    "x-rate-limit",
+    "X-Ratelimit",
+    "X-API-TOKEN",
+    "MONTHLY_LIMIT_EXCEEDED",
+    "access_url",
+    "/v3",
 )
 
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import psycopg
 import pytest
-from consent_helpers import give_tokens
 from api_stubs import METRIC_TYPE_UNION_KEY, TOKEN, LinkedInStub, serve, share_line, write_shares_file
+from consent_helpers import give_tokens
 
 from ingestion.http import ApiConfig, RateLimitExceeded, RetryPolicy
 from ingestion.records import Quarantined, Row

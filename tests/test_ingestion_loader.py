@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-from consent_helpers import give_tokens
 import pytest
 from api_stubs import (
     TOKEN,
@@ -24,6 +23,7 @@ from api_stubs import (
     write_shares_file,
     x_tweet,
 )
+from consent_helpers import give_tokens
 
 from ingestion.http import ApiConfig, ApiError
 from ingestion.loader import apply_raw_schema, land
@@ -39,10 +39,10 @@ from ingestion.run import (
     land_typeform_responses,
     land_x_tweet_metrics,
 )
+from ingestion.sources.advocacy import TARGET
 from ingestion.sources.surveymonkey import exchange_code
 from simulator.server import start
 from simulator.surveymonkey import CLIENT_ID
-from ingestion.sources.advocacy import TARGET
 
 NIGHT = date(2026, 11, 24)
 EXTRACTED_AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -170,22 +170,29 @@ def test_a_record_is_quarantined_once_but_a_different_record_or_reason_is_quaran
             scripted = ScriptedExtraction(state, 0)
             scripted.records = lambda: iter(refused)
             return scripted
+
         return extraction
 
     deleted = Quarantined("post not returned by X (Not Found Error)", '{"post_id": "1"}')
     first = land(fresh_db, TARGET, NIGHT, refusing(deleted))
     again = land(fresh_db, TARGET, NIGHT, refusing(deleted, deleted))
-    changed = land(fresh_db, TARGET, NIGHT, refusing(
-        deleted,
-        Quarantined(deleted.reason, '{"post_id": "2"}'),  # another record, same reason
-        Quarantined("post 1 has no public_metrics", deleted.record),  # same record, another reason
-    ))
+    changed = land(
+        fresh_db,
+        TARGET,
+        NIGHT,
+        refusing(
+            deleted,
+            Quarantined(deleted.reason, '{"post_id": "2"}'),  # another record, same reason
+            Quarantined("post 1 has no public_metrics", deleted.record),  # same record, another reason
+        ),
+    )
 
     counts = [(r.rows_received, r.rows_duplicate, r.rows_quarantined) for r in (first, again, changed)]
     assert counts == [(1, 0, 1), (2, 2, 0), (3, 1, 2)]
     with psycopg.connect(fresh_db) as conn:
         kept = conn.execute(
-            "select load_id::text, reason, record from raw._quarantine order by quarantine_id").fetchall()
+            "select load_id::text, reason, record from raw._quarantine order by quarantine_id"
+        ).fetchall()
     assert kept == [
         (first.load_id, deleted.reason, deleted.record),
         (changed.load_id, deleted.reason, '{"post_id": "2"}'),
@@ -209,8 +216,10 @@ def test_a_warehouse_quarantined_twice_before_keeps_the_first_of_each_record(fre
         apply_raw_schema(conn)
         kept = conn.execute("select quarantine_id, record from raw._quarantine order by 1").fetchall()
         with pytest.raises(psycopg.errors.UniqueViolation):
-            conn.execute("insert into raw._quarantine (load_id, source, entity, reason, record)"
-                         " select gen_random_uuid(), source, entity, reason, record from raw._quarantine limit 1")
+            conn.execute(
+                "insert into raw._quarantine (load_id, source, entity, reason, record)"
+                " select gen_random_uuid(), source, entity, reason, record from raw._quarantine limit 1"
+            )
     assert kept == [(1, '{"post_id": "1"}'), (2, '{"post_id": "night 1"}'), (4, '{"post_id": "night 2"}')]
 
 
@@ -244,7 +253,10 @@ def test_a_delivery_mixing_known_and_new_rows_keeps_each_new_row_once(fresh_db):
     report = land(fresh_db, TARGET, NIGHT, overlapping)
 
     assert (report.rows_received, report.rows_inserted, report.rows_duplicate, report.rows_quarantined) == (
-        27, 15, 12, 0,  # the refused record was quarantined by the first load: a duplicate here
+        27,
+        15,
+        12,
+        0,  # the refused record was quarantined by the first load: a duplicate here
     )
     with psycopg.connect(fresh_db) as conn:
         keys = [key for (key,) in conn.execute("select share_id from raw.advocacy__shares order by 1").fetchall()]
@@ -283,9 +295,10 @@ def test_the_token_never_appears_in_raw_tables_requests_errors_or_logs(fresh_db,
     linkedin_counts = {q: 5 for q in ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE", "LINK_CLICKS")}
     give_tokens(fresh_db, "linkedin", ["e-0001"], TOKEN)  # the sharer's member token (the stub takes one token)
     raised = []
-    with serve(LinkedInStub({post: linkedin_counts})) as linkedin_url, serve(
-        TypeformStub({"form-1": [typeform_response("t-1", "2026-11-24T10:00:00Z")]})
-    ) as typeform_url:
+    with (
+        serve(LinkedInStub({post: linkedin_counts})) as linkedin_url,
+        serve(TypeformStub({"form-1": [typeform_response("t-1", "2026-11-24T10:00:00Z")]})) as typeform_url,
+    ):
         land_linkedin_post_analytics(fresh_db, NIGHT, ApiConfig(f"{linkedin_url}/linkedin/rest", TOKEN))
         land_typeform_responses(fresh_db, NIGHT, ApiConfig(f"{typeform_url}/typeform", TOKEN), ["form-1"])
         with pytest.raises(ApiError) as sunset:
@@ -381,13 +394,15 @@ def test_conflicting_duplicates_go_to_quarantine_with_both_versions_and_identica
         def row(key, filler, request="again.csv"):
             return Row((key,), {"share_id": key, "filler": filler}, request, EXTRACTED_AT)
 
-        extraction.records = lambda: iter([
-            row("s-0", "x" * 10),  # identical to the landed one: a duplicate
-            row("s-1", "changed"),  # conflicts with the landed one
-            row("s-7", "first"),  # new
-            row("s-7", "first"),  # the same again in this load: a duplicate
-            row("s-7", "second", "later.csv"),  # conflicts with the first delivery of this load
-        ])
+        extraction.records = lambda: iter(
+            [
+                row("s-0", "x" * 10),  # identical to the landed one: a duplicate
+                row("s-1", "changed"),  # conflicts with the landed one
+                row("s-7", "first"),  # new
+                row("s-7", "first"),  # the same again in this load: a duplicate
+                row("s-7", "second", "later.csv"),  # conflicts with the first delivery of this load
+            ]
+        )
         return extraction
 
     report = land(fresh_db, TARGET, NIGHT, redelivery)
@@ -412,10 +427,18 @@ def test_conflicting_duplicates_go_to_quarantine_with_both_versions_and_identica
             " with different content; the landed version is kept",
             {
                 "key": {"share_id": "s-1"},
-                "kept": {"payload": {"share_id": "s-1", "filler": "x" * 10}, "_load_id": first.load_id,
-                         "_request": "shares.csv", "_logical_date": NIGHT.isoformat()},
-                "refused": {"payload": {"share_id": "s-1", "filler": "changed"}, "_load_id": report.load_id,
-                            "_request": "again.csv", "_logical_date": NIGHT.isoformat()},
+                "kept": {
+                    "payload": {"share_id": "s-1", "filler": "x" * 10},
+                    "_load_id": first.load_id,
+                    "_request": "shares.csv",
+                    "_logical_date": NIGHT.isoformat(),
+                },
+                "refused": {
+                    "payload": {"share_id": "s-1", "filler": "changed"},
+                    "_load_id": report.load_id,
+                    "_request": "again.csv",
+                    "_logical_date": NIGHT.isoformat(),
+                },
             },
         ),
         (
@@ -424,10 +447,18 @@ def test_conflicting_duplicates_go_to_quarantine_with_both_versions_and_identica
             " with different content; the landed version is kept",
             {
                 "key": {"share_id": "s-7"},
-                "kept": {"payload": {"share_id": "s-7", "filler": "first"}, "_load_id": report.load_id,
-                         "_request": "again.csv", "_logical_date": NIGHT.isoformat()},
-                "refused": {"payload": {"share_id": "s-7", "filler": "second"}, "_load_id": report.load_id,
-                            "_request": "later.csv", "_logical_date": NIGHT.isoformat()},
+                "kept": {
+                    "payload": {"share_id": "s-7", "filler": "first"},
+                    "_load_id": report.load_id,
+                    "_request": "again.csv",
+                    "_logical_date": NIGHT.isoformat(),
+                },
+                "refused": {
+                    "payload": {"share_id": "s-7", "filler": "second"},
+                    "_load_id": report.load_id,
+                    "_request": "later.csv",
+                    "_logical_date": NIGHT.isoformat(),
+                },
             },
         ),
     ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-from consent_helpers import give_tokens
 import pytest
 from api_stubs import TOKEN, BitlyStub, LinkedInStub, bitly_buckets, serve, share_line, write_shares_file
+from consent_helpers import give_tokens
 
 from ingestion.http import ApiConfig
 from ingestion.loader import apply_raw_schema
@@ -98,7 +98,11 @@ def test_last_fetched_reads_the_fetches_of_posts_within_the_horizon_only(fresh_d
     """Bounded through the index on _extracted_at: a post's fetches were extracted after it was shared, so those of
     the posts the schedule can find due (shared within its horizon) are all there; an older post's may not be."""
     old, oldest_due, young = "urn:li:share:1", "urn:li:share:2", "urn:li:share:3"
-    fetches = {old: NIGHT - timedelta(days=95), oldest_due: NIGHT - timedelta(days=89), young: NIGHT - timedelta(days=3)}
+    fetches = {
+        old: NIGHT - timedelta(days=95),
+        oldest_due: NIGHT - timedelta(days=89),
+        young: NIGHT - timedelta(days=3),
+    }
     with psycopg.connect(fresh_db) as conn:
         apply_raw_schema(conn)
         for urn, night in fetches.items():  # each fetched on the night it was shared, 30 minutes after it ended
@@ -109,5 +113,7 @@ def test_last_fetched_reads_the_fetches_of_posts_within_the_horizon_only(fresh_d
             )
 
     assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT, DEFAULT.horizon) == {
-        oldest_due: fetches[oldest_due], young: fetches[young]}
+        oldest_due: fetches[oldest_due],
+        young: fetches[young],
+    }
     assert last_fetched(fresh_db, "linkedin__member_post_analytics", "post_urn", NIGHT, timedelta(days=200)) == fetches

@@ -95,12 +95,19 @@ def test_each_surveys_details_land_once_a_night_with_their_choices(sim, fresh_db
     rerun = land_surveymonkey_survey_details(fresh_db, NIGHT, api, sim.surveymonkey_survey_ids, retry=FAST)
     next_night = land_surveymonkey_survey_details(fresh_db, date(2026, 11, 26), api, sim.surveymonkey_survey_ids)
 
-    assert (first.source, first.entity, first.rows_inserted, first.api_calls) == ("surveymonkey", "survey_details", 1, 1)
+    assert (first.source, first.entity, first.rows_inserted, first.api_calls) == (
+        "surveymonkey",
+        "survey_details",
+        1,
+        1,
+    )
     assert (rerun.rows_inserted, rerun.rows_duplicate) == (0, 1)  # the night's catalogue is there already
     assert next_night.rows_inserted == 1  # fetched again the next night: freshness follows it
     with psycopg.connect(fresh_db) as conn:
-        rows = conn.execute("select survey_id, date_modified, payload, _request, _logical_date"
-                            " from raw.surveymonkey__survey_details order by _logical_date").fetchall()
+        rows = conn.execute(
+            "select survey_id, date_modified, payload, _request, _logical_date"
+            " from raw.surveymonkey__survey_details order by _logical_date"
+        ).fetchall()
         loads = conn.execute("select count(*) from raw._loads where entity = 'survey_details' and status = 'success'")
         assert loads.fetchone()[0] == 3
     (survey,) = sim.surveymonkey_survey_ids

@@ -8,9 +8,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-from consent_helpers import enrol_simulated_members
 import pytest
 from api_stubs import TOKEN, XStub, serve, share_line, write_shares_file, x_tweet
+from consent_helpers import enrol_simulated_members
 
 from ingestion.http import ApiConfig, RateLimitExceeded, RetryPolicy, SchemaDrift
 from ingestion.raw_queries import SharedPost
@@ -182,12 +182,13 @@ def test_member_shards_land_at_once_each_its_own_load_and_a_failed_shard_is_reru
         unreachable = ApiConfig("http://127.0.0.1:9/x/2", TOKEN)  # the discard port: nothing listens
         with psycopg.connect(fresh_db) as holder, holder.transaction(), ThreadPoolExecutor(1) as pool:
             # what a running shard 1 holds (and, before shards, every load of the target held)
-            holder.execute("select pg_advisory_xact_lock(hashtext('x.tweet_metrics shard 1/2')),"
-                           " pg_advisory_xact_lock(hashtext('x.tweet_metrics'))")
+            holder.execute(
+                "select pg_advisory_xact_lock(hashtext('x.tweet_metrics shard 1/2')),"
+                " pg_advisory_xact_lock(hashtext('x.tweet_metrics'))"
+            )
             with pytest.raises((ApiError, OSError)):
                 pool.submit(land_x_tweet_metrics, fresh_db, NIGHT, unreachable, retry=FAST, shard=second).result(30)
-            landed_second = pool.submit(land_x_tweet_metrics, fresh_db, NIGHT, api, retry=FAST,
-                                        shard=second).result(30)
+            landed_second = pool.submit(land_x_tweet_metrics, fresh_db, NIGHT, api, retry=FAST, shard=second).result(30)
         landed_first = land_x_tweet_metrics(fresh_db, NIGHT, api, retry=FAST, shard=first)
 
     shares = sim.company.network_shares("x")

@@ -62,8 +62,9 @@ def imports_of(source: str, file: str, root: Path = ROOT) -> list[Import]:
                 module = ".".join(part for part in (base, child.module or "") if part)
                 for alias in child.names:
                     candidate = f"{module}.{alias.name}"
-                    found.append(Import(file, candidate if _project_module(candidate, root) else module,
-                                        child.lineno, function))
+                    found.append(
+                        Import(file, candidate if _project_module(candidate, root) else module, child.lineno, function)
+                    )
             visit(child, child if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else function)
 
     visit(ast.parse(source, filename=file), None)
@@ -85,8 +86,12 @@ def unit_of_file(file: str) -> str:
 
 
 def _source_files() -> list[str]:
-    return sorted(str(path.relative_to(ROOT)) for top in (*PRODUCTION, *DEVELOPMENT)
-                  for path in (ROOT / top).rglob("*.py") if "__pycache__" not in path.parts)
+    return sorted(
+        str(path.relative_to(ROOT))
+        for top in (*PRODUCTION, *DEVELOPMENT)
+        for path in (ROOT / top).rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +114,8 @@ def violations(imports: list[Import]) -> list[str]:
         elif found.function is None:
             wrong.append(f"{where} at module level: the allowed hook is a lazy import, inside a function")
         elif found.file == "sharewhy/cli.py" and "_dev_command" not in {
-                ast.unparse(decorator) for decorator in found.function.decorator_list}:
+            ast.unparse(decorator) for decorator in found.function.decorator_list
+        }:
             wrong.append(f"{where} in {found.function.name}, which is not a @_dev_command")
     return wrong
 
@@ -133,7 +139,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         state[node] = "open"
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                return [*path[path.index(target):], target]
+                return [*path[path.index(target) :], target]
             if target not in state and (cycle := walk(target, [*path, target])):
                 return cycle
         state[node] = "done"
@@ -146,8 +152,11 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_ingestion_and_expectations_import_no_airflow(all_imports):
-    wrong = [f"{found.file}:{found.line} imports {found.module}" for found in all_imports
-             if found.file.split("/")[0] in ("ingestion", "expectations") and found.module.split(".")[0] == "airflow"]
+    wrong = [
+        f"{found.file}:{found.line} imports {found.module}"
+        for found in all_imports
+        if found.file.split("/")[0] in ("ingestion", "expectations") and found.module.split(".")[0] == "airflow"
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -166,8 +175,11 @@ def test_only_the_development_package_imports_pgserver(all_imports):
 
 
 def test_settings_imports_no_project_code_but_its_embedded_warehouse_hook(all_imports):
-    ours = {found.module for found in all_imports
-            if found.file == "sharewhy/settings.py" and unit_of_module(found.module) is not None}
+    ours = {
+        found.module
+        for found in all_imports
+        if found.file == "sharewhy/settings.py" and unit_of_module(found.module) is not None
+    }
     assert ours == {"sharewhy_dev.warehouse"}  # nothing of sharewhy, ingestion, … nor the simulator
 
 
@@ -182,8 +194,11 @@ def test_the_wheel_ships_production_only_and_pgserver_is_a_development_extra():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     include = project["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert {name.split(".")[0] for name in find_packages(ROOT, include=include)} == {"sharewhy", "ingestion",
-                                                                                     "expectations"}
+    assert {name.split(".")[0] for name in find_packages(ROOT, include=include)} == {
+        "sharewhy",
+        "ingestion",
+        "expectations",
+    }
     assert not [need for need in project["project"]["dependencies"] if need.startswith("pgserver")]
     assert [need for need in project["project"]["optional-dependencies"]["dev"] if need.startswith("pgserver")]
 
@@ -201,6 +216,7 @@ def test_the_rules_catch_what_they_forbid(tmp_path):
     allowed = imports_of("@_dev_command\ndef _simulate(args):\n    import simulator\n", "sharewhy/cli.py", tmp_path)
     assert violations(allowed) == []
     assert violations(imports_of("def f():\n    import pgserver\n", "bi_tool/docs.py", tmp_path))
-    assert find_cycle({"sharewhy": {"ingestion"}, "ingestion": {"sharewhy.settings"},
-                       "sharewhy.settings": {"sharewhy"}}) == ["ingestion", "sharewhy.settings", "sharewhy", "ingestion"]
+    assert find_cycle(
+        {"sharewhy": {"ingestion"}, "ingestion": {"sharewhy.settings"}, "sharewhy.settings": {"sharewhy"}}
+    ) == ["ingestion", "sharewhy.settings", "sharewhy", "ingestion"]
     assert find_cycle({"sharewhy": {"ingestion"}, "ingestion": {"sharewhy.settings"}}) is None

@@ -30,7 +30,8 @@ def _night_posts(url: str, network: str) -> dict[str, str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "select payload->>'post_id', payload->>'employee_id' from raw.advocacy__shares"
-            " where payload->>'network' = %s", (network,)
+            " where payload->>'network' = %s",
+            (network,),
         ).fetchall()
     return dict(rows)
 
@@ -38,8 +39,9 @@ def _night_posts(url: str, network: str) -> dict[str, str]:
 @pytest.fixture
 def revoked_night(fresh_db, tmp_path):
     """A simulated night where 10 % of the members have revoked their grant (and some tokens are expiring)."""
-    with server.start(AS_OF, drop_dir=tmp_path, token=TOKEN, consent_revoked_share=0.1,
-                      consent_expiring_share=0.1) as sim:
+    with server.start(
+        AS_OF, drop_dir=tmp_path, token=TOKEN, consent_revoked_share=0.1, consent_expiring_share=0.1
+    ) as sim:
         land_advocacy_shares(fresh_db, NIGHT, tmp_path)
         access = enrol_simulated_members(fresh_db, sim, workers=8)
         yield fresh_db, sim, access
@@ -51,17 +53,21 @@ def test_a_night_with_10_percent_revoked_lands_every_other_member_and_quarantine
     authors = _night_posts(url, "linkedin")
     assert 0 < len(revoked & set(authors.values())) < len(set(authors.values()))
 
-    report = land_linkedin_post_analytics(url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN),
-                                          members=access["linkedin"])
+    report = land_linkedin_post_analytics(
+        url, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), members=access["linkedin"]
+    )
 
     with psycopg.connect(url) as conn:
-        landed = dict(conn.execute(
-            "select post_urn, count(*) from raw.linkedin__member_post_analytics group by 1").fetchall())
+        landed = dict(
+            conn.execute("select post_urn, count(*) from raw.linkedin__member_post_analytics group by 1").fetchall()
+        )
         quarantined = conn.execute(
             "select record::jsonb->>'post_urn', record::jsonb->>'employee_id', reason from raw._quarantine"
-            " where source = 'linkedin'").fetchall()
-        statuses = dict(conn.execute(
-            "select employee_id, status from consent.member_tokens where network = 'linkedin'").fetchall())
+            " where source = 'linkedin'"
+        ).fetchall()
+        statuses = dict(
+            conn.execute("select employee_id, status from consent.member_tokens where network = 'linkedin'").fetchall()
+        )
     expected_landed = {post for post, author in authors.items() if author not in revoked}
     expected_quarantined = {post for post, author in authors.items() if author in revoked}
     assert set(landed) == expected_landed and all(n == 6 for n in landed.values())
@@ -79,16 +85,23 @@ def test_the_app_token_and_another_members_token_get_403_on_a_members_post(revok
     other = next(e.employee_id for e in sim.company.employees if e.employee_id != share.employee_id)
     _, _, kind, number = share.post_id.split(":")
     entity = f"({'share' if kind == 'share' else 'ugc'}:urn%3Ali%3A{kind}%3A{number})"
-    url = (f"{sim.linkedin_base_url}/memberCreatorPostAnalytics?q=entity&entity={entity}&queryType=IMPRESSION"
-           "&aggregation=TOTAL")
+    url = (
+        f"{sim.linkedin_base_url}/memberCreatorPostAnalytics?q=entity&entity={entity}&queryType=IMPRESSION"
+        "&aggregation=TOTAL"
+    )
     headers = {"LinkedIn-Version": "202606", "X-Restli-Protocol-Version": "2.0.0"}
     statuses = {}
-    for who, token in (("app", TOKEN), ("other", member_access_token(TOKEN, "linkedin", other)),
-                       ("author", member_access_token(TOKEN, "linkedin", share.employee_id))):
+    for who, token in (
+        ("app", TOKEN),
+        ("other", member_access_token(TOKEN, "linkedin", other)),
+        ("author", member_access_token(TOKEN, "linkedin", share.employee_id)),
+    ):
         response = requests.get(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=5)
         statuses[who] = (response.status_code, response.json().get("code"))
     assert statuses["app"] == statuses["other"] == (403, "ACCESS_DENIED")
-    expected_author = (401, "REVOKED_ACCESS_TOKEN") if share.employee_id in sim.consent.revoked_members() else (200, None)
+    expected_author = (
+        (401, "REVOKED_ACCESS_TOKEN") if share.employee_id in sim.consent.revoked_members() else (200, None)
+    )
     assert statuses["author"] == expected_author
 
 
@@ -104,10 +117,14 @@ def test_an_expiring_token_is_refreshed_and_the_rotated_refresh_token_kept_even_
         assert young_authors and all(before[e].needs_refresh(datetime.now(UTC)) for e in young_authors & set(before))
         # the warehouse refuses the landing after the tokens were refreshed: the load fails
         with psycopg.connect(fresh_db, autocommit=True) as conn:
-            conn.execute("create or replace function raw.refuse() returns trigger language plpgsql as"
-                         " $$ begin raise exception 'disk full (simulated)'; end $$")
-            conn.execute("create trigger refuse before insert on raw.x__tweet_metrics"
-                         " for each statement execute function raw.refuse()")
+            conn.execute(
+                "create or replace function raw.refuse() returns trigger language plpgsql as"
+                " $$ begin raise exception 'disk full (simulated)'; end $$"
+            )
+            conn.execute(
+                "create trigger refuse before insert on raw.x__tweet_metrics"
+                " for each statement execute function raw.refuse()"
+            )
         with pytest.raises(psycopg.Error, match="disk full"):
             land_x_tweet_metrics(fresh_db, NIGHT, ApiConfig(sim.x_base_url, TOKEN), members=access["x"])
         after = store.tokens("x")
@@ -128,8 +145,9 @@ def test_linkedin_expired_access_token_is_refreshed_keeping_the_refresh_tokens_e
         land_advocacy_shares(fresh_db, NIGHT, tmp_path)
         access = enrol_simulated_members(fresh_db, sim, workers=4)
         before = access["linkedin"].store.tokens("linkedin")
-        report = land_linkedin_post_analytics(fresh_db, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN),
-                                              members=access["linkedin"])
+        report = land_linkedin_post_analytics(
+            fresh_db, NIGHT, ApiConfig(sim.linkedin_base_url, TOKEN), members=access["linkedin"]
+        )
         after = access["linkedin"].store.tokens("linkedin")
     authors = set(_night_posts(fresh_db, "linkedin").values())
     assert report.rows_quarantined == 0 and report.rows_inserted > 0
@@ -180,8 +198,11 @@ def test_consent_export_import_validates_every_line_and_quarantines_without_toke
     assert [(r.line, r.reason) for r in result.rejected] == [
         (3, "network 'facebook' is not one of linkedin, x"),
         (4, "expires_at 'not-a-date' is not an ISO 8601 date-time"),
-        (5, "expired with no way to refresh it (no refresh token, or the refresh token has expired too): the member "
-            "must consent again"),
+        (
+            5,
+            "expired with no way to refresh it (no refresh token, or the refresh token has expired too): the member "
+            "must consent again",
+        ),
         (6, "scopes lack tweet.read, users.read, which x needs for member post metrics"),
         (7, "missing employee_id"),
     ]
@@ -202,9 +223,14 @@ def test_a_bad_export_file_is_refused_with_a_clear_error(fresh_db, tmp_path):
 
 def test_tokens_are_encrypted_at_rest_and_keys_rotate(fresh_db):
     old_key, new_key = TokenCipher.new_key(), TokenCipher.new_key()
-    token = MemberToken("e-0001", "linkedin", Secret("AQVplaintext-access-token-0001"),
-                        datetime.now(UTC) + timedelta(days=30), Secret("AQVplaintext-refresh-token-0001"),
-                        datetime.now(UTC) + timedelta(days=300))
+    token = MemberToken(
+        "e-0001",
+        "linkedin",
+        Secret("AQVplaintext-access-token-0001"),
+        datetime.now(UTC) + timedelta(days=30),
+        Secret("AQVplaintext-refresh-token-0001"),
+        datetime.now(UTC) + timedelta(days=300),
+    )
     TokenStore(fresh_db, TokenCipher([old_key])).save([token], "test")
     with psycopg.connect(fresh_db) as conn:
         (raw_access,) = conn.execute("select access_token from consent.member_tokens").fetchone()
@@ -221,13 +247,28 @@ def test_tokens_are_encrypted_at_rest_and_keys_rotate(fresh_db):
 def test_tokens_expiring_within_14_days_are_reported(fresh_db):
     now = datetime.now(UTC)
     store = TokenStore(fresh_db, TokenCipher(TokenCipher.new_key()))
-    store.save([
-        MemberToken("e-1", "linkedin", Secret("AQVaccess-token-expiring-soon"), now + timedelta(days=10)),
-        MemberToken("e-2", "linkedin", Secret("AQVaccess-token-with-refresh"), now + timedelta(days=10),
-                    Secret("AQVrefresh-token-for-a-year"), now + timedelta(days=200)),
-        MemberToken("e-3", "linkedin", Secret("AQVaccess-token-refresh-ends"), now + timedelta(days=40),
-                    Secret("AQVrefresh-token-ending-soon"), now + timedelta(days=5)),
-    ], "test")
+    store.save(
+        [
+            MemberToken("e-1", "linkedin", Secret("AQVaccess-token-expiring-soon"), now + timedelta(days=10)),
+            MemberToken(
+                "e-2",
+                "linkedin",
+                Secret("AQVaccess-token-with-refresh"),
+                now + timedelta(days=10),
+                Secret("AQVrefresh-token-for-a-year"),
+                now + timedelta(days=200),
+            ),
+            MemberToken(
+                "e-3",
+                "linkedin",
+                Secret("AQVaccess-token-refresh-ends"),
+                now + timedelta(days=40),
+                Secret("AQVrefresh-token-ending-soon"),
+                now + timedelta(days=5),
+            ),
+        ],
+        "test",
+    )
     store.mark("e-2", "linkedin", "revoked", "401 REVOKED_ACCESS_TOKEN")
     report = {row["employee_id"]: row["status"] for row in store.report()}
     assert report == {"e-1": "expiring", "e-2": "revoked", "e-3": "expiring"}
@@ -247,7 +288,8 @@ def test_bi_reader_cannot_read_the_token_store(fresh_db):
         conn.execute("reset role")
         readable = conn.execute(
             "select has_schema_privilege('bi_reader', 'consent', 'usage'),"
-            " has_table_privilege('bi_reader', 'consent.member_tokens', 'select')").fetchone()
+            " has_table_privilege('bi_reader', 'consent.member_tokens', 'select')"
+        ).fetchone()
     assert readable == (False, False)
 
 
@@ -255,9 +297,14 @@ def test_the_oauth_consent_flow_onboards_one_employee_with_pkce_on_x(fresh_db, t
     with server.start(AS_OF, drop_dir=tmp_path, token=TOKEN) as sim:
         access = simulator_access(fresh_db, sim, "x")
         employee = next(iter(sim.company.x_accounts))
-        app = oauth.OAuthApp("x", access.oauth_app.client_id, access.oauth_app.client_secret,
-                             token_url=access.oauth_app.token_url, authorize_url=access.oauth_app.authorize_url,
-                             redirect_uri="http://127.0.0.1:0/callback".replace(":0", f":{_free_port()}"))
+        app = oauth.OAuthApp(
+            "x",
+            access.oauth_app.client_id,
+            access.oauth_app.client_secret,
+            token_url=access.oauth_app.token_url,
+            authorize_url=access.oauth_app.authorize_url,
+            redirect_uri="http://127.0.0.1:0/callback".replace(":0", f":{_free_port()}"),
+        )
         seen = []
 
         def browser(url: str) -> None:  # the member clicks "Allow"
@@ -279,7 +326,9 @@ def test_no_token_reaches_any_table_or_log(revoked_night, caplog):
     for store in access.values():  # the refreshed ones too
         for network in ("linkedin", "x"):
             for token in store.store.tokens(network).values():
-                secrets |= {token.access_token.reveal()} | ({token.refresh_token.reveal()} if token.refresh_token else set())
+                secrets |= {token.access_token.reveal()} | (
+                    {token.refresh_token.reveal()} if token.refresh_token else set()
+                )
     assert_no_secret_in_warehouse(url, secrets)
     logged = caplog.text
     assert not [s for s in secrets if s in logged]

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-
 from calendar import monthrange
 from datetime import date
 
@@ -23,11 +22,16 @@ from sharewhy_dev.demo import NIGHT_DAGS
 
 pytestmark = pytest.mark.e2e
 
+
 def _airflow_env(demo_night) -> dict[str, str]:
     """The Airflow environment the demo used (its home inside the demo's state folder)."""
-    return {**demo_night["env"], "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "SHAREWHY_TASK_RETRIES": "0"}
+    return {
+        **demo_night["env"],
+        "AIRFLOW_HOME": os.path.join(demo_night["env"]["SHAREWHY_HOME"], "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "SHAREWHY_TASK_RETRIES": "0",
+    }
 
 
 def test_every_dag_of_the_night_ran_and_succeeded(demo_night):
@@ -38,9 +42,20 @@ def test_every_dag_of_the_night_ran_and_succeeded(demo_night):
 def test_the_night_runner_stops_at_the_first_dag_that_fails(demo_night):
     read_fd, write_fd = os.pipe()
     runner = subprocess.run(
-        [sys.executable, "-m", "sharewhy_dev.night_runner", "2026-11-25", "no_such_dag", "ingest_hr",
-         "--report-fd", str(write_fd)],
-        env=_airflow_env(demo_night), pass_fds=(write_fd,), capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sharewhy_dev.night_runner",
+            "2026-11-25",
+            "no_such_dag",
+            "ingest_hr",
+            "--report-fd",
+            str(write_fd),
+        ],
+        env=_airflow_env(demo_night),
+        pass_fds=(write_fd,),
+        capture_output=True,
+        text=True,
     )
     os.close(write_fd)
     with os.fdopen(read_fd) as reports:
@@ -96,13 +111,19 @@ def test_rerunning_the_night_quarantines_nothing_twice(demo_night):
     first, second = demo_night["quarantined"], demo_night["quarantined_after_second"]
     assert first["x.tweet_metrics"] > 0 and first["linkedin.member_post_analytics"] > 0
     assert {k: n for k, n in second.items() if not k.startswith("consent.")} == {
-        k: n for k, n in first.items() if not k.startswith("consent.")}
+        k: n for k, n in first.items() if not k.startswith("consent.")
+    }
 
 
 def test_summary_reports_sources_models_audit_and_bi(demo_night):
     out = demo_night["first"].stdout
-    for expected in ("linkedin.member_post_analytics", "typeform.responses", "dbt build", "expectations passed",
-                     "bi.motivation_attribution"):
+    for expected in (
+        "linkedin.member_post_analytics",
+        "typeform.responses",
+        "dbt build",
+        "expectations passed",
+        "bi.motivation_attribution",
+    ):
         assert expected in out, out
 
 
@@ -110,8 +131,9 @@ def test_airflow_lists_no_import_errors_in_the_demo_home(demo_night):
     airflow = [sys.executable, "-m", "airflow"]
     env = _airflow_env(demo_night)
     subprocess.run([*airflow, "dags", "reserialize"], env=env, check=True, capture_output=True)
-    listed = subprocess.run([*airflow, "dags", "list-import-errors", "-o", "json"], env=env, check=True,
-                            capture_output=True, text=True)
+    listed = subprocess.run(
+        [*airflow, "dags", "list-import-errors", "-o", "json"], env=env, check=True, capture_output=True, text=True
+    )
     assert json.loads(listed.stdout.strip().splitlines()[-1]) == []
 
 
@@ -140,8 +162,13 @@ def test_a_poisoned_night_fails_the_gate_and_bi_keeps_the_last_good_data(demo_ni
         ).rowcount
     assert poisoned == 3
     env = _airflow_env(demo_night)
-    run = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "transform_audit_publish", "2026-11-26"],
-                         env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", "transform_audit_publish", "2026-11-26"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     output = run.stdout + run.stderr
     assert "audit failed" in output.lower() or "AuditFailed" in output, output[-3000:]
     assert "counter" in output.lower(), output[-3000:]

@@ -42,8 +42,14 @@ RAW_DATA_TABLES_QUERY = (
 @pytest.fixture(scope="module")
 def stack(server_url, module_db, tmp_path_factory):
     # the backfill's build covers three nights where the previous one covered one: not an anomaly here
-    with running_stack(server_url, module_db, tmp_path_factory.mktemp("airflow-home"), AS_OF, SCHEDULE_END,
-                       extra_env={"SHAREWHY_THRESHOLD_VOLUME_MAX_RATIO": "10"}) as running:
+    with running_stack(
+        server_url,
+        module_db,
+        tmp_path_factory.mktemp("airflow-home"),
+        AS_OF,
+        SCHEDULE_END,
+        extra_env={"SHAREWHY_THRESHOLD_VOLUME_MAX_RATIO": "10"},
+    ) as running:
         yield running
 
 
@@ -86,17 +92,19 @@ def receiver(stack, tmp_path_factory):
 
 
 def _delivery(event_id: str, response) -> bytes:
-    return json.dumps({
-        "event_id": event_id,
-        "event_type": "form_response",
-        "form_response": {
-            "form_id": response.form_id,
-            "token": response.token,
-            "landed_at": response.landed_at.isoformat(),
-            "submitted_at": response.submitted_at.isoformat().replace("+00:00", "Z"),
-            "answers": [{"type": "number", "number": 4, "field": {"ref": "whatever", "type": "opinion_scale"}}],
-        },
-    }).encode()
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "event_type": "form_response",
+            "form_response": {
+                "form_id": response.form_id,
+                "token": response.token,
+                "landed_at": response.landed_at.isoformat(),
+                "submitted_at": response.submitted_at.isoformat().replace("+00:00", "Z"),
+                "answers": [{"type": "number", "number": 4, "field": {"ref": "whatever", "type": "opinion_scale"}}],
+            },
+        }
+    ).encode()
 
 
 def _post(url: str, body: bytes, signature: str | None) -> requests.Response:
@@ -122,7 +130,8 @@ def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack
     # the nightly load of the day before: every earlier response is landed, the latest one is not
     before = api.trigger("ingest_typeform", latest_day - timedelta(days=1))
     assert api.wait_for_runs([("ingest_typeform", before["dag_run_id"])], 120) == {
-        ("ingest_typeform", before["dag_run_id"]): "success"}
+        ("ingest_typeform", before["dag_run_id"]): "success"
+    }
     assert _token_rows(url, latest.token) == 0
     landed_before = _query(url, "select count(*) from raw.typeform__responses")[0][0]
 
@@ -133,8 +142,11 @@ def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack
     good = webhooks.signature(receiver["secret"], body)
 
     # forged: wrong secret, tampered body, no signature → refused; nothing queued or landed
-    for signature, sent in [(webhooks.signature("not-the-secret", body), body), (good, body.replace(b"4", b"5")),
-                            (None, body)]:
+    for signature, sent in [
+        (webhooks.signature("not-the-secret", body), body),
+        (good, body.replace(b"4", b"5")),
+        (None, body),
+    ]:
         refused = _post(receiver["url"], sent, signature)
         assert refused.status_code == 401, refused.text
         assert "error" in refused.json()
@@ -155,7 +167,8 @@ def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack
     assert [e["extra"]["response"] for e in events["asset_events"]] == [latest.token]
     assert "answers" not in json.dumps(events)  # ids and times only: answers never enter Airflow
     landed = api.request(
-        "GET", f"/dags/ingest_typeform/dagRuns/{run['dag_run_id']}/taskInstances/land_responses/xcomEntries/return_value"
+        "GET",
+        f"/dags/ingest_typeform/dagRuns/{run['dag_run_id']}/taskInstances/land_responses/xcomEntries/return_value",
     )["value"]
     assert (landed["night"], landed["submissions"]) == (latest_day.isoformat(), 1)  # the event told the task
     assert _token_rows(url, latest.token) == 1
@@ -183,12 +196,16 @@ def _snapshot(url: str) -> dict[str, tuple[int, str]]:
     """Row count and a digest of every row, per raw data table and per `bi` relation."""
     with psycopg.connect(url) as conn:
         raw = [r[0] for r in conn.execute(RAW_DATA_TABLES_QUERY).fetchall()]
-        bi = [r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'bi' order by 1").fetchall()]
+        bi = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'bi' order by 1"
+            ).fetchall()
+        ]
         snapshot = {}
         for schema, table in [("raw", t) for t in raw] + [("bi", t) for t in bi]:
             snapshot[f"{schema}.{table}"] = conn.execute(
-                f'select count(*), coalesce(md5(string_agg(t::text, e\'\\n\' order by t::text)), \'\')'
+                f"select count(*), coalesce(md5(string_agg(t::text, e'\\n' order by t::text)), '')"
                 f' from "{schema}"."{table}" t'
             ).fetchone()
     return snapshot
@@ -200,8 +217,10 @@ def first_backfill(stack):
     started = time.monotonic()
     result = airflow_stack.backfill(api, NIGHTS[0], NIGHTS[-1], timeout=900)
     wall = time.monotonic() - started
-    print(f"\n[orchestration] backfill {NIGHTS[0]}..{NIGHTS[-1]} ({len(result['ingestion'])} ingestion DAGs × "
-          f"{len(NIGHTS)} nights + one build): {wall:.1f} s")
+    print(
+        f"\n[orchestration] backfill {NIGHTS[0]}..{NIGHTS[-1]} ({len(result['ingestion'])} ingestion DAGs × "
+        f"{len(NIGHTS)} nights + one build): {wall:.1f} s"
+    )
     loads = _query(url, "select count(*) from raw._loads")[0][0]
     return {"result": result, "snapshot": _snapshot(url), "loads": loads, "wall": wall}
 
@@ -227,10 +246,19 @@ def test_the_ingestion_asset_events_trigger_transform_audit_publish(stack, first
     assert result["triggered_by"] == "assets"
     assert transform["run_type"] == "asset_triggered"
     assert transform["state"] == "success"
-    tasks = {ti["task_id"]: ti["state"] for ti in api.task_instances("transform_audit_publish", transform["dag_run_id"])}
-    assert tasks == {"take_transform_lease": "success", "dbt_build": "success", "audit": "success",
-                     "publish": "success", "release_transform_lease": "success"}
-    consumed = api.request("GET", f"/dags/transform_audit_publish/dagRuns/{transform['dag_run_id']}/upstreamAssetEvents")
+    tasks = {
+        ti["task_id"]: ti["state"] for ti in api.task_instances("transform_audit_publish", transform["dag_run_id"])
+    }
+    assert tasks == {
+        "take_transform_lease": "success",
+        "dbt_build": "success",
+        "audit": "success",
+        "publish": "success",
+        "release_transform_lease": "success",
+    }
+    consumed = api.request(
+        "GET", f"/dags/transform_audit_publish/dagRuns/{transform['dag_run_id']}/upstreamAssetEvents"
+    )
     sources = {(e["source_dag_id"], e["source_run_id"]) for e in consumed["asset_events"]}
     last = NIGHTS[-1]
     last_runs = {(d, api.runs_for_nights(d, last, last)[last]["dag_run_id"]) for d in result["ingestion"]}

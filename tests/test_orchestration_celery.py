@@ -38,8 +38,10 @@ def broker_url():
     if shutil.which("redis-server") is None:
         pytest.skip(f"no Redis answers at {settings.CELERY_BROKER_URL} and redis-server is not installed")
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         wait(lambda: airflow_stack.broker_problem(url) is None, 30, "redis-server to answer")
@@ -69,21 +71,29 @@ def _contents(url: str) -> dict[str, tuple[int, str]]:
                 names = [ENROLMENT_TIMES[relation] if name == "payload" else name for name in names]
             contents[relation] = conn.execute(
                 f"select count(*), coalesce(md5(string_agg(r::text, e'\\n' order by r::text)), '')"
-                f" from (select {', '.join(names)} from \"{schema}\".\"{table}\") r"
+                f' from (select {", ".join(names)} from "{schema}"."{table}") r'
             ).fetchone()
         return contents
 
 
 def _night(server_url: str, warehouse_url: str, home, executor: str, broker: str) -> dict:
     workers = airflow_stack.celery_workers(2) if executor == "celery" else ()
-    with running_stack(server_url, warehouse_url, home, AS_OF, NIGHT + timedelta(days=1), executor=executor,
-                       services=("api-server", "scheduler", "dag-processor", *workers),
-                       extra_env={"AIRFLOW__CELERY__BROKER_URL": broker}) as running:
+    with running_stack(
+        server_url,
+        warehouse_url,
+        home,
+        AS_OF,
+        NIGHT + timedelta(days=1),
+        executor=executor,
+        services=("api-server", "scheduler", "dag-processor", *workers),
+        extra_env={"AIRFLOW__CELERY__BROKER_URL": broker},
+    ) as running:
         started = time.monotonic()
         result = airflow_stack.run_night(running["api"], NIGHT, timeout=900)
         wall = time.monotonic() - started
-        received = {worker: (running["stack"].log_dir / f"{worker}.log").read_text().count(" received")
-                    for worker in workers}
+        received = {
+            worker: (running["stack"].log_dir / f"{worker}.log").read_text().count(" received") for worker in workers
+        }
     print(f"\n[orchestration] one night through {executor}: {wall:.1f} s; tasks per Celery worker {received}")
     return {"result": result, "contents": _contents(warehouse_url), "received": received}
 
@@ -98,8 +108,13 @@ def nights(server_url, broker_url, tmp_path_factory):
             with psycopg.connect(server_url, autocommit=True) as conn:
                 conn.execute(f'create database "{name}"')
             created.append(name)
-            runs[executor] = _night(server_url, settings.with_database(server_url, name),
-                                    tmp_path_factory.mktemp(f"airflow-{executor}"), executor, broker_url)
+            runs[executor] = _night(
+                server_url,
+                settings.with_database(server_url, name),
+                tmp_path_factory.mktemp(f"airflow-{executor}"),
+                executor,
+                broker_url,
+            )
         yield runs
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
@@ -112,8 +127,10 @@ def test_a_night_through_two_celery_workers_lands_what_a_local_executor_night_la
     assert celery["result"]["transform"]["state"] == "success"
     assert set(celery["result"]["ingestion"].values()) == {"success"}
     assert celery["contents"].keys() == local["contents"].keys()
-    assert {name for name, (rows, _) in local["contents"].items() if rows} >= {"raw.advocacy__shares",
-                                                                               "bi.motivation_attribution"}
+    assert {name for name, (rows, _) in local["contents"].items() if rows} >= {
+        "raw.advocacy__shares",
+        "bi.motivation_attribution",
+    }
     differing = sorted(r for r, content in local["contents"].items() if celery["contents"][r] != content)
     assert differing == []
 

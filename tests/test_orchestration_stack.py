@@ -19,12 +19,18 @@ from sharewhy_dev import airflow_stack
 @pytest.mark.parametrize(
     "conninfo, url",
     [
-        ("postgresql://postgres:@/sharewhy?host=/srv/pg/socket",
-         "postgresql+psycopg2://postgres@/sharewhy?host=/srv/pg/socket"),
-        ("user=postgres dbname=airflow_x host=/srv/pg port=5433",
-         "postgresql+psycopg2://postgres@/airflow_x?host=/srv/pg&port=5433"),
-        ("postgresql://air:p%40ss%2Fw0rd@db.internal:5432/airflow",
-         "postgresql+psycopg2://air:p%40ss%2Fw0rd@db.internal:5432/airflow"),
+        (
+            "postgresql://postgres:@/sharewhy?host=/srv/pg/socket",
+            "postgresql+psycopg2://postgres@/sharewhy?host=/srv/pg/socket",
+        ),
+        (
+            "user=postgres dbname=airflow_x host=/srv/pg port=5433",
+            "postgresql+psycopg2://postgres@/airflow_x?host=/srv/pg&port=5433",
+        ),
+        (
+            "postgresql://air:p%40ss%2Fw0rd@db.internal:5432/airflow",
+            "postgresql+psycopg2://air:p%40ss%2Fw0rd@db.internal:5432/airflow",
+        ),
     ],
     ids=["unix-socket-url", "unix-socket-conninfo", "tcp-with-password"],
 )
@@ -57,7 +63,9 @@ def test_connections_carry_the_token_and_the_base_url():
         {"typeform_api": {"base_url": "http://127.0.0.1:1/typeform", "extra": {"form_ids": ["f1"]}}}, "tok"
     )
     assert json.loads(env["AIRFLOW_CONN_TYPEFORM_API"]) == {
-        "conn_type": "http", "password": "tok", "extra": {"base_url": "http://127.0.0.1:1/typeform", "form_ids": ["f1"]}
+        "conn_type": "http",
+        "password": "tok",
+        "extra": {"base_url": "http://127.0.0.1:1/typeform", "form_ids": ["f1"]},
     }
 
 
@@ -91,8 +99,10 @@ def test_stop_recorded_stops_what_the_state_file_names_and_leaves_reused_pids_al
     try:
         state = {
             "pids": {"stack": parent.pid, "api-server": bystander.pid},
-            "created": {"stack": psutil.Process(parent.pid).create_time(),
-                        "api-server": psutil.Process(bystander.pid).create_time() - 100},  # "another process"
+            "created": {
+                "stack": psutil.Process(parent.pid).create_time(),
+                "api-server": psutil.Process(bystander.pid).create_time() - 100,
+            },  # "another process"
         }
         (tmp_path / airflow_stack.STATE_FILE_NAME).write_text(json.dumps(state))
         assert airflow_stack.running_owner(tmp_path) == parent.pid

@@ -32,8 +32,14 @@ def _free_port() -> int:
 
 def _run(command: list[str], tmp_path, **env: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    result = subprocess.run(command, env={**os.environ, "SHAREWHY_HOME": str(tmp_path), **env}, capture_output=True,
-                            text=True, timeout=120, cwd=settings.REPO_ROOT)
+    result = subprocess.run(
+        command,
+        env={**os.environ, "SHAREWHY_HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=settings.REPO_ROOT,
+    )
     return result, time.monotonic() - started
 
 
@@ -49,17 +55,26 @@ def _assert_refused(result: subprocess.CompletedProcess, port: int, how: str, ex
     [
         ([sys.executable, "-m", "bi_tool.docs", "--port", "{port}"], {}, "make docs PORT="),
         ([sys.executable, "-m", "bi_tool.provision", "serve", "--port", "{port}"], {}, "make bi PORT="),
-        ([sys.executable, "-m", "sharewhy.cli", "airflow", "up"], {"SHAREWHY_AIRFLOW_PORT": "{port}"},
-         "make airflow PORT="),
-        ([sys.executable, "-m", "sharewhy.cli", "airflow", "up"],
-         {"SHAREWHY_AIRFLOW_PORT": "{free}", "SHAREWHY_WEBHOOK_PORT": "{port}"}, "SHAREWHY_WEBHOOK_PORT="),
+        (
+            [sys.executable, "-m", "sharewhy.cli", "airflow", "up"],
+            {"SHAREWHY_AIRFLOW_PORT": "{port}"},
+            "make airflow PORT=",
+        ),
+        (
+            [sys.executable, "-m", "sharewhy.cli", "airflow", "up"],
+            {"SHAREWHY_AIRFLOW_PORT": "{free}", "SHAREWHY_WEBHOOK_PORT": "{port}"},
+            "SHAREWHY_WEBHOOK_PORT=",
+        ),
     ],
     ids=["docs", "bi", "airflow api-server", "airflow webhooks"],
 )
 def test_a_port_in_use_is_named_with_its_owner_and_how_to_choose_another(taken_port, tmp_path, command, env, how):
     fill = {"port": taken_port, "free": _free_port()}
-    result, seconds = _run([part.format(**fill) for part in command], tmp_path,
-                           **{name: value.format(**fill) for name, value in env.items()})
+    result, seconds = _run(
+        [part.format(**fill) for part in command],
+        tmp_path,
+        **{name: value.format(**fill) for name, value in env.items()},
+    )
     _assert_refused(result, taken_port, how)
     assert seconds < 30  # refused before a warehouse, a dbt run or a Superset start
     assert not (tmp_path / "warehouse").exists()

@@ -32,8 +32,14 @@ def _probe(fresh_db: str, tmp_path, k: str | None) -> dict:
     env = {name: value for name, value in os.environ.items() if name != "SHAREWHY_THRESHOLD_K_ANONYMITY"}
     if k is not None:
         env["SHAREWHY_THRESHOLD_K_ANONYMITY"] = k
-    result = subprocess.run([sys.executable, "-c", _PROBE, fresh_db, str(tmp_path / f"target-{k}")], env=env,
-                            cwd=settings.REPO_ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, fresh_db, str(tmp_path / f"target-{k}")],
+        env=env,
+        cwd=settings.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -75,9 +81,11 @@ def test_the_gates_freshness_limits_are_dbts_source_freshness(tmp_path):
     for source in manifest["sources"].values():
         error_after = (source.get("freshness") or {}).get("error_after") or {}
         dbt_limits[source["identifier"]] = (
-            error_after["count"] * hours_per[error_after["period"]] if error_after.get("count") else None)
+            error_after["count"] * hours_per[error_after["period"]] if error_after.get("count") else None
+        )
 
     defaults = Thresholds()
     assert {field: getattr(defaults, field) for field in FRESHNESS_THRESHOLDS} == {
-        field: dbt_limits[table] for field, table in FRESHNESS_THRESHOLDS.items()}
+        field: dbt_limits[table] for field, table in FRESHNESS_THRESHOLDS.items()
+    }
     assert set(dbt_limits) >= set(FRESHNESS_THRESHOLDS.values())

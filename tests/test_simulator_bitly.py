@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-import pytest
-
 from simulator.company import Company
 from simulator.server import start
 

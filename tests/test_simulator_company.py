@@ -149,8 +149,10 @@ def test_confounded_content_is_chosen_by_motivation_and_differs_in_quality():
     company = Company(7, AS_OF, world=World(content_confounding=True, employees=120))
     employees = {e.employee_id: e for e in company.employees}
     contents = {c.content_id: c for c in company.contents}
-    matching = [CONTENT_TYPES[contents[s.content_id].content_type] == employees[s.employee_id].primary_motivation
-                for s in company.shares]
+    matching = [
+        CONTENT_TYPES[contents[s.content_id].content_type] == employees[s.employee_id].primary_motivation
+        for s in company.shares
+    ]
     assert 0.4 < mean(matching) < 0.6  # 3 : 1 appeal over four types → 50 %; 25 % without confounding
     policy = [c.quality for c in company.contents if c.content_type == "policy"]
     news = [c.quality for c in company.contents if c.content_type == "company_news"]
@@ -160,8 +162,10 @@ def test_confounded_content_is_chosen_by_motivation_and_differs_in_quality():
 def test_nudges_reach_obligated_sharers_most_and_engage_less():
     company = Company(7, AS_OF, world=World(effect="primary", nudges_reach_obligated=True, employees=120))
     employees = {e.employee_id: e for e in company.employees}
-    nudged = {m: mean(s.campaign is not None for s in company.shares if employees[s.employee_id].primary_motivation == m)
-              for m in MOTIVATIONS}
+    nudged = {
+        m: mean(s.campaign is not None for s in company.shares if employees[s.employee_id].primary_motivation == m)
+        for m in MOTIVATIONS
+    }
     assert nudged["obligated"] > 0.7 and all(nudged[m] < 0.4 for m in MOTIVATIONS if m != "obligated")
     assert company.lift_truth()["all"]["obligated"]["engagement_rate"] < ER_EFFECT["obligated"]
 

@@ -471,7 +471,9 @@ def test_ground_truth_file(sim):
     assert truth["counts"]["contents"] == 20
     assert truth["survey"]["form_ids"] == sim.form_ids == ["motivation-2026w40"]
     assert [(w["form_id"], w["vendor"]) for w in truth["survey"]["waves"]] == [
-        ("motivation-2026w34", "qualtrics"), ("motivation-2026w40", "typeform"), ("motivation-2026w46", "surveymonkey")
+        ("motivation-2026w34", "qualtrics"),
+        ("motivation-2026w40", "typeform"),
+        ("motivation-2026w46", "surveymonkey"),
     ]
     impressions_as_of = {
         network: sum(sim.company.counters(s).impressions for s in sim.company.network_shares(network))

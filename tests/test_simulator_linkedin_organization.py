@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 import pytest
 
-
 AS_OF = datetime(2026, 11, 26, tzinfo=UTC)
 TOKEN = "linkedin-org-simulator-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "LinkedIn-Version": "202606", "X-Restli-Protocol-Version": "2.0.0"}
@@ -110,8 +109,10 @@ def test_statistics_page_like_every_finder_ten_elements_unless_count_says_otherw
     posts = page_posts(sim)[:30]
     listed = "".join(
         f"&{name}={restli_list(urns)}"
-        for name, urns in (("shares", [p.post_urn for p in posts if ":share:" in p.post_urn]),
-                           ("ugcPosts", [p.post_urn for p in posts if ":ugcPost:" in p.post_urn]))
+        for name, urns in (
+            ("shares", [p.post_urn for p in posts if ":share:" in p.post_urn]),
+            ("ugcPosts", [p.post_urn for p in posts if ":ugcPost:" in p.post_urn]),
+        )
         if urns
     )
     assert len(statistics(http, sim, listed).json()["elements"]) == 10

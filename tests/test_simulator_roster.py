@@ -34,7 +34,9 @@ def test_team_moves_make_the_roster_slowly_changing():
         for entry in COMPANY.roster_on(after):
             previous = teams_before[entry.employee_id]
             assert (entry.email, entry.location, entry.start_date) == (
-                previous.email, previous.location, previous.start_date
+                previous.email,
+                previous.location,
+                previous.start_date,
             )
             if entry.team != previous.team:
                 moves.append((after, entry.employee_id))

@@ -28,8 +28,16 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
     try:
         ready = json.loads(process.stdout.readline())
         assert sorted(ready) == [
-        "base_url", "bitly", "connections", "consent_export", "form_ids", "linkedin", "truth", "typeform", "x"
-    ]
+            "base_url",
+            "bitly",
+            "connections",
+            "consent_export",
+            "form_ids",
+            "linkedin",
+            "truth",
+            "typeform",
+            "x",
+        ]
         surveymonkey = ready["connections"].pop("surveymonkey_api")
         assert surveymonkey["base_url"] == ready["base_url"] + "/surveymonkey/v3"
         assert [len(i) for i in surveymonkey["extra"]["survey_ids"]] == [9]  # string ids of digits
@@ -45,16 +53,21 @@ def test_serve_prints_one_ready_line_serves_and_exits_0_on_sigterm(tmp_path):
             "linkedin_api": {
                 "base_url": ready["linkedin"],
                 "extra": {
-                    "organization_urn": "urn:li:organization:99295745", **oauth,
+                    "organization_urn": "urn:li:organization:99295745",
+                    **oauth,
                     "token_url": ready["base_url"] + "/linkedin/oauth/v2/accessToken",
                     "authorize_url": ready["base_url"] + "/linkedin/oauth/v2/authorization",
                 },
             },
             "typeform_api": {"base_url": ready["typeform"], "extra": {"form_ids": ["motivation-2026w40"]}},
-            "x_api": {"base_url": ready["x"], "extra": {
-                **oauth, "token_url": ready["base_url"] + "/x/2/oauth2/token",
-                "authorize_url": ready["base_url"] + "/x/i/oauth2/authorize",
-            }},
+            "x_api": {
+                "base_url": ready["x"],
+                "extra": {
+                    **oauth,
+                    "token_url": ready["base_url"] + "/x/2/oauth2/token",
+                    "authorize_url": ready["base_url"] + "/x/i/oauth2/authorize",
+                },
+            },
             "bitly_api": {"base_url": ready["bitly"], "extra": {}},
         }
         assert ready["consent_export"] == ready["base_url"] + "/advocacy/v1/consents"

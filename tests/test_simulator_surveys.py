@@ -110,7 +110,9 @@ def test_bulk_answers_name_question_and_choice_ids_only_resolved_through_details
         assert all("variable_id" not in question for question in page["questions"])
         given = {refs[q["id"]]: positions[(q["id"], q["answers"][0]["choice_id"])] for q in page["questions"]}
         assert given == answers
-        assert all(q["answers"][0]["simple_text"] == CHOICE_TEXTS[answers[refs[q["id"]]] - 1] for q in page["questions"])
+        assert all(
+            q["answers"][0]["simple_text"] == CHOICE_TEXTS[answers[refs[q["id"]]] - 1] for q in page["questions"]
+        )
     plain = bulk(http, sim, per_page=1).json()["data"][0]["pages"][0]["questions"][0]
     assert set(plain) == {"id", "answers"} and set(plain["answers"][0]) == {"choice_id"}  # no simple=true
 
@@ -251,7 +253,8 @@ def test_the_committed_instrument_maps_every_survey_the_simulator_serves_on_the_
     assert {r["source"] for r in needed} == set(SURVEY_VENDORS)
     surveys = {(r["source"], r["survey_id"]) for r in needed if r["source"] != "typeform"}
     assert {("surveymonkey", surveymonkey.survey_id(w)) for w in company.survey_waves_for("surveymonkey")} | {
-        ("qualtrics", qualtrics.survey_id(w)) for w in company.survey_waves_for("qualtrics")} == surveys
+        ("qualtrics", qualtrics.survey_id(w)) for w in company.survey_waves_for("qualtrics")
+    } == surveys
 
 
 def test_parameters_are_case_sensitive_and_the_token_goes_in_x_api_token(sim, http):

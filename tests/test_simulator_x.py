@@ -24,8 +24,12 @@ def lookup(http, sim, ids, fields=ALL_METRICS, headers=HEADERS):
 def old_tweet(company, author=None):
     """A tweet older than 30 days, from the history before the shares window (by `author`, if given)."""
     day = AS_OF.date() - timedelta(days=45)
-    return next(s for n in range(60) for s in company.shares_on(day - timedelta(days=n))
-                if s.network == "x" and author in (None, s.employee_id))
+    return next(
+        s
+        for n in range(60)
+        for s in company.shares_on(day - timedelta(days=n))
+        if s.network == "x" and author in (None, s.employee_id)
+    )
 
 
 def as_author(employee_id: str) -> dict[str, str]:
@@ -151,9 +155,7 @@ def test_timeline_pages_with_next_token_newest_first_until_there_is_none(sim, ht
 
 def test_timeline_with_non_public_metrics_leaves_old_posts_out_but_keeps_paging(sim, http):
     account = busiest_account(sim.company)
-    young = [
-        s.post_id for s in sim.company.x_timeline(account.user_id) if AS_OF - s.shared_at < timedelta(days=30)
-    ]
+    young = [s.post_id for s in sim.company.x_timeline(account.user_id) if AS_OF - s.shared_at < timedelta(days=30)]
     seen, token, empty_pages_with_next_token = [], None, 0
     while True:
         params = {"max_results": 5, "tweet.fields": "non_public_metrics"}

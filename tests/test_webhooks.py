@@ -9,13 +9,13 @@ import hashlib
 import hmac
 import json
 import os
-from pathlib import Path
 import socket
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -45,8 +45,13 @@ def delivery(event_id="evt-1", token="tok-1", form_id="form-A", submitted_at="20
     event = {
         "event_id": event_id,
         "event_type": "form_response",
-        "form_response": {"form_id": form_id, "token": token, "submitted_at": submitted_at,
-                          "landed_at": "2026-11-25T10:01:00Z", "answers": [{"type": "number", "number": 2}]},
+        "form_response": {
+            "form_id": form_id,
+            "token": token,
+            "submitted_at": submitted_at,
+            "landed_at": "2026-11-25T10:01:00Z",
+            "answers": [{"type": "number", "number": 2}],
+        },
     }
     event.update(changes)
     return json.dumps(event).encode()
@@ -78,11 +83,19 @@ def test_a_signed_submission_becomes_one_asset_event_with_ids_and_times_only(rec
     body = delivery()
     status, answer = receiver.typeform(headers_for(body), body)
     assert (status, answer["status"], answer["triggered"]) == (202, "accepted", True)
-    assert airflow.events == [(
-        "typeform.submissions",
-        {"source": "typeform", "delivery": "webhook", "event_id": "evt-1", "form_id": "form-A", "response": "tok-1",
-         "submitted_at": "2026-11-25T10:11:12+00:00"},
-    )]
+    assert airflow.events == [
+        (
+            "typeform.submissions",
+            {
+                "source": "typeform",
+                "delivery": "webhook",
+                "event_id": "evt-1",
+                "form_id": "form-A",
+                "response": "tok-1",
+                "submitted_at": "2026-11-25T10:11:12+00:00",
+            },
+        )
+    ]
     assert "answers" not in json.dumps(airflow.events)
 
 
@@ -116,8 +129,17 @@ def test_a_bad_signature_is_refused_with_401_and_triggers_nothing(receiver, airf
         (delivery(submitted_at="2026-11-25T10:11:12"), 422, "UTC offset"),
         (json.dumps({"event_id": "e", "event_type": "form_response"}).encode(), 422, "form_response"),
     ],
-    ids=["not-json", "not-object", "partial", "no-event-id", "no-token", "form-id-not-text", "bad-time",
-         "naive-time", "no-form-response"],
+    ids=[
+        "not-json",
+        "not-object",
+        "partial",
+        "no-event-id",
+        "no-token",
+        "form-id-not-text",
+        "bad-time",
+        "naive-time",
+        "no-form-response",
+    ],
 )
 def test_a_malformed_body_is_refused_with_a_clear_4xx_and_triggers_nothing(receiver, airflow, body, status, why):
     got, answer = receiver.typeform(headers_for(body), body)
@@ -155,7 +177,9 @@ def test_concurrent_copies_of_one_delivery_trigger_one_event(receiver, airflow):
 def test_duplicates_are_remembered_across_restarts(airflow, tmp_path):
     body = delivery()
     log_path = tmp_path / "deliveries.sqlite3"
-    assert webhooks.Receiver(SECRET, webhooks.DeliveryLog(log_path), airflow).typeform(headers_for(body), body)[0] == 202
+    assert (
+        webhooks.Receiver(SECRET, webhooks.DeliveryLog(log_path), airflow).typeform(headers_for(body), body)[0] == 202
+    )
     again = webhooks.Receiver(SECRET, webhooks.DeliveryLog(log_path), airflow)
     assert again.typeform(headers_for(body), body)[0] == 200
     assert len(airflow.events) == 1
@@ -188,7 +212,10 @@ def test_the_http_server_answers_on_127_0_0_1(receiver, airflow):
         assert forged.status_code == 401
         assert forged.headers["Content-Type"] == "application/json"
         too_big = b"x" * (settings.WEBHOOK_MAX_BODY_BYTES + 1)
-        assert requests.post(running.typeform_url, data=too_big, headers=headers_for(too_big), timeout=5).status_code == 413
+        assert (
+            requests.post(running.typeform_url, data=too_big, headers=headers_for(too_big), timeout=5).status_code
+            == 413
+        )
         assert requests.post(running.url + "/webhooks/other", data=body, timeout=5).status_code == 404
         assert requests.get(running.typeform_url, timeout=5).status_code == 405
     assert len(airflow.events) == 1
@@ -197,7 +224,10 @@ def test_the_http_server_answers_on_127_0_0_1(receiver, airflow):
 def _serve(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "sharewhy.cli", "webhooks", "serve", "--port", "0", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -294,8 +324,13 @@ def _head(content_length: str | None, extra: str = "") -> bytes:
 
 @pytest.mark.parametrize(
     "content_length, status, why",
-    [(None, 411, "Content-Length required"), ("-1", 400, "Content-Length"), ("1_0", 400, "Content-Length"),
-     ("ten", 400, "Content-Length"), (str((1 << 20) + 1), 413, "larger than")],
+    [
+        (None, 411, "Content-Length required"),
+        ("-1", 400, "Content-Length"),
+        ("1_0", 400, "Content-Length"),
+        ("ten", 400, "Content-Length"),
+        (str((1 << 20) + 1), 413, "larger than"),
+    ],
     ids=["missing", "negative", "underscored", "not-a-number", "over-the-limit"],
 )
 def test_a_body_without_a_usable_length_is_refused_before_anything_is_read(served, content_length, status, why):

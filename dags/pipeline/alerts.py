@@ -52,8 +52,12 @@ class NightFailedNotifier(BaseNotifier):
             raise ValueError(
                 f"connection {settings.ALERT_CONN_ID} has type {connection.conn_type!r}; alerts go to http(s) or smtp"
             )
-        log.info("failure alert for %s %s sent through connection %s", alert["dag_id"], alert["run_id"],
-                 settings.ALERT_CONN_ID)
+        log.info(
+            "failure alert for %s %s sent through connection %s",
+            alert["dag_id"],
+            alert["run_id"],
+            settings.ALERT_CONN_ID,
+        )
 
 
 def describe(context) -> dict[str, str | int | None]:
@@ -71,8 +75,10 @@ def describe(context) -> dict[str, str | int | None]:
         "log_url": getattr(ti, "log_url", None),
     }
     failed = f", task {alert['task_id']} (try {alert['try_number']})" if alert["task_id"] else ""
-    alert["text"] = (f"sharewhy: DAG {dag_id} failed for the night of {alert['logical_date'] or '?'}"
-                     f" — run {alert['run_id']}{failed}: {alert['reason']}.")
+    alert["text"] = (
+        f"sharewhy: DAG {dag_id} failed for the night of {alert['logical_date'] or '?'}"
+        f" — run {alert['run_id']}{failed}: {alert['reason']}."
+    )
     return alert
 
 
@@ -84,8 +90,9 @@ def _post(connection, alert: dict) -> None:
     url = f"{connection.conn_type}://{connection.host}{port}{path}"
     response = requests.post(url, json=alert, timeout=_TIMEOUT)
     if response.status_code >= 300:  # the URL itself is a credential: name the connection, not the URL
-        raise RuntimeError(f"the alert webhook of connection {settings.ALERT_CONN_ID} answered HTTP "
-                           f"{response.status_code}")
+        raise RuntimeError(
+            f"the alert webhook of connection {settings.ALERT_CONN_ID} answered HTTP {response.status_code}"
+        )
 
 
 def _mail(connection, alert: dict) -> None:

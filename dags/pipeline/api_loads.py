@@ -39,6 +39,7 @@ def land_survey_responses(entry_point: Callable[..., LoadReport], conn_id: str) 
 
 def _night():
     from airflow.sdk import get_current_context
+
     from pipeline.runs import night_of
 
     return night_of(get_current_context())
@@ -48,17 +49,23 @@ def land_member_shard(entry_point: Callable[..., LoadReport], conn_id: str, netw
     """Land what a source read with each member's own token (LinkedIn member post analytics, X non-public metrics)
     says of the posts due tonight, for the members of shard `shard` of settings.INGESTION_SHARDS (one mapped task
     instance each: ingestion/shards.py). The XCom holds counts only: never a token."""
+    from airflow.sdk import get_current_context
+
     from ingestion.refresh import RefreshPolicy
     from ingestion.shards import Shard
     from pipeline.connections import api_config, member_access
 
-    from airflow.sdk import get_current_context
-
     member_shard = Shard(shard, settings.INGESTION_SHARDS)
     get_current_context()["shard_label"] = f"shard {member_shard.label}"  # the mapped instance's name in the UI
     refresh = RefreshPolicy.parse(settings.REFRESH_SCHEDULE)
-    report = entry_point(settings.warehouse_url(), _night(), api_config(conn_id), refresh=refresh,
-                         members=member_access(conn_id, network), shard=member_shard)
+    report = entry_point(
+        settings.warehouse_url(),
+        _night(),
+        api_config(conn_id),
+        refresh=refresh,
+        members=member_access(conn_id, network),
+        shard=member_shard,
+    )
     return {**asdict(report), "shard": member_shard.label}
 
 

@@ -74,7 +74,6 @@ def member_access(conn_id: str, network: str):
     from ingestion.members import member_access as build
     from ingestion.oauth import OAuthApp
     from ingestion.tokens import Secret
-
     from sharewhy import settings
 
     conn = BaseHook.get_connection(conn_id)
@@ -83,11 +82,23 @@ def member_access(conn_id: str, network: str):
     app = None
     if client_id:
         secret = extra.get("client_secret")
-        app = OAuthApp(network, client_id, Secret(secret) if secret else None, token_url=extra.get("token_url", ""),
-                       authorize_url=extra.get("authorize_url", ""))
+        app = OAuthApp(
+            network,
+            client_id,
+            Secret(secret) if secret else None,
+            token_url=extra.get("token_url", ""),
+            authorize_url=extra.get("authorize_url", ""),
+        )
 
     def number(name: str) -> int | None:
         return int(extra[name]) if extra.get(name) not in (None, "") else None
 
-    return build(settings.warehouse_url(), network, keys=token_keys(), oauth_app=app, workers=number("workers"),
-                 app_daily_quota=number("app_daily_quota"), member_daily_quota=number("member_daily_quota"))
+    return build(
+        settings.warehouse_url(),
+        network,
+        keys=token_keys(),
+        oauth_app=app,
+        workers=number("workers"),
+        app_daily_quota=number("app_daily_quota"),
+        member_daily_quota=number("member_daily_quota"),
+    )

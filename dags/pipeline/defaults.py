@@ -1,7 +1,7 @@
 """Scheduling defaults every sharewhy DAG shares, and `nightly_dag`, the `@dag` that applies them."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, dag
 
@@ -9,7 +9,7 @@ from pipeline.alerts import NightFailedNotifier
 from sharewhy import settings
 
 #: Nights start here; catchup is off, so backfills are explicit (`airflow backfill create`).
-START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",

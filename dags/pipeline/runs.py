@@ -11,7 +11,7 @@ Everything here reads the task context only; nothing runs at DAG-parse time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 #: Run types whose data interval is the timetable's nightly interval.
@@ -19,7 +19,7 @@ INTERVAL_RUN_TYPES = {"scheduled", "backfill"}
 
 
 def _utc_day(moment: datetime) -> date:
-    return moment.astimezone(timezone.utc).date()
+    return moment.astimezone(UTC).date()
 
 
 def night_of(context: Mapping[str, Any]) -> date:

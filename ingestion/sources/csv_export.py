@@ -128,7 +128,7 @@ class _Lines:
             raise StopIteration
         self.number += 1
         if self.number == 1 and line.startswith(_BOM):
-            line = line[len(_BOM):]
+            line = line[len(_BOM) :]
         if len(line) > self._limit and not line.endswith(b"\n"):
             raise self._oversized(line)
         try:

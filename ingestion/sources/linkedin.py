@@ -214,7 +214,8 @@ class MemberPostAnalyticsExtraction:
         self._refusals: list[tuple[Any, ApiError]] = []
         self._tried = 0
         for member_records in member_pool(
-            self._posts, lambda member, posts: self._member(member, posts, tokens.get(member), failures),
+            self._posts,
+            lambda member, posts: self._member(member, posts, tokens.get(member), failures),
             self._access.workers,
         ):
             yield from member_records
@@ -225,9 +226,15 @@ class MemberPostAnalyticsExtraction:
             # every member's token refused at once is the app's problem (its credentials, LinkedIn's auth), not
             # every member revoking: fail the load, mark no one
             error = refusals[0][1]
-            raise ApiError(error.source, error.endpoint, error.status, error.code, error.message,
-                           f"every one of the {len(refusals)} member tokens tried was refused: check the app's "
-                           "LinkedIn credentials and status before asking members to consent again")
+            raise ApiError(
+                error.source,
+                error.endpoint,
+                error.status,
+                error.code,
+                error.message,
+                f"every one of the {len(refusals)} member tokens tried was refused: check the app's "
+                "LinkedIn credentials and status before asking members to consent again",
+            )
         for token, error in refusals:
             status = self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
             self._outcome(status)
@@ -240,8 +247,12 @@ class MemberPostAnalyticsExtraction:
         records: list[Row | Quarantined] = []
         if token is None:
             self._outcome("no_token")
-            return self._quarantine(member, posts, "no member token: the employee has not granted access to their "
-                                    "LinkedIn post analytics (status needs_consent)")
+            return self._quarantine(
+                member,
+                posts,
+                "no member token: the employee has not granted access to their "
+                "LinkedIn post analytics (status needs_consent)",
+            )
         if token.usable:
             try:
                 token = self._access.ready(token)
@@ -268,8 +279,11 @@ class MemberPostAnalyticsExtraction:
                     continue
                 if not self._take_budget(member_budget, len(query_types(self._version))):
                     self._outcome("quota")
-                    which = "the app's" if self._app_budget.limit is not None and self._app_budget.spent >= \
-                        self._app_budget.limit else "the member's"
+                    which = (
+                        "the app's"
+                        if self._app_budget.limit is not None and self._app_budget.spent >= self._app_budget.limit
+                        else "the member's"
+                    )
                     return records + self._quarantine(
                         member, posts[index:], f"{which} LinkedIn daily call quota is spent: read on a later night"
                     )

@@ -42,7 +42,9 @@ from ingestion.timestamps import aware_timestamp
 
 TARGET = Target("surveymonkey", "responses", "surveymonkey__responses", ("survey_id", "response_id", "date_modified"))
 #: One row per survey × night (× date_modified: an edit between two fetches of a night lands both versions).
-DETAILS_TARGET = Target("surveymonkey", "survey_details", "surveymonkey__survey_details", ("survey_id", "date_modified"))
+DETAILS_TARGET = Target(
+    "surveymonkey", "survey_details", "surveymonkey__survey_details", ("survey_id", "date_modified")
+)
 
 API_PATH = "/v3"
 OVERLAP = timedelta(hours=1)
@@ -92,7 +94,11 @@ def exchange_code(
     }
     credentials = ApiConfig(base, client_secret)
     with ApiClient(
-        "surveymonkey", credentials, rate_limit=RATE_LIMIT, error_body=token_endpoint_error, timeouts=timeouts,
+        "surveymonkey",
+        credentials,
+        rate_limit=RATE_LIMIT,
+        error_body=token_endpoint_error,
+        timeouts=timeouts,
         auth=lambda _: {},
     ) as oauth:
         answer = oauth.post(f"/oauth/{path}", form=form).body

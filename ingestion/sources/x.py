@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ingestion import oauth
 from ingestion.http import (
     ApiClient,
     ApiConfig,
@@ -29,7 +30,6 @@ from ingestion.http import (
     Timeouts,
     encode_query,
 )
-from ingestion import oauth
 from ingestion.members import MemberAccess, member_pool
 from ingestion.raw_queries import SharedPost, end_of
 from ingestion.records import Quarantined, Row, Target, as_json_text
@@ -222,8 +222,11 @@ class MemberTweetMetricsExtraction:
         return self._app.api_calls + self._member_calls
 
     def state(self) -> dict[str, Any]:
-        return {"logical_date": self._logical_date.isoformat(), "posts": len(self._posts),
-                "posts_by_access": dict(self.read_as)}
+        return {
+            "logical_date": self._logical_date.isoformat(),
+            "posts": len(self._posts),
+            "posts_by_access": dict(self.read_as),
+        }
 
     def records(self) -> Iterator[Row | Quarantined]:
         return without_drift(self._records())
@@ -247,7 +250,8 @@ class MemberTweetMetricsExtraction:
         self._refusals: list[tuple[Any, ApiError]] = []
         fallback: list[SharedPost] = []
         for result in member_pool(
-            young_by_author, lambda author, posts: self._author(author, posts, tokens.get(author)),
+            young_by_author,
+            lambda author, posts: self._author(author, posts, tokens.get(author)),
             self._access.workers,
         ):
             records, unread = result
@@ -258,8 +262,10 @@ class MemberTweetMetricsExtraction:
             for token, error in self._refusals:
                 self._access.refused(token, error.status, f"{error.code or ''} {error.message}".strip())
         else:
-            log.error("x: every one of the %d user tokens tried was refused: marking none (check the app)",
-                      len(self._refusals))
+            log.error(
+                "x: every one of the %d user tokens tried was refused: marking none (check the app)",
+                len(self._refusals),
+            )
         app_posts = public + fallback
         if app_posts:
             self.read_as[APP_PUBLIC] += len(app_posts)
@@ -276,8 +282,9 @@ class MemberTweetMetricsExtraction:
             return [], posts
         if not token.usable:
             return [], posts
-        member_client = client(ApiConfig(self._api.base_url, token.access_token.reveal()), retry=self._retry,
-                               timeouts=self._timeouts)
+        member_client = client(
+            ApiConfig(self._api.base_url, token.access_token.reveal()), retry=self._retry, timeouts=self._timeouts
+        )
         records: list[Row | Quarantined] = []
         try:
             extraction = TweetMetricsExtraction(member_client, posts, self._logical_date, USER_CONTEXT)
@@ -295,8 +302,9 @@ class MemberTweetMetricsExtraction:
                         return records, [p for p in posts if p.post_id not in done]
                     raise
                 endpoint = f"{ENDPOINT}?{encode_query(params)}"
-                records.extend(extraction.batch_records(batch, response.body, endpoint, response.request,
-                                                        response.received_at))
+                records.extend(
+                    extraction.batch_records(batch, response.body, endpoint, response.request, response.received_at)
+                )
             with self._lock:
                 self.read_as[USER_CONTEXT] += len(posts)
             return records, []
