@@ -4,9 +4,11 @@
 - Production (`sharewhy`, `ingestion`, `expectations`, `dags`, `bi_tool`) imports no development code (`sharewhy_dev`,
   `simulator`, `bench`, `tests`) and never `pgserver`, except the lazy hooks of LAZY_DEV_IMPORTS: an import inside a
   function, in the one file and for the one reason listed (and in the CLI, only in a `@_dev_command`).
-- No cycle between the top-level packages, where `sharewhy.settings` counts as a package of its own: the
-  configuration every layer reads, which imports no project code (it must not import the simulator, say) but the lazy
-  hook of its embedded-warehouse default. The lazy hooks are not edges: a production install has no dev package.
+- No cycle between the top-level packages, where two modules every layer may read count as packages of their own:
+  `sharewhy.settings`, the configuration, which imports no project code (it must not import the simulator, say) but
+  the lazy hook of its embedded-warehouse default; and `sharewhy.warehouse_access`, the BI role and its grants (the
+  publish and the BI tool use it), which imports the settings only. The lazy hooks are not edges: a production
+  install has no dev package.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ ROOT = settings.REPO_ROOT
 PRODUCTION = ("sharewhy", "ingestion", "expectations", "dags", "bi_tool")
 DEVELOPMENT = ("sharewhy_dev", "simulator", "bench", "tests")
 #: The top-level packages the cycle rule is about (the DAGs folder's `pipeline` package counts as `dags`).
-UNITS = (*PRODUCTION, *DEVELOPMENT, "sharewhy.settings")
+#: Modules of `sharewhy` that count as packages of their own (see the module's docstring), by file.
+SHARED_MODULES = {
+    "sharewhy/settings.py": "sharewhy.settings",
+    "sharewhy/warehouse_access.py": "sharewhy.warehouse_access",
+}
+UNITS = (*PRODUCTION, *DEVELOPMENT, *SHARED_MODULES.values())
 #: Production's lazy imports of development code, by (file, package): why each is there.
 LAZY_DEV_IMPORTS = {
     ("sharewhy/cli.py", "sharewhy_dev"): "the development commands: `sharewhy warehouse`, `airflow`, `demo`",
@@ -73,8 +80,9 @@ def imports_of(source: str, file: str, root: Path = ROOT) -> list[Import]:
 
 def unit_of_module(module: str) -> str | None:
     """The top-level package a module counts in, or None for the standard library and third parties."""
-    if module == "sharewhy.settings" or module.startswith("sharewhy.settings."):
-        return "sharewhy.settings"
+    for shared in SHARED_MODULES.values():
+        if module == shared or module.startswith(f"{shared}."):
+            return shared
     head = module.split(".")[0]
     if head == "pipeline":  # dags/pipeline: Airflow (and pytest) put dags/ on sys.path
         return "dags"
@@ -82,7 +90,7 @@ def unit_of_module(module: str) -> str | None:
 
 
 def unit_of_file(file: str) -> str:
-    return "sharewhy.settings" if file == "sharewhy/settings.py" else file.split("/")[0]
+    return SHARED_MODULES.get(file, file.split("/")[0])
 
 
 def _source_files() -> list[str]:
@@ -103,7 +111,7 @@ def violations(imports: list[Import]) -> list[str]:
     """Production's imports of development code (or pgserver) that are not an allowed lazy hook."""
     wrong = []
     for found in imports:
-        if unit_of_file(found.file) not in (*PRODUCTION, "sharewhy.settings"):
+        if unit_of_file(found.file) not in (*PRODUCTION, *SHARED_MODULES.values()):
             continue
         head = found.module.split(".")[0]
         if head not in (*DEVELOPMENT, "pgserver"):
@@ -185,7 +193,9 @@ def test_settings_imports_no_project_code_but_its_embedded_warehouse_hook(all_im
 
 def test_no_cycle_between_top_level_packages(all_imports):
     graph = unit_graph(all_imports)
-    assert graph["ingestion"] <= {"sharewhy.settings"} and graph["expectations"] <= {"sharewhy.settings"}
+    shared = set(SHARED_MODULES.values())
+    assert graph["ingestion"] <= shared and graph["expectations"] <= shared
+    assert graph["sharewhy.warehouse_access"] <= {"sharewhy.settings"}
     assert not (cycle := find_cycle(graph)), " → ".join(cycle)
 
 
