@@ -162,7 +162,7 @@ def test_superset_connects_as_bi_reader_without_the_warehouse_credentials(url, e
 def test_superset_is_bound_to_loopback_only():
     sources = "\n".join(path.read_text() for path in BI_TOOL.glob("*.py"))
     assert "0.0.0.0" not in sources
-    binds = re.findall(r'"--bind", f"([^"]+)"', (BI_TOOL / "provision.py").read_text())
+    binds = re.findall(r'"--bind",\s*f"([^"]+)"', (BI_TOOL / "provision.py").read_text())
     assert binds == ["127.0.0.1:{port}"]
 
 
