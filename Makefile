@@ -53,16 +53,21 @@ airflow: $(STAMP)
 airflow-stop: $(STAMP)
 	$(BIN)/sharewhy airflow stop
 
-# The linters, clean or `make test` stops before the tests: ruff (lint and format) over the Python, mypy over
-# ingestion/ and expectations/. `make lint-fix` applies what ruff can fix by itself.
+# The linters, clean or `make test` stops before the tests: ruff (lint and format) over the Python, sqlfluff over the
+# dbt SQL (.sqlfluff: PostgreSQL, Jinja rendered with dbt_project/sqlfluff_jinja's stubs of dbt), mypy over
+# ingestion/ and expectations/. `make lint-fix` applies what ruff and sqlfluff can fix by themselves.
+DBT_SQL := dbt_project/models dbt_project/macros dbt_project/data-tests
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint $(DBT_SQL)
 	$(BIN)/mypy
 
 lint-fix: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix $(DBT_SQL)
 
 # The dashboards' acceptance test runs the real Superset: its venv is built once (≈ 1–2 min), a no-op afterwards;
 # and renders every chart in Chromium (`make browser`).

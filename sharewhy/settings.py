@@ -107,8 +107,8 @@ WEBHOOK_MAX_CONNECTIONS = _env_int("SHAREWHY_WEBHOOK_MAX_CONNECTIONS", 16, minim
 #: dbt's own project file, whose `vars` hold the defaults of the rules both the dbt models and Python apply.
 DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
 DBT_VARS: dict = yaml.safe_load(DBT_PROJECT_FILE.read_text())["vars"]
-#: The four motivation constructs of the survey, in display order (dbt var `motivation_constructs`, which the dbt
-#: macro `survey_constructs` returns): the one list the gate, the simulator and the dashboards use.
+#: The four motivation constructs of the survey, in display order (dbt var `motivation_constructs`, which the models
+#: read too): the one list the gate, the simulator and the dashboards use.
 MOTIVATION_CONSTRUCTS: tuple[str, ...] = tuple(DBT_VARS["motivation_constructs"])
 #: The dbt var holding the survey confidentiality threshold (DESIGN §4).
 DBT_K_ANONYMITY_VAR = "k_anonymity"

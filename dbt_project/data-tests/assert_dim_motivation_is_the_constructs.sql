@@ -5,7 +5,7 @@ with
 
 expected as (
 
-    {% for motivation in survey_constructs() + ['unattributed'] -%}
+    {% for motivation in var('motivation_constructs') + ['unattributed'] -%}
     select '{{ motivation }}'::text as motivation, {{ loop.index }} as display_order
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -4,13 +4,19 @@ with
 
 groups as (
 
-    select distinct month, network from {{ ref('motivation_attribution') }}
+    select distinct
+        month,
+        network
+    from {{ ref('motivation_attribution') }}
 
 ),
 
 expected as (
 
-    select groups.month, groups.network, dim_motivation.motivation
+    select
+        groups.month,
+        groups.network,
+        dim_motivation.motivation
     from groups
     cross join {{ ref('dim_motivation') }} as dim_motivation
 

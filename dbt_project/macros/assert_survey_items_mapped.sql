@@ -5,8 +5,8 @@
     the seed maps it neither for the survey nor for `*`. Items outside the instrument (a free-text question) are
     fine as long as every construct has an item. -#}
 {% macro assert_survey_items_mapped(relation) %}
-    {%- if execute and flags.WHICH in ('run', 'build') -%}
-        {%- set constructs = survey_constructs() -%}
+{%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- set constructs = var('motivation_constructs') -%}
         {%- set expected = "array[" ~ ("'" ~ constructs | join("', '") ~ "'") ~ "]::text[]" -%}
         {%- set query -%}
             with surveys as (

@@ -11,9 +11,9 @@ shares as (
 
     select
         fct_shares.*,
-        {%- for column in group_by if column != 'content_id' %}
+{%- for column in group_by if column != 'content_id' %}
         dim_content.{{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+{%- endfor %}
     from {{ ref('fct_shares') }} as fct_shares
     inner join {{ ref('dim_content') }} as dim_content on fct_shares.content_id = dim_content.content_id
 
@@ -44,9 +44,9 @@ performance as (
 surveyed as (
 
     select
-        {%- for column in group_by %}
+{%- for column in group_by %}
         shares.{{ column }},
-        {%- endfor %}
+{%- endfor %}
         count(distinct share_attribution.employee_id) as respondents,
         sum(share_attribution.attributed_shares) as attributed_shares,
         coalesce(sum(share_attribution.attributed_shares) filter (where share_attribution.motivation = 'obligated'), 0)

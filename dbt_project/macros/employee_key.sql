@@ -2,5 +2,5 @@
     database setting `sharewhy.pseudonym_salt` (`alter database … set sharewhy.pseudonym_salt = '…'`), so the salt
     lives with the data it protects and never appears in dbt's compiled SQL or logs; empty when unset (dev). -#}
 {% macro employee_key(employee_id) -%}
-    md5(coalesce(current_setting('sharewhy.pseudonym_salt', true), '') || ':' || {{ employee_id }})
+md5(coalesce(current_setting('sharewhy.pseudonym_salt', true), '') || ':' || {{ employee_id }})
 {%- endmacro %}

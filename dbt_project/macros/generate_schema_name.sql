@@ -3,9 +3,9 @@
     default `<target schema>_<custom schema>`: the rest of the pipeline (GX audit, publish, BI grants) names these
     schemas directly. Models without a custom schema go to the target's schema. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- if custom_schema_name is none -%}
+{%- if custom_schema_name is none -%}
         {{ target.schema }}
     {%- else -%}
-        {{ custom_schema_name | trim }}
-    {%- endif -%}
+{{ custom_schema_name | trim }}
+{%- endif -%}
 {%- endmacro %}

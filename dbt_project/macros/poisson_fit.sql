@@ -9,10 +9,10 @@
         cells.replicate,
         cells.group_id,
         cells.{{ key }},
-        {%- for rate in rates %}
+{%- for rate in rates %}
         sum(cells.{{ rate }}_count) / nullif(sum(cells.{{ rate }}_exposure * given.{{ rate }}_{{ given_factor }}), 0)
             as {{ rate }}_{{ factor }}{{ "," if not loop.last }}
-        {%- endfor %}
+{%- endfor %}
     from {{ cells }} as cells
     inner join {{ given }} as given using (replicate, group_id, {{ given_key }})
     group by cells.replicate, cells.group_id, cells.{{ key }}

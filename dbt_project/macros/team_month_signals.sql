@@ -5,7 +5,7 @@
 
 {#- Whether the team × month's survey-derived values are suppressed (fewer than var('k_anonymity') respondents). -#}
 {% macro team_month_is_suppressed() -%}
-    respondents < {{ var('k_anonymity') }}
+respondents < {{ var('k_anonymity') }}
 {%- endmacro %}
 
 {#- The share of the team × month's surveyed shares attributed to `construct`; null when suppressed. -#}
@@ -27,8 +27,8 @@ counted as (
         *,
         (
             {% for signal in signals -%}
-            coalesce({{ signal }}::integer, 0){{ " + " if not loop.last }}
-            {%- endfor %}
+coalesce({{ signal }}::integer, 0){{ " + " if not loop.last }}
+{%- endfor %}
         )::integer as signals_raised,
         shares < {{ var('signal_min_shares') }} as is_low_volume
     from {{ signals_cte }}

@@ -40,7 +40,10 @@ months as (
 
 months_networks as (
 
-    select distinct share_month as month, network from shares
+    select distinct
+        share_month as month,
+        network
+    from shares
 
 ),
 
@@ -75,8 +78,10 @@ share_totals as (
         sum(tracking_link_clicks) as tracking_link_clicks,
         sum(click_gap) as click_gap,
         -- whether every share short of the platform's count is short because a later share took its link's clicks
-        coalesce(bool_and(click_gap_source = 'later_share_of_the_link_took_its_clicks') filter (where click_gap < 0),
-            false) as shortfalls_are_later_shares
+        coalesce(
+            bool_and(click_gap_source = 'later_share_of_the_link_took_its_clicks') filter (where click_gap < 0),
+            false
+        ) as shortfalls_are_later_shares
     from shares
     group by share_month, team, network
 
@@ -84,11 +89,18 @@ share_totals as (
 
 grid as (
 
-    select months_networks.month, months_networks.network, enrolled.team
+    select
+        months_networks.month,
+        months_networks.network,
+        enrolled.team
     from months_networks
     inner join enrolled on months_networks.month = enrolled.month
     union
-    select month, network, team from share_totals
+    select
+        month,
+        network,
+        team
+    from share_totals
 
 ),
 
@@ -99,11 +111,16 @@ emv_versions as (
         grid.month,
         grid.network,
         emv_unit_values.version
-    from (select distinct month, network from grid) as grid
+    from (
+        select distinct
+            month,
+            network
+        from grid
+    ) as grid
     inner join emv_unit_values
         on grid.network = emv_unit_values.network
-        and emv_unit_values.valid_from <= grid.month
-    order by grid.month, grid.network, emv_unit_values.valid_from desc
+        and grid.month >= emv_unit_values.valid_from
+    order by grid.month asc, grid.network asc, emv_unit_values.valid_from desc
 
 ),
 
@@ -137,15 +154,17 @@ final as (
         coalesce(share_totals.shares, 0)::bigint as shares,
         coalesce(share_totals.potential_reach, 0)::bigint as potential_reach,
         {%- for count in ['impressions', 'members_reached', 'engagements', 'clicks'] %}
-        {%- set collected = 'networks.reports_unique_reach' if count == 'members_reached' else 'networks.has_platform_metrics' %}
+        {%- set collected = 'networks.reports_unique_reach' if count == 'members_reached'
+            else 'networks.has_platform_metrics' %}
         case when {{ collected }} then coalesce(share_totals.{{ count }}, 0) end::bigint as {{ count }},
         {%- endfor %}
         case when networks.has_platform_metrics then round(
-            coalesce(share_totals.impressions, 0) * emv_parameters.per_impression
-            + coalesce(share_totals.engagements, 0) * emv_parameters.per_engagement
-            + coalesce(share_totals.clicks, 0) * emv_parameters.per_click,
-            2
-        ) end as earned_media_value,
+                    coalesce(share_totals.impressions, 0) * emv_parameters.per_impression
+                    + coalesce(share_totals.engagements, 0) * emv_parameters.per_engagement
+                    + coalesce(share_totals.clicks, 0) * emv_parameters.per_click,
+                    2
+                )
+        end as earned_media_value,
         emv_parameters.currency::text as emv_currency,
         emv_parameters.version::text as emv_version,
         share_totals.tracking_link_clicks::bigint as tracking_link_clicks,

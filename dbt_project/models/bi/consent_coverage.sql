@@ -8,7 +8,10 @@ with
 
 sharers as (
 
-    select distinct share_month as month, network, employee_id
+    select distinct
+        share_month as month,
+        network,
+        employee_id
     from {{ ref('fct_shares') }}
     where network in ('linkedin', 'x')
 
@@ -28,7 +31,10 @@ statuses as (
 
 measured_months as (
 
-    select network, month, max(logical_date) as last_night
+    select
+        network,
+        month,
+        max(logical_date) as last_night
     from statuses
     group by 1, 2
 
@@ -43,10 +49,10 @@ sharer_status as (
         statuses.status
     from sharers
     left join statuses
-        on statuses.employee_id = sharers.employee_id
-        and statuses.network = sharers.network
-        and statuses.month = sharers.month
-    order by sharers.month, sharers.network, sharers.employee_id, statuses.logical_date desc nulls last
+        on sharers.employee_id = statuses.employee_id
+        and sharers.network = statuses.network
+        and sharers.month = statuses.month
+    order by sharers.month asc, sharers.network asc, sharers.employee_id asc, statuses.logical_date desc nulls last
 
 ),
 
@@ -82,6 +88,6 @@ select
     months.days_covered
 from aggregated
 left join measured_months
-    on measured_months.network = aggregated.network
-    and measured_months.month = aggregated.month
+    on aggregated.network = measured_months.network
+    and aggregated.month = measured_months.month
 left join {{ ref('dim_month') }} as months on aggregated.month = months.month

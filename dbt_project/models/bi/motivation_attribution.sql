@@ -33,7 +33,10 @@ months as (
 
 group_totals as (
 
-    select distinct share_month as month, network from shares
+    select distinct
+        share_month as month,
+        network
+    from shares
 
 ),
 

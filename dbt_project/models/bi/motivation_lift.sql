@@ -18,7 +18,7 @@
 
 {{ config(pre_hook="set local enable_nestloop = off") }}
 
-{%- set constructs = survey_constructs() %}
+{%- set constructs = var('motivation_constructs') %}
 {%- set k = var('k_anonymity') %}
 {%- set replicates = var('lift_bootstrap_replicates') %}
 {%- set iterations = var('lift_fit_iterations') %}
@@ -42,7 +42,7 @@ primary_motivations as (
         motivation
     from {{ ref('fct_share_motivation_attribution') }}
     where motivation <> 'unattributed'
-    order by share_id, weight desc, motivation
+    order by share_id asc, weight desc, motivation asc
 
 ),
 
@@ -81,20 +81,21 @@ sharer_cells as (
         surveyed_shares.network,
         surveyed_shares.motivation,
         count(*) as shares,
-        {%- for rate in rates %}
-        sum(surveyed_shares.{{ rate }}_exposure) as {{ rate }}_exposure,
-        sum(surveyed_shares.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    sum(surveyed_shares.{{ rate }}_exposure) as {{ rate }}_exposure,
+    sum(surveyed_shares.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
+    {%- endfor %}
     from surveyed_shares
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             (surveyed_shares.network, 'all'),
             (surveyed_shares.network, surveyed_shares.share_mode),
             (surveyed_shares.network, case when surveyed_shares.is_nudged then 'nudged' else 'self_initiated' end),
             ('all', 'all'),
             ('all', surveyed_shares.share_mode),
             ('all', case when surveyed_shares.is_nudged then 'nudged' else 'self_initiated' end)
-    ) as fit_groups (fit_network, share_segment)
+        ) as fit_groups (fit_network, share_segment)
     group by 1, 2, 3, 4, 5, 6
 
 ),
@@ -124,7 +125,7 @@ replicate_draws as (
         replicates.replicate,
         sharers.employee_id,
         ((hashtextextended(replicates.replicate || ':' || sharers.employee_id, 0) >> 11) & 4503599627370495)
-            ::double precision / 4503599627370496.0 as draw
+        ::double precision / 4503599627370496.0 as draw
     from generate_series(1, {{ replicates }}) as replicates (replicate)
     cross join sharers
 
@@ -133,7 +134,11 @@ replicate_draws as (
 replicate_weights as (
 
     -- replicate 0 is the data itself; the others weigh each sharer by a Poisson(1) draw (inverse of its CDF)
-    select 0 as replicate, employee_id, 1 as weight from sharers
+    select
+        0 as replicate,
+        employee_id,
+        1 as weight
+    from sharers
     union all
     select
         replicate,
@@ -159,10 +164,10 @@ cells as materialized (
         numbered_cells.group_id,
         numbered_cells.level_id,
         numbered_cells.motivation_id,
-        {%- for rate in rates %}
-        sum(replicate_weights.weight * numbered_cells.{{ rate }}_exposure) as {{ rate }}_exposure,
-        sum(replicate_weights.weight * numbered_cells.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    sum(replicate_weights.weight * numbered_cells.{{ rate }}_exposure) as {{ rate }}_exposure,
+    sum(replicate_weights.weight * numbered_cells.{{ rate }}_count) as {{ rate }}_count{{ "," if not loop.last }}
+    {%- endfor %}
     from numbered_cells
     inner join replicate_weights on numbered_cells.employee_id = replicate_weights.employee_id
     where replicate_weights.weight > 0
@@ -176,13 +181,15 @@ cells as materialized (
 
 point_cells as (
 
-    select * from cells where replicate = 0
+    select * from cells
+    where replicate = 0
 
 ),
 
 replicate_cells as (
 
-    select * from cells where replicate > 0
+    select * from cells
+    where replicate > 0
 
 ),
 
@@ -191,9 +198,9 @@ point_beta_0 as (
     select distinct
         {{ group_keys }},
         motivation_id,
-        {%- for rate in rates %}
-        1.0::double precision as {{ rate }}_beta{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    1.0::double precision as {{ rate }}_beta{{ "," if not loop.last }}
+    {%- endfor %}
     from point_cells
 
 ),
@@ -211,9 +218,9 @@ replicate_beta_0 as (
         replicates.replicate,
         point.group_id,
         point.motivation_id,
-        {%- for rate in rates %}
-        point.{{ rate }}_beta{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    point.{{ rate }}_beta{{ "," if not loop.last }}
+    {%- endfor %}
     from point_beta_{{ iterations }} as point
     cross join (select distinct replicate from replicate_cells) as replicates
 
@@ -255,10 +262,11 @@ baselines as (
     select
         cells.replicate,
         cells.group_id,
-        {%- for rate in rates %}
-        sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha * beta.{{ rate }}_beta)
-            / nullif(sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha), 0) as {{ rate }}_baseline{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha * beta.{{ rate }}_beta)
+    / nullif(sum(cells.{{ rate }}_exposure * alpha.{{ rate }}_alpha), 0)
+        as {{ rate }}_baseline{{ "," if not loop.last }}
+    {%- endfor %}
     from cells
     inner join final_alpha as alpha using ({{ group_keys }}, level_id)
     inner join fitted_beta as beta using ({{ group_keys }}, motivation_id)
@@ -273,18 +281,29 @@ lifts as (
         groups.fit_network,
         groups.share_segment,
         motivations.motivation,
-        {%- for rate in rates %}
-        beta.{{ rate }}_beta / nullif(baselines.{{ rate }}_baseline, 0) as {{ rate }}_lift,
-        -- how far the data's last round still moved the estimate (relative): the fit's convergence
-        abs(beta.{{ rate }}_beta / nullif(previous.{{ rate }}_beta, 0) - 1) as {{ rate }}_last_change
-            {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    beta.{{ rate }}_beta / nullif(baselines.{{ rate }}_baseline, 0) as {{ rate }}_lift,
+    -- how far the data's last round still moved the estimate (relative): the fit's convergence
+    abs(beta.{{ rate }}_beta / nullif(previous.{{ rate }}_beta, 0) - 1) as {{ rate }}_last_change
+    {{- "," if not loop.last }}
+    {%- endfor %}
     from fitted_beta as beta
     inner join baselines using ({{ group_keys }})
     left join point_beta_{{ iterations - 1 }} as previous using ({{ group_keys }}, motivation_id)
-    inner join (select distinct group_id, fit_network, share_segment from numbered_cells) as groups
+    inner join (
+        select distinct
+            group_id,
+            fit_network,
+            share_segment
+        from numbered_cells
+    ) as groups
         on beta.group_id = groups.group_id
-    inner join (select distinct motivation_id, motivation from numbered_cells) as motivations
+    inner join (
+        select distinct
+            motivation_id,
+            motivation
+        from numbered_cells
+    ) as motivations
         on beta.motivation_id = motivations.motivation_id
 
 ),
@@ -297,11 +316,11 @@ intervals as (
         fit_network,
         share_segment,
         motivation,
-        {%- for rate in rates %}
-        percentile_cont(0.025) within group (order by {{ rate }}_lift) as {{ rate }}_lift_lower,
-        percentile_cont(0.975) within group (order by {{ rate }}_lift) as {{ rate }}_lift_upper
-            {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- for rate in rates %}
+    percentile_cont(0.025) within group (order by {{ rate }}_lift) as {{ rate }}_lift_lower,
+    percentile_cont(0.975) within group (order by {{ rate }}_lift) as {{ rate }}_lift_upper
+    {{- "," if not loop.last }}
+    {%- endfor %}
     from lifts
     where replicate > 0
     group by fit_network, share_segment, motivation
@@ -402,9 +421,9 @@ rows_ as (
     from group_sizes
     cross join (
         values
-            {%- for construct in constructs %}
-            ('{{ construct }}'){{ "," if not loop.last }}
-            {%- endfor %}
+        {%- for construct in constructs %}
+        ('{{ construct }}'){{ "," if not loop.last }}
+        {%- endfor %}
     ) as motivations (motivation)
     left join motivation_sizes
         on group_sizes.fit_network = motivation_sizes.fit_network

@@ -6,7 +6,7 @@
 -- row would say that a handful of that team answered); a change is shown only against the wave right before, and
 -- only when both are shown.
 
-{%- set constructs = survey_constructs() %}
+{%- set constructs = var('motivation_constructs') %}
 
 with
 
@@ -30,10 +30,10 @@ profiles as (
         wave,
         team,
         employee_id,
-        {%- for construct in constructs %}
-        max(mean_score) filter (where construct = '{{ construct }}') as {{ construct }}_score,
-        max(weight) filter (where construct = '{{ construct }}') as {{ construct }}_weight{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for construct in constructs %}
+    max(mean_score) filter (where construct = '{{ construct }}') as {{ construct }}_score,
+    max(weight) filter (where construct = '{{ construct }}') as {{ construct }}_weight{{ "," if not loop.last }}
+    {%- endfor %}
     from responses
     group by wave, team, employee_id
 
@@ -92,10 +92,10 @@ final as (
         intrinsic_share::numeric as intrinsic_share,
         obligated_share::numeric as obligated_share,
         case when lag(wave_number) over team_waves = wave_number - 1
-            then intrinsic_share - lag(intrinsic_share) over team_waves
+                then intrinsic_share - lag(intrinsic_share) over team_waves
         end::numeric as intrinsic_share_change,
         case when lag(wave_number) over team_waves = wave_number - 1
-            then obligated_share - lag(obligated_share) over team_waves
+                then obligated_share - lag(obligated_share) over team_waves
         end::numeric as obligated_share_change
     from shown
     where not is_suppressed

@@ -30,7 +30,7 @@ nights_with_previous as (
         roster_nights.previous_roster_date,
         roster_nights.next_roster_date,
         lag(roster.roster_date) over employee_nights as employee_previous_roster_date,
-        lag((roster.team, roster.department, roster.manager_id, roster.location)::text) over employee_nights
+        lag(row(roster.team, roster.department, roster.manager_id, roster.location)::text) over employee_nights
             as employee_previous_assignment
     from roster
     inner join roster_nights on roster.roster_date = roster_nights.roster_date
@@ -45,8 +45,9 @@ span_starts as (
         case
             when employee_previous_roster_date is null then true
             -- absent from the roster night before: a new span even if nothing else changed
-            when employee_previous_roster_date is distinct from previous_roster_date then true
-            else (team, department, manager_id, location)::text is distinct from employee_previous_assignment
+            -- (parenthesised: sqlfluff's parser does not read `when … is distinct from …` bare)
+            when (employee_previous_roster_date is distinct from previous_roster_date) then true
+            else (row(team, department, manager_id, location)::text is distinct from employee_previous_assignment)
         end as starts_span
     from nights_with_previous
 

@@ -17,7 +17,7 @@
     )
 }}
 
-{%- set metrics = linkedin_post_metrics() %}
+{%- set metrics = var('linkedin_post_metrics') %}
 
 with
 
@@ -32,13 +32,15 @@ changed_posts as (
 
     -- straight from staging, not the `observations` CTE: a CTE read twice is materialised whole, and this reads
     -- the readings landed since through raw's index on _extracted_at (and this model's own on extracted_at)
-    select post_urn, min(logical_date) as from_night
+    select
+        post_urn,
+        min(logical_date) as from_night
     from {{ ref('stg_linkedin__member_post_analytics') }}
     where extracted_at > (
-        -- an empty table (a first build before any reading landed) takes everything
-        select coalesce(max(extracted_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
-        from {{ this }}
-    )
+            -- an empty table (a first build before any reading landed) takes everything
+            select coalesce(max(extracted_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
+            from {{ this }}
+        )
     group by post_urn
 
 ),
@@ -51,10 +53,10 @@ readings as (
         observations.logical_date,
         max(observations.metrics_as_of) as metrics_as_of,
         max(observations.extracted_at) as extracted_at,
-        {%- for metric_type, column in metrics %}
-        max(observations.metric_count) filter (where observations.metric_type = '{{ metric_type }}')
-            as {{ column }}_reading{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for metric_type, column in metrics %}
+    max(observations.metric_count) filter (where observations.metric_type = '{{ metric_type }}')
+        as {{ column }}_reading{{ "," if not loop.last }}
+    {%- endfor %}
     from observations
     {% if is_incremental() %}
     -- an array, not a join: the staging view is a WITH query, which PostgreSQL does not flatten into this one, so
@@ -71,9 +73,9 @@ reading_groups as (
     -- a metric's group number grows at each night it has a reading: the nights without one share its group
     select
         *,
-        {%- for _, column in metrics %}
-        count({{ column }}_reading) over post_nights as {{ column }}_group{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for _, column in metrics %}
+    count({{ column }}_reading) over post_nights as {{ column }}_group{{ "," if not loop.last }}
+    {%- endfor %}
     from readings
     window post_nights as (partition by post_urn order by logical_date rows unbounded preceding)
 
@@ -86,10 +88,10 @@ cumulative as (
         logical_date,
         metrics_as_of,
         extracted_at,
-        {%- for _, column in metrics %}
-        coalesce(max({{ column }}_reading) over (partition by post_urn, {{ column }}_group), 0) as {{ column }}
-            {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- for _, column in metrics %}
+    coalesce(max({{ column }}_reading) over (partition by post_urn, {{ column }}_group), 0) as {{ column }}
+    {{- "," if not loop.last }}
+    {%- endfor %}
     from reading_groups
 
 ),
@@ -99,11 +101,11 @@ with_deltas as (
     select
         *,
         reactions + comments + reshares as engagements,
-        {%- for _, column in metrics + [(none, 'engagements')] %}
-        {%- set count = 'reactions + comments + reshares' if column == 'engagements' else column %}
-        {{ count }} - coalesce(lag({{ count }}) over post_nights, 0) as {{ column }}_delta
-            {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- for _, column in metrics + [(none, 'engagements')] %}
+    {%- set count = 'reactions + comments + reshares' if column == 'engagements' else column %}
+    {{ count }} - coalesce(lag({{ count }}) over post_nights, 0) as {{ column }}_delta
+    {{- "," if not loop.last }}
+    {%- endfor %}
     from cumulative
     window post_nights as (partition by post_urn order by logical_date)
 

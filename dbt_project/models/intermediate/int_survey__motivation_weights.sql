@@ -46,7 +46,7 @@ counted_responses as (
         wave,
         submitted_at
     from complete
-    order by employee_id, wave, submitted_at desc, source_precedence, response_id desc
+    order by employee_id asc, wave asc, submitted_at desc, source_precedence asc, response_id desc
 
 ),
 
@@ -79,7 +79,7 @@ rounded as (
         round(exact_weight, 6) as rounded_weight,
         row_number() over (
             partition by source, response_id
-            order by exact_weight desc, construct
+            order by exact_weight desc, construct asc
         ) as weight_rank
     from unrounded
 

@@ -61,7 +61,7 @@ final as (
         responses.submitted_at,
         -- 1 for the vendor that wins a tie on submission time (var survey_source_precedence)
         array_position(
-            array[{% for source in precedence %}'{{ source }}'{{ ", " if not loop.last }}{% endfor %}]::text[],
+            array['{{ precedence | join("', '") }}']::text[],  -- noqa: LT05
             responses.source
         ) as source_precedence,
         responses.extracted_at

@@ -11,11 +11,23 @@ with
 
 survey_responses as (
 
-    select 'typeform' as source, form_id as survey_id, submitted_at from {{ ref('stg_typeform__responses') }}
+    select
+        'typeform' as source,
+        form_id as survey_id,
+        submitted_at
+    from {{ ref('stg_typeform__responses') }}
     union all
-    select 'surveymonkey', survey_id, submitted_at from {{ ref('stg_surveymonkey__responses') }}
+    select
+        'surveymonkey',
+        survey_id,
+        submitted_at
+    from {{ ref('stg_surveymonkey__responses') }}
     union all
-    select 'qualtrics', survey_id, submitted_at from {{ ref('stg_qualtrics__responses') }}
+    select
+        'qualtrics',
+        survey_id,
+        submitted_at
+    from {{ ref('stg_qualtrics__responses') }}
 
 ),
 
@@ -52,8 +64,8 @@ grouped as (
         *,
         count(*) filter (
             where previous_first_submitted_at is null
-                or first_submitted_at
-                    > previous_first_submitted_at + interval '{{ var("survey_wave_window_days") }} days'
+            or first_submitted_at
+            > previous_first_submitted_at + interval '{{ var("survey_wave_window_days") }} days'
         ) over (order by first_submitted_at, source, survey_id rows unbounded preceding) as opening_group
     from opened
 

@@ -24,13 +24,15 @@ with
 {% if is_incremental() %}
 changed_posts as (
 
-    select tweet_id, min(logical_date) as from_night
+    select
+        tweet_id,
+        min(logical_date) as from_night
     from {{ ref('stg_x__tweet_metrics') }}
     where extracted_at > (
-        -- an empty table (a first build before any reading landed) takes everything
-        select coalesce(max(extracted_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
-        from {{ this }}
-    )
+            -- an empty table (a first build before any reading landed) takes everything
+            select coalesce(max(extracted_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
+            from {{ this }}
+        )
     group by tweet_id
 
 ),
@@ -46,7 +48,7 @@ carried_before as (
     inner join changed_posts
         on built.tweet_id = changed_posts.tweet_id
         and built.logical_date < changed_posts.from_night
-    order by built.tweet_id, built.logical_date desc
+    order by built.tweet_id asc, built.logical_date desc
 
 ),
 {% endif %}
@@ -86,7 +88,18 @@ readings as (
     union all
     -- the carried state as a reading dated before every recomputed night; dropped from the output below
     select
-        tweet_id, '-infinity'::date, null, impressions, null, null, null, null, null, url_link_clicks, null, null,
+        tweet_id,
+        '-infinity'::date,
+        null,
+        impressions,
+        null,
+        null,
+        null,
+        null,
+        null,
+        url_link_clicks,
+        null,
+        null,
         true
     from carried_before
     {% endif %}

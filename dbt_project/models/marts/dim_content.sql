@@ -18,7 +18,7 @@ described as (
         content_type
     from shares
     where content_title is not null or content_type is not null
-    order by content_id, (content_type is not null) desc, shared_at desc, extracted_at desc
+    order by content_id asc, (content_type is not null) desc, shared_at desc, extracted_at desc
 
 ),
 

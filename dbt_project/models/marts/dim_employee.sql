@@ -15,7 +15,8 @@ employee_ids as (
     union
     select employee_id from {{ ref('stg_advocacy__shares') }}
     union
-    select employee_id from {{ ref('int_survey__responses') }} where employee_id is not null
+    select employee_id from {{ ref('int_survey__responses') }}
+    where employee_id is not null
 
 ),
 
@@ -23,7 +24,7 @@ latest_span as (
 
     select distinct on (employee_id) *
     from roster_history
-    order by employee_id, valid_from desc
+    order by employee_id asc, valid_from desc
 
 ),
 

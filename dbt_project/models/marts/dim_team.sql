@@ -15,13 +15,15 @@ teams as (
         team,
         department
     from roster_history
-    order by team, valid_from desc
+    order by team asc, valid_from desc
 
 ),
 
 headcount as (
 
-    select team, count(*) as current_headcount
+    select
+        team,
+        count(*) as current_headcount
     from roster_history
     where is_current
     group by team
@@ -37,7 +39,10 @@ final as (
     from teams
     left join headcount on teams.team = headcount.team
     union all
-    select 'unknown', null, 0
+    select
+        'unknown',
+        null,
+        0
 
 )
 

@@ -29,7 +29,12 @@ linkedin_post_nights as (
 
 shares as (
 
-    select share_id, network, post_id, shared_at from {{ ref('stg_advocacy__shares') }}
+    select
+        share_id,
+        network,
+        post_id,
+        shared_at
+    from {{ ref('stg_advocacy__shares') }}
     where network = 'linkedin'
 
 ),

@@ -44,7 +44,7 @@ attributed as (
             or (
                 motivation_weights.is_first_profile
                 and shares.shared_at
-                    >= motivation_weights.valid_from - interval '{{ var("first_profile_lookback_days") }} days'
+                >= motivation_weights.valid_from - interval '{{ var("first_profile_lookback_days") }} days'
             )
         )
         and (motivation_weights.valid_to is null or shares.shared_at < motivation_weights.valid_to)
@@ -62,7 +62,10 @@ unattributed as (
         null as survey_response_token,
         'unattributed' as attribution_basis
     from shares
-    where not exists (select 1 from attributed where attributed.share_id = shares.share_id)
+    where not exists (
+            select 1 from attributed
+            where attributed.share_id = shares.share_id
+        )
 
 ),
 

@@ -75,9 +75,14 @@ watermarks as (
 
 new_shares as (
 
-    select all_shares.share_id, all_shares.tracking_link
+    select
+        all_shares.share_id,
+        all_shares.tracking_link
     from all_shares
-    where not exists (select from {{ this }} as built where built.share_id = all_shares.share_id)
+    where not exists (
+            select from {{ this }} as built
+            where built.share_id = all_shares.share_id
+        )
 
 ),
 
@@ -94,10 +99,16 @@ changed_posts as (
 
     -- straight from the model, not the `post_readings` CTE (a CTE read twice is materialised whole), one network
     -- at a time: each reads the readings landed since through its nightly model's index on extracted_at
-    select network, post_id from {{ ref('int_social__post_metrics_nightly') }}
+    select
+        network,
+        post_id
+    from {{ ref('int_social__post_metrics_nightly') }}
     where network = 'linkedin' and extracted_at > (select linkedin_readings_since from watermarks)
     union
-    select network, post_id from {{ ref('int_social__post_metrics_nightly') }}
+    select
+        network,
+        post_id
+    from {{ ref('int_social__post_metrics_nightly') }}
     where network = 'x' and extracted_at > (select x_readings_since from watermarks)
 
 ),
@@ -119,7 +130,8 @@ changed_shares as (
 
     select share_id from new_shares
     union
-    select share_id from all_shares where tracking_link in (select tracking_link from changed_links)
+    select share_id from all_shares
+    where tracking_link in (select tracking_link from changed_links)
     union
     select all_shares.share_id
     from all_shares
@@ -130,7 +142,8 @@ changed_shares as (
     select share_id from moved_shares
     union
     -- a share landed again since the last build: its export was corrected (ingestion/file_manifest.py)
-    select share_id from all_shares where extracted_at > (select shares_landed_since from watermarks)
+    select share_id from all_shares
+    where extracted_at > (select shares_landed_since from watermarks)
 
 ),
 {% endif %}
@@ -153,7 +166,12 @@ share_post_readings as (
     -- the array too, not the join alone: the nightly readings are a WITH view, which PostgreSQL does not flatten,
     -- so only a restriction reaches the nightly models' indexes on the post (instead of every reading)
     where post_readings.post_id = any(array(select post_id from shares))
-        and (post_readings.network, post_readings.post_id) in (select network, post_id from shares)
+        and (post_readings.network, post_readings.post_id) in (
+            select
+                network,
+                post_id
+            from shares
+        )
 
 ),
 
@@ -162,7 +180,7 @@ latest as (
     -- counters are cumulative: the latest night is the best reading
     select distinct on (network, post_id) *
     from share_post_readings
-    order by network, post_id, logical_date desc
+    order by network asc, post_id asc, logical_date desc
 
 ),
 
@@ -182,7 +200,7 @@ at_horizon as (
         on shares.network = share_post_readings.network
         and shares.post_id = share_post_readings.post_id
         and share_post_readings.metrics_as_of
-            >= shares.shared_at + interval '{{ var("outcome_horizon_days") }} days'
+        >= shares.shared_at + interval '{{ var("outcome_horizon_days") }} days'
     order by shares.share_id, share_post_readings.logical_date
 
 ),
@@ -210,9 +228,10 @@ tracked as (
         link_shares.tracking_link_shares,
         link_shares.next_share_date is not null as has_later_share,
         case when count(link_clicks.bitlink) > 0 then coalesce(sum(link_clicks.clicks) filter (
-            where link_clicks.click_date >= link_shares.share_date
-                and (link_shares.next_share_date is null or link_clicks.click_date < link_shares.next_share_date)
-        ), 0) end as tracking_link_clicks,
+                    where link_clicks.click_date >= link_shares.share_date
+                    and (link_shares.next_share_date is null or link_clicks.click_date < link_shares.next_share_date)
+                ), 0)
+        end as tracking_link_clicks,
         max(link_clicks.extracted_at) as tracking_link_clicks_extracted_at
     from link_shares
     left join link_clicks on link_shares.tracking_link = link_clicks.bitlink

@@ -40,7 +40,7 @@ final as (
         construct_scores.normalised_score,
         motivation_weights.weight,
         count(construct_scores.normalised_score) over response_constructs
-            = count(*) over response_constructs as is_complete,
+        = count(*) over response_constructs as is_complete,
         motivation_weights.weight is not null as is_counted
     from construct_scores
     left join motivation_weights

@@ -3,7 +3,7 @@
 -- compared with what the same content gets elsewhere on the same network (expected = impressions × the content's
 -- baseline rate). Carries survey aggregates of any size: marts only; `bi` applies k-anonymity.
 
-{%- set constructs = survey_constructs() %}
+{%- set constructs = var('motivation_constructs') %}
 
 with
 
@@ -57,10 +57,10 @@ motivation_split as (
         shares.share_month as month,
         count(distinct share_attribution.employee_id) as respondents,
         count(distinct share_attribution.share_id) as surveyed_shares,
-        {%- for construct in constructs %}
-        coalesce(sum(share_attribution.weight) filter (where share_attribution.motivation = '{{ construct }}'), 0)
-            as {{ construct }}_attributed_shares{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- for construct in constructs %}
+    coalesce(sum(share_attribution.weight) filter (where share_attribution.motivation = '{{ construct }}'), 0)
+        as {{ construct }}_attributed_shares{{ "," if not loop.last }}
+    {%- endfor %}
     from share_attribution
     inner join shares on share_attribution.share_id = shares.share_id
     where share_attribution.motivation <> 'unattributed'
@@ -74,10 +74,10 @@ final as (
         behaviour.*,
         coalesce(motivation_split.respondents, 0) as respondents,
         coalesce(motivation_split.surveyed_shares, 0) as surveyed_shares,
-        {%- for construct in constructs %}
-        coalesce(motivation_split.{{ construct }}_attributed_shares, 0) as {{ construct }}_attributed_shares
-            {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- for construct in constructs %}
+    coalesce(motivation_split.{{ construct }}_attributed_shares, 0) as {{ construct }}_attributed_shares
+    {{- "," if not loop.last }}
+    {%- endfor %}
     from behaviour
     left join motivation_split
         on behaviour.team = motivation_split.team

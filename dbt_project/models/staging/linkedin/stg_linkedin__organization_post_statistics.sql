@@ -1,4 +1,4 @@
-{%- set statistics = linkedin_share_statistics() %}
+{%- set statistics = var('linkedin_share_statistics') %}
 
 with
 

@@ -18,7 +18,8 @@ answers as (
         answer_values.question_id,
         answer_values.value
     from source
-    cross join lateral jsonb_each(coalesce(source.payload -> 'values', '{}'::jsonb)) as answer_values (question_id, value)
+    cross join
+        lateral jsonb_each(coalesce(source.payload -> 'values', '{}'::jsonb)) as answer_values (question_id, value)
     where answer_values.question_id ~ '^QID[0-9]+$'
 
 ),

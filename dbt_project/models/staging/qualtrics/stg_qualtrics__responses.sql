@@ -26,7 +26,10 @@ embedded as (
     from source
     cross join lateral jsonb_each(coalesce(source.payload -> 'values', '{}'::jsonb)) as entry
     where entry.key !~ '^QID[0-9]+'
-        and entry.key not in ({% for field in system_fields %}'{{ field }}'{{ ", " if not loop.last }}{% endfor %})
+        and entry.key not in (
+            -- the list, rendered, is one long line
+            '{{ system_fields | join("', '") }}'  -- noqa: LT05
+        )
     group by source.survey_id, source.response_id
 
 ),

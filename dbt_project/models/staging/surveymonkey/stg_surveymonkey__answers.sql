@@ -19,9 +19,12 @@ choices as (
 
 latest_versions as (
 
-    select distinct on (survey_id, response_id) survey_id, response_id, payload
+    select distinct on (survey_id, response_id)
+        survey_id,
+        response_id,
+        payload
     from source
-    order by survey_id, response_id, date_modified desc
+    order by survey_id asc, response_id asc, date_modified desc
 
 ),
 

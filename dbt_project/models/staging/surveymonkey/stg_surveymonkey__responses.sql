@@ -15,7 +15,7 @@ latest_versions as (
         *,
         count(*) over (partition by survey_id, response_id) as response_versions
     from source
-    order by survey_id, response_id, date_modified desc
+    order by survey_id asc, response_id asc, date_modified desc
 
 ),
 

@@ -11,9 +11,14 @@ source as (
 
 latest_versions as (
 
-    select distinct on (survey_id) survey_id, date_modified, payload, _load_id, _extracted_at
+    select distinct on (survey_id)
+        survey_id,
+        date_modified,
+        payload,
+        _load_id,
+        _extracted_at
     from source
-    order by survey_id, date_modified desc, _extracted_at desc
+    order by survey_id asc, date_modified desc, _extracted_at desc
 
 ),
 

@@ -44,7 +44,8 @@ renamed as (
         coalesce(
             metrics_access,
             case when payload ? 'non_public_metrics' or payload ? 'organic_metrics' then 'user_context'
-                 else 'app_public' end
+                else 'app_public'
+            end
         ) as metrics_access,
 
         ---------- booleans
