@@ -1,7 +1,7 @@
 """Celery: a latency-bound night's ingestion through two Celery workers against one.
 
 The local stack of `make airflow EXECUTOR=celery` (sharewhy_dev.airflow_stack, started the way the end-to-end tests
-start it: tests/local_airflow.py) runs one simulated night — every ingestion DAG, then the build — with the simulator
+start it: sharewhy_dev/scratch_stack.py) runs one simulated night — every ingestion DAG, then the build — with the simulator
 answering every API call after `latency` seconds (150 ms: a vendor API across the internet), each worker running one
 task at a time, the member-scoped loads in SHAREWHY_INGESTION_SHARDS (2) shards. The figure is the ingestion wall:
 from the first ingestion run's start to the last one's end, as Airflow recorded them. Each round uses a fresh
@@ -11,14 +11,14 @@ warehouse, metadata database and Redis queue; rounds alternate (1, 2, 2, 1, …)
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import REPO_ROOT, Report, alternate, ratios, scratch_database, server_url
+from bench.common import Report, alternate, ratios, scratch_database, server_url
 from sharewhy import settings
 from sharewhy_dev import airflow_stack
+from sharewhy_dev.scratch_stack import running_stack
 
 AS_OF = date(2026, 11, 13)
 NIGHT = AS_OF - timedelta(days=28)  # the first night of the simulator's share window: small, so the API calls dominate
@@ -33,9 +33,6 @@ def _ingestion_wall(api, runs: dict) -> float:
 
 
 def run(report: Report, reps: int, latency: float = 0.15) -> None:
-    sys.path.insert(0, str(REPO_ROOT / "tests"))  # the stack the end-to-end tests start, not a copy of it
-    from local_airflow import running_stack
-
     if airflow_stack.broker_problem(settings.CELERY_BROKER_URL):
         report.note(f"celery: not measured: {airflow_stack.broker_problem(settings.CELERY_BROKER_URL)}")
         return

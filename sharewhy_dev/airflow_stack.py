@@ -36,8 +36,9 @@ import psutil
 import psycopg
 import psycopg.conninfo
 
-from sharewhy import ports, settings
+from sharewhy import consent, ports, settings
 from sharewhy.airflow_api import FINISHED_STATES, AirflowApi
+from sharewhy_dev import processes, simulated_sources
 
 HOST = "127.0.0.1"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -69,21 +70,6 @@ def ensure_database(server_url: str, name: str) -> str:
         if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
             conn.execute(f'create database "{name}"')
     return settings.with_database(server_url, name)
-
-
-def connections_env(connections: dict[str, dict[str, Any]], token: str) -> dict[str, str]:
-    """`AIRFLOW_CONN_<ID>` for each source API the simulator (or anything speaking its shape) describes."""
-
-    def extra(conn: dict[str, Any]) -> dict[str, Any]:
-        extra = {"base_url": conn["base_url"], **conn["extra"]}
-        if "client_id" in extra:  # the simulator's OAuth app (member token refresh): its secret is the token
-            extra["client_secret"] = token
-        return extra
-
-    return {
-        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps({"conn_type": "http", "password": token, "extra": extra(conn)})
-        for conn_id, conn in connections.items()
-    }
 
 
 def airflow_env(
@@ -176,31 +162,6 @@ def _service_command(service: str, port: int, home: Path | None = None) -> list[
     return airflow_command(service)
 
 
-def kill_trees(pids: list[int], timeout: float = 20.0) -> None:
-    """SIGTERM processes and every descendant of theirs (task processes run in process groups of their own), all at
-    once, then SIGKILL whatever is still alive after `timeout` seconds."""
-    family: list[psutil.Process] = []
-    for pid in pids:
-        with suppress(psutil.NoSuchProcess):
-            root = psutil.Process(pid)
-            family += [root, *root.children(recursive=True)]
-    for process in family:
-        with suppress(psutil.NoSuchProcess):
-            process.send_signal(signal.SIGTERM)
-    _, alive = psutil.wait_procs(family, timeout=timeout)
-    for process in alive:
-        with suppress(psutil.NoSuchProcess):
-            for child in process.children(recursive=True):
-                with suppress(psutil.NoSuchProcess):
-                    child.kill()
-            process.kill()
-    psutil.wait_procs(alive, timeout=5)
-
-
-def kill_tree(pid: int, timeout: float = 20.0) -> None:
-    kill_trees([pid], timeout)
-
-
 @dataclass
 class AirflowStack:
     """The Airflow services over one Airflow home; `start()`, `api()`, `stop()` (or a `with` block)."""
@@ -275,7 +236,7 @@ class AirflowStack:
         return AirflowApi(self.url, ADMIN, self.password())
 
     def stop(self) -> None:
-        kill_trees([process.pid for process in self.processes.values()])
+        processes.kill_trees([process.pid for process in self.processes.values()])
         for process in self.processes.values():
             with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
@@ -321,22 +282,13 @@ def stop_recorded(home: Path = settings.AIRFLOW_STACK_HOME) -> bool:
         with suppress(psutil.NoSuchProcess):
             if abs(psutil.Process(pid).create_time() - state["created"][name]) < 1:
                 alive.append(pid)
-    kill_trees(alive, timeout=30)
+    processes.kill_trees(alive, timeout=30)
     with suppress(FileNotFoundError):
         state_file.unlink()
     return bool(alive)
 
 
 # ---- `sharewhy airflow up`: the whole local stack in the foreground ------------------------------------------------
-
-
-def _start_child(command: list[str], env: dict[str, str], log: IO[str]) -> tuple[subprocess.Popen, dict]:
-    """A sharewhy server as a child process that prints one JSON ready-line on stdout."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
-    line = process.stdout.readline()
-    if not line:
-        raise RuntimeError(f"{' '.join(command[2:5])} did not start (exit code {process.wait()}); see the log")
-    return process, json.loads(line)
 
 
 def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", workers: int = 2) -> int:
@@ -380,30 +332,12 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
         if simulate:
             token = secrets.token_urlsafe(24)
             today = datetime.now(UTC).date()
-            process, ready = _start_child(
-                [
-                    sys.executable,
-                    "-m",
-                    "sharewhy.cli",
-                    "simulate",
-                    "serve",
-                    "--port",
-                    "0",
-                    "--as-of",
-                    today.isoformat(),
-                    "--drop-dir",
-                    str(settings.drop_dir()),
-                ],
-                {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": token},
-                log,
-            )
+            process, ready = simulated_sources.start(today, token, log)
             children.append(process)
-            extra.update(connections_env(ready["connections"], token))
-            from sharewhy import consent
-
-            keys = consent.local_token_keys()
-            extra[consent.KEYS_ENV] = keys
-            enrolled = consent.enrol_from_export_api(warehouse_url, ready["consent_export"], token, keys)
+            extra.update(simulated_sources.connections_env(ready["connections"], token))
+            extra[consent.KEYS_ENV], enrolled = simulated_sources.enrol_members(
+                warehouse_url, ready["consent_export"], token
+            )
             print(f"  consent      {enrolled['imported']} member tokens imported, encrypted")
             print(f"  simulator    {ready['base_url']} (as of {today}; connections {', '.join(ready['connections'])})")
         stack.env = airflow_env(home, settings.AIRFLOW_API_PORT, metadata_url, extra, executor)
@@ -431,7 +365,7 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
                 "SHAREWHY_AIRFLOW_USERNAME": ADMIN,
                 "SHAREWHY_AIRFLOW_PASSWORD": password,
             }
-            process, ready = _start_child(
+            process, ready = processes.start_child(
                 [sys.executable, "-m", "sharewhy.cli", "webhooks", "serve", "--port", str(settings.WEBHOOK_PORT)],
                 env,
                 log,
@@ -459,7 +393,7 @@ def up(simulate: bool = True, webhooks: bool = True, executor: str = "local", wo
         return 1
     finally:
         print("stopping…", flush=True)
-        kill_trees([child.pid for child in children])
+        processes.kill_trees([child.pid for child in children])
         stack.stop()
         log.close()
         print("stopped")

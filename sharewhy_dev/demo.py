@@ -15,14 +15,13 @@ import secrets
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from sharewhy import consent, dbt, settings
-from sharewhy_dev import summary, warehouse
+from sharewhy_dev import simulated_sources, summary, warehouse
 
 #: The night's DAGs in the order a scheduler would finish them: file drops, then APIs, then the build.
 NIGHT_DAGS = [
@@ -58,16 +57,23 @@ def run(night: date | None = None) -> int:
         print(f"  warehouse: embedded PostgreSQL, {warehouse.status()}")
 
     token = secrets.token_urlsafe(24)  # lives only in this process's environment and its children's
-    with open(log_path, "a") as log, _simulator(night_date, token, log) as ready:
+    simulator_options = ["--seed", str(SIMULATOR_SEED), "--truth", str(_truth_path(night_date)), *DEMO_CONSENT]
+    with (
+        open(log_path, "a") as log,
+        simulated_sources.running(night_date + timedelta(days=1), token, log, *simulator_options) as ready,
+    ):
         print(f"  simulator: {ready['base_url']} (seed {SIMULATOR_SEED}, ground truth in {ready['truth']})")
-        keys = consent.local_token_keys()
-        enrolled = consent.enrol_from_export_api(url, ready["consent_export"], token, keys)
+        keys, enrolled = simulated_sources.enrol_members(url, ready["consent_export"], token)
         statuses = ", ".join(f"{status} {n}" for status, n in sorted(enrolled["by_status"].items()))
         print(
             f"  member consent: {enrolled['imported']} member tokens from the advocacy platform's consent export,"
             f" stored encrypted ({statuses})"
         )
-        env = {**_airflow_env(ready["connections"], token), consent.KEYS_ENV: keys}
+        env = {
+            **_airflow_env(),
+            **simulated_sources.connections_env(ready["connections"], token),
+            consent.KEYS_ENV: keys,
+        }
         if not _step("airflow db migrate", [_airflow(), "db", "migrate"], env, log):
             print(f"\nAirflow's metadata database could not be prepared: see {log_path}")
             return 1
@@ -92,43 +98,15 @@ def run(night: date | None = None) -> int:
     return 0
 
 
-@contextmanager
-def _simulator(night: date, token: str, log):
-    """The source simulator as a child process, answering as of the end of `night`."""
-    command = [
-        sys.executable,
-        "-m",
-        "sharewhy.cli",
-        "simulate",
-        "serve",
-        "--port",
-        "0",
-        "--as-of",
-        (night + timedelta(days=1)).isoformat(),
-        "--seed",
-        str(SIMULATOR_SEED),
-        "--drop-dir",
-        str(settings.drop_dir()),
-        "--truth",
-        str(SIMULATOR_DIR / f"ground_truth-{night}.json"),
-        *DEMO_CONSENT,
-    ]
+def _truth_path(night: date) -> Path:
+    """Where the simulator writes the night's ground truth (what the tests compare the attribution with)."""
     SIMULATOR_DIR.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SHAREWHY_SIMULATOR_TOKEN": token}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-    try:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the simulator did not start (exit code {process.wait()}); see the log")
-        yield json.loads(line)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return SIMULATOR_DIR / f"ground_truth-{night}.json"
 
 
-def _airflow_env(connections: dict, token: str) -> dict[str, str]:
-    """Environment for the Airflow CLI: a project-local home, our DAGs, and one connection per source API."""
-    env = {
+def _airflow_env() -> dict[str, str]:
+    """Environment for the Airflow CLI: a project-local home and our DAGs (the connections are added to it)."""
+    return {
         **os.environ,
         "AIRFLOW_HOME": str(settings.AIRFLOW_HOME),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
@@ -136,12 +114,6 @@ def _airflow_env(connections: dict, token: str) -> dict[str, str]:
         "SHAREWHY_TASK_RETRIES": "0",
         "DO_NOT_TRACK": "1",
     }
-    for conn_id, conn in connections.items():
-        extra = {"base_url": conn["base_url"], **conn["extra"]}
-        if "client_id" in extra:  # the simulator's OAuth app: its secret is the run's token (member token refresh)
-            extra["client_secret"] = token
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "password": token, "extra": extra})
-    return env
 
 
 def _airflow() -> str:

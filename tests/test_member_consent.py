@@ -17,6 +17,7 @@ from ingestion import oauth
 from ingestion.http import ApiConfig
 from ingestion.run import land_advocacy_shares, land_linkedin_post_analytics, land_x_tweet_metrics
 from ingestion.tokens import MemberToken, Secret, TokenCipher, TokenKeyError, TokenStore, import_file
+from sharewhy_dev.processes import free_port
 from simulator import server
 from simulator.consent import member_access_token
 
@@ -303,7 +304,7 @@ def test_the_oauth_consent_flow_onboards_one_employee_with_pkce_on_x(fresh_db, t
             access.oauth_app.client_secret,
             token_url=access.oauth_app.token_url,
             authorize_url=access.oauth_app.authorize_url,
-            redirect_uri="http://127.0.0.1:0/callback".replace(":0", f":{_free_port()}"),
+            redirect_uri="http://127.0.0.1:0/callback".replace(":0", f":{free_port()}"),
         )
         seen = []
 
@@ -349,11 +350,3 @@ def assert_no_secret_in_warehouse(url: str, secrets: set[str]) -> None:
             blob = "\n".join(value for (value,) in rows if value)
             found += [(schema, table, column) for secret in secrets if secret in blob]
     assert not found, found
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -23,10 +23,11 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 import requests
-from local_airflow import running_stack, wait
 
 from sharewhy import webhooks
 from sharewhy_dev import airflow_stack
+from sharewhy_dev.processes import wait_until
+from sharewhy_dev.scratch_stack import running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -160,7 +161,7 @@ def test_a_survey_webhook_lands_its_response_once_and_a_forged_one_nothing(stack
     # genuine: accepted → one asset event → one asset-triggered run that lands the response
     accepted = _post(receiver["url"], body, good)
     assert accepted.status_code == 202, accepted.text
-    run = wait(lambda: _typeform_runs(api), 60, "the asset-triggered ingest_typeform run")[0]
+    run = wait_until(lambda: _typeform_runs(api), 60, "the asset-triggered ingest_typeform run")[0]
     states = api.wait_for_runs([("ingest_typeform", run["dag_run_id"])], 180)
     assert set(states.values()) == {"success"}, states
     events = api.request("GET", f"/dags/ingest_typeform/dagRuns/{run['dag_run_id']}/upstreamAssetEvents")

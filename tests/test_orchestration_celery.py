@@ -15,10 +15,11 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
-from local_airflow import free_port, running_stack, wait
 
 from sharewhy import settings
 from sharewhy_dev import airflow_stack
+from sharewhy_dev.processes import free_port, wait_until
+from sharewhy_dev.scratch_stack import running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -44,11 +45,11 @@ def broker_url():
     )
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        wait(lambda: airflow_stack.broker_problem(url) is None, 30, "redis-server to answer")
+        wait_until(lambda: airflow_stack.broker_problem(url) is None, 30, "redis-server to answer")
         yield url
     finally:
         redis.terminate()
-        redis.wait(timeout=10)
+        redis.wait_until(timeout=10)
 
 
 def _contents(url: str) -> dict[str, tuple[int, str]]:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from sharewhy import settings
-from sharewhy_dev import airflow_stack
+from sharewhy_dev import airflow_stack, processes, simulated_sources
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_the_environment_keeps_everything_on_127_0_0_1(tmp_path):
 
 
 def test_connections_carry_the_token_and_the_base_url():
-    env = airflow_stack.connections_env(
+    env = simulated_sources.connections_env(
         {"typeform_api": {"base_url": "http://127.0.0.1:1/typeform", "extra": {"form_ids": ["f1"]}}}, "tok"
     )
     assert json.loads(env["AIRFLOW_CONN_TYPEFORM_API"]) == {
@@ -87,7 +87,7 @@ def _tree(tmp_path: Path) -> tuple[subprocess.Popen, list[int]]:
 
 def test_stopping_kills_children_in_other_process_groups_too(tmp_path):
     parent, pids = _tree(tmp_path)
-    airflow_stack.kill_trees([parent.pid], timeout=10)
+    processes.kill_trees([parent.pid], timeout=10)
     parent.wait(timeout=10)
     time.sleep(0.2)
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from sharewhy import ports, settings
+from sharewhy_dev.processes import free_port
 
 
 @pytest.fixture
@@ -22,12 +23,6 @@ def taken_port():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield sock.getsockname()[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(command: list[str], tmp_path, **env: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -69,7 +64,7 @@ def _assert_refused(result: subprocess.CompletedProcess, port: int, how: str, ex
     ids=["docs", "bi", "airflow api-server", "airflow webhooks"],
 )
 def test_a_port_in_use_is_named_with_its_owner_and_how_to_choose_another(taken_port, tmp_path, command, env, how):
-    fill = {"port": taken_port, "free": _free_port()}
+    fill = {"port": taken_port, "free": free_port()}
     result, seconds = _run(
         [part.format(**fill) for part in command],
         tmp_path,

@@ -1,27 +1,27 @@
-"""A running local Airflow stack for the end-to-end tests (`sharewhy_dev.airflow_stack`, the code behind
-`make airflow`): the simulator's connections, every member's own token enrolled, a throwaway metadata database, and a
-cluster policy that ends every DAG's schedule at `schedule_end`, so unpaused DAGs create no scheduled run of their
-own: every run is one the test asks for (manual, backfill, or asset-triggered)."""
+"""A throwaway local Airflow stack for the end-to-end tests and the benchmarks (`sharewhy_dev.airflow_stack`, the
+code behind `make airflow`): an in-process simulator and its connections, every member's own token enrolled (keys of
+SHAREWHY_TOKEN_KEYS), a metadata database of its own, and a cluster policy that ends every DAG's schedule at
+`schedule_end`, so unpaused DAGs create no scheduled run of their own: every run is one the caller asks for
+(manual, backfill, or asset-triggered)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import psycopg
-from consent_helpers import enrol_simulated_members
 
 from sharewhy import settings
-from sharewhy_dev import airflow_stack
+from sharewhy_dev import airflow_stack, simulated_sources
+from sharewhy_dev.processes import free_port, wait_until
 from simulator import server as simulator
 
 CLUSTER_POLICY = '''
-"""Test-only cluster policy: no DAG schedules a run after the test's nights."""
+"""Scratch-stack cluster policy: no DAG schedules a run after the nights asked for."""
 from datetime import datetime, timezone
 
 END = datetime({year}, {month}, {day}, tzinfo=timezone.utc)
@@ -30,23 +30,6 @@ END = datetime({year}, {month}, {day}, tzinfo=timezone.utc)
 def dag_policy(dag):
     dag.end_date = END
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait(condition, timeout: float, what: str, poll: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-        time.sleep(poll)
 
 
 @contextmanager
@@ -69,7 +52,7 @@ def running_stack(
     drops = home / "drops"
     token = "test-token-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
     sim = simulator.start(as_of, 7, drop_dir=drops, token=token, truth_path=home / "truth.json", **simulator_options)
-    enrol_simulated_members(warehouse_url, sim)  # every member's own token, encrypted (SHAREWHY_TOKEN_KEYS of conftest)
+    simulated_sources.enrol_members(warehouse_url, sim.consent_export_url, token)  # encrypted, SHAREWHY_TOKEN_KEYS
     (home / "config").mkdir()
     (home / "config" / "airflow_local_settings.py").write_text(
         CLUSTER_POLICY.format(year=schedule_end.year, month=schedule_end.month, day=schedule_end.day)
@@ -89,7 +72,7 @@ def running_stack(
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",  # parse once: the DAG files do not change here
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
-            **airflow_stack.connections_env(sim.connections, token),
+            **simulated_sources.connections_env(sim.connections, token),
             **(extra_env or {}),
         },
         executor,
@@ -102,7 +85,7 @@ def running_stack(
         running.start()
         api = running.api()
         expected = {p.stem for p in settings.DAGS_DIR.glob("*.py")}
-        wait(lambda: expected <= {d["dag_id"] for d in api.dags()}, 120, "the DAGs to be parsed")
+        wait_until(lambda: expected <= {d["dag_id"] for d in api.dags()}, 120, "the DAGs to be parsed")
         print(f"\n[orchestration] Airflow stack ({executor}) up in {time.monotonic() - started:.1f} s ({running.url})")
         yield {"stack": running, "api": api, "sim": sim, "url": warehouse_url, "home": home}
     finally:
