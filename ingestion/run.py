@@ -83,10 +83,9 @@ def land_linkedin_post_analytics(
         if shard.owns(member):
             by_member.setdefault(member, []).append(post.post_id)
     access = members or member_access(warehouse_url, "linkedin")
-    spent = 0
+    app_calls = None  # the app's calls this load may spend: its shard's part of what is left of the daily quota
     if access.app_daily_quota is not None:
-        spent = api_calls_today(warehouse_url, "linkedin")
-        spent = access.app_daily_quota - shard.share_of(max(0, access.app_daily_quota - spent))
+        app_calls = shard.share_of(max(0, access.app_daily_quota - api_calls_today(warehouse_url, "linkedin")))
     report = land(
         warehouse_url,
         linkedin.TARGET,
@@ -99,7 +98,7 @@ def land_linkedin_post_analytics(
             access,
             retry=retry,
             timeouts=timeouts,
-            calls_spent_today=spent,
+            app_calls=app_calls,
         ),
         secrets=(api.token,),
         shard=shard,

@@ -186,12 +186,11 @@ class MemberPostAnalyticsExtraction:
         *,
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
-        calls_spent_today: int = 0,
+        app_calls: int | None = None,
     ) -> None:
         self._api, self._version, self._posts, self._logical_date = api, version, posts_by_member, logical_date
         self._access, self._retry, self._timeouts = access, retry, timeouts
-        remaining = None if access.app_daily_quota is None else max(0, access.app_daily_quota - calls_spent_today)
-        self._app_budget = Budget(remaining)
+        self._app_budget = Budget(app_calls)  # None: no app quota configured, no limit
         self._calls = 0
         self._lock = threading.Lock()
         self.outcomes: dict[str, int] = {}
