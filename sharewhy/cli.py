@@ -171,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--night", type=_night, help="logical date of the night, YYYY-MM-DD (default: yesterday, UTC)")
     demo.set_defaults(handler=_demo)
 
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.handler is _tokens:  # `tokens` hands everything after it to its own parser, options first included
+        args.tokens_args = rest + args.tokens_args
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         from sharewhy import settings  # noqa: F401  (reads the environment)
     except ValueError as error:  # settings.SettingsError: the message names the variable

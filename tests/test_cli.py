@@ -107,8 +107,18 @@ def test_a_development_command_without_the_development_packages_says_so(args):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["webhooks", "serve", "--help"], ["tokens", "report", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["webhooks", "serve", "--help"], ["tokens", "report", "--help"], ["tokens", "--help"]]
+)
 def test_the_production_commands_need_no_development_package(args):
     result = _sharewhy_without_development_packages(*args)
     assert (result.returncode, result.stderr) == (0, "")
     assert "usage:" in result.stdout
+
+
+def test_an_unknown_option_is_refused_by_name():
+    result = subprocess.run(
+        [sys.executable, "-m", "sharewhy.cli", "demo", "--no-such-option"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in result.stderr
