@@ -637,10 +637,16 @@ def _quarantine(warehouse_url: str, granted_via: str, rejected: Sequence[Rejecte
 
 class TokenStatusExtraction:
     """Every member token of a network as the night leaves it: employee, status, when the consent ends; landed in
-    `raw.consent__member_token_status` (no token value, no key needed)."""
+    `raw.consent__member_token_status` (no token value, no key needed).
+
+    A night's snapshot is taken once: a rerun of the night (a cleared DAG run, the demo run twice) finds it landed
+    and lands nothing, since the store has moved on since (a token refreshed has a new expiry) and a later picture
+    is not that night's: comparing it with the first would only fill raw._quarantine with conflicts nobody can act
+    on. The rerun's state names the load that took the snapshot."""
 
     def __init__(self, warehouse_url: str, network: str, logical_date: Any) -> None:
         self._url, self._network, self._logical_date = warehouse_url, network, logical_date
+        self._taken_by: str | None = None
 
     api_calls = 0
 
@@ -649,6 +655,14 @@ class TokenStatusExtraction:
 
         now = datetime.now(UTC)
         with psycopg.connect(self._url, autocommit=True) as conn:
+            taken = conn.execute(
+                "select _load_id from raw.consent__member_token_status where network = %s and _logical_date = %s"
+                " limit 1",
+                (self._network, self._logical_date),
+            ).fetchone()
+            if taken is not None:
+                self._taken_by = str(taken[0])
+                return
             apply_schema(conn)
             refresh_statuses(conn, now)
             rows = conn.execute(
@@ -671,4 +685,7 @@ class TokenStatusExtraction:
             )
 
     def state(self) -> dict[str, Any]:
-        return {"logical_date": self._logical_date.isoformat()}
+        state: dict[str, Any] = {"logical_date": self._logical_date.isoformat()}
+        if self._taken_by is not None:
+            state["snapshot_taken_by_load"] = self._taken_by
+        return state

@@ -350,3 +350,36 @@ def assert_no_secret_in_warehouse(url: str, secrets: set[str]) -> None:
             blob = "\n".join(value for (value,) in rows if value)
             found += [(schema, table, column) for secret in secrets if secret in blob]
     assert not found, found
+
+
+def test_a_nights_token_statuses_are_taken_once_and_a_rerun_lands_nothing(fresh_db):
+    from ingestion.run import land_member_token_status
+
+    night = date(2026, 11, 20)
+    store = TokenStore(fresh_db, TokenCipher(TokenCipher.new_key()))
+
+    def token(expires_in_days: int) -> MemberToken:
+        return MemberToken(
+            "e-1", "linkedin", Secret("AQVaccess-token"), datetime.now(UTC) + timedelta(days=expires_in_days)
+        )
+
+    store.save([token(30)], "test")
+    first = land_member_token_status(fresh_db, night, "linkedin")
+    store.save([token(60)], "test")  # refreshed since: a new expiry
+    rerun = land_member_token_status(fresh_db, night, "linkedin")
+    with psycopg.connect(fresh_db) as conn:
+        state = conn.execute(
+            "select state from raw._ingestion_state where source = 'consent' and entity = 'linkedin_token_status'"
+        ).fetchone()
+    next_night = land_member_token_status(fresh_db, night + timedelta(days=1), "linkedin")
+
+    assert (first.rows_inserted, rerun.rows_received, rerun.rows_quarantined, next_night.rows_inserted) == (1, 0, 0, 1)
+    with psycopg.connect(fresh_db) as conn:
+        expiries = dict(
+            conn.execute(
+                "select _logical_date, (payload ->> 'access_expires_at')::timestamptz"
+                " from raw.consent__member_token_status order by 1"
+            ).fetchall()
+        )
+    assert (expiries[night + timedelta(days=1)] - expiries[night]).days == 30  # the rerun kept the night's own picture
+    assert state is not None and state[0].get("snapshot_taken_by_load") == first.load_id
