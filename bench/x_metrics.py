@@ -7,9 +7,12 @@ alternating which goes first, each runs the same new night on a fresh copy of it
 
   shares     the night's X shares into raw.advocacy__shares as the advocacy load lands them (COPY; not timed)
   ingestion  ingestion.run.land_x_tweet_metrics — the due posts (refresh schedule) looked up 100 ids a call — against
-             the simulator's X API in a process of its own (bench/serve_x.py) with the tenant behind it
+             the simulator's X API in a process of its own (bench/serve_x.py) with the tenant behind it; no member
+             holds an X token there, so the night reads with the app's token, public metrics only (link clicks
+             are carried from the history's user-context readings)
   dbt        `dbt build` of the X models (stg_x__tweet_metrics, int_x__tweet_metrics_nightly and their tests),
-             incremental; then `dbt build --full-refresh` of the same over the same data
+             incremental; then `dbt build --full-refresh` of the same over the same data (without the tests: only
+             the model's time is taken)
 
 The model's time is dbt's own per-node timing (run_results.json). Rows written per night are the rows the
 incremental build stamped (`built_at` of that build); rows in the table are all of them afterwards.
