@@ -8,7 +8,8 @@ Profiles (every size is a flag that overrides them):
 
 Sections: loader (vs psql \copy and dlt), memory (ingestion peak RSS at 1× and 10× source size), night (the split of a
 night, LinkedIn API calls, cost growth with history, full refresh), orchestration (Airflow's overhead per DAG run),
-celery (a latency-bound night's ingestion through two Celery workers against one; needs Redis on 127.0.0.1:6379).
+celery (a latency-bound night's ingestion through two Celery workers against one; needs Redis on 127.0.0.1:6379),
+x (X in the tenant: int_x__tweet_metrics_nightly incremental and full refresh at 1× and G× X history, X API calls).
 `--growth 1` runs the night section on the 1× warehouse only (no cost-growth figure).
 
 The table goes to stdout and, as Markdown, to `.sharewhy/bench/latest-<profile>.md` (the README quotes it).
@@ -25,7 +26,7 @@ from dataclasses import replace
 from bench import common
 from bench.tenant import TenantSpec
 
-SECTIONS = ("loader", "memory", "night", "orchestration", "celery")
+SECTIONS = ("loader", "memory", "night", "orchestration", "celery", "x")
 
 PROFILES = {
     "quick": dict(
@@ -127,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import celery
 
                 celery.run(report, sizes["reps"])
+            elif section == "x":
+                from bench import x_metrics
+
+                x_metrics.run(report, spec, sizes["reps"], sizes["growth"])
         except Exception as error:  # one section failing must not hide the others' figures
             failed = True
             traceback.print_exc()

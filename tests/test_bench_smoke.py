@@ -3,10 +3,14 @@ benchmarks themselves are `make bench` / `make bench-full`, never part of `make 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
-from bench import common, loader
+from bench import common, loader, x_metrics
+from bench.__main__ import SECTIONS
 from bench.tenant import Tenant, TenantLinkedIn, TenantSpec
+from bench.tenant_x import TenantX, x_posts_on
+from simulator.company import share_day_of_tweet
 
 
 def test_the_tenant_is_deterministic_and_its_history_scales_by_days():
@@ -42,3 +46,33 @@ def test_the_alternating_rounds_alternate_the_order():
     assert samples["a"].values == [1, 4, 5]
     assert common.ratios(samples["b"], samples["a"]).values == [2.0, 0.75, 1.2]
     assert replace(TenantSpec(), night_shares=1).night_shares == 1
+
+
+def test_the_tenant_has_x_posts_the_simulator_finds():
+    spec = TenantSpec(employees=60, history_shares=600, history_days=60, night_shares=50)
+    night = spec.night(0)
+    posts = x_posts_on(Tenant(spec), night)
+    assert 0 < len(posts) < 50
+    assert posts.tweet_ids == x_posts_on(Tenant(spec.with_history(10)), night).tweet_ids
+    assert {share_day_of_tweet(tweet_id) for tweet_id in posts.tweet_ids} == {night}
+    x = TenantX(Tenant(spec), night)
+    post = x.find_tweet(posts.tweet_ids[0])
+    assert post is not None and x.counters(post).impressions <= post.totals.impressions
+
+
+def test_the_x_section_runs_a_night_on_a_toy_tenant(tmp_path, monkeypatch):
+    """One warehouse, one night: history laid, first build, the night's X readings through the X API, the
+    incremental build and the full refresh (the section runs this per round and history)."""
+    monkeypatch.setenv("SHAREWHY_TOKEN_KEYS", x_metrics._token_keys())
+    spec = TenantSpec(employees=60, history_shares=600, history_days=60, night_shares=50)
+    with common.scratch_database("xsmoke") as url:
+        house = x_metrics.XWarehouse("smoke", url, Tenant(spec), tmp_path)
+        history = house.lay_history()
+        house.build(full_refresh=True, tests=False)
+        assert house.table_rows()[1] == history["raw.x__tweet_metrics"]
+        night = house.night(spec.night(0))
+    assert night.api_calls == math.ceil(night.posts_due / 100)
+    assert night.table_rows == history["raw.x__tweet_metrics"] + night.posts_due
+    assert night.posts_due <= night.rows_written < night.table_rows
+    assert night.model > 0 and night.full_refresh_model > 0
+    assert "x" in SECTIONS

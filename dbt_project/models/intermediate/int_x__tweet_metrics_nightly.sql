@@ -39,16 +39,25 @@ changed_posts as (
 
 carried_before as (
 
-    -- each changed post's last row before the nights recomputed: what its carried counters were
-    select distinct on (built.tweet_id)
-        built.tweet_id,
-        built.impressions,
-        built.url_link_clicks
-    from {{ this }} as built
-    inner join changed_posts
-        on built.tweet_id = changed_posts.tweet_id
-        and built.logical_date < changed_posts.from_night
-    order by built.tweet_id asc, built.logical_date desc
+    -- each changed post's last row before the nights recomputed: what its carried counters were. One probe of the
+    -- (tweet_id, logical_date) index per post: as a join, the planner (which sees changed_posts as a CTE of
+    -- unknown size) hashed the whole table, and the build's time grew with all of X history
+    select
+        changed_posts.tweet_id,
+        last_built.impressions,
+        last_built.url_link_clicks
+    from changed_posts
+    cross join lateral (
+        select
+            built.impressions,
+            built.url_link_clicks
+        from {{ this }} as built
+        where
+            built.tweet_id = changed_posts.tweet_id
+            and built.logical_date < changed_posts.from_night
+        order by built.logical_date desc
+        limit 1
+    ) as last_built
 
 ),
 {% endif %}
