@@ -46,6 +46,9 @@ from ingestion.sources.x import BATCH_SIZE
 TOKEN = "bench-simulator-token"
 MODEL = "int_x__tweet_metrics_nightly"
 X_MODELS = ("stg_x__tweet_metrics", MODEL)
+#: Below this many rows in the model's table at 1×, a build's time is dbt's start-up and noise, not the table: the
+#: growth ratio is printed but not judged (`make bench`'s quick sizes; `--history-shares 100000` gets there).
+JUDGED_FROM_ROWS = 100_000
 _NODE = f"model.sharewhy.{MODEL}"
 
 # A history reading on night r is as of the end of r (the simulator's counter_at: total × (1 − e^(−age/1.5)),
@@ -320,7 +323,14 @@ def _figures(report: Report, section: str, labels: tuple[str, str], figures: dic
             section, f"  dbt build of the X models at {label} (incremental): wall s", samples(label, "dbt").spread(1)
         )
     growth = ratios(samples(many, "model"), samples(one, "model"))
-    report.add(section, f"{MODEL} incremental at {many} ÷ 1×", growth.spread(2), "≤ 1.3×", growth.median <= 1.3)
+    judged = min(samples(one, "table_rows").values) >= JUDGED_FROM_ROWS
+    report.add(
+        section,
+        f"{MODEL} incremental at {many} ÷ 1×",
+        growth.spread(2),
+        "≤ 1.3×" if judged else f"≤ 1.3× (judged from {JUDGED_FROM_ROWS:,} rows at 1×)",
+        growth.median <= 1.3 if judged else None,
+    )
     full_growth = ratios(samples(many, "full_refresh_model"), samples(one, "full_refresh_model"))
     report.add(section, f"  its full refresh at {many} ÷ 1×", full_growth.spread(2))
     calls, due = samples(one, "api_calls"), samples(one, "posts_due")
