@@ -1,5 +1,9 @@
-"""Suites over the `bi` candidates in `bi_build` (DESIGN §4): keys, value ranges, reconciliation with the marts
-they are built from, survey confidentiality, no personal data, and row volume against the last publish.
+"""Suites over the `bi` candidates in `bi_build` (DESIGN §4): value ranges, reconciliation with the marts they are
+built from, survey confidentiality, no personal data, and row volume against the last publish.
+
+Keys, not-null columns and accepted values are dbt's: every candidate's contract is enforced (its not-null
+constraints are the table's) and its yml tests its key and values at error severity, so a build breaking them
+fails `dbt build` and is never audited.
 
 `bi.motivation_attribution` is held to an exact column set (its contract predates the others). The other tables
 ask for the columns readers rely on (`required_columns`) so that a model can grow a column without a gate change.
@@ -32,7 +36,6 @@ from expectations.mart_suites import FCT_SHARE_ATTRIBUTION, FCT_SHARES, MARTS_SC
 from expectations.rules import (
     any_of,
     checks,
-    never_null,
     no_personal_data,
     not_negative,
     required_columns,
@@ -81,13 +84,7 @@ def motivation_attribution_expectations(thresholds: Thresholds) -> list[gx.expec
     return [
         gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(ATTRIBUTION_COLUMNS), exact_match=True),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1, max_value=thresholds.max_attribution_rows),
-        never_null(ATTRIBUTION_COLUMNS, keys=ATTRIBUTION_KEYS),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(ATTRIBUTION_KEYS)),
-        gx.expectations.ExpectColumnValuesToBeInSet(
-            column="motivation", value_set=list(thresholds.allowed_motivations)
-        ),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(thresholds.allowed_networks)),
-        not_negative(counts, keys=ATTRIBUTION_KEYS),
+        *not_negative(counts),
         rule(
             "month is the first day of a month",
             "select * from {batch} where month <> date_trunc('month', month)::date",
@@ -171,10 +168,7 @@ def monthly_totals_expectations(thresholds: Thresholds) -> list[gx.expectations.
     return [
         required_columns((*keys, *counts, *PERIOD_COLUMNS)),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        never_null((*keys, *counts, *PERIOD_COLUMNS), keys=keys),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(keys)),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=list(thresholds.allowed_networks)),
-        not_negative(counts, keys=keys),
+        *not_negative(counts),
         rule(
             f"totals per month × network equal those of {FCT_SHARES}",
             f"with marts as ({_fct_shares_totals()})"
@@ -191,7 +185,6 @@ def monthly_totals_expectations(thresholds: Thresholds) -> list[gx.expectations.
 
 #: Fit groups of `motivation_lift`: a network or `all` of them × a segment of the shares.
 LIFT_KEYS = ("network", "share_segment", "motivation")
-LIFT_SEGMENTS = ("all", "manual", "scheduled", "nudged", "self_initiated")
 LIFT_RATES = ("engagement_rate", "click_through_rate")
 LIFT_SURVEY_COLUMNS = (
     "motivation_sharers",
@@ -336,16 +329,11 @@ def _low_volume_not_raised(flag: str) -> gx.expectations.UnexpectedRowsExpectati
 
 
 def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
-    # A lift is a ratio of two rates of observed shares (nothing extrapolated): never below 0, never infinite; it
-    # is shown exactly when lift_note gives no reason to withhold it.
+    # A lift is a ratio of two rates of observed shares (nothing extrapolated): never below 0, never infinite. That
+    # it is shown exactly when lift_note gives no reason to withhold it, the motivations and segments are dbt's tests.
     not_negative = {
         f"{rate}_lift >= 0": f"{rate}_lift >= 0 and {rate}_lift::numeric < 'Infinity'::numeric" for rate in LIFT_RATES
-    }
-    explained = {
-        f"{rate}_lift shown unless lift_note says why": f"({rate}_lift is null) = (lift_note is not null)"
-        for rate in LIFT_RATES
     }
     interval = {
         f"{rate}_lift_lower <= {rate}_lift <= {rate}_lift_upper": f"{rate}_lift_lower <= {rate}_lift and {rate}_lift <= {rate}_lift_upper"
@@ -357,16 +345,11 @@ def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations
     }
     return [
         required_columns(LIFT_COLUMNS),
-        never_null((*LIFT_KEYS, "respondents", "shares", "outcome_horizon_days", "is_suppressed"), keys=LIFT_KEYS),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(LIFT_KEYS)),
         checks(
-            "values: motivation a construct, network a network or `all`, segment known; counts ≥ 0; lift ≥ 0;"
-            " interval lower ≤ lift ≤ upper; a lift missing only with its reason",
+            "values: network a network or `all`; counts ≥ 0; lift ≥ 0; interval lower ≤ lift ≤ upper, shown together",
             LIFT_KEYS,
             {
-                "motivation is a construct": f"motivation in ({sql_list(MOTIVATION_CONSTRUCTS)})",
                 "network is a network or all": f"network in ({sql_list((*thresholds.allowed_networks, 'all'))})",
-                "share_segment is known": f"share_segment in ({sql_list(LIFT_SEGMENTS)})",
                 **_not_negative("respondents", "motivation_sharers", "motivation_shares"),
                 "respondents <= shares": "respondents <= shares",
                 "motivation_sharers <= respondents": "motivation_sharers <= respondents",
@@ -375,7 +358,6 @@ def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations
                 **not_negative,
                 **interval,
                 **shown_together,
-                **explained,
             },
         ),
         _suppressed(LIFT_KEYS, LIFT_SURVEY_COLUMNS, thresholds),
@@ -385,7 +367,6 @@ def motivation_lift_expectations(thresholds: Thresholds) -> list[gx.expectations
 
 
 def team_morale_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     items = survey_items()
     low, high = min(item.scale_min for item in items), max(item.scale_max for item in items)
@@ -393,11 +374,9 @@ def team_morale_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
     changes = ("intrinsic_share_change", "obligated_share_change")
     return [
         required_columns(MORALE_COLUMNS),
-        never_null((*MORALE_KEYS, "wave_number", "wave_started_on", "respondents", "is_suppressed"), keys=MORALE_KEYS),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(MORALE_KEYS)),
         checks(
-            f"values: mean scores on the answer scale ({low}–{high}), shares in [0, 1] and summing to at most 1,"
-            " changes in [-1, 1], respondents ≥ 0, wave_number ≥ 1",
+            f"values: mean scores on the answer scale ({low}–{high}), shares in [0, 1], changes in [-1, 1],"
+            " respondents ≥ 0, wave_number ≥ 1",
             MORALE_KEYS,
             {
                 **{
@@ -405,8 +384,6 @@ def team_morale_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
                     for construct in MOTIVATION_CONSTRUCTS
                 },
                 **_unit_interval("intrinsic_share", "obligated_share"),
-                # each share is rounded to 4 decimals: their sum may pass 1 by the rounding
-                "intrinsic_share + obligated_share <= 1": "intrinsic_share + obligated_share <= 1.0001",
                 **{f"{change} in [-1, 1]": f"{change} between -1 and 1" for change in changes},
                 **_not_negative("respondents"),
                 "wave_number >= 1": "wave_number >= 1",
@@ -435,17 +412,12 @@ def advocacy_kpis_expectations(thresholds: Thresholds) -> list[gx.expectations.E
     return [
         required_columns(KPI_COLUMNS),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        never_null((*KPI_KEYS, "enrolled", "sharers", "shares", "potential_reach"), keys=KPI_KEYS),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(KPI_KEYS)),
         checks(
-            "values: counts ≥ 0, participation_rate in [0, 1], sharers ≤ shares and ≤ enrolled, month a month's first"
-            " day, network a network",
+            "values: counts ≥ 0, participation_rate in [0, 1], month a month's first day, network a network",
             KPI_KEYS,
             {
                 **_not_negative(*KPI_COUNTS, "earned_media_value"),
                 **_unit_interval("participation_rate"),
-                "sharers <= shares": "sharers <= shares",
-                "sharers <= enrolled when enrolled": "enrolled = 0 or sharers <= enrolled",
                 **_first_of_month(),
                 "network is a network": f"network in ({sql_list(thresholds.allowed_networks)})",
             },
@@ -455,7 +427,6 @@ def advocacy_kpis_expectations(thresholds: Thresholds) -> list[gx.expectations.E
             f" per month × team × network equal those of {FCT_SHARES}",
             _kpi_reconciliation_query(),
         ),
-        never_null(PERIOD_COLUMNS, keys=KPI_KEYS),
         _period_coverage(KPI_KEYS),
         no_personal_data(),
         volume_against_last_publish(ADVOCACY_KPIS, thresholds),
@@ -468,20 +439,6 @@ def obligation_signals_expectations(thresholds: Thresholds) -> list[gx.expectati
     return [
         required_columns(OBLIGATION_COLUMNS),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        never_null(
-            (
-                *TEAM_MONTH_KEYS,
-                "shares",
-                "sharers",
-                "respondents",
-                "is_suppressed",
-                "matured_shares",
-                "signals_raised",
-                "is_flagged",
-            ),
-            keys=TEAM_MONTH_KEYS,
-        ),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
         checks(
             "values: rates and obligated_share in [0, 1], engagement_rate_index ≥ 0, respondents ≤ sharers ≤ shares,"
             " matured_shares ≤ shares, signals_raised counts the raised signals, month a month's first day",
@@ -497,7 +454,6 @@ def obligation_signals_expectations(thresholds: Thresholds) -> list[gx.expectati
             },
         ),
         _suppressed(TEAM_MONTH_KEYS, OBLIGATION_SURVEY_COLUMNS, thresholds),
-        never_null(PERIOD_COLUMNS, keys=TEAM_MONTH_KEYS),
         _period_coverage(TEAM_MONTH_KEYS),
         _low_volume_not_raised("is_flagged"),
         no_personal_data(),
@@ -511,20 +467,6 @@ def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
     return [
         required_columns(SALESY_COLUMNS),
         gx.expectations.ExpectTableRowCountToBeBetween(min_value=1),
-        never_null(
-            (
-                *TEAM_MONTH_KEYS,
-                "shares",
-                "matured_shares",
-                "respondents",
-                "is_suppressed",
-                *SALESY_HORIZON_COUNTS,
-                "signals_raised",
-                "is_at_risk",
-            ),
-            keys=TEAM_MONTH_KEYS,
-        ),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(TEAM_MONTH_KEYS)),
         checks(
             "values: educate_share in [0, 1], counts and indexes ≥ 0, matured_shares and respondents ≤ shares,"
             " signals_raised counts the raised signals, month a month's first day",
@@ -539,7 +481,6 @@ def salesy_risk_expectations(thresholds: Thresholds) -> list[gx.expectations.Exp
             },
         ),
         _suppressed(TEAM_MONTH_KEYS, SALESY_SURVEY_COLUMNS, thresholds),
-        never_null(PERIOD_COLUMNS, keys=TEAM_MONTH_KEYS),
         _period_coverage(TEAM_MONTH_KEYS),
         _low_volume_not_raised("is_at_risk"),
         no_personal_data(),
@@ -585,32 +526,23 @@ CONSENT_COUNTS = (
 
 
 def consent_coverage_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
-    """Consent coverage: one row per month × network; the sharers split exactly into those with a usable token,
-    revoked and without consent; coverage the usable share; no personal data (counts only)."""
-    import great_expectations as gx
+    """Consent coverage: one row per month × network; coverage the usable share; no personal data (counts only).
+    That the sharers split exactly into those with a usable token, revoked and without consent is dbt's test."""
 
     return [
         required_columns((*CONSENT_KEYS, *CONSENT_COUNTS, "consent_coverage", "status_as_of")),
-        never_null((*CONSENT_KEYS, *CONSENT_COUNTS), keys=CONSENT_KEYS),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(CONSENT_KEYS)),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="network", value_set=["linkedin", "x"]),
         checks(
-            "values: counts ≥ 0, the sharers split into usable + revoked + without consent, coverage = usable /"
-            " sharers in [0, 1] (null only when no night of the month recorded statuses), month a month's first day",
+            "values: counts ≥ 0, coverage = usable / sharers (null only when no night of the month recorded"
+            " statuses), month a month's first day",
             CONSENT_KEYS,
             {
                 **_not_negative(*CONSENT_COUNTS),
-                "sharers split exactly": "sharers_with_valid_token + sharers_revoked + sharers_without_consent"
-                " = sharers",
-                "expiring ≤ usable": "sharers_expiring <= sharers_with_valid_token",
-                **_unit_interval("consent_coverage"),
                 "coverage = usable / sharers": "consent_coverage is null or abs(consent_coverage -"
                 " sharers_with_valid_token::numeric / nullif(sharers, 0)) < 0.0001",
                 "coverage null only when unmeasured": "(consent_coverage is null) = (status_as_of is null)",
                 **_first_of_month(),
             },
         ),
-        never_null(PERIOD_COLUMNS, keys=CONSENT_KEYS),
         _period_coverage(CONSENT_KEYS),
         no_personal_data(),
         volume_against_last_publish(CONSENT_COVERAGE, thresholds),
@@ -642,36 +574,35 @@ CONTENT_COLUMNS = ("content_id", "content_title", "content_type", *CONTENT_MEASU
 CONTENT_TYPE_COLUMNS = ("content_type", "contents", *CONTENT_MEASURES)
 
 
-def _not_shown_under_k(keys: tuple[str, ...], thresholds: Thresholds) -> gx.expectations.UnexpectedRowsExpectation:
-    """Views that leave groups under k out entirely: no row has fewer than k respondents."""
+def _not_shown_under_k(thresholds: Thresholds) -> gx.expectations.ExpectColumnValuesToBeBetween:
+    """Views that leave groups under k out entirely: no row has fewer than k respondents (a null one is refused by
+    the model's contract)."""
+    import great_expectations as gx
+
     k = int(thresholds.k_anonymity)
-    return rule(
-        f"k-anonymity: no row has fewer than {k} respondents (smaller groups are not shown at all)",
-        f"select {', '.join(keys)}, respondents from {{batch}} where respondents is null or respondents < {k}",
+    return gx.expectations.ExpectColumnValuesToBeBetween(
+        column="respondents",
+        min_value=k,
+        description=f"k-anonymity: no row has fewer than {k} respondents (smaller groups are not shown at all)",
     )
 
 
 def team_motivation_clicks_expectations(thresholds: Thresholds) -> list[gx.expectations.Expectation]:
     """Clicks per share per team and motivation: k-anonymous, weights' parts within the team's surveyed shares,
     clicks per share the ratio of its parts, the month's coverage."""
-    import great_expectations as gx
 
     keys = TEAM_CLICKS_KEYS
     return [
         required_columns(TEAM_CLICKS_COLUMNS),
-        never_null((*keys, "respondents", "attributed_shares", "attributed_clicks", *PERIOD_COLUMNS), keys=keys),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(keys)),
         checks(
-            "values: motivation a construct, counts ≥ 0, clicks_per_share = attributed_clicks / shares with clicks"
-            " (≥ 0), month a month's first day",
+            "values: counts and clicks_per_share ≥ 0, month a month's first day",
             keys,
             {
-                "motivation is a construct": f"motivation in ({sql_list(MOTIVATION_CONSTRUCTS)})",
                 **_not_negative("attributed_shares", "attributed_clicks", "clicks_per_share"),
                 **_first_of_month(),
             },
         ),
-        _not_shown_under_k(keys, thresholds),
+        _not_shown_under_k(thresholds),
         rule(
             f"Σ attributed_shares over motivations per month × team = the team's surveyed shares in {FCT_SHARES}",
             "with built as (select month, team, sum(attributed_shares) as attributed_shares from {batch}"
@@ -694,24 +625,18 @@ def team_motivation_clicks_expectations(thresholds: Thresholds) -> list[gx.expec
 def _content_expectations(
     keys: tuple[str], columns: tuple[str, ...], relation: str, thresholds: Thresholds
 ) -> list[gx.expectations.Expectation]:
-    import great_expectations as gx
 
     return [
         required_columns(columns),
-        never_null((*keys, "content_type", "sharers", "respondents", "shares", "is_low_volume"), keys=keys),
-        gx.expectations.ExpectColumnValuesToBeUnique(column=keys[0]),
         checks(
-            "values: obligated_share and rates in [0, 1], respondents ≤ sharers ≤ shares, is_mostly_obligated ="
-            " obligated_share > 0.5",
+            "values: obligated_share and rates in [0, 1], is_mostly_obligated = obligated_share > 0.5",
             keys,
             {
                 **_unit_interval("obligated_share", "engagement_rate", "click_through_rate"),
-                "respondents <= sharers": "respondents <= sharers",
-                "sharers <= shares": "sharers <= shares",
                 "is_mostly_obligated = obligated_share > 0.5": "is_mostly_obligated is not distinct from (obligated_share > 0.5)",
             },
         ),
-        _not_shown_under_k(keys, thresholds),
+        _not_shown_under_k(thresholds),
         no_personal_data(),
         volume_against_last_publish(relation, thresholds),
     ]

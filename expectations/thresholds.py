@@ -71,14 +71,10 @@ def _dbt_required_max_age_hours(table: str) -> float:
 @dataclass(frozen=True)
 class Thresholds:
     # --- marts and bi_build -----------------------------------------------------------------------------------
-    #: Values a `motivation` column may take.
-    allowed_motivations: tuple[str, ...] = (*MOTIVATION_CONSTRUCTS, UNATTRIBUTED)
     #: Networks shares may be made to (those whose metrics are collected: LinkedIn and X).
     allowed_networks: tuple[str, ...] = ("linkedin", "x")
     #: Allowed |Σ attributed_X − X| per group or share. 0: weights sum to exactly 1, so the parts are exact.
     attribution_sum_tolerance: float = 0
-    #: Allowed |Σ weight − 1| per share. 0: dbt makes the largest weight absorb the rounding.
-    weight_sum_tolerance: float = 0
     #: Minimum respondents behind a group that shows survey-derived values: the value the dbt build is given
     #: (`settings.K_ANONYMITY`, dbt var `k_anonymity` or its environment override).
     k_anonymity: int = settings.K_ANONYMITY

@@ -566,37 +566,63 @@ def test_every_group_has_every_motivation_and_its_parts_sum_exactly_to_its_total
             assert sum(parts) == total, (month, metric)
 
 
-def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: str, tmp_path: Path) -> None:
-    """The generic test `parts_sum_to_totals` (data-tests/generic/) on motivation_attribution × monthly_totals."""
+def _dbt_test(url: str, work_dir: Path, select: str) -> subprocess.CompletedProcess:
+    """`dbt test --select <select>` on the built warehouse, as `dbt build` runs those tests."""
     dbt = Path(sys.executable).with_name("dbt")
     project = settings.DBT_PROJECT_DIR
     command = [
         str(dbt),
         "test",
         "--select",
-        "test_name:parts_sum_to_totals",
+        select,
         "--project-dir",
         str(project),
         "--profiles-dir",
         str(project),
         "--target-path",
-        str(tmp_path / "target"),
+        str(work_dir / "target"),
         "--log-path",
-        str(tmp_path / "logs"),
+        str(work_dir / "logs"),
     ]
-    env = {**os.environ, **settings.libpq_env(built), "DO_NOT_TRACK": "1"}
+    env = {**os.environ, **settings.libpq_env(url), "DO_NOT_TRACK": "1"}
+    return subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
+
+
+def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: str, tmp_path: Path) -> None:
+    """The generic test `parts_sum_to_totals` (data-tests/generic/) on motivation_attribution × monthly_totals."""
     shifted = "update bi_build.monthly_totals set clicks = clicks + %s where month = %s and network = 'linkedin'"
     with psycopg.connect(built, autocommit=True) as conn:
         conn.execute(shifted, (1, OCTOBER))
         try:
-            failed = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
+            failed = _dbt_test(built, tmp_path, "test_name:parts_sum_to_totals")
         finally:
             conn.execute(shifted, (-1, OCTOBER))
-    passed = subprocess.run(command, env=env, cwd=project, capture_output=True, text=True, timeout=600)
+    passed = _dbt_test(built, tmp_path, "test_name:parts_sum_to_totals")
 
     assert failed.returncode != 0 and "FAIL 1 parts_sum_to_totals_motivation_attribution" in failed.stdout, (
         failed.stdout
     )
+    assert passed.returncode == 0, passed.stdout[-3000:]
+
+
+def test_a_share_twice_in_fct_shares_fails_its_unique_test(built: str, tmp_path: Path) -> None:
+    """A duplicated share fails dbt's `unique` test of `fct_shares.share_id` (error severity: `dbt build` fails and
+    the night never reaches the audit or the publish). The GX gate leaves keys to dbt; it still catches the
+    duplicate's effect on the totals it reconciles (tests/test_expectations_gate.py, the poisoned night)."""
+    with psycopg.connect(built, autocommit=True) as conn:
+        (share_id,) = conn.execute("select min(share_id) from marts.fct_shares").fetchone()
+        conn.execute("insert into marts.fct_shares select * from marts.fct_shares where share_id = %s", (share_id,))
+        try:
+            failed = _dbt_test(built, tmp_path, "unique_fct_shares_share_id")
+        finally:
+            conn.execute(
+                "delete from marts.fct_shares where ctid in"
+                " (select ctid from marts.fct_shares where share_id = %s limit 1)",
+                (share_id,),
+            )
+    passed = _dbt_test(built, tmp_path, "unique_fct_shares_share_id")
+
+    assert failed.returncode != 0 and "FAIL 1 unique_fct_shares_share_id" in failed.stdout, failed.stdout[-3000:]
     assert passed.returncode == 0, passed.stdout[-3000:]
 
 
