@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reps", type=int, help="alternating repetitions (at least 3 for a median and a range)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--audit-history",
+        action="store_true",
+        help="audit the laid history for real (the quick and toy profiles do; the full one marks it audited)",
+    )
     parser.add_argument("--no-dlt", action="store_true", help="skip dlt in the loader comparison")
     return parser
 
@@ -119,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "night":
                 from bench import night
 
-                night.run(report, spec, sizes["reps"], sizes["growth"], full_refresh_reps=args.profile == "full")
+                night.run(
+                    report,
+                    spec,
+                    sizes["reps"],
+                    sizes["growth"],
+                    full_refresh_reps=args.profile == "full",
+                    audit_history=args.profile != "full" or args.audit_history,
+                )
             elif section == "orchestration":
                 from bench import orchestration
 

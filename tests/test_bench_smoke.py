@@ -76,3 +76,37 @@ def test_the_x_section_runs_a_night_on_a_toy_tenant(tmp_path, monkeypatch):
     assert night.posts_due <= night.rows_written < night.table_rows
     assert night.model > 0 and night.full_refresh_model > 0
     assert "x" in SECTIONS
+
+
+def _index_definitions(url: str, tables: tuple[str, ...]) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return sorted(
+            definition
+            for (definition,) in conn.execute(
+                "select pg_get_indexdef(indexrelid) from pg_index where indrelid = any(%s::regclass[])",
+                (list(tables),),
+            )
+        )
+
+
+def test_the_history_lands_with_the_raw_tables_indexes_as_the_schema_makes_them(fresh_db, tmp_path):
+    """The set-up drops the raw tables' indexes and unique keys for the bulk load (bench.night.indexes_deferred):
+    afterwards they are all back, the same, and the history is there."""
+    import psycopg
+
+    from bench.night import HISTORY_TABLES, BenchWarehouse
+    from ingestion.loader import apply_raw_schema
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        apply_raw_schema(conn)
+    as_made = _index_definitions(fresh_db, HISTORY_TABLES)
+    spec = TenantSpec(employees=60, history_shares=600, history_days=60, night_shares=50)
+    house = BenchWarehouse("1x", fresh_db, Tenant(spec), tmp_path)
+    counts = house.lay_history()
+    assert _index_definitions(fresh_db, HISTORY_TABLES) == as_made
+    assert any("UNIQUE" in definition for definition in as_made)
+    assert counts["advocacy__shares"] == sum(Tenant(spec).count_on(day) for day in spec.history_day_list())
+    assert counts["linkedin__member_post_analytics"] > 0 and counts["hr__roster"] == 60 * spec.roster_nights
+    assert {"history shares COPY", "LinkedIn readings INSERT", "indexes built"} <= house.setup_times.keys()
