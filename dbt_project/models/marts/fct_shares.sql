@@ -163,10 +163,16 @@ share_post_readings as (
 
     select post_readings.*
     from post_readings
-    -- the array too, not the join alone: the nightly readings are a WITH view, which PostgreSQL does not flatten,
-    -- so only a restriction reaches the nightly models' indexes on the post (instead of every reading)
-    where post_readings.post_id = any(array(select post_id from shares))
-        and (post_readings.network, post_readings.post_id) in (
+    where
+        {% if is_incremental() -%}
+        -- the array too, not the join alone: the nightly readings are a WITH view, which PostgreSQL does not
+        -- flatten, so only a restriction reaches the nightly models' indexes on the post (instead of every
+        -- reading). Never in a full build: there the array holds every share, and PostgreSQL tests each reading
+        -- against it element by element (it hashes `= any` of constant arrays only), quadratic in the shares
+        post_readings.post_id = any(array(select post_id from shares))
+        and
+        {% endif -%}
+        (post_readings.network, post_readings.post_id) in (
             select
                 network,
                 post_id
