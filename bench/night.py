@@ -300,9 +300,9 @@ class BenchWarehouse:
         history comes from the same per-day generator at every size, and the quick and toy profiles audit it for
         real (`--audit-history` does at any size)."""
         from expectations.audit import _CREATE_AUDIT_TABLE  # the audit's own tables, as its first run makes them
-        from expectations.suites import build_suites
+        from expectations.suites import EXPECTATIONS  # audited relation → its expectations; a suite per relation
 
-        raw_suites = [name for name in build_suites() if name.startswith(f"{settings.RAW_SCHEMA}.")]
+        raw_suites = [name for name in EXPECTATIONS if name.startswith(f"{settings.RAW_SCHEMA}.")]
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(_CREATE_AUDIT_TABLE)
             conn.execute(

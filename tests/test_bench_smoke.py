@@ -110,3 +110,18 @@ def test_the_history_lands_with_the_raw_tables_indexes_as_the_schema_makes_them(
     assert counts["advocacy__shares"] == sum(Tenant(spec).count_on(day) for day in spec.history_day_list())
     assert counts["linkedin__member_post_analytics"] > 0 and counts["hr__roster"] == 60 * spec.roster_nights
     assert {"history shares COPY", "LinkedIn readings INSERT", "indexes built"} <= house.setup_times.keys()
+
+
+def test_the_history_marked_audited_covers_every_raw_suite(fresh_db, tmp_path):
+    """The full profile's stand-in for auditing the history (bench.night.mark_history_audited): a passed row for
+    every raw suite, which is where the nights' audits start reading arrivals from."""
+    import psycopg
+
+    from bench.night import BenchWarehouse
+    from expectations.suites import EXPECTATIONS
+
+    spec = TenantSpec(employees=60, history_shares=600, history_days=60, night_shares=50)
+    BenchWarehouse("1x", fresh_db, Tenant(spec), tmp_path).mark_history_audited()
+    with psycopg.connect(fresh_db) as conn:
+        marked = {suite for (suite,) in conn.execute("select suite from audit.validation_runs where success")}
+    assert marked == {relation for relation in EXPECTATIONS if relation.startswith("raw.")}
