@@ -103,7 +103,11 @@ def freshness_if_set(max_age_hours: float | None, column: str = "_extracted_at")
 
 
 def freshness(max_age_hours: float, column: str = "_extracted_at") -> gx.expectations.UnexpectedRowsExpectation:
-    """The newest `column` is at most `max_age_hours` old (an empty table is left to the row-count expectation)."""
+    """The newest `column` is at most `max_age_hours` old (an empty table is left to the row-count expectation).
+
+    SQL, not GX's `ExpectColumnMaxToBeBetween`: that one fails an empty table (its observed max is null), and the
+    empty table of a source a tenant does not use must pass (raw_suites.py); it also reads the max as this query
+    does, through the `_extracted_at` index, so the SQL costs nothing more."""
     return rule(
         f"freshness: newest {column} at most {max_age_hours:g} hours old",
         f"select max({column}) as newest, (now() - max({column}))::text as age from {{batch}}"
