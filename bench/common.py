@@ -185,3 +185,18 @@ def machine_line() -> str:
         f"Machine: {os.cpu_count()} cores (nproc), {cpu}, {ram}; PostgreSQL {version}; Python "
         f"{platform.python_version()}; load average at the end {load}."
     )
+
+
+class RoundCopies:
+    """A bench warehouse whose rounds run on copies (`CREATE DATABASE … TEMPLATE`) of its database."""
+
+    url: str
+
+    @contextmanager
+    def using(self, url: str) -> Iterator[None]:
+        """Run on another database (a copy of this one) for a while."""
+        own, self.url = self.url, url
+        try:
+            yield
+        finally:
+            self.url = own

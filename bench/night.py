@@ -41,7 +41,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import REPO_ROOT, Report, Samples, alternate, clock, ratios, scratch_database
+from bench.common import REPO_ROOT, Report, RoundCopies, Samples, alternate, clock, ratios, scratch_database
 from bench.tenant import (
     LINKEDIN_METRICS,
     MEASURED_FOR_DAYS,
@@ -151,7 +151,7 @@ def output_to(log_path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-class BenchWarehouse:
+class BenchWarehouse(RoundCopies):
     """One scratch database holding the tenant, and the nights run on it."""
 
     def __init__(self, label: str, url: str, tenant: Tenant, work: Path):
@@ -395,15 +395,6 @@ class BenchWarehouse:
                     times["publish"] = clock() - started
         verdict = "passed" if result.success else "FAILED: " + "; ".join(f.name for f in result.failures)[:300]
         return times, verdict
-
-    @contextlib.contextmanager
-    def using(self, url: str) -> Iterator[None]:
-        """Run on another database (a copy of this one) for a while."""
-        own, self.url = self.url, url
-        try:
-            yield
-        finally:
-            self.url = own
 
     def run_id(self, what: str, night: date) -> str:
         return f"bench_{self.label}_{what}_{night:%Y%m%d}_{uuid.uuid4().hex[:6]}"

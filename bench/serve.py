@@ -15,7 +15,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from bench.tenant import Tenant, TenantLinkedIn, TenantSpec, tenant_consent
 from simulator import server
@@ -24,10 +26,31 @@ from simulator.linkedin import LinkedInApi
 from simulator.typeform import TypeformApi
 
 
-def main() -> int:
-    fields = json.loads(sys.argv[1])
+def spec_and_night(argv: list[str]) -> tuple[TenantSpec, date]:
+    """The tenant and the night of a bench server's command line (`'<TenantSpec as JSON>' <night>`)."""
+    fields = json.loads(argv[1])
     fields["first_night"] = date.fromisoformat(fields["first_night"])
-    spec, night = TenantSpec(**fields), date.fromisoformat(sys.argv[2])
+    return TenantSpec(**fields), date.fromisoformat(argv[2])
+
+
+def serve_until_stopped(apis: dict, urls: Callable[[str], dict[str, Any]]) -> int:
+    """Serve `apis` (prefix → simulator API) on a free loopback port, print `urls(base url)` as one JSON line, and
+    serve until SIGTERM or SIGINT."""
+    httpd = server._SimulatorHTTPServer(0, apis, verbose=False)
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    print(json.dumps(urls(f"http://{server.HOST}:{httpd.server_address[1]}")), flush=True)
+    stop.wait()
+    httpd.shutdown()
+    httpd.server_close()
+    return 0
+
+
+def main() -> int:
+    spec, night = spec_and_night(sys.argv)
     latency = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0  # seconds every answer waits (a vendor's round trip)
     token = os.environ[server.TOKEN_ENV]
     company = Company(spec.seed, night + timedelta(days=1))
@@ -38,27 +61,14 @@ def main() -> int:
     }
     if latency:
         apis = {prefix: server.Latency(api, latency) for prefix, api in apis.items()}
-    httpd = server._SimulatorHTTPServer(0, apis, verbose=False)
-    stop = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stop.set())
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    base = f"http://{server.HOST}:{httpd.server_address[1]}"
-    print(
-        json.dumps(
-            {
-                "linkedin": base + server.LINKEDIN_PREFIX,
-                "typeform": base + server.TYPEFORM_PREFIX,
-                "form_ids": company.form_ids,
-            }
-        ),
-        flush=True,
+    return serve_until_stopped(
+        apis,
+        lambda base: {
+            "linkedin": base + server.LINKEDIN_PREFIX,
+            "typeform": base + server.TYPEFORM_PREFIX,
+            "form_ids": company.form_ids,
+        },
     )
-    stop.wait()
-    httpd.shutdown()
-    httpd.server_close()
-    return 0
 
 
 if __name__ == "__main__":

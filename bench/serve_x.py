@@ -9,14 +9,11 @@ the night reads with the app's token.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
-import threading
-from datetime import date
 
-from bench.tenant import Tenant, TenantSpec
+from bench.serve import serve_until_stopped, spec_and_night
+from bench.tenant import Tenant
 from bench.tenant_x import TenantX
 from simulator import server
 from simulator.consent import ConsentRegistry
@@ -24,22 +21,10 @@ from simulator.x import XApi
 
 
 def main() -> int:
-    fields = json.loads(sys.argv[1])
-    fields["first_night"] = date.fromisoformat(fields["first_night"])
-    spec, night = TenantSpec(**fields), date.fromisoformat(sys.argv[2])
+    spec, night = spec_and_night(sys.argv)
     token = os.environ[server.TOKEN_ENV]
     x = XApi(TenantX(Tenant(spec), night), token, consent=ConsentRegistry(token, {}))  # type: ignore[arg-type]
-    httpd = server._SimulatorHTTPServer(0, {server.X_PREFIX: x}, verbose=False)
-    stop = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: stop.set())
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    print(json.dumps({"x": f"http://{server.HOST}:{httpd.server_address[1]}{server.X_PREFIX}/2"}), flush=True)
-    stop.wait()
-    httpd.shutdown()
-    httpd.server_close()
-    return 0
+    return serve_until_stopped({server.X_PREFIX: x}, lambda base: {"x": f"{base}{server.X_PREFIX}/2"})
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import REPO_ROOT, Report, Samples, clock, ratios, scratch_database
+from bench.common import REPO_ROOT, Report, RoundCopies, Samples, clock, ratios, scratch_database
 from bench.night import output_to
 from bench.tenant import MEASURED_FOR_DAYS, OLD_POST_READING_NIGHTS, POLICY_READING_NIGHTS, Tenant, TenantSpec
 from bench.tenant_x import X_TOTAL_COLUMNS, raw_x_share_lines, x_post_lines
@@ -127,7 +127,7 @@ class NightFigures:
     full_refresh_model: float
 
 
-class XWarehouse:
+class XWarehouse(RoundCopies):
     """One scratch database holding the tenant's X part, and the nights run on it."""
 
     def __init__(self, label: str, url: str, tenant: Tenant, work: Path):
@@ -242,14 +242,6 @@ class XWarehouse:
         written, total = self.table_rows()
         _, full_model = self.build(full_refresh=True, tests=False)
         return NightFigures(ingestion, landed.api_calls, len(due), dbt_wall, model, written, total, full_model)
-
-    @contextlib.contextmanager
-    def using(self, url: str) -> Iterator[None]:
-        own, self.url = self.url, url
-        try:
-            yield
-        finally:
-            self.url = own
 
 
 def run(report: Report, spec: TenantSpec, reps: int, growth: int) -> None:
