@@ -11,7 +11,9 @@ over poisoned raw rows must fail on the data tests that guard staging, and build
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -605,24 +607,65 @@ def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: 
     assert passed.returncode == 0, passed.stdout[-3000:]
 
 
-def test_a_share_twice_in_fct_shares_fails_its_unique_test(built: str, tmp_path: Path) -> None:
-    """A duplicated share fails dbt's `unique` test of `fct_shares.share_id` (error severity: `dbt build` fails and
-    the night never reaches the audit or the publish). The GX gate leaves keys to dbt; it still catches the
-    duplicate's effect on the totals it reconciles (tests/test_expectations_gate.py, the poisoned night)."""
+def _incremental_keys() -> dict[str, tuple[str, ...]]:
+    """Incremental model → its `unique_key` columns, read from the models' config blocks."""
+    keys = {}
+    for path in (settings.DBT_PROJECT_DIR / "models").rglob("*.sql"):
+        text = path.read_text()
+        if "materialized='incremental'" not in text:
+            continue
+        match = re.search(r"unique_key=(\[[^\]]*\]|'[^']*')", text)
+        assert match, f"{path.name}: an incremental model without a unique_key"
+        key = ast.literal_eval(match.group(1))
+        keys[path.stem] = tuple(key) if isinstance(key, list) else (key,)
+    return keys
+
+
+def test_every_incremental_models_key_is_held_by_a_unique_index_that_refuses_a_duplicate(built: str) -> None:
+    """The keys of the incremental tables are their unique indexes' to hold, not nightly dbt tests': a uniqueness
+    test reads the whole table every night, and these tables grow with history (bench/night.py's "cost growth").
+    A duplicate fails `dbt build` where it is written, so the night never reaches the audit or the publish; the GX
+    gate still catches a duplicate's effect on the totals it reconciles (the poisoned night in
+    tests/test_expectations_gate.py)."""
+    keys = _incremental_keys()
+    assert {"fct_shares", "fct_post_engagement_daily", "int_linkedin__post_metrics_nightly"} <= set(keys)
     with psycopg.connect(built, autocommit=True) as conn:
-        (share_id,) = conn.execute("select min(share_id) from marts.fct_shares").fetchone()
-        conn.execute("insert into marts.fct_shares select * from marts.fct_shares where share_id = %s", (share_id,))
+        for model, key in keys.items():
+            (schema,) = conn.execute(
+                "select table_schema from information_schema.tables where table_name = %s", (model,)
+            ).fetchone()
+            unique_indexes = conn.execute(
+                "select array_agg(attribute.attname order by array_position(index.indkey, attribute.attnum))"
+                " from pg_index as index join pg_attribute as attribute"
+                "  on attribute.attrelid = index.indrelid and attribute.attnum = any(index.indkey)"
+                " where index.indrelid = %s::regclass and index.indisunique group by index.indexrelid",
+                (f"{schema}.{model}",),
+            ).fetchall()
+            assert [list(key)] in [list(row) for row in unique_indexes], (model, key, unique_indexes)
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                conn.execute(f"insert into {schema}.{model} select * from {schema}.{model} limit 1")
+
+
+def test_held_by_unique_index_fails_on_a_table_built_before_its_index(built: str, tmp_path: Path) -> None:
+    """A warehouse whose fct_post_engagement_daily was built before the key's unique index was declared (dbt creates
+    an incremental table's indexes with the table only) fails the model's `held_by_unique_index` test, which says
+    which key has no index; the test passes again once the index is there."""
+    test = "held_by_unique_index_fct_post_engagement_daily_post_urn__activity_date"
+    with psycopg.connect(built, autocommit=True) as conn:
+        (index,) = conn.execute(
+            "select indexrelid::regclass::text from pg_index"
+            " where indrelid = 'marts.fct_post_engagement_daily'::regclass and indisunique"
+        ).fetchone()
+        conn.execute(f"drop index {index}")
         try:
-            failed = _dbt_test(built, tmp_path, "unique_fct_shares_share_id")
+            failed = _dbt_test(built, tmp_path, test)
         finally:
             conn.execute(
-                "delete from marts.fct_shares where ctid in"
-                " (select ctid from marts.fct_shares where share_id = %s limit 1)",
-                (share_id,),
+                f"create unique index {index.split('.')[-1]} on marts.fct_post_engagement_daily (post_urn, activity_date)"
             )
-    passed = _dbt_test(built, tmp_path, "unique_fct_shares_share_id")
+    passed = _dbt_test(built, tmp_path, test)
 
-    assert failed.returncode != 0 and "FAIL 1 unique_fct_shares_share_id" in failed.stdout, failed.stdout[-3000:]
+    assert failed.returncode != 0 and f"FAIL 1 {test}" in failed.stdout, failed.stdout[-3000:]
     assert passed.returncode == 0, passed.stdout[-3000:]
 
 

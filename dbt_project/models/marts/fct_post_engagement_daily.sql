@@ -10,6 +10,7 @@
         materialized='incremental',
         unique_key=['post_urn', 'activity_date'],
         incremental_strategy='delete+insert',
+        indexes=[{'columns': ['post_urn', 'activity_date'], 'unique': true}],
         on_schema_change='fail',
     )
 }}

@@ -21,7 +21,7 @@
         materialized='incremental',
         unique_key='share_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['share_id']}],
+        indexes=[{'columns': ['share_id'], 'unique': true}],
         on_schema_change='fail',
         post_hook="delete from {{ this }} as built where not exists"
                   " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
