@@ -215,6 +215,12 @@ create table if not exists raw.linkedin__organization_post_statistics (
     unique (post_urn, _logical_date)
 );
 
+-- The shares of a tracking link, and of a post: an incremental build of marts.fct_shares splits a link's clicks
+-- over all its shares, and the audit finds the share of each post a night's readings counted; both read by key
+-- instead of reading every share.
+create index if not exists advocacy__shares__tracking_link on raw.advocacy__shares ((payload ->> 'tracking_link'));
+create index if not exists advocacy__shares__post_id on raw.advocacy__shares ((payload ->> 'post_id'));
+
 -- By extraction time, on every landed table: the audit reads the rows that arrived since its last pass
 -- (expectations/arrivals.py), freshness reads the newest, and the incremental models what landed since their
 -- last build. raw._loads by finish: the loads that committed after an audit started (expectations/arrivals.py).

@@ -21,7 +21,7 @@
         materialized='incremental',
         unique_key='share_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['share_id'], 'unique': true}],
+        indexes=[{'columns': ['share_id'], 'unique': true}, {'columns': ['post_id']}],
         on_schema_change='fail',
         post_hook="delete from {{ this }} as built where not exists"
                   " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
@@ -30,9 +30,28 @@
 
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 
+{%- if is_incremental() %}
+{#- What landed since the last build, minus the lookback; an empty table (a first build before any share landed)
+    takes everything. Read before the build and written in as constants: PostgreSQL then plans each "landed since"
+    through the index on extraction time, where a subquery's value, unknown when planning, got it a scan of every
+    row (bench/night.py's cost growth). -#}
+{%- set watermark_query %}
+    select
+        (coalesce(max(metrics_extracted_at) filter (where network = 'linkedin'), '-infinity') - {{ lookback }})::text,
+        (coalesce(max(metrics_extracted_at) filter (where network = 'x'), '-infinity') - {{ lookback }})::text,
+        (coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }})::text,
+        (coalesce(max(built_at), '-infinity') - {{ lookback }})::text
+    from {{ this }}
+{%- endset %}
+{%- set since = run_query(watermark_query).rows[0] if execute else ['-infinity'] * 4 %}
+{%- set linkedin_readings_since, x_readings_since, link_clicks_since, shares_landed_since = since %}
+{%- endif %}
+
 with
 
-all_shares as (
+-- inlined wherever it is read in an incremental build (`not materialized`): each read then takes only the shares
+-- it needs through raw's indexes (share id, tracking link, extraction time) instead of all of them
+all_shares as {% if is_incremental() %}not materialized {% endif %}(
 
     select * from {{ ref('stg_advocacy__shares') }}
 
@@ -59,25 +78,10 @@ roster_history as (
 {% if is_incremental() %}
 ---------- what changed since the last build
 
-watermarks as (
-
-    -- an empty table (a first build before any share landed) takes everything
-    select
-        coalesce(max(metrics_extracted_at) filter (where network = 'linkedin'), '-infinity') - {{ lookback }}
-            as linkedin_readings_since,
-        coalesce(max(metrics_extracted_at) filter (where network = 'x'), '-infinity') - {{ lookback }}
-            as x_readings_since,
-        coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }} as link_clicks_since,
-        coalesce(max(built_at), '-infinity') - {{ lookback }} as shares_landed_since
-    from {{ this }}
-
-),
-
 new_shares as (
 
-    select
-        all_shares.share_id,
-        all_shares.tracking_link
+    -- share ids only: both sides are read from their unique indexes
+    select all_shares.share_id
     from all_shares
     where not exists (
             select from {{ this }} as built
@@ -88,10 +92,11 @@ new_shares as (
 
 changed_links as (
 
-    select tracking_link from new_shares
+    select tracking_link from all_shares
+    where share_id in (select share_id from new_shares)
     union
     select bitlink from link_clicks
-    where extracted_at > (select link_clicks_since from watermarks)
+    where extracted_at > '{{ link_clicks_since }}'::timestamptz
 
 ),
 
@@ -103,13 +108,17 @@ changed_posts as (
         network,
         post_id
     from {{ ref('int_social__post_metrics_nightly') }}
-    where network = 'linkedin' and extracted_at > (select linkedin_readings_since from watermarks)
+    where
+        network = 'linkedin'
+        and extracted_at > '{{ linkedin_readings_since }}'::timestamptz
     union
     select
         network,
         post_id
     from {{ ref('int_social__post_metrics_nightly') }}
-    where network = 'x' and extracted_at > (select x_readings_since from watermarks)
+    where
+        network = 'x'
+        and extracted_at > '{{ x_readings_since }}'::timestamptz
 
 ),
 
@@ -131,19 +140,20 @@ changed_shares as (
     select share_id from new_shares
     union
     select share_id from all_shares
-    where tracking_link in (select tracking_link from changed_links)
+    where tracking_link = any(array(select tracking_link from changed_links))
     union
-    select all_shares.share_id
-    from all_shares
+    -- the built shares of those posts, through this table's index on the post (a new share is new_shares')
+    select built.share_id
+    from {{ this }} as built
     inner join changed_posts
-        on all_shares.network = changed_posts.network
-        and all_shares.post_id = changed_posts.post_id
+        on built.network = changed_posts.network
+        and built.post_id = changed_posts.post_id
     union
     select share_id from moved_shares
     union
     -- a share landed again since the last build: its export was corrected (ingestion/file_manifest.py)
     select share_id from all_shares
-    where extracted_at > (select shares_landed_since from watermarks)
+    where extracted_at > '{{ shares_landed_since }}'::timestamptz
 
 ),
 {% endif %}
@@ -152,7 +162,10 @@ shares as (
 
     select * from all_shares
     {% if is_incremental() %}
-    where share_id in (select share_id from changed_shares)
+    -- `= any(array(…))`, not `in (…)`: PostgreSQL cannot tell how few the changed shares are, and for `in` read
+    -- every share; an array is looked up in the index. Small in an incremental build (what changed since the
+    -- last one); never in a full build, where it would hold every share (see share_post_readings)
+    where share_id = any(array(select share_id from changed_shares))
     {% endif %}
 
 ),
@@ -222,7 +235,11 @@ link_shares as (
         lead((shared_at at time zone 'UTC')::date) over link_order as next_share_date,
         count(*) over (partition by tracking_link) as tracking_link_shares
     from all_shares
+    {% if is_incremental() -%}
+    where tracking_link = any(array(select tracking_link from shares))
+    {%- else -%}
     where tracking_link in (select tracking_link from shares)
+    {%- endif %}
     window link_order as (partition by tracking_link order by shared_at, share_id)
 
 ),
