@@ -2,7 +2,8 @@
     (config `indexes`), which refuses a duplicate while the build writes it, so no nightly test reads the whole
     table for it. This test reads the catalog only: it fails (one row) when `model` has no unique index on exactly
     `columns`, in that order — as a table built before its index was declared has none (dbt creates an incremental
-    model's indexes when it creates the table): `dbt build --full-refresh --select <model>` gives it one. -#}
+    model's indexes when it creates the table): `create unique index on <table> (<columns>)` gives it one (README,
+    "Upgrading a warehouse"), as does `dbt build --full-refresh --select <model>`. -#}
 {% test held_by_unique_index(model, columns) %}
 
 select
