@@ -11,6 +11,7 @@
         unique_key=['post_urn', 'activity_date'],
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['post_urn', 'activity_date'], 'unique': true}],
+        post_hook="{{ ensure_unique_index(this, ['post_urn', 'activity_date']) }}",
         on_schema_change='fail',
     )
 }}

@@ -23,8 +23,11 @@
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['share_id'], 'unique': true}, {'columns': ['post_id']}],
         on_schema_change='fail',
-        post_hook="delete from {{ this }} as built where not exists"
-                  " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
+        post_hook=[
+            "delete from {{ this }} as built where not exists"
+            " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
+            "{{ ensure_unique_index(this, ['share_id']) }}",
+        ],
     )
 }}
 
