@@ -718,15 +718,20 @@ POISONED_NIGHT_FAILURES = {
         "raw.typeform__responses",
         "Likert: answers to the survey instrument's items are whole numbers on the item's scale (1–5)",
     ),
-    # s-03 twice in fct_shares: the October totals the builds no longer match (its key is dbt's `unique` test, which
-    # fails the build before any audit: tests/test_dbt_build.py)
+    # s-03's impressions changed in fct_shares after the build: its attribution and the October totals the
+    # candidates were built from no longer match it (a duplicate share cannot be written: its unique index,
+    # tests/test_dbt_build.py)
+    (
+        "marts.fct_share_motivation_attribution",
+        "attributed parts of each share of marts.fct_shares sum to the share and its totals",
+    ),
     ("bi_build.monthly_totals", "totals per month × network equal those of marts.fct_shares"),
     (
         "bi_build.advocacy_kpis",
         "reach kinds are kept apart: shares, potential_reach (Σ audience_size), impressions"
         " and members_reached per month × team × network equal those of marts.fct_shares",
     ),
-    # the attributed parts no longer sum to the totals (the duplicate, and one attributed click too many)
+    # the attributed parts no longer sum to the totals (s-03's impressions, and one attributed click too many)
     (
         "bi_build.motivation_attribution",
         "Σ attributed parts over motivations per month × network equal the totals"
@@ -743,7 +748,9 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         insert_count(conn, 1, "IMPRESSION", -5, NIGHT_3, datetime.now(UTC))
         poisoned_answers = (*ANSWERS["e-0005"][:4], 9, *ANSWERS["e-0005"][5:])
         insert_response(conn, "t-poisoned", "e-0005", poisoned_answers, datetime.now(UTC))
-        conn.execute("insert into marts.fct_shares select * from marts.fct_shares where share_id = 's-03'")
+        # after the build: the marts no longer hold what the candidates were built from (a duplicate share, the old
+        # poison, cannot be written any more: fct_shares' key is its unique index's)
+        conn.execute("update marts.fct_shares set impressions = impressions + 7 where share_id = 's-03'")
         conn.execute(
             "update bi_build.motivation_attribution set attributed_clicks = attributed_clicks + 1"
             " where month = %s and network = 'linkedin' and motivation = 'proud'",
@@ -765,8 +772,7 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         (r["response_token"], r["item_key"], r["answer"]) for r in likert.observed["details"]["unexpected_rows"]
     ] == [("t-poisoned", "proud_1", 9)]
     sums = failure(result, "bi_build.motivation_attribution", "Σ attributed parts")
-    # October, doubled: clicks of posts 1…6 = 2 × 2 × 21 = 84, and one click too many attributed (the marts count
-    # s-03 twice besides)
+    # October, doubled: clicks of posts 1…6 = 2 × 2 × 21 = 84, and one click too many attributed
     october = {r["network"]: r for r in sums.observed["details"]["unexpected_rows"] if r["month"] == "2026-10-01"}
     assert Decimal(october["linkedin"]["attributed_clicks"]) == 85
     with psycopg.connect(warehouse) as conn:
@@ -781,7 +787,7 @@ def test_poisoned_night_fails_naming_each_failure_and_leaves_bi_unchanged(wareho
         result.raise_if_failed()
 
     assert bi_checksums(warehouse) == published
-    with pytest.raises(PublishRefused, match="failed 6 of"):
+    with pytest.raises(PublishRefused, match="failed 7 of"):
         publish(warehouse, "night-2")  # the gate holds even when a caller ignores the audit result
     assert bi_checksums(warehouse) == published
 
