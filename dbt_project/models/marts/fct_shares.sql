@@ -13,23 +13,28 @@
 -- every share of a tracking link that got clicks landed since or a new share (the new share takes over the link's
 -- later clicks); shares whose team at share time changed (a roster correction reaching back); shares landed again
 -- since the last build (a corrected export replaces its previous version's rows). A share a corrected export
--- withdrew is deleted after the build (post-hook). Nothing else a share row holds can change, so a full refresh
--- gives the same rows.
+-- withdrew is deleted before the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can
+-- change, so a full refresh gives the same rows.
 
 {{
     config(
         materialized='incremental',
         unique_key='share_id',
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['share_id'], 'unique': true}, {'columns': ['post_id']}],
-        on_schema_change='fail',
-        post_hook=[
-            "delete from {{ this }} as built where not exists"
-            " (select from {{ ref('stg_advocacy__shares') }} as landed where landed.share_id = built.share_id)",
-            "{{ ensure_unique_index(this, ['share_id']) }}",
+        indexes=[
+            {'columns': ['share_id'], 'unique': true},
+            {'columns': ['post_id']},
+            {'columns': ['built_at']},
+            {'columns': ['network', 'metrics_extracted_at']},
+            {'columns': ['tracking_link_clicks_extracted_at']},
         ],
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}{{ withdraw_superseded_shares(this) }}{% endif %}",
+        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
     )
 }}
+
+-- depends_on: {{ ref('stg_advocacy__superseded_shares') }}
 
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 
@@ -39,12 +44,14 @@
     through the index on extraction time, where a subquery's value, unknown when planning, got it a scan of every
     row (bench/night.py's cost growth). -#}
 {%- set watermark_query %}
+    {#- each maximum read from its own index (a `max … filter` over the table would read every row) #}
     select
-        (coalesce(max(metrics_extracted_at) filter (where network = 'linkedin'), '-infinity') - {{ lookback }})::text,
-        (coalesce(max(metrics_extracted_at) filter (where network = 'x'), '-infinity') - {{ lookback }})::text,
-        (coalesce(max(tracking_link_clicks_extracted_at), '-infinity') - {{ lookback }})::text,
-        (coalesce(max(built_at), '-infinity') - {{ lookback }})::text
-    from {{ this }}
+        (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'linkedin'), '-infinity')
+            - {{ lookback }})::text,
+        (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'x'), '-infinity')
+            - {{ lookback }})::text,
+        (coalesce((select max(tracking_link_clicks_extracted_at) from {{ this }}), '-infinity') - {{ lookback }})::text,
+        (coalesce((select max(built_at) from {{ this }}), '-infinity') - {{ lookback }})::text
 {%- endset %}
 {%- set since = run_query(watermark_query).rows[0] if execute else ['-infinity'] * 4 %}
 {%- set linkedin_readings_since, x_readings_since, link_clicks_since, shares_landed_since = since %}
