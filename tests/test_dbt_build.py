@@ -17,6 +17,8 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -573,8 +575,8 @@ def _dbt_test(url: str, work_dir: Path, select: str) -> subprocess.CompletedProc
     return _dbt(url, work_dir, "test", select)
 
 
-def _dbt(url: str, work_dir: Path, command_name: str, select: str) -> subprocess.CompletedProcess:
-    """`dbt <command_name> --select <select>` on the built warehouse."""
+def _dbt(url: str, work_dir: Path, command_name: str, select: str, *options: str) -> subprocess.CompletedProcess:
+    """`dbt <command_name> --select <select> <options…>` on the built warehouse."""
     dbt = Path(sys.executable).with_name("dbt")
     project = settings.DBT_PROJECT_DIR
     command = [
@@ -582,6 +584,7 @@ def _dbt(url: str, work_dir: Path, command_name: str, select: str) -> subprocess
         command_name,
         "--select",
         select,
+        *options,
         "--project-dir",
         str(project),
         "--profiles-dir",
@@ -613,7 +616,9 @@ def test_parts_sum_to_totals_fails_on_a_group_whose_parts_miss_its_total(built: 
 
 
 def _incremental_keys() -> dict[str, tuple[str, ...]]:
-    """Incremental model → its `unique_key` columns, read from the models' config blocks."""
+    """Incremental model → its row key: the columns of the unique index its config block declares, which hold its
+    `unique_key` (the grain a build replaces: the key itself, or a part of it, like fct_share_motivation_attribution's
+    share of a share × motivation)."""
     keys = {}
     for path in (settings.DBT_PROJECT_DIR / "models").rglob("*.sql"):
         text = path.read_text()
@@ -621,8 +626,11 @@ def _incremental_keys() -> dict[str, tuple[str, ...]]:
             continue
         match = re.search(r"unique_key=(\[[^\]]*\]|'[^']*')", text)
         assert match, f"{path.name}: an incremental model without a unique_key"
-        key = ast.literal_eval(match.group(1))
-        keys[path.stem] = tuple(key) if isinstance(key, list) else (key,)
+        replaced = ast.literal_eval(match.group(1))
+        declared = re.findall(r"\{'columns': (\[[^\]]*\]), 'unique': true\}", text)
+        assert len(declared) == 1, f"{path.name}: declares {len(declared)} unique indexes, not its key's one"
+        keys[path.stem] = tuple(ast.literal_eval(declared[0]))
+        assert set(replaced if isinstance(replaced, list) else [replaced]) <= set(keys[path.stem]), path.name
     return keys
 
 
@@ -633,7 +641,12 @@ def test_every_incremental_models_key_is_held_by_a_unique_index_that_refuses_a_d
     gate still catches a duplicate's effect on the totals it reconciles (the poisoned night in
     tests/test_expectations_gate.py)."""
     keys = _incremental_keys()
-    assert {"fct_shares", "fct_post_engagement_daily", "int_linkedin__post_metrics_nightly"} <= set(keys)
+    assert {
+        "fct_shares",
+        "fct_share_motivation_attribution",
+        "fct_post_engagement_daily",
+        "int_linkedin__post_metrics_nightly",
+    } <= set(keys)
     with psycopg.connect(built, autocommit=True) as conn:
         for model, key in keys.items():
             (schema,) = conn.execute(
@@ -656,7 +669,7 @@ def test_a_table_built_before_its_key_index_fails_held_by_unique_index_until_its
 ) -> None:
     """A warehouse whose fct_post_engagement_daily was built before the key's unique index was declared (dbt creates
     an incremental table's indexes with the table only) fails the model's `held_by_unique_index` test, which names
-    the key; the model's next (incremental) build adds the index (post-hook `ensure_unique_index`) and passes."""
+    the key; the model's next (incremental) build adds the index (post-hook `ensure_indexes`) and passes."""
     test = "held_by_unique_index_fct_post_engagement_daily_post_urn__activity_date"
     unique_indexes = (
         "select indexrelid::regclass::text from pg_index"
@@ -675,6 +688,101 @@ def test_a_table_built_before_its_key_index_fails_held_by_unique_index_until_its
     assert "key_without_a_unique_index" not in rebuilt.stdout and rebuilt.returncode == 0, rebuilt.stdout[-3000:]
     assert f"PASS {test}" in rebuilt.stdout, rebuilt.stdout[-3000:]
     assert again.returncode == 0 and len(after_rebuild) == 1 and after_another == after_rebuild  # once, not per build
+
+
+@contextmanager
+def _copy_of(url: str) -> Iterator[str]:
+    """A throwaway copy of the database `url` names (a template copy: the built warehouse as it is)."""
+    name = f"{psycopg.conninfo.conninfo_to_dict(url)['dbname']}_copy_{uuid.uuid4().hex[:6]}"
+    admin = settings.with_database(url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{psycopg.conninfo.conninfo_to_dict(url)["dbname"]}"')
+    try:
+        yield settings.with_database(url, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _attribution_rows(url: str) -> dict[tuple[str, str], dict]:
+    """fct_share_motivation_attribution by (share, motivation), without its build time."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute("select * from marts.fct_share_motivation_attribution").fetchall()
+    return {(row["share_id"], row["motivation"]): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+
+
+def _built_at(url: str) -> dict[str, set]:
+    """share → the build times of its attribution rows."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select share_id, built_at from marts.fct_share_motivation_attribution").fetchall()
+    times: dict[str, set] = {}
+    for share_id, built_at in rows:
+        times.setdefault(share_id, set()).add(built_at)
+    return times
+
+
+def test_a_first_survey_response_re_splits_its_sharers_earlier_share_and_no_other(built: str, tmp_path: Path) -> None:
+    """e-0009 never answered, so s-06 (shared 2026-10-09) is `unattributed`. A response of theirs lands, submitted
+    within the lookback after s-06: the next incremental build splits s-06 over its first profile — found by the
+    sharer's changed `profile_digest`, since fct_shares did not rebuild s-06 — leaves every other share's rows as
+    they were built, and gives what a full rebuild gives."""
+    answers = list(ANSWERS["e-0001"].items())
+    with _copy_of(built) as url:
+        before, built_before = _attribution_rows(url), _built_at(url)
+        with psycopg.connect(url) as conn:
+            payload = _response_payload("t-e-0009", "e-0009", "2026-10-20T10:00:00Z", answers)
+            conn.execute(
+                "insert into raw.typeform__responses values (%s, %s, %s, %s, gen_random_uuid(), now(), %s, %s)",
+                (FORM_ID, payload["token"], payload["submitted_at"], Jsonb(payload), LOGICAL_DATE, "test"),
+            )
+        incremental = _dbt(url, tmp_path, "run", "fct_share_motivation_attribution")
+        after, built_after = _attribution_rows(url), _built_at(url)
+        full = _dbt(url, tmp_path, "run", "fct_share_motivation_attribution", "--full-refresh")
+        rebuilt = _attribution_rows(url)
+
+    assert incremental.returncode == 0 and full.returncode == 0, incremental.stdout[-3000:] + full.stdout[-3000:]
+    assert [key for key in before if key[0] == "s-06"] == [("s-06", "unattributed")]
+    s06 = {motivation: row for (share, motivation), row in after.items() if share == "s-06"}
+    assert set(s06) == {"obligated", "good_news", "proud", "educate"}
+    assert {row["attribution_basis"] for row in s06.values()} == {"first_profile_after_share"}
+    assert sum(row["weight"] for row in s06.values()) == 1
+    assert built_after["s-06"] != built_before["s-06"]
+    assert {share: times for share, times in built_after.items() if share != "s-06"} == {
+        share: times for share, times in built_before.items() if share != "s-06"
+    }
+    assert after == rebuilt
+
+
+def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_its_next_build(
+    built: str, tmp_path: Path
+) -> None:
+    """A warehouse upgraded from when fct_share_motivation_attribution was a plain table (no `profile_digest`,
+    no `built_at`, no indexes) needs nothing by hand: its next build gains the columns, splits every share again
+    and adds the indexes; the rows are what they were."""
+    with _copy_of(built) as url:
+        before = _attribution_rows(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            for (index,) in conn.execute(
+                "select indexrelid::regclass::text from pg_index"
+                " where indrelid = 'marts.fct_share_motivation_attribution'::regclass"
+            ).fetchall():
+                conn.execute(f"drop index {index}")
+            conn.execute(
+                "alter table marts.fct_share_motivation_attribution drop column profile_digest, drop column built_at"
+            )
+        result = _dbt(url, tmp_path, "build", "fct_share_motivation_attribution")
+        after = _attribution_rows(url)
+        with psycopg.connect(url) as conn:
+            (builds,) = conn.execute(
+                "select count(distinct built_at) from marts.fct_share_motivation_attribution where built_at is not null"
+            ).fetchone()
+            (indexes,) = conn.execute(
+                "select count(*) from pg_index where indrelid = 'marts.fct_share_motivation_attribution'::regclass"
+            ).fetchone()
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS held_by_unique_index_fct_share_motivation_attribution_share_id__motivation" in result.stdout
+    assert after == before and builds == 1 and indexes == 3
 
 
 def test_october_is_split_by_the_sharers_weights_at_share_time(built: str) -> None:

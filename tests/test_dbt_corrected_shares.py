@@ -30,6 +30,19 @@ def _share_facts(url: str) -> dict[str, dict]:
     return {row["share_id"]: {k: v for k, v in row.items() if k != "built_at"} for row in rows}
 
 
+def _attributed_shares(url: str) -> dict[str, list]:
+    """share → its attribution rows (motivation, weight, attributed impressions), sorted."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select share_id, motivation, weight, attributed_impressions from marts.fct_share_motivation_attribution"
+            " order by 1, 2"
+        ).fetchall()
+    parts: dict[str, list] = {}
+    for share_id, *part in rows:
+        parts.setdefault(share_id, []).append(tuple(part))
+    return parts
+
+
 def _correct(path) -> tuple[str, str, int]:
     """Flip the first manual share's mode and copy flag, withdraw the last share; returns (corrected, withdrawn,
     rows left in the file)."""
@@ -50,17 +63,38 @@ def _correct(path) -> tuple[str, str, int]:
 def builds(module_db, tmp_path_factory) -> dict:
     drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
     land_night(module_db, drop_dir, NIGHT, lift_inputs_only=True)
-    dbt(module_db, work_dir, "run", "--select", "+fct_shares", *NO_LOOKBACK)
-    before = _share_facts(module_db)
+    # seeds and models up to the attribution (the data tests of the marts read dimensions not selected here)
+    dbt(
+        module_db,
+        work_dir,
+        "build",
+        "--select",
+        "+fct_share_motivation_attribution",
+        "--exclude-resource-type",
+        "test",
+        *NO_LOOKBACK,
+    )
+    before, attributed_before = _share_facts(module_db), _attributed_shares(module_db)
     corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
-    dbt(module_db, work_dir, "run", "--select", "fct_shares", *NO_LOOKBACK)
-    incremental = _share_facts(module_db)
-    dbt(module_db, work_dir, "run", "--select", "fct_shares", "--full-refresh", *NO_LOOKBACK)
+    dbt(module_db, work_dir, "run", "--select", "fct_shares fct_share_motivation_attribution", *NO_LOOKBACK)
+    incremental, attributed = _share_facts(module_db), _attributed_shares(module_db)
+    dbt(
+        module_db,
+        work_dir,
+        "run",
+        "--select",
+        "fct_shares fct_share_motivation_attribution",
+        "--full-refresh",
+        *NO_LOOKBACK,
+    )
     return {
         "before": before,
         "incremental": incremental,
         "full_refresh": _share_facts(module_db),
+        "attributed_before": attributed_before,
+        "attributed": attributed,
+        "attributed_full_refresh": _attributed_shares(module_db),
         "corrected": corrected,
         "withdrawn": withdrawn,
         "rows": rows,
@@ -81,3 +115,9 @@ def test_the_incremental_build_carries_the_correction_like_a_full_rebuild(builds
     assert incremental[corrected]["copy_edited"] is not before[corrected]["copy_edited"]
     assert withdrawn in before and withdrawn not in incremental
     assert incremental == builds["full_refresh"]
+
+
+def test_the_withdrawn_share_leaves_the_attribution_too(builds):
+    withdrawn = builds["withdrawn"]
+    assert withdrawn in builds["attributed_before"] and withdrawn not in builds["attributed"]
+    assert builds["attributed"] == builds["attributed_full_refresh"]

@@ -28,6 +28,7 @@ INCREMENTAL_MODELS = (
     "intermediate.int_x__tweet_metrics_nightly",
     "marts.fct_post_engagement_daily",
     "marts.fct_shares",
+    "marts.fct_share_motivation_attribution",
 )
 
 
@@ -49,6 +50,19 @@ def _share_facts(url: str) -> dict:
         ).fetchone()["count"]
     facts = {row["share_id"]: {column: value for column, value in row.items() if column != "built_at"} for row in rows}
     return {"rows": facts, "rebuilt": rebuilt}
+
+
+def _attribution(url: str) -> dict:
+    """fct_share_motivation_attribution without its build time, by (share, motivation); and how many shares the last
+    build split."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute("select * from marts.fct_share_motivation_attribution").fetchall()
+        rebuilt = conn.execute(
+            "select count(distinct share_id) from marts.fct_share_motivation_attribution"
+            " where built_at = (select max(built_at) from marts.fct_share_motivation_attribution)"
+        ).fetchone()["count"]
+    parts = {(row["share_id"], row["motivation"]): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+    return {"rows": parts, "rebuilt": rebuilt}
 
 
 def _x_metrics(url: str) -> dict:
@@ -75,6 +89,7 @@ def builds(module_db, tmp_path_factory) -> dict:
         "bi": bi_contents(module_db),
         "build_times": _build_times(module_db),
         "shares": _share_facts(module_db),
+        "attribution": _attribution(module_db),
         "x_metrics": _x_metrics(module_db),
     }
     dbt(module_db, work_dir, "build", "--full-refresh", *NO_LOOKBACK)
@@ -82,6 +97,7 @@ def builds(module_db, tmp_path_factory) -> dict:
         "bi": bi_contents(module_db),
         "build_times": _build_times(module_db),
         "shares": _share_facts(module_db),
+        "attribution": _attribution(module_db),
         "x_metrics": _x_metrics(module_db),
     }
     return {"url": module_db, "incremental": incremental, "full_refresh": full_refresh}
@@ -98,6 +114,15 @@ def test_the_second_night_recomputed_only_the_shares_whose_inputs_changed(builds
     assert incremental["rows"] == full_refresh["rows"]
     # the second night: its new shares, the young posts read again, the links with new clicks — not the older rest
     assert 0 < incremental["rebuilt"] < len(incremental["rows"]) == full_refresh["rebuilt"]
+
+
+def test_the_second_night_split_again_only_the_shares_it_could_change(builds):
+    """The shares fct_shares rebuilt and the shares of the sharers the second wave gave a new profile: rows like a
+    full rebuild's, fewer shares than all."""
+    incremental, full_refresh = builds["incremental"]["attribution"], builds["full_refresh"]["attribution"]
+    assert incremental["rows"] == full_refresh["rows"]
+    shares = {share for share, _ in incremental["rows"]}
+    assert 0 < incremental["rebuilt"] < len(shares) == full_refresh["rebuilt"]
 
 
 def test_the_second_night_read_only_its_own_x_readings(builds):

@@ -1,21 +1,35 @@
-{#- fct_shares' pre-hook (incremental builds): delete the built shares that a corrected export withdrew since the
-    last build. A share leaves raw only when the drop file that landed it is replaced by a corrected version
-    without it (its row then moves to raw._superseded_rows, ingestion/file_manifest.py), so the candidates are the
-    shares superseded since the table's newest build, minus var('incremental_lookback_hours'): looked up by their
-    key, where a check of every built share against raw grew with the history. -#}
-{% macro withdraw_superseded_shares(relation) %}
+{#- A pre-hook of the share-grain incremental marts: delete the rows of shares that a corrected export withdrew
+    since the table's last build (and that `kept_in`, the table's source of shares, no longer has). A share leaves
+    raw only when the drop file that landed it is replaced by a corrected version without it (its row then moves to
+    raw._superseded_rows, ingestion/file_manifest.py), so the candidates are `superseded_shares` since the table's
+    newest build, minus var('incremental_lookback_hours'): looked up by their key, where a check of every built
+    share against its source grew with the history. Both relations are arguments so that dbt sees the refs when it
+    parses the hook (the build order). -#}
+{% macro withdraw_superseded_shares(relation, kept_in, superseded_shares) %}
+{%- if built_incrementally(relation) %}
 delete from {{ relation }} as built
 where
     built.share_id in (
         select superseded.share_id
-        from {{ ref('stg_advocacy__superseded_shares') }} as superseded
+        from {{ superseded_shares }} as superseded
         where superseded.superseded_at > (
                 select coalesce(max(built_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
                 from {{ relation }}
             )
     )
     and not exists (
-        select from {{ ref('stg_advocacy__shares') }} as landed
-        where landed.share_id = built.share_id
+        select from {{ kept_in }} as kept
+        where kept.share_id = built.share_id
     )
+{%- endif %}
+{% endmacro %}
+
+{#- True in an incremental build of `relation` as the model now builds it, with its `built_at` column: not in a
+    full build, nor in a unit test (no relation), nor in the first build of a table made before the model had
+    `built_at` (which rebuilds it whole). -#}
+{% macro built_incrementally(relation) %}
+    {%- if not execute or relation is none or not is_incremental() -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {{- return('built_at' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -}}
 {% endmacro %}

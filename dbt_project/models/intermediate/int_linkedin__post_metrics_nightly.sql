@@ -12,7 +12,12 @@
         materialized='incremental',
         unique_key=['post_urn', 'logical_date'],
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['post_urn', 'logical_date'], 'unique': true}, {'columns': ['extracted_at']}],
+        indexes=[
+            {'columns': ['post_urn', 'logical_date'], 'unique': true},
+            {'columns': ['extracted_at']},
+            {'columns': ['built_at']},
+        ],
+        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
         on_schema_change='fail',
     )
 }}

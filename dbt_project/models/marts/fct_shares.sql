@@ -24,17 +24,16 @@
         indexes=[
             {'columns': ['share_id'], 'unique': true},
             {'columns': ['post_id']},
+            {'columns': ['employee_id']},
             {'columns': ['built_at']},
             {'columns': ['network', 'metrics_extracted_at']},
             {'columns': ['tracking_link_clicks_extracted_at']},
         ],
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}{{ withdraw_superseded_shares(this) }}{% endif %}",
+        pre_hook="{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares')) }}",
         post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
     )
 }}
-
--- depends_on: {{ ref('stg_advocacy__superseded_shares') }}
 
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 
