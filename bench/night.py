@@ -292,17 +292,19 @@ class BenchWarehouse(RoundCopies):
     # ---- a night -----------------------------------------------------------------------------------------------
 
     def mark_history_audited(self) -> str:
-        """What `audit_history` leaves for the nights, without reading the history: one passed row per raw suite in
-        `audit.validation_runs`, as of now (run id `bench_…_history_marked_…`, `observed` saying it was not
-        audited). The nights' audits read only the raw rows that arrived since that pass (`expectations.arrivals`),
-        so they do the same work as after a real audit of the history; what is skipped is checking the generated
-        history itself — 198 s at 100,000 shares, and it grows with the rows (hours at millions of shares). The
-        history comes from the same per-day generator at every size, and the quick and toy profiles audit it for
-        real (`--audit-history` does at any size)."""
+        """What `audit_history` leaves for the nights, without reading the history: one passed row per raw and marts
+        suite in `audit.validation_runs`, as of now (run id `bench_…_history_marked_…`, `observed` saying it was not
+        audited). The nights' audits read only the raw rows that arrived since that pass (`expectations.arrivals`)
+        and the marts' rows built since (`expectations.mart_suites.built_since`), so they do the same work as after
+        a real audit of the history's build; what is skipped is checking the generated history itself — 198 s at
+        100,000 shares, and it grows with the rows (hours at millions of shares). The history comes from the same
+        per-day generator at every size, and the quick and toy profiles audit it for real (`--audit-history` does
+        at any size)."""
         from expectations.audit import _CREATE_AUDIT_TABLE  # the audit's own tables, as its first run makes them
+        from expectations.mart_suites import MARTS_SCHEMA
         from expectations.suites import EXPECTATIONS  # audited relation → its expectations; a suite per relation
 
-        raw_suites = [name for name in EXPECTATIONS if name.startswith(f"{settings.RAW_SCHEMA}.")]
+        suites = [name for name in EXPECTATIONS if name.startswith((f"{settings.RAW_SCHEMA}.", f"{MARTS_SCHEMA}."))]
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(_CREATE_AUDIT_TABLE)
             conn.execute(
@@ -310,7 +312,7 @@ class BenchWarehouse(RoundCopies):
                 " (run_id, suite, expectation_type, description, success, observed, validated_at)"
                 " select %s, suite, 'bench_history_marked', 'bench set-up: the history marked audited, not read',"
                 " true, '{}'::jsonb, now() from unnest(%s::text[]) as suite",
-                (self.run_id("history_marked", self.tenant.spec.first_night), raw_suites),
+                (self.run_id("history_marked", self.tenant.spec.first_night), suites),
             )
         return "raw marked passed"
 

@@ -44,18 +44,23 @@ _RUNS = f"{settings.AUDIT_SCHEMA}.validation_runs"
 _LOADS = f"{settings.RAW_SCHEMA}._loads"
 
 
-def arrived_since(relation: str) -> str:
-    """SQL for the instant from which rows of `relation` are audited (the module docstring's watermark)."""
+def last_passed_audit(relation: str) -> str:
+    """SQL, one row or none: the start (`validated_at`) of the newest audit run in which every blocking expectation
+    of `relation`'s suite passed."""
     suite = relation.replace("'", "''")
-    passed = (
+    return (
         f"select runs.validated_at from {_RUNS} as runs where runs.suite = '{suite}' and not exists"
         f" (select from {_RUNS} as failed where failed.run_id = runs.run_id and failed.suite = '{suite}'"
         " and not failed.success and failed.severity = 'error') order by runs.validated_at desc limit 1"
     )
+
+
+def arrived_since(relation: str) -> str:
+    """SQL for the instant from which rows of `relation` are audited (the module docstring's watermark)."""
     return (
         f"coalesce((select least(passed.validated_at, (select min(loads.started_at) from {_LOADS} as loads"
-        f" where loads.finished_at >= passed.validated_at - {MARGIN})) - {MARGIN} from ({passed}) as passed),"
-        " '-infinity')"
+        f" where loads.finished_at >= passed.validated_at - {MARGIN})) - {MARGIN}"
+        f" from ({last_passed_audit(relation)}) as passed), '-infinity')"
     )
 
 

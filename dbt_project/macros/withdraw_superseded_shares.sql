@@ -6,7 +6,10 @@
     share against its source grew with the history. Both relations are arguments so that dbt sees the refs when it
     parses the hook (the build order). -#}
 {% macro withdraw_superseded_shares(relation, kept_in, superseded_shares) %}
-{%- if built_incrementally(relation) %}
+{#- not in a full build, a unit test (no relation), nor the first build of a table made before it had `built_at` #}
+{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list
+    if execute and relation is not none and is_incremental() else [] %}
+{%- if 'built_at' in columns %}
 delete from {{ relation }} as built
 where
     built.share_id in (
@@ -22,14 +25,4 @@ where
         where kept.share_id = built.share_id
     )
 {%- endif %}
-{% endmacro %}
-
-{#- True in an incremental build of `relation` as the model now builds it, with its `built_at` column: not in a
-    full build, nor in a unit test (no relation), nor in the first build of a table made before the model had
-    `built_at` (which rebuilds it whole). -#}
-{% macro built_incrementally(relation) %}
-    {%- if not execute or relation is none or not is_incremental() -%}
-        {{- return(false) -}}
-    {%- endif -%}
-    {{- return('built_at' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -}}
 {% endmacro %}

@@ -17,7 +17,7 @@
             {'columns': ['extracted_at']},
             {'columns': ['built_at']},
         ],
-        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
+        post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
         on_schema_change='fail',
     )
 }}

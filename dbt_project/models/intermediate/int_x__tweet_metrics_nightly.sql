@@ -16,6 +16,7 @@
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['tweet_id', 'logical_date'], 'unique': true}, {'columns': ['extracted_at']}],
         on_schema_change='fail',
+        post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
     )
 }}
 

@@ -11,7 +11,7 @@
         unique_key=['post_urn', 'activity_date'],
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['post_urn', 'activity_date'], 'unique': true}, {'columns': ['built_at']}],
-        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
+        post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
         on_schema_change='fail',
     )
 }}
@@ -21,7 +21,7 @@
 {%- if is_incremental() %}
 {#- The newest build's time, read first (from the index on built_at) and written in as a constant: a subquery's
     value, unknown when planning, would get the nightly model a scan of every post-night. -#}
-{%- set built_since_query -%}
+{%- set built_since_query %}
     select coalesce((select max(built_at) from {{ this }}), '-infinity')::text
 {%- endset %}
 {%- set built_since = run_query(built_since_query).rows[0][0] if execute else '-infinity' %}
@@ -47,12 +47,13 @@ shares as (
         shared_at
     from {{ ref('stg_advocacy__shares') }}
     where
-        network = 'linkedin'
         {% if is_incremental() -%}
         -- the shares of the rebuilt posts only, looked up in raw's index on the post (never in a full build: the
         -- array would hold every post, tested element by element against each share)
-        and post_id = any(array(select post_urn from linkedin_post_nights))
-        {%- endif %}
+        post_id = any(array(select distinct post_urn from linkedin_post_nights))
+        and
+        {% endif -%}
+        network = 'linkedin'
 
 ),
 

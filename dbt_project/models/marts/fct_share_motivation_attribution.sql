@@ -23,18 +23,20 @@
         ],
         on_schema_change='append_new_columns',
         pre_hook="{{ withdraw_superseded_shares(this, ref('fct_shares'), ref('stg_advocacy__superseded_shares')) }}",
-        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
+        post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
     )
 }}
 
 {#- A table built before this model was incremental has neither `profile_digest` nor `built_at`: its first build
     since re-splits every share (delete+insert of all of them) and gains the columns (on_schema_change). -#}
-{%- set incremental = built_incrementally(this) %}
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if execute and this is not none and is_incremental() else [] %}
+{%- set incremental = 'profile_digest' in columns %}
 
 {%- if incremental %}
 {#- This table's newest build, read first and written in as a constant (a subquery's value, unknown when planning,
     would get fct_shares a scan of every share instead of its index on built_at). -#}
-{%- set built_since_query -%}
+{%- set built_since_query %}
     select coalesce((select max(built_at) from {{ this }}), '-infinity')::text
 {%- endset %}
 {%- set built_since = run_query(built_since_query).rows[0][0] if execute else '-infinity' %}
@@ -80,6 +82,7 @@ stored_digests as (
         (
             select built.profile_digest from {{ this }} as built
             where built.employee_id = employees.employee_id
+            order by built.employee_id
             limit 1
         ) as profile_digest
     from (
@@ -87,9 +90,9 @@ stored_digests as (
             select min(employee_id) as employee_id from {{ this }}
             union all
             select (
-                    select min(built.employee_id) from {{ this }} as built
-                    where built.employee_id > walk.employee_id
-                )
+                select min(built.employee_id) from {{ this }} as built
+                where built.employee_id > walk.employee_id
+            )
             from walk
             where walk.employee_id is not null
         )

@@ -31,7 +31,7 @@
         ],
         on_schema_change='fail',
         pre_hook="{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares')) }}",
-        post_hook="{{ ensure_indexes(this, model.config.indexes) }}",
+        post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
     )
 }}
 
@@ -41,9 +41,9 @@
 {#- What landed since the last build, minus the lookback; an empty table (a first build before any share landed)
     takes everything. Read before the build and written in as constants: PostgreSQL then plans each "landed since"
     through the index on extraction time, where a subquery's value, unknown when planning, got it a scan of every
-    row (bench/night.py's cost growth). -#}
+    row (bench/night.py's cost growth). Each maximum is read from its own index (a `max … filter` over the
+    table would read every row). -#}
 {%- set watermark_query %}
-    {#- each maximum read from its own index (a `max … filter` over the table would read every row) #}
     select
         (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'linkedin'), '-infinity')
             - {{ lookback }})::text,
