@@ -112,9 +112,10 @@ def test_the_history_lands_with_the_raw_tables_indexes_as_the_schema_makes_them(
     assert {"history shares COPY", "LinkedIn readings INSERT", "indexes built"} <= house.setup_times.keys()
 
 
-def test_the_history_marked_audited_covers_every_raw_suite(fresh_db, tmp_path):
+def test_the_history_marked_audited_covers_every_raw_and_marts_suite(fresh_db, tmp_path):
     """The full profile's stand-in for auditing the history (bench.night.mark_history_audited): a passed row for
-    every raw suite, which is where the nights' audits start reading arrivals from."""
+    every raw and marts suite, which is where the nights' audits start reading arrivals (raw) and rows built (the
+    marts' per-share rules) from."""
     import psycopg
 
     from bench.night import BenchWarehouse
@@ -124,4 +125,5 @@ def test_the_history_marked_audited_covers_every_raw_suite(fresh_db, tmp_path):
     BenchWarehouse("1x", fresh_db, Tenant(spec), tmp_path).mark_history_audited()
     with psycopg.connect(fresh_db) as conn:
         marked = {suite for (suite,) in conn.execute("select suite from audit.validation_runs where success")}
-    assert marked == {relation for relation in EXPECTATIONS if relation.startswith("raw.")}
+    assert marked == {relation for relation in EXPECTATIONS if relation.startswith(("raw.", "marts."))}
+    assert {"marts.fct_shares", "marts.fct_share_motivation_attribution"} <= marked

@@ -17,8 +17,6 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,6 +27,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from bench.common import scratch_database
 from sharewhy import settings
 from simulator import qualtrics as qualtrics_simulator
 from simulator import surveymonkey as sm_simulator
@@ -690,20 +689,6 @@ def test_a_table_built_before_its_key_index_fails_held_by_unique_index_until_its
     assert again.returncode == 0 and len(after_rebuild) == 1 and after_another == after_rebuild  # once, not per build
 
 
-@contextmanager
-def _copy_of(url: str) -> Iterator[str]:
-    """A throwaway copy of the database `url` names (a template copy: the built warehouse as it is)."""
-    name = f"{psycopg.conninfo.conninfo_to_dict(url)['dbname']}_copy_{uuid.uuid4().hex[:6]}"
-    admin = settings.with_database(url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{psycopg.conninfo.conninfo_to_dict(url)["dbname"]}"')
-    try:
-        yield settings.with_database(url, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-
-
 def _attribution_rows(url: str) -> dict[tuple[str, str], dict]:
     """fct_share_motivation_attribution by (share, motivation), without its build time."""
     with psycopg.connect(url, row_factory=dict_row) as conn:
@@ -727,7 +712,7 @@ def test_a_first_survey_response_re_splits_its_sharers_earlier_share_and_no_othe
     sharer's changed `profile_digest`, since fct_shares did not rebuild s-06 — leaves every other share's rows as
     they were built, and gives what a full rebuild gives."""
     answers = list(ANSWERS["e-0001"].items())
-    with _copy_of(built) as url:
+    with scratch_database("attribution", template=built) as url:
         before, built_before = _attribution_rows(url), _built_at(url)
         with psycopg.connect(url) as conn:
             payload = _response_payload("t-e-0009", "e-0009", "2026-10-20T10:00:00Z", answers)
@@ -759,7 +744,7 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
     """A warehouse upgraded from when fct_share_motivation_attribution was a plain table (no `profile_digest`,
     no `built_at`, no indexes) needs nothing by hand: its next build gains the columns, splits every share again
     and adds the indexes; the rows are what they were."""
-    with _copy_of(built) as url:
+    with scratch_database("attribution", template=built) as url:
         before = _attribution_rows(url)
         with psycopg.connect(url, autocommit=True) as conn:
             for (index,) in conn.execute(
