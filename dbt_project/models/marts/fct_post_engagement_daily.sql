@@ -18,22 +18,13 @@
 
 {%- set metrics = ['impressions', 'members_reached', 'reactions', 'comments', 'reshares', 'engagements', 'clicks'] %}
 
-{%- if is_incremental() %}
-{#- The newest build's time, read first (from the index on built_at) and written in as a constant: a subquery's
-    value, unknown when planning, would get the nightly model a scan of every post-night. -#}
-{%- set built_since_query %}
-    select coalesce((select max(built_at) from {{ this }}), '-infinity')::text
-{%- endset %}
-{%- set built_since = run_query(built_since_query).rows[0][0] if execute else '-infinity' %}
-{%- endif %}
-
 with
 
 linkedin_post_nights as (
 
     select * from {{ ref('int_linkedin__post_metrics_nightly') }}
     {% if is_incremental() %}
-    where built_at > '{{ built_since }}'::timestamptz
+    where built_at > '{{ newest_built_at(this) }}'::timestamptz
     {% endif %}
 
 ),

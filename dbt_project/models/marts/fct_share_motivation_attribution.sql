@@ -33,15 +33,6 @@
     if execute and this is not none and is_incremental() else [] %}
 {%- set incremental = 'profile_digest' in columns %}
 
-{%- if incremental %}
-{#- This table's newest build, read first and written in as a constant (a subquery's value, unknown when planning,
-    would get fct_shares a scan of every share instead of its index on built_at). -#}
-{%- set built_since_query %}
-    select coalesce((select max(built_at) from {{ this }}), '-infinity')::text
-{%- endset %}
-{%- set built_since = run_query(built_since_query).rows[0][0] if execute else '-infinity' %}
-{%- endif %}
-
 with
 
 motivation_weights as (
@@ -119,7 +110,7 @@ shares as (
     {% if incremental -%}
     -- both through fct_shares' indexes (on built_at, on employee_id)
     where
-        built_at > '{{ built_since }}'::timestamptz
+        built_at > '{{ newest_built_at(this) }}'::timestamptz
         or employee_id = any(array(select employee_id from changed_profiles))
     {%- endif %}
 
