@@ -1,10 +1,11 @@
-"""A corrected advocacy export reaches the share fact on the next incremental build.
+"""A corrected advocacy export reaches the share marts on the next incremental build.
 
 A night is landed from the simulator and built; then the platform corrects that night's export (one share's mode and
-copy flag fixed, one share withdrawn). The ingestion lands the corrected file (the previous version's rows move to
-raw._superseded_rows), and the next incremental build of `fct_shares` must give what a full rebuild gives: the
-corrected share as corrected, the withdrawn one gone, nothing doubled. The incremental lookback is 0, so the build
-really recomputes only what changed.
+copy flag fixed, one share withdrawn) and withdraws every share of the window's first month (its daily files
+re-exported empty). The ingestion lands the corrected files (the previous versions' rows move to
+raw._superseded_rows), and the next incremental build of `fct_shares`, the attribution and the month-grain marts must
+give what a full rebuild gives: the corrected share as corrected, the withdrawn ones gone, the emptied month gone from
+the month marts, nothing doubled. The incremental lookback is 0, so the build really recomputes only what changed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,48 @@ def _attributed_shares(url: str) -> dict[str, list]:
     return parts
 
 
+MONTH_MARTS = {
+    "marts.mart_month_team_network_shares": ("month", "team", "network"),
+    "marts.mart_month_network_attribution": ("month", "network", "motivation"),
+    "marts.mart_month_team_attribution": ("month", "team", "motivation"),
+}
+SHARE_MARTS = "fct_shares fct_share_motivation_attribution " + " ".join(name.split(".")[1] for name in MONTH_MARTS)
+
+
+def _month_marts(url: str) -> dict[str, dict]:
+    """Each month mart's rows by key (without their build time), and the months its last build wrote."""
+    marts = {}
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        for table, key in MONTH_MARTS.items():
+            rows = conn.execute(f"select * from {table}").fetchall()
+            newest = max(row["built_at"] for row in rows)
+            marts[table] = {
+                "rows": {tuple(row[c] for c in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows},
+                "rebuilt_months": {row["month"] for row in rows if row["built_at"] == newest},
+                "kept_months": {row["month"] for row in rows if row["built_at"] < newest},
+            }
+    return marts
+
+
+def _month_builds(url: str) -> dict[str, list]:
+    """Each month mart's (month, build time) pairs."""
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f"select distinct month, built_at from {table} order by 1").fetchall()
+            for table in MONTH_MARTS
+        }
+
+
+def _empty_month(drop_dir, month: str) -> int:
+    """Re-export every daily file of `month` (YYYY-MM) without its shares; returns how many shares it withdrew."""
+    withdrawn = 0
+    for path in sorted((drop_dir / "advocacy").glob(f"shares_{month}-*.csv")):
+        header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        withdrawn += len(rows)
+        path.write_text(header, encoding="utf-8")
+    return withdrawn
+
+
 def _correct(path) -> tuple[str, str, int]:
     """Flip the first manual share's mode and copy flag, withdraw the last share; returns (corrected, withdrawn,
     rows left in the file)."""
@@ -64,31 +107,30 @@ def builds(module_db, tmp_path_factory) -> dict:
     drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
     land_night(module_db, drop_dir, NIGHT, lift_inputs_only=True)
     # seeds and models up to the attribution (the data tests of the marts read dimensions not selected here)
-    dbt(
-        module_db,
-        work_dir,
-        "build",
-        "--select",
-        "+fct_share_motivation_attribution",
-        "--exclude-resource-type",
-        "test",
-        *NO_LOOKBACK,
+    select = ("--select", " ".join(f"+{name}" for name in SHARE_MARTS.split()))
+    dbt(module_db, work_dir, "build", *select, "--exclude-resource-type", "test", *NO_LOOKBACK)
+    before, attributed_before, months_before = (
+        _share_facts(module_db),
+        _attributed_shares(module_db),
+        _month_marts(module_db),
     )
-    before, attributed_before = _share_facts(module_db), _attributed_shares(module_db)
     corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
+    first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"]["rows"])
+    emptied = _empty_month(drop_dir, first_month.strftime("%Y-%m"))
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
-    dbt(module_db, work_dir, "run", "--select", "fct_shares fct_share_motivation_attribution", *NO_LOOKBACK)
-    incremental, attributed = _share_facts(module_db), _attributed_shares(module_db)
-    dbt(
-        module_db,
-        work_dir,
-        "run",
-        "--select",
-        "fct_shares fct_share_motivation_attribution",
-        "--full-refresh",
-        *NO_LOOKBACK,
-    )
+    dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
+    incremental, attributed, months = _share_facts(module_db), _attributed_shares(module_db), _month_marts(module_db)
+    builds_after_correction = _month_builds(module_db)
+    dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)  # nothing changed since
+    builds_unchanged = _month_builds(module_db)
+    dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, "--full-refresh", *NO_LOOKBACK)
     return {
+        "months_before": months_before,
+        "months": months,
+        "months_full_refresh": _month_marts(module_db),
+        "month_builds": (builds_after_correction, builds_unchanged),
+        "first_month": first_month,
+        "emptied": emptied,
         "before": before,
         "incremental": incremental,
         "full_refresh": _share_facts(module_db),
@@ -121,3 +163,23 @@ def test_the_withdrawn_share_leaves_the_attribution_too(builds):
     withdrawn = builds["withdrawn"]
     assert withdrawn in builds["attributed_before"] and withdrawn not in builds["attributed"]
     assert builds["attributed"] == builds["attributed_full_refresh"]
+
+
+def test_the_month_marts_rebuilt_the_corrected_month_and_dropped_the_emptied_one(builds):
+    """Only the night's month (its file landed again, corrected) is rebuilt; the month whose shares were all withdrawn
+    is gone (the simulated window has no third month to keep) — and each table equals a full rebuild."""
+    first_month, night_month = builds["first_month"], NIGHT.replace(day=1)
+    assert builds["emptied"] > 0
+    for table, before in builds["months_before"].items():
+        after = builds["months"][table]
+        assert first_month in {key[0] for key in before["rows"]}, table
+        assert first_month not in {key[0] for key in after["rows"]}, table
+        assert after["rebuilt_months"] == {night_month}, table
+        assert after["kept_months"] == {key[0] for key in before["rows"]} - {first_month, night_month}, table
+        assert after["rows"] == builds["months_full_refresh"][table]["rows"], table
+
+
+def test_a_build_with_nothing_changed_rebuilds_no_month(builds):
+    after_correction, unchanged = builds["month_builds"]
+    assert after_correction == unchanged
+    assert all(after_correction.values())

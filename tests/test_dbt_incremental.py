@@ -59,6 +59,13 @@ def _incremental_contents(url: str) -> dict:
         "shares": _built_rows(url, "marts.fct_shares", ("share_id",)),
         "attribution": _built_rows(url, "marts.fct_share_motivation_attribution", ("share_id", "motivation")),
         "x_metrics": _built_rows(url, "intermediate.int_x__tweet_metrics_nightly", ("tweet_id", "logical_date")),
+        "month_shares": _built_rows(url, "marts.mart_month_team_network_shares", ("month", "team", "network")),
+        "month_attribution": _built_rows(
+            url, "marts.mart_month_network_attribution", ("month", "network", "motivation")
+        ),
+        "month_team_attribution": _built_rows(
+            url, "marts.mart_month_team_attribution", ("month", "team", "motivation")
+        ),
     }
 
 
@@ -93,6 +100,16 @@ def test_the_second_night_split_again_only_the_shares_it_could_change(builds):
     incremental, full_refresh = builds["incremental"]["attribution"], builds["full_refresh"]["attribution"]
     assert incremental["rows"] == full_refresh["rows"]
     assert 0 < incremental["rebuilt"] < len(incremental["rows"]) == full_refresh["rebuilt"]
+
+
+def test_the_month_marts_hold_what_a_full_rebuild_gives(builds):
+    """The second night touches both months of the simulated window (new readings of October's posts, a survey wave
+    re-splitting October's shares), so both are rebuilt here; test_dbt_corrected_shares checks that a
+    correction rebuilds only its month and that a build with nothing new rebuilds none."""
+    for table in ("month_shares", "month_attribution", "month_team_attribution"):
+        incremental, full_refresh = builds["incremental"][table], builds["full_refresh"][table]
+        assert incremental["rows"] == full_refresh["rows"], table
+        assert len({key[0] for key in incremental["rows"]}) == 2, table
 
 
 def test_the_second_night_read_only_its_own_x_readings(builds):

@@ -8,9 +8,10 @@
 
 with
 
-shares as (
+share_totals as (
 
-    select * from {{ ref('fct_shares') }}
+    -- per month × team × network, kept by month (incremental): a few rows a month, not every share
+    select * from {{ ref('mart_month_team_network_shares') }}
 
 ),
 
@@ -41,9 +42,9 @@ months as (
 months_networks as (
 
     select distinct
-        share_month as month,
+        month,
         network
-    from shares
+    from share_totals
 
 ),
 
@@ -59,31 +60,6 @@ enrolled as (
         on roster_history.valid_from < (months.month + interval '1 month')::timestamp at time zone 'UTC'
         and (roster_history.valid_to is null or roster_history.valid_to > months.month::timestamp at time zone 'UTC')
     group by months.month, roster_history.team
-
-),
-
-share_totals as (
-
-    select
-        share_month as month,
-        team,
-        network,
-        count(distinct employee_id) as sharers,
-        count(*) as shares,
-        sum(audience_size) as potential_reach,
-        sum(impressions) as impressions,
-        sum(members_reached) as members_reached,
-        sum(engagements) as engagements,
-        sum(clicks) as clicks,
-        sum(tracking_link_clicks) as tracking_link_clicks,
-        sum(click_gap) as click_gap,
-        -- whether every share short of the platform's count is short because a later share took its link's clicks
-        coalesce(
-            bool_and(click_gap_source = 'later_share_of_the_link_took_its_clicks') filter (where click_gap < 0),
-            false
-        ) as shortfalls_are_later_shares
-    from shares
-    group by share_month, team, network
 
 ),
 

@@ -4,15 +4,15 @@
 
 with
 
-shares as (
+share_totals as (
 
-    select * from {{ ref('fct_shares') }}
+    select * from {{ ref('mart_month_team_network_shares') }}
 
 ),
 
-share_attribution as (
+month_attribution as (
 
-    select * from {{ ref('fct_share_motivation_attribution') }}
+    select * from {{ ref('mart_month_network_attribution') }}
 
 ),
 
@@ -24,26 +24,26 @@ months as (
 
 group_totals as (
 
+    -- the teams' counts add up to the group's (shares, sums); only distinct sharers would not
     select
-        share_month as month,
+        month,
         network,
-        count(*) as shares,
+        sum(shares) as shares,
         sum(impressions) as impressions,
         sum(engagements) as engagements,
         sum(clicks) as clicks
-    from shares
-    group by share_month, network
+    from share_totals
+    group by month, network
 
 ),
 
 group_respondents as (
 
-    select
-        share_month as month,
+    select distinct
+        month,
         network,
-        count(distinct employee_id) filter (where survey_response_token is not null) as respondents
-    from share_attribution
-    group by share_month, network
+        respondents
+    from month_attribution
 
 ),
 

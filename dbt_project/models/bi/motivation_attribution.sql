@@ -7,15 +7,10 @@
 
 with
 
-shares as (
+month_attribution as (
 
-    select * from {{ ref('fct_shares') }}
-
-),
-
-share_attribution as (
-
-    select * from {{ ref('fct_share_motivation_attribution') }}
+    -- per month × network × motivation, kept by month (incremental): a few rows a month, not every share's split
+    select * from {{ ref('mart_month_network_attribution') }}
 
 ),
 
@@ -31,36 +26,14 @@ months as (
 
 ),
 
-group_totals as (
-
-    select distinct
-        share_month as month,
-        network
-    from shares
-
-),
-
-group_respondents as (
-
-    select
-        share_month as month,
-        network,
-        count(distinct employee_id) filter (where survey_response_token is not null) as respondents
-    from share_attribution
-    group by share_month, network
-
-),
-
 groups as (
 
-    select
-        group_totals.*,
-        coalesce(group_respondents.respondents, 0) as respondents,
-        coalesce(group_respondents.respondents, 0) < {{ var('k_anonymity', 5) }} as is_suppressed
-    from group_totals
-    left join group_respondents
-        on group_totals.month = group_respondents.month
-        and group_totals.network = group_respondents.network
+    select distinct
+        month,
+        network,
+        respondents,
+        respondents < {{ var('k_anonymity', 5) }} as is_suppressed
+    from month_attribution
 
 ),
 
@@ -69,15 +42,15 @@ attributed as (
     select
         groups.month,
         groups.network,
-        case when groups.is_suppressed then 'unattributed' else share_attribution.motivation end as motivation,
-        sum(share_attribution.attributed_shares) as attributed_shares,
-        sum(share_attribution.attributed_impressions) as attributed_impressions,
-        sum(share_attribution.attributed_engagements) as attributed_engagements,
-        sum(share_attribution.attributed_clicks) as attributed_clicks
-    from share_attribution
+        case when groups.is_suppressed then 'unattributed' else month_attribution.motivation end as motivation,
+        sum(month_attribution.attributed_shares) as attributed_shares,
+        sum(month_attribution.attributed_impressions) as attributed_impressions,
+        sum(month_attribution.attributed_engagements) as attributed_engagements,
+        sum(month_attribution.attributed_clicks) as attributed_clicks
+    from month_attribution
     inner join groups
-        on share_attribution.share_month = groups.month
-        and share_attribution.network = groups.network
+        on month_attribution.month = groups.month
+        and month_attribution.network = groups.network
     group by 1, 2, 3
 
 ),

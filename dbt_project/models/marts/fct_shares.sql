@@ -26,6 +26,7 @@
             {'columns': ['post_id']},
             {'columns': ['employee_id']},
             {'columns': ['built_at']},
+            {'columns': ['share_month']},
             {'columns': ['network', 'metrics_extracted_at']},
             {'columns': ['tracking_link_clicks_extracted_at']},
         ],
@@ -106,6 +107,11 @@ changed_links as (
     union
     select bitlink from link_clicks
     where extracted_at > '{{ link_clicks_since }}'::timestamptz
+    union
+    -- a share a corrected export withdrew or changed: the link's other shares count its shares and split its
+    -- clicks anew
+    select tracking_link from {{ ref('stg_advocacy__superseded_shares') }}
+    where superseded_at > '{{ shares_landed_since }}'::timestamptz
 
 ),
 

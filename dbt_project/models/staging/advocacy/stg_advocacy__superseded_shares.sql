@@ -14,6 +14,9 @@ renamed as (
 
     select
         row ->> 'share_id' as share_id,
+        -- as stg_advocacy__shares reads it from the landed row's payload (the replaced row passed that once)
+        (row -> 'payload' ->> 'shared_at')::timestamptz as shared_at,
+        row -> 'payload' ->> 'tracking_link' as tracking_link,
         manifest_id,
         superseded_at
     from source
