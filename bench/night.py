@@ -447,8 +447,10 @@ def run(
             steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in house.setup_times.items())
             print(f"   {label} history laid in {house.history_seconds:.0f} s ({steps}): {counts}", flush=True)
             started = clock()
+            # with its data tests, as a warehouse's first build runs them: the nights' row-local tests then read only
+            # the rows built since (dbt_project/macros/tested_builds.sql)
             first, verdict = house.transform_audit_publish(
-                house.run_id("baseline", s.first_night), full_refresh=True, tests=label == labels[0], audit=False
+                house.run_id("baseline", s.first_night), full_refresh=True, audit=False
             )
             house.setup_times["first dbt build"] = clock() - started
             print(f"   {label} first build: {house.setup_times['first dbt build']:.0f} s", flush=True)

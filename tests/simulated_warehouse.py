@@ -68,8 +68,14 @@ def land_night(
 
 def dbt(url: str, work_dir: Path, *args: str) -> None:
     """Run `dbt <args>` on the database; fail the test with dbt's output when it fails."""
+    result = dbt_result(url, work_dir, *args)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def dbt_result(url: str, work_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` on the database; its exit code and output."""
     project = settings.DBT_PROJECT_DIR
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).with_name("dbt")),
             *args,
@@ -88,7 +94,6 @@ def dbt(url: str, work_dir: Path, *args: str) -> None:
         text=True,
         timeout=900,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def bi_tables(url: str) -> list[str]:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from simulated_warehouse import assert_k_anonymous, bi_contents, dbt, land_night
+from simulated_warehouse import assert_k_anonymous, bi_contents, dbt, dbt_result, land_night
 
 from expectations.thresholds import DEFAULT
 from ingestion.loader import apply_raw_schema
@@ -172,3 +172,29 @@ def test_three_waves_stay_k_anonymous(builds):
     with psycopg.connect(builds["url"]) as conn:
         waves = conn.execute("select count(distinct wave) from bi_build.team_morale").fetchone()[0]
     assert waves == 3  # one on each survey vendor (simulator.company.Company.survey_waves)
+
+
+def test_row_tests_read_the_rows_built_since_the_last_fully_tested_build(builds, tmp_path):
+    """The full rebuild ran every data test of the incremental tables and passed: each has its record, through its
+    newest row. Then two shares get negative impressions by hand, one stamped as rebuilt since: `dbt test` fails on
+    that one alone (the row-local test reads the rows built since the record; a hand edit that keeps its
+    stamp is not read)."""
+    url = builds["url"]
+    with psycopg.connect(url) as conn:
+        recorded = dict(conn.execute("select relation, tested_through from dbt_state.tested_builds").fetchall())
+        newest = {
+            table: conn.execute(f"select max(built_at) from {table}").fetchone()[0]
+            for table in (*INCREMENTAL_MODELS, "marts.mart_month_team_network_shares")
+        }
+        assert {table: recorded.get(table) for table in newest} == newest
+        stamped, kept = (row[0] for row in conn.execute("select share_id from marts.fct_shares order by 1 limit 2"))
+        conn.execute("update marts.fct_shares set impressions = -1, built_at = now() where share_id = %s", (stamped,))
+        conn.execute("update marts.fct_shares set impressions = -1 where share_id = %s", (kept,))
+    try:
+        select = ("--select", "fct_shares", "--exclude-resource-type", "unit_test")
+        result = dbt_result(url, tmp_path, "test", *select)
+        assert result.returncode == 1, result.stdout[-3000:]
+        failures = [line for line in result.stdout.splitlines() if "FAIL" in line and "expression_is_true" in line]
+        assert len(failures) == 1 and "Got 1 result" in result.stdout, result.stdout[-3000:]
+    finally:
+        dbt(url, tmp_path, "build", "--select", "fct_shares", "--full-refresh", "--exclude-resource-type", "unit_test")
