@@ -10,9 +10,10 @@
 --
 -- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last
 -- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
--- every share of a tracking link that got clicks landed since or a new share (the new share takes over the link's
--- later clicks); shares whose team at share time changed (a roster correction reaching back); shares landed again
--- since the last build (a corrected export replaces its previous version's rows). A share a corrected export
+-- every share of a tracking link that got clicks landed since, a new share (the new share takes over the link's
+-- later clicks) or a share a corrected export withdrew or changed (the link's shares are counted anew); shares
+-- whose team at share time changed (a roster correction reaching back); shares landed again since the last build
+-- (a corrected export replaces its previous version's rows). A share a corrected export
 -- withdrew is deleted before the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can
 -- change, so a full refresh gives the same rows.
 
