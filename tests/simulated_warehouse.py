@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 from consent_helpers import enrol_simulated_members
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from ingestion.run import (
     ApiConfig,
@@ -94,6 +95,17 @@ def dbt_result(url: str, work_dir: Path, *args: str) -> subprocess.CompletedProc
         text=True,
         timeout=900,
     )
+
+
+def built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
+    """The rows of an incremental table without their build time, by `key`; and how many rows the last build wrote."""
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        rows = conn.execute(f"select * from {table}").fetchall()
+        rebuilt = conn.execute(
+            f"select count(*) from {table} where built_at = (select max(built_at) from {table})"
+        ).fetchone()["count"]
+    by_key = {tuple(row[column] for column in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+    return {"rows": by_key, "rebuilt": rebuilt}
 
 
 def bi_tables(url: str) -> list[str]:

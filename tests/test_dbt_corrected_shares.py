@@ -17,7 +17,7 @@ from datetime import date
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from simulated_warehouse import dbt, land_night
+from simulated_warehouse import built_rows, dbt, land_night
 
 from ingestion.run import land_advocacy_shares
 
@@ -53,18 +53,8 @@ SHARE_MARTS = "fct_shares fct_share_motivation_attribution " + " ".join(name.spl
 
 
 def _month_marts(url: str) -> dict[str, dict]:
-    """Each month mart's rows by key (without their build time), and the months its last build wrote."""
-    marts = {}
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        for table, key in MONTH_MARTS.items():
-            rows = conn.execute(f"select * from {table}").fetchall()
-            newest = max(row["built_at"] for row in rows)
-            marts[table] = {
-                "rows": {tuple(row[c] for c in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows},
-                "rebuilt_months": {row["month"] for row in rows if row["built_at"] == newest},
-                "kept_months": {row["month"] for row in rows if row["built_at"] < newest},
-            }
-    return marts
+    """Each month mart's rows by key, without their build time."""
+    return {table: built_rows(url, table, key)["rows"] for table, key in MONTH_MARTS.items()}
 
 
 def _month_builds(url: str) -> dict[str, list]:
@@ -74,6 +64,12 @@ def _month_builds(url: str) -> dict[str, list]:
             table: conn.execute(f"select distinct month, built_at from {table} order by 1").fetchall()
             for table in MONTH_MARTS
         }
+
+
+def _rebuilt_and_kept(pairs: list) -> tuple[set, set]:
+    """The months of a mart's (month, build time) pairs that its last build wrote, and those it kept."""
+    newest = max(built_at for _, built_at in pairs)
+    return {month for month, built in pairs if built == newest}, {month for month, built in pairs if built < newest}
 
 
 def _empty_month(drop_dir, month: str) -> int:
@@ -115,7 +111,7 @@ def builds(module_db, tmp_path_factory) -> dict:
         _month_marts(module_db),
     )
     corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
-    first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"]["rows"])
+    first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"])
     emptied = _empty_month(drop_dir, first_month.strftime("%Y-%m"))
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
@@ -172,11 +168,12 @@ def test_the_month_marts_rebuilt_the_corrected_month_and_dropped_the_emptied_one
     assert builds["emptied"] > 0
     for table, before in builds["months_before"].items():
         after = builds["months"][table]
-        assert first_month in {key[0] for key in before["rows"]}, table
-        assert first_month not in {key[0] for key in after["rows"]}, table
-        assert after["rebuilt_months"] == {night_month}, table
-        assert after["kept_months"] == {key[0] for key in before["rows"]} - {first_month, night_month}, table
-        assert after["rows"] == builds["months_full_refresh"][table]["rows"], table
+        rebuilt, kept = _rebuilt_and_kept(builds["month_builds"][0][table])
+        assert first_month in {key[0] for key in before}, table
+        assert first_month not in {key[0] for key in after}, table
+        assert rebuilt == {night_month}, table
+        assert kept == {key[0] for key in before} - {first_month, night_month}, table
+        assert after == builds["months_full_refresh"][table], table
 
 
 def test_a_build_with_nothing_changed_rebuilds_no_month(builds):

@@ -14,9 +14,8 @@ from datetime import date
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from simulated_warehouse import assert_k_anonymous, bi_contents, dbt, dbt_result, land_night
+from simulated_warehouse import assert_k_anonymous, bi_contents, built_rows, dbt, dbt_result, land_night
 
 from expectations.thresholds import DEFAULT
 from ingestion.loader import apply_raw_schema
@@ -41,31 +40,18 @@ def _build_times(url: str) -> dict[str, int]:
         }
 
 
-def _built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
-    """The rows of an incremental table without their build time, by `key`; and how many rows the last build wrote."""
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        rows = conn.execute(f"select * from {table}").fetchall()
-        rebuilt = conn.execute(
-            f"select count(*) from {table} where built_at = (select max(built_at) from {table})"
-        ).fetchone()["count"]
-    by_key = {tuple(row[column] for column in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
-    return {"rows": by_key, "rebuilt": rebuilt}
-
-
 def _incremental_contents(url: str) -> dict:
     return {
         "bi": bi_contents(url),
         "build_times": _build_times(url),
-        "shares": _built_rows(url, "marts.fct_shares", ("share_id",)),
-        "attribution": _built_rows(url, "marts.fct_share_motivation_attribution", ("share_id", "motivation")),
-        "x_metrics": _built_rows(url, "intermediate.int_x__tweet_metrics_nightly", ("tweet_id", "logical_date")),
-        "month_shares": _built_rows(url, "marts.mart_month_team_network_shares", ("month", "team", "network")),
-        "month_attribution": _built_rows(
+        "shares": built_rows(url, "marts.fct_shares", ("share_id",)),
+        "attribution": built_rows(url, "marts.fct_share_motivation_attribution", ("share_id", "motivation")),
+        "x_metrics": built_rows(url, "intermediate.int_x__tweet_metrics_nightly", ("tweet_id", "logical_date")),
+        "month_shares": built_rows(url, "marts.mart_month_team_network_shares", ("month", "team", "network")),
+        "month_attribution": built_rows(
             url, "marts.mart_month_network_attribution", ("month", "network", "motivation")
         ),
-        "month_team_attribution": _built_rows(
-            url, "marts.mart_month_team_attribution", ("month", "team", "motivation")
-        ),
+        "month_team_attribution": built_rows(url, "marts.mart_month_team_attribution", ("month", "team", "motivation")),
     }
 
 
