@@ -770,6 +770,26 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
     assert after == before and builds == 1 and indexes == 3
 
 
+def test_a_share_table_built_with_a_retired_column_loses_it_on_its_next_build(built: str, tmp_path: Path) -> None:
+    """fct_shares kept each tracking link's share count on every share row until 2026-12-05 (now
+    fct_tracking_links'): a table built before has the column, which the next build drops by itself; every share
+    comes out as built, so none is rewritten."""
+
+    def share_rows(url: str) -> list[tuple]:
+        with psycopg.connect(url) as conn:
+            return conn.execute("select * from marts.fct_shares order by share_id").fetchall()
+
+    with scratch_database("retired", template=built) as url:
+        before = share_rows(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("alter table marts.fct_shares add column tracking_link_shares integer default 1")
+        result = _dbt(url, tmp_path, "build", "fct_shares")
+        after = share_rows(url)
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert after == before
+
+
 def test_october_is_split_by_the_sharers_weights_at_share_time(built: str) -> None:
     rows = _attribution(built, OCTOBER)
     proud, totals = rows["proud"], _totals(built, OCTOBER)
@@ -880,22 +900,29 @@ def test_tracking_link_clicks_are_split_over_the_links_shares_beside_the_platfor
     rows = _rows(
         built, "select * from marts.fct_shares where share_id in ('s-01', 's-10', 's-08', 's-02', 's-09', 's-03')"
     )
-    columns = ("tracking_link_clicks", "tracking_link_shares", "clicks", "click_gap", "click_gap_source")
+    columns = ("tracking_link_clicks", "clicks", "click_gap", "click_gap_source")
     assert {row["share_id"]: tuple(row[c] for c in columns) for row in rows} == {
-        "s-01": (12, 3, 10, 2, "tracking_link_counts_all_sources"),
-        "s-10": (13, 3, 12, 1, "tracking_link_counts_all_sources"),
-        "s-08": (6, 3, 1, 5, "tracking_link_counts_all_sources"),
+        "s-01": (12, 10, 2, "tracking_link_counts_all_sources"),
+        "s-10": (13, 12, 1, "tracking_link_counts_all_sources"),
+        "s-08": (6, 1, 5, "tracking_link_counts_all_sources"),
         # s-09 (3 Nov) takes e-0002's link from its day on; s-02's platform counted more than the link kept for it
-        "s-02": (3, 2, 4, -1, "later_share_of_the_link_took_its_clicks"),
+        "s-02": (3, 4, -1, "later_share_of_the_link_took_its_clicks"),
         # not observed yet: no platform count to set the link's against
-        "s-09": (0, 2, 0, None, None),
+        "s-09": (0, 0, None, None),
         # no click of e-0003's link landed: not collected
-        "s-03": (None, 1, 0, None, None),
+        "s-03": (None, 0, None, None),
     }
-    # the shares of a link split its clicks without loss
-    assert sum(row["tracking_link_clicks"] for row in rows if row["tracking_link"] == "bit.ly/e0001") == sum(
-        LINK_CLICKS["bit.ly/e0001"].values()
+    # the shares of a link split its clicks without loss, and the link counts its shares
+    links = _rows(
+        built,
+        "select tracking_link, shares, tracking_link_clicks from marts.fct_tracking_links"
+        " where tracking_link in ('bit.ly/e0001', 'bit.ly/e0002', 'bit.ly/e0003')",
     )
+    assert {row["tracking_link"]: (row["shares"], row["tracking_link_clicks"]) for row in links} == {
+        "bit.ly/e0001": (3, sum(LINK_CLICKS["bit.ly/e0001"].values())),
+        "bit.ly/e0002": (2, 3 + 0),
+        "bit.ly/e0003": (1, None),
+    }
     kpis = _rows(
         built,
         "select month, network, tracking_link_clicks, click_gap, click_gap_source"

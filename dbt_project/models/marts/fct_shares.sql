@@ -11,11 +11,16 @@
 -- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last
 -- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
 -- every share of a tracking link that got clicks landed since, a new share (the new share takes over the link's
--- later clicks) or a share a corrected export withdrew or changed (the link's shares are counted anew); shares
+-- later clicks) or a share a corrected export withdrew or changed (the link's clicks are credited anew); shares
 -- whose team at share time changed (a roster correction reaching back); shares landed again since the last build
--- (a corrected export replaces its previous version's rows). A share a corrected export
--- withdrew is deleted before the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can
--- change, so a full refresh gives the same rows.
+-- (a corrected export replaces its previous version's rows). Of these it writes only the shares that come out
+-- different from their built row (macro equals_built_row). A share a corrected export withdrew is deleted before
+-- the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can change, so a full refresh
+-- gives the same rows. How many shares a link serves is fct_tracking_links': a count on each share's row would
+-- change every sibling's row with each reshare.
+
+{#- columns this model built once and no longer does: a table built before loses them in its next build (pre-hook) -#}
+{%- set retired_columns = ['tracking_link_shares'] %}
 
 {{
     config(
@@ -32,7 +37,10 @@
             {'columns': ['tracking_link_clicks_extracted_at']},
         ],
         on_schema_change='fail',
-        pre_hook="{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares')) }}",
+        pre_hook=[
+            "{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares')) }}",
+            "{{ drop_retired_columns(this, " ~ (retired_columns | tojson) ~ ") }}",
+        ],
         post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
     )
 }}
@@ -248,8 +256,7 @@ link_shares as (
         share_id,
         tracking_link,
         (shared_at at time zone 'UTC')::date as share_date,
-        lead((shared_at at time zone 'UTC')::date) over link_order as next_share_date,
-        count(*) over (partition by tracking_link) as tracking_link_shares
+        lead((shared_at at time zone 'UTC')::date) over link_order as next_share_date
     from all_shares
     {% if is_incremental() -%}
     where tracking_link = any(array(select tracking_link from shares))
@@ -264,18 +271,21 @@ tracked as (
 
     select
         link_shares.share_id,
-        link_shares.tracking_link_shares,
         link_shares.next_share_date is not null as has_later_share,
         case when count(link_clicks.bitlink) > 0 then coalesce(sum(link_clicks.clicks) filter (
                     where link_clicks.click_date >= link_shares.share_date
                     and (link_shares.next_share_date is null or link_clicks.click_date < link_shares.next_share_date)
                 ), 0)
         end as tracking_link_clicks,
-        max(link_clicks.extracted_at) as tracking_link_clicks_extracted_at
+        -- of the clicks credited to this share only: a click landed for a sibling's days leaves this row as it was
+        max(link_clicks.extracted_at) filter (
+            where link_clicks.click_date >= link_shares.share_date
+            and (link_shares.next_share_date is null or link_clicks.click_date < link_shares.next_share_date)
+        ) as tracking_link_clicks_extracted_at
     from link_shares
     left join link_clicks on link_shares.tracking_link = link_clicks.bitlink
     where link_shares.share_id in (select share_id from shares)
-    group by link_shares.share_id, link_shares.tracking_link_shares, link_shares.next_share_date
+    group by link_shares.share_id, link_shares.next_share_date
 
 ),
 
@@ -324,7 +334,6 @@ joined as (
         latest.metrics_as_of,
         latest.extracted_at as metrics_extracted_at,
         tracked.tracking_link_clicks,
-        tracked.tracking_link_shares,
         tracked.has_later_share,
         tracked.tracking_link_clicks_extracted_at,
         at_horizon.share_id is not null as is_matured,
@@ -370,7 +379,6 @@ final as (
         click_source,
         metrics_as_of,
         tracking_link_clicks,
-        tracking_link_shares::integer as tracking_link_shares,
         case when click_source is not null then tracking_link_clicks - clicks end as click_gap,
         case
             when click_source is null or tracking_link_clicks is null then null
@@ -393,3 +401,10 @@ final as (
 )
 
 select * from final
+{% if is_incremental() -%}
+-- a recomputed share that comes out as built keeps its row and its built_at, which then still says when the share
+-- last changed: what reads the shares built since (the attribution, the month marts, the audit, the row tests)
+-- skips it. Most recomputed shares come out the same: a reshare recomputes every share of its link, and only the
+-- link's previous latest share can change (it gives the new share the link's later clicks).
+where not {{ equals_built_row('final', 'share_id', retired=retired_columns) }}
+{%- endif %}
