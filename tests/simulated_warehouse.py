@@ -22,6 +22,7 @@ from ingestion.run import (
     land_hr_roster,
     land_linkedin_organization_statistics,
     land_linkedin_post_analytics,
+    land_member_token_status,
     land_qualtrics_responses,
     land_surveymonkey_responses,
     land_surveymonkey_survey_details,
@@ -58,6 +59,8 @@ def land_night(
             organization = simulator.connections[settings.LINKEDIN_CONN_ID]["extra"]["organization_urn"]
             land_linkedin_organization_statistics(url, night, linkedin, organization)
             land_bitly_link_clicks(url, night, ApiConfig(simulator.bitly_base_url, TOKEN), now=as_of)
+            for network in ("linkedin", "x"):
+                land_member_token_status(url, night, network)  # what consent coverage is built from
         land_typeform_responses(url, night, ApiConfig(simulator.typeform_base_url, TOKEN), simulator.form_ids)
         surveymonkey = ApiConfig(simulator.surveymonkey_base_url, TOKEN)
         land_surveymonkey_survey_details(url, night, surveymonkey, simulator.surveymonkey_survey_ids)

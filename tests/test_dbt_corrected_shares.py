@@ -48,6 +48,7 @@ MONTH_MARTS = {
     "marts.mart_month_team_network_shares": ("month", "team", "network"),
     "marts.mart_month_network_attribution": ("month", "network", "motivation"),
     "marts.mart_month_team_attribution": ("month", "team", "motivation"),
+    "marts.mart_month_network_consent": ("month", "network"),
 }
 SHARE_MARTS = "fct_shares fct_share_motivation_attribution " + " ".join(name.split(".")[1] for name in MONTH_MARTS)
 

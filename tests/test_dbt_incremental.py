@@ -52,6 +52,7 @@ def _incremental_contents(url: str) -> dict:
             url, "marts.mart_month_network_attribution", ("month", "network", "motivation")
         ),
         "month_team_attribution": built_rows(url, "marts.mart_month_team_attribution", ("month", "team", "motivation")),
+        "month_consent": built_rows(url, "marts.mart_month_network_consent", ("month", "network")),
     }
 
 
@@ -92,7 +93,7 @@ def test_the_month_marts_hold_what_a_full_rebuild_gives(builds):
     """The second night touches both months of the simulated window (new readings of October's posts, a survey wave
     re-splitting October's shares), so both are rebuilt here; test_dbt_corrected_shares checks that a
     correction rebuilds only its month and that a build with nothing new rebuilds none."""
-    for table in ("month_shares", "month_attribution", "month_team_attribution"):
+    for table in ("month_shares", "month_attribution", "month_team_attribution", "month_consent"):
         incremental, full_refresh = builds["incremental"][table], builds["full_refresh"][table]
         assert incremental["rows"] == full_refresh["rows"], table
         assert len({key[0] for key in incremental["rows"]}) == 2, table
@@ -158,6 +159,21 @@ def test_three_waves_stay_k_anonymous(builds):
     with psycopg.connect(builds["url"]) as conn:
         waves = conn.execute("select count(distinct wave) from bi_build.team_morale").fetchone()[0]
     assert waves == 3  # one on each survey vendor (simulator.company.Company.survey_waves)
+
+
+def test_a_build_that_recomputes_every_share_rewrites_none_that_come_out_as_built(builds, tmp_path):
+    """A lookback reaching back past every landing makes every share one landed since the last build: all are
+    recomputed, each comes out as built, and none is written (every share keeps its build time)."""
+    url = builds["url"]
+
+    def build_times() -> dict:
+        with psycopg.connect(url) as conn:
+            return dict(conn.execute("select share_id, built_at from marts.fct_shares").fetchall())
+
+    before = build_times()
+    every_landing = ("--vars", "{incremental_lookback_hours: 100000}")
+    dbt(url, tmp_path, "build", "--select", "fct_shares", "--exclude-resource-type", "unit_test", *every_landing)
+    assert build_times() == before
 
 
 def test_row_tests_read_the_rows_built_since_the_last_fully_tested_build(builds, tmp_path):

@@ -5,18 +5,23 @@
     old month when the correction moved it). Nothing else changes what a share-month holds, so the mart rebuilds
     each of these months whole (delete+insert on `month`, distinct counts within a month stay exact) and keeps every
     other. The months are read before the build and written in as a constant array, looked up through the tables'
-    indexes on built_at. A month left with no share is deleted after the build (macro delete_emptied_months). -#}
-{% macro share_month_to_rebuild(column) %}
+    indexes on built_at. A month left with no share is deleted after the build (macro delete_emptied_months).
+    `also_changed_in`: more inputs of the mart, each {'relation', 'month' (SQL of a row's month), 'at' (its
+    landing or build time)}; their months with rows newer than the table's newest build are rebuilt too. -#}
+{% macro share_month_to_rebuild(column, also_changed_in=[]) %}
 {#- the refs outside any condition, so that dbt sees them when it parses the model (the build order) #}
-{%- set changed_in = [ref('fct_shares'), ref('fct_share_motivation_attribution')] %}
+{%- set changed_in = [
+    {'relation': ref('fct_shares'), 'month': 'share_month', 'at': 'built_at'},
+    {'relation': ref('fct_share_motivation_attribution'), 'month': 'share_month', 'at': 'built_at'},
+] + also_changed_in %}
 {%- set superseded_shares = ref('stg_advocacy__superseded_shares') %}
 {%- if execute and is_incremental() %}
 {%- set since = newest_built_at(this) %}
 {%- set query %}
     select coalesce(array_agg(distinct month)::text, '{}')
     from (
-{%- for relation in changed_in %}
-        select share_month as month from {{ relation }} where built_at > '{{ since }}'::timestamptz
+{%- for changed in changed_in %}
+        select {{ changed.month }} as month from {{ changed.relation }} where {{ changed.at }} > '{{ since }}'::timestamptz
         union
 {%- endfor %}
         select date_trunc('month', shared_at at time zone 'UTC')::date from {{ superseded_shares }}
