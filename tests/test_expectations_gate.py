@@ -674,8 +674,8 @@ def test_clean_night_passes_every_suite_and_publishes(warehouse):
     # × 5 motivations
     assert volumes == {"marts.fct_shares": 10, "marts.fct_share_motivation_attribution": 9 * 4 + 1, **bi_rows}
     assert bi_rows["bi_build.motivation_attribution"] == 15
-    # no content piece has k surveyed sharers here: groups under k are not shown at all
-    assert bi_rows.pop("bi_build.content_obligation") == 0 and all(bi_rows.values())
+    # the one content piece has 5 surveyed sharers of 6 (k = 5): shown, though the export gives it no title
+    assert bi_rows["bi_build.content_obligation"] == 1 and all(bi_rows.values())
     assert set(volumes) == set(VOLUME_CHECKED)
 
 
