@@ -1,19 +1,23 @@
 {#- A month-grain incremental mart's filter: SQL, true when `column` (a share month) is one the build rebuilds —
-    every month in a full build; in an incremental one, the months of the shares fct_shares or the attribution built
-    since the table's newest build, and of the shares a corrected export withdrew since then (minus
-    var('incremental_lookback_hours'), as withdraw_superseded_shares reads them: a withdrawn share's month, and its
-    old month when the correction moved it). Nothing else changes what a share-month holds, so the mart rebuilds
-    each of these months whole (delete+insert on `month`, distinct counts within a month stay exact) and keeps every
-    other. The months are read before the build and written in as a constant array, looked up through the tables'
-    indexes on built_at. A month left with no share is deleted after the build (macro delete_emptied_months).
-    `also_changed_in`: more inputs of the mart, each {'relation', 'month' (SQL of a row's month), 'at' (its
-    landing or build time)}; their months with rows newer than the table's newest build are rebuilt too. -#}
-{% macro share_month_to_rebuild(column, also_changed_in=[]) %}
+    every month in a full build; in an incremental one, the months of the shares its share-month inputs (`inputs`:
+    fct_shares and, by default, the attribution) built since the table's newest build, and of the shares a
+    corrected export withdrew since then (minus var('incremental_lookback_hours'), as withdraw_superseded_shares
+    reads them: a withdrawn share's month, and its old month when the correction moved it). Nothing else changes
+    what a share-month holds, so the mart rebuilds each of these months whole (delete+insert on `month`, distinct
+    counts within a month stay exact) and keeps every other. The months are read before the build and written in
+    as a constant array, looked up through the tables' indexes on built_at. A month left with no share is deleted
+    after the build (macro delete_emptied_months). `also_changed_in`: more inputs of the mart, each {'relation',
+    'month' (SQL of a row's month), 'at' (its landing or build time)}; their months with rows newer than the table's
+    newest build are rebuilt too. -#}
+{% macro share_month_to_rebuild(
+    column, inputs=['fct_shares', 'fct_share_motivation_attribution'], also_changed_in=[]
+) %}
 {#- the refs outside any condition, so that dbt sees them when it parses the model (the build order) #}
-{%- set changed_in = [
-    {'relation': ref('fct_shares'), 'month': 'share_month', 'at': 'built_at'},
-    {'relation': ref('fct_share_motivation_attribution'), 'month': 'share_month', 'at': 'built_at'},
-] + also_changed_in %}
+{%- set changed_in = [] %}
+{%- for name in inputs %}
+{%- do changed_in.append({'relation': ref(name), 'month': 'share_month', 'at': 'built_at'}) %}
+{%- endfor %}
+{%- do changed_in.extend(also_changed_in) %}
 {%- set superseded_shares = ref('stg_advocacy__superseded_shares') %}
 {%- if execute and is_incremental() %}
 {%- set since = newest_built_at(this) %}

@@ -4,7 +4,8 @@
 -- null when none did (not measured).
 --
 -- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares changed since
--- its last build and those with token statuses landed since (macro share_month_to_rebuild).
+-- its last build and those with token statuses landed since (macro share_month_to_rebuild; the attribution is no
+-- input of this mart, so a survey response re-splitting a sharer's shares rebuilds no month here).
 
 {{
     config(
@@ -36,7 +37,7 @@ sharers as (
     from {{ ref('fct_shares') }}
     where
         network in ('linkedin', 'x')
-        and {{ share_month_to_rebuild('share_month', also_changed_in=statuses_landed) }}
+        and {{ share_month_to_rebuild('share_month', inputs=['fct_shares'], also_changed_in=statuses_landed) }}
 
 ),
 
@@ -49,7 +50,7 @@ statuses as (
         logical_date,
         {{ status_month }} as month
     from {{ ref('stg_consent__member_token_status') }}
-    where {{ share_month_to_rebuild(status_month, also_changed_in=statuses_landed) }}
+    where {{ share_month_to_rebuild(status_month, inputs=['fct_shares'], also_changed_in=statuses_landed) }}
 
 ),
 

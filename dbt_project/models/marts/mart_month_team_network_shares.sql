@@ -24,7 +24,7 @@ with
 shares as (
 
     select * from {{ ref('fct_shares') }}
-    where {{ share_month_to_rebuild('share_month') }}
+    where {{ share_month_to_rebuild('share_month', inputs=['fct_shares']) }}
 
 ),
 
