@@ -49,9 +49,9 @@ def test_a_k_anonymity_override_reaches_the_models_the_gate_and_the_dashboards(f
 
     dbt_default = int(settings.DBT_VARS["k_anonymity"])
     assert (default["gate"], default["dashboards"]) == (dbt_default, dbt_default)
-    assert f"surveyed.respondents >= {dbt_default}" in default["model_sql"]
+    assert f"respondents >= {dbt_default}" in default["model_sql"]
     assert (overridden["gate"], overridden["dashboards"]) == (7, 7)
-    assert "surveyed.respondents >= 7" in overridden["model_sql"]
+    assert "respondents >= 7" in overridden["model_sql"]
 
 
 #: The gate's freshness thresholds and the raw table each applies to.
