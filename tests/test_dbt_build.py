@@ -775,16 +775,12 @@ def test_a_share_table_built_with_a_retired_column_loses_it_on_its_next_build(bu
     fct_tracking_links'): a table built before has the column, which the next build drops by itself; every share
     comes out as built, so none is rewritten."""
 
-    def share_rows(url: str) -> list[tuple]:
-        with psycopg.connect(url) as conn:
-            return conn.execute("select * from marts.fct_shares order by share_id").fetchall()
-
     with scratch_database("retired", template=built) as url:
-        before = share_rows(url)
+        before = _rows(url, "select * from marts.fct_shares order by share_id")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("alter table marts.fct_shares add column tracking_link_shares integer default 1")
         result = _dbt(url, tmp_path, "build", "fct_shares")
-        after = share_rows(url)
+        after = _rows(url, "select * from marts.fct_shares order by share_id")
 
     assert result.returncode == 0, result.stdout[-3000:]
     assert after == before
