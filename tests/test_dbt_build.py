@@ -709,8 +709,8 @@ def _built_at(url: str) -> dict[str, set]:
 def test_a_first_survey_response_re_splits_its_sharers_earlier_share_and_no_other(built: str, tmp_path: Path) -> None:
     """e-0009 never answered, so s-06 (shared 2026-10-09) is `unattributed`. A response of theirs lands, submitted
     within the lookback after s-06: the next incremental build splits s-06 over its first profile — found by the
-    sharer's changed `profile_digest`, since fct_shares did not rebuild s-06 — leaves every other share's rows as
-    they were built, and gives what a full rebuild gives."""
+    sharer's profiles changing (int_survey__profile_digests rebuilds their row), since fct_shares did not rebuild
+    s-06 — leaves every other share's rows as they were built, and gives what a full rebuild gives."""
     answers = list(ANSWERS["e-0001"].items())
     with scratch_database("attribution", template=built) as url:
         before, built_before = _attribution_rows(url), _built_at(url)
@@ -720,7 +720,7 @@ def test_a_first_survey_response_re_splits_its_sharers_earlier_share_and_no_othe
                 "insert into raw.typeform__responses values (%s, %s, %s, %s, gen_random_uuid(), now(), %s, %s)",
                 (FORM_ID, payload["token"], payload["submitted_at"], Jsonb(payload), LOGICAL_DATE, "test"),
             )
-        incremental = _dbt(url, tmp_path, "run", "fct_share_motivation_attribution")
+        incremental = _dbt(url, tmp_path, "run", "int_survey__profile_digests fct_share_motivation_attribution")
         after, built_after = _attribution_rows(url), _built_at(url)
         full = _dbt(url, tmp_path, "run", "fct_share_motivation_attribution", "--full-refresh")
         rebuilt = _attribution_rows(url)
@@ -741,9 +741,9 @@ def test_a_first_survey_response_re_splits_its_sharers_earlier_share_and_no_othe
 def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_its_next_build(
     built: str, tmp_path: Path
 ) -> None:
-    """A warehouse upgraded from when fct_share_motivation_attribution was a plain table (no `profile_digest`,
-    no `built_at`, no indexes) needs nothing by hand: its next build gains the columns, splits every share again
-    and adds the indexes; the rows are what they were."""
+    """A warehouse upgraded from when fct_share_motivation_attribution was a plain table (no `built_at`, no
+    indexes) needs nothing by hand: its next build gains the column, splits every share again and adds the
+    indexes; the rows are what they were."""
     with scratch_database("attribution", template=built) as url:
         before = _attribution_rows(url)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -752,9 +752,7 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
                 " where indrelid = 'marts.fct_share_motivation_attribution'::regclass"
             ).fetchall():
                 conn.execute(f"drop index {index}")
-            conn.execute(
-                "alter table marts.fct_share_motivation_attribution drop column profile_digest, drop column built_at"
-            )
+            conn.execute("alter table marts.fct_share_motivation_attribution drop column built_at")
         result = _dbt(url, tmp_path, "build", "fct_share_motivation_attribution")
         after = _attribution_rows(url)
         with psycopg.connect(url) as conn:
@@ -770,17 +768,27 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
     assert after == before and builds == 1 and indexes == 3
 
 
-def test_a_share_table_built_with_a_retired_column_loses_it_on_its_next_build(built: str, tmp_path: Path) -> None:
-    """fct_shares kept each tracking link's share count on every share row until 2026-12-05 (now
-    fct_tracking_links'): a table built before has the column, which the next build drops by itself; every share
-    comes out as built, so none is rewritten."""
-
+@pytest.mark.parametrize(
+    ("table", "key", "retired"),
+    [
+        # each tracking link's share count on every share row, until 2026-12-05 (now fct_tracking_links')
+        ("fct_shares", "share_id", "tracking_link_shares integer default 1"),
+        # the sharer's profile digest on every attribution row, until 2026-12-05 (now int_survey__profile_digests)
+        ("fct_share_motivation_attribution", "share_id, motivation", "profile_digest text default 'x'"),
+    ],
+)
+def test_a_table_built_with_a_retired_column_loses_it_on_its_next_build(
+    built: str, tmp_path: Path, table: str, key: str, retired: str
+) -> None:
+    """A table built before a model stopped building a column has it; the next build drops it by itself (pre-hook
+    drop_retired_columns), and every row comes out as built, so none is rewritten."""
+    query = f"select * from marts.{table} order by {key}"
     with scratch_database("retired", template=built) as url:
-        before = _rows(url, "select * from marts.fct_shares order by share_id")
+        before = _rows(url, query)
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("alter table marts.fct_shares add column tracking_link_shares integer default 1")
-        result = _dbt(url, tmp_path, "build", "fct_shares")
-        after = _rows(url, "select * from marts.fct_shares order by share_id")
+            conn.execute(f"alter table marts.{table} add column {retired}")
+        result = _dbt(url, tmp_path, "build", table)
+        after = _rows(url, query)
 
     assert result.returncode == 0, result.stdout[-3000:]
     assert after == before

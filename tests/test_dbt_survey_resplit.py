@@ -1,9 +1,10 @@
-"""A sharer's survey response re-splits their shares; only the month marts that read the split rebuild months.
+"""A sharer's survey response re-splits some of their shares; only the month marts that read the split rebuild.
 
 A night is landed from the simulator with one Typeform respondent's responses held back, and built. Then those
-responses land (as a later night's would) and the share marts build again, incrementally: the respondent's profile
-changed, so the attribution splits every share of theirs again and the marts that read the split
-(`mart_month_network_attribution`, `mart_month_team_attribution`) rebuild the months of those shares; no share
+responses land (as a later night's would) and the share marts build again, incrementally: the respondent's profiles
+changed, so the attribution splits every share of theirs again but writes only those whose rows came out changed
+(a share before the response's lookback stays `unattributed`); the marts that read the split
+(`mart_month_network_attribution`, `mart_month_team_attribution`) rebuild the months of the shares written; no share
 changed, so `fct_shares` writes no row and the marts that read only the shares (`mart_month_team_network_shares`,
 `mart_month_network_consent`) rebuild no month. Each table then equals a full rebuild's. The incremental lookback is
 0, so the build really recomputes only what changed.
@@ -79,13 +80,15 @@ def _month_builds(url: str) -> dict[str, list]:
         }
 
 
-def _respondents_share_months(url: str, respondent: str) -> tuple[set[str], set[date]]:
+def _share_months(url: str) -> dict[str, date]:
     with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "select share_id, share_month from marts.fct_shares where employee_id = %s",
-            (respondent,),
-        ).fetchall()
-    return {share for share, _ in rows}, {month for _, month in rows}
+        return dict(conn.execute("select share_id, share_month from marts.fct_shares").fetchall())
+
+
+def _respondents_shares(url: str, respondent: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select share_id from marts.fct_shares where employee_id = %s", (respondent,)).fetchall()
+    return {share for (share,) in rows}
 
 
 def _rebuilt(url: str, table: str, column: str) -> set:
@@ -116,7 +119,8 @@ def builds(module_db, tmp_path_factory) -> dict:
     return {
         "respondent": respondent,
         "held": held,
-        "respondents_shares": _respondents_share_months(module_db, respondent),
+        "respondents_shares": _respondents_shares(module_db, respondent),
+        "share_months": _share_months(module_db),
         "before": before,
         "incremental": incremental,
         "full_refresh": {table: built_rows(module_db, table, key)["rows"] for table, key in TABLES.items()},
@@ -128,7 +132,7 @@ def builds(module_db, tmp_path_factory) -> dict:
 
 def test_the_response_changed_the_respondents_split(builds):
     respondent = builds["respondent"]
-    shares, _ = builds["respondents_shares"]
+    shares = builds["respondents_shares"]
     assert builds["held"] > 0
     key = "marts.fct_share_motivation_attribution"
     before = {k: row for k, row in builds["before"][key].items() if k[0] in shares}
@@ -136,9 +140,20 @@ def test_the_response_changed_the_respondents_split(builds):
     assert before != after, respondent
 
 
-def test_the_attribution_split_again_the_respondents_shares(builds):
-    shares, _ = builds["respondents_shares"]
-    assert shares <= builds["split_again"]
+def _changed_shares(builds) -> set[str]:
+    """The shares whose attribution rows differ between the first build and the incremental one."""
+    key = "marts.fct_share_motivation_attribution"
+    before, after = builds["before"][key], builds["incremental"][key]
+    return {share for share, _ in before.keys() ^ after.keys()} | {
+        share for (share, motivation), row in after.items() if before.get((share, motivation)) != row
+    }
+
+
+def test_the_attribution_wrote_the_respondents_changed_shares_only(builds):
+    shares = builds["respondents_shares"]
+    changed = _changed_shares(builds)
+    assert changed and changed < shares  # some of their shares split as before
+    assert builds["split_again"] == changed
 
 
 def test_no_share_was_rewritten(builds):
@@ -146,8 +161,8 @@ def test_no_share_was_rewritten(builds):
     assert before == after
 
 
-def test_the_split_marts_rebuilt_the_respondents_months(builds):
-    _, months = builds["respondents_shares"]
+def test_the_split_marts_rebuilt_the_months_of_the_shares_written(builds):
+    months = {builds["share_months"][share] for share in builds["split_again"]}
     before, after = builds["month_builds"]
     for table in SPLIT_MARTS:
         assert before[table] != after[table], table

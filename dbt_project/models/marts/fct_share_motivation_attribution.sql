@@ -5,11 +5,15 @@
 -- row of weight 1. A share's weights sum to exactly 1 and the products are exact numerics, so the attributed parts
 -- of any set of shares add up to its totals exactly.
 --
--- Incremental (delete+insert on share_id): a build re-splits only the shares it could change — the shares
--- fct_shares rebuilt since this table's newest build, and every share of a sharer whose survey profile changed
--- (`profile_digest`: every profile of the employee and the lookback, hashed; stored on each of their rows and
--- compared per employee). A share fct_shares withdrew leaves before the build (pre-hook). Nothing else decides a
--- share's split, so a full refresh gives the same rows.
+-- Incremental (delete+insert on share_id): a build splits again only the shares it could change — the shares
+-- fct_shares rebuilt since this table's newest build, and every share of a sharer whose survey profiles changed
+-- since (int_survey__profile_digests rebuilt them) — and of these writes only the shares whose rows come out other
+-- than built: a sharer's new response changes the split of the few shares in its lookback, not of the years
+-- before. A share fct_shares withdrew leaves before the build (pre-hook). Nothing else decides a share's split, so a
+-- full refresh gives the same rows.
+
+{#- columns this model built once and no longer does: a table built before loses them in its next build (pre-hook) -#}
+{%- set retired_columns = ['profile_digest'] %}
 
 {{
     config(
@@ -22,16 +26,20 @@
             {'columns': ['built_at']},
         ],
         on_schema_change='append_new_columns',
-        pre_hook="{{ withdraw_superseded_shares(this, ref('fct_shares'), ref('stg_advocacy__superseded_shares')) }}",
+        pre_hook=[
+            "{{ withdraw_superseded_shares(this, ref('fct_shares'), ref('stg_advocacy__superseded_shares')) }}",
+            "{{ drop_retired_columns(this, " ~ (retired_columns | tojson) ~ ") }}",
+        ],
         post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
     )
 }}
 
-{#- A table built before this model was incremental has neither `profile_digest` nor `built_at`: its first build
-    since re-splits every share (delete+insert of all of them) and gains the columns (on_schema_change). -#}
+{#- A table built before this model was incremental has no `built_at`: its first build since splits every share
+    again (delete+insert of all of them) and gains the column (on_schema_change). -#}
 {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
     if execute and this is not none and is_incremental() else [] %}
-{%- set incremental = 'profile_digest' in columns %}
+{%- set incremental = 'built_at' in columns %}
+{%- set since = newest_built_at(this) if incremental else none %}
 
 with
 
@@ -47,59 +55,16 @@ motivation_weights as (
 
 profile_digests as (
 
-    -- everything of an employee's profiles that decides how their shares split, and the lookback
-    select
-        employee_id,
-        md5(
-            '{{ var("first_profile_lookback_days") }}|'
-            || string_agg(
-                concat_ws('|', wave, source, response_id, construct, weight, valid_from, valid_to),
-                ',' order by valid_from, construct
-            )
-        ) as profile_digest
-    from motivation_weights
-    group by employee_id
+    select * from {{ ref('int_survey__profile_digests') }}
 
 ),
 
 {% if incremental %}
-stored_digests as (
-
-    -- one probe per employee of this table: a walk over its index on employee_id from each employee to the next
-    -- (PostgreSQL 16 has no skip scan) and their rows' digest (the same on all of an employee's rows), where
-    -- reading every row would grow with the history
-    select
-        employees.employee_id,
-        (
-            select built.profile_digest from {{ this }} as built
-            where built.employee_id = employees.employee_id
-            order by built.employee_id
-            limit 1
-        ) as profile_digest
-    from (
-        with recursive walk as (
-            select min(employee_id) as employee_id from {{ this }}
-            union all
-            select (
-                select min(built.employee_id) from {{ this }} as built
-                where built.employee_id > walk.employee_id
-            )
-            from walk
-            where walk.employee_id is not null
-        )
-
-        select employee_id from walk
-        where employee_id is not null
-    ) as employees
-
-),
-
 changed_profiles as (
 
-    select coalesce(current_.employee_id, stored.employee_id) as employee_id
-    from profile_digests as current_
-    full join stored_digests as stored on current_.employee_id = stored.employee_id
-    where current_.profile_digest is distinct from stored.profile_digest
+    -- through the digests' index on built_at
+    select employee_id from profile_digests
+    where built_at > '{{ since }}'::timestamptz
 
 ),
 {% endif %}
@@ -110,7 +75,7 @@ shares as (
     {% if incremental -%}
     -- both through fct_shares' indexes (on built_at, on employee_id)
     where
-        built_at > '{{ newest_built_at(this) }}'::timestamptz
+        built_at > '{{ since }}'::timestamptz
         or employee_id = any(array(select employee_id from changed_profiles))
     {%- endif %}
 
@@ -188,12 +153,31 @@ final as (
         trim_scale(weighted.weight * shares.impressions) as attributed_impressions,
         trim_scale(weighted.weight * shares.engagements) as attributed_engagements,
         trim_scale(weighted.weight * shares.clicks) as attributed_clicks,
-        profile_digests.profile_digest,
         {{ dbt.current_timestamp() }} as built_at
     from weighted
     inner join shares on weighted.share_id = shares.share_id
-    left join profile_digests on shares.employee_id = profile_digests.employee_id
+
+){% if incremental %},
+
+changed_shares as (
+
+    -- the shares split again whose rows came out other than built: a row not built as it is now (one probe of the
+    -- unique index each), or a built row the split no longer has
+    select final.share_id from final
+    where not {{ equals_built_row('final', ['share_id', 'motivation'], retired=retired_columns) }}
+    union
+    select built.share_id from {{ this }} as built
+    where
+        built.share_id = any(array(select share_id from shares))
+        and not exists (
+            select from final
+            where final.share_id = built.share_id and final.motivation = built.motivation
+        )
 
 )
+{% endif %}
 
 select * from final
+{% if incremental -%}
+where share_id in (select share_id from changed_shares)
+{%- endif %}
