@@ -12,7 +12,8 @@
 -- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
 -- every share of a tracking link that got clicks landed since, a new share (the new share takes over the link's
 -- later clicks) or a share a corrected export withdrew or changed (the link's clicks are credited anew); shares
--- whose team at share time changed (a roster correction reaching back); shares landed again since the last build
+-- whose team at share time changed (a roster correction reaching back, a move: of the sharers whose spans
+-- int_hr__team_span_digests rewrote since); shares landed again since the last build
 -- (a corrected export replaces its previous version's rows). Of these it writes only the shares that come out
 -- different from their built row (macro equals_built_row). A share a corrected export withdrew is deleted before
 -- the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can change, so a full refresh
@@ -94,6 +95,12 @@ roster_history as (
 
 ),
 
+team_span_digests as (
+
+    select * from {{ ref('int_hr__team_span_digests') }}
+
+),
+
 {% if is_incremental() %}
 ---------- what changed since the last build
 
@@ -148,14 +155,23 @@ changed_posts as (
 
 moved_shares as (
 
+    -- of the sharers whose team spans changed since the last build (through this table's index on employee_id),
+    -- the shares whose team or department at share time is now another
     select built.share_id
     from {{ this }} as built
     left join roster_history
         on built.employee_id = roster_history.employee_id
         and built.shared_at >= roster_history.valid_from
         and (roster_history.valid_to is null or built.shared_at < roster_history.valid_to)
-    where coalesce(roster_history.team, 'unknown') is distinct from built.team
-        or roster_history.department is distinct from built.department
+    where
+        built.employee_id = any(array(
+            select employee_id from team_span_digests
+            where built_at > '{{ shares_landed_since }}'::timestamptz
+        ))
+        and (
+            coalesce(roster_history.team, 'unknown') is distinct from built.team
+            or roster_history.department is distinct from built.department
+        )
 
 ),
 
