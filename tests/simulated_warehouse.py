@@ -111,6 +111,30 @@ def built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
     return {"rows": by_key, "rebuilt": rebuilt}
 
 
+def written_by_last_build(url: str, table: str, column: str) -> set:
+    """The values of `column` in the rows of the incremental `table` that its last build wrote."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            f"select distinct {column} from {table} where built_at = (select max(built_at) from {table})"
+        ).fetchall()
+    return {value for (value,) in rows}
+
+
+def month_builds(url: str, tables) -> dict[str, list]:
+    """Each month mart's (month, build time) pairs."""
+    with psycopg.connect(url) as conn:
+        return {
+            table: conn.execute(f"select distinct month, built_at from {table} order by 1").fetchall()
+            for table in tables
+        }
+
+
+def rebuilt_and_kept(pairs: list) -> tuple[set, set]:
+    """The months of a mart's (month, build time) pairs that its last build wrote, and those it kept."""
+    newest = max(built_at for _, built_at in pairs)
+    return {month for month, built in pairs if built == newest}, {month for month, built in pairs if built < newest}
+
+
 def bi_tables(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(

@@ -17,7 +17,7 @@ from datetime import date
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from simulated_warehouse import built_rows, dbt, land_night
+from simulated_warehouse import built_rows, dbt, land_night, month_builds, rebuilt_and_kept
 
 from ingestion.run import land_advocacy_shares
 
@@ -56,21 +56,6 @@ SHARE_MARTS = "fct_shares fct_share_motivation_attribution " + " ".join(name.spl
 def _month_marts(url: str) -> dict[str, dict]:
     """Each month mart's rows by key, without their build time."""
     return {table: built_rows(url, table, key)["rows"] for table, key in MONTH_MARTS.items()}
-
-
-def _month_builds(url: str) -> dict[str, list]:
-    """Each month mart's (month, build time) pairs."""
-    with psycopg.connect(url) as conn:
-        return {
-            table: conn.execute(f"select distinct month, built_at from {table} order by 1").fetchall()
-            for table in MONTH_MARTS
-        }
-
-
-def _rebuilt_and_kept(pairs: list) -> tuple[set, set]:
-    """The months of a mart's (month, build time) pairs that its last build wrote, and those it kept."""
-    newest = max(built_at for _, built_at in pairs)
-    return {month for month, built in pairs if built == newest}, {month for month, built in pairs if built < newest}
 
 
 def _empty_month(drop_dir, month: str) -> int:
@@ -117,9 +102,9 @@ def builds(module_db, tmp_path_factory) -> dict:
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
     incremental, attributed, months = _share_facts(module_db), _attributed_shares(module_db), _month_marts(module_db)
-    builds_after_correction = _month_builds(module_db)
+    builds_after_correction = month_builds(module_db, MONTH_MARTS)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)  # nothing changed since
-    builds_unchanged = _month_builds(module_db)
+    builds_unchanged = month_builds(module_db, MONTH_MARTS)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, "--full-refresh", *NO_LOOKBACK)
     return {
         "months_before": months_before,
@@ -169,7 +154,7 @@ def test_the_month_marts_rebuilt_the_corrected_month_and_dropped_the_emptied_one
     assert builds["emptied"] > 0
     for table, before in builds["months_before"].items():
         after = builds["months"][table]
-        rebuilt, kept = _rebuilt_and_kept(builds["month_builds"][0][table])
+        rebuilt, kept = rebuilt_and_kept(builds["month_builds"][0][table])
         assert first_month in {key[0] for key in before}, table
         assert first_month not in {key[0] for key in after}, table
         assert rebuilt == {night_month}, table

@@ -14,7 +14,7 @@ from datetime import date
 
 import psycopg
 import pytest
-from simulated_warehouse import built_rows, dbt, land_night
+from simulated_warehouse import built_rows, dbt, land_night, written_by_last_build
 
 from ingestion.run import land_hr_roster
 
@@ -54,15 +54,6 @@ def _correct_team(url: str, sharer: str, night: date) -> int:
         ).rowcount
 
 
-def _newest_build(url: str) -> set[str]:
-    """The shares fct_shares' last build wrote."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "select share_id from marts.fct_shares where built_at = (select max(built_at) from marts.fct_shares)"
-        ).fetchall()
-    return {share for (share,) in rows}
-
-
 @pytest.fixture(scope="module")
 def builds(module_db, tmp_path_factory) -> dict:
     drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
@@ -75,7 +66,7 @@ def builds(module_db, tmp_path_factory) -> dict:
     corrected = _correct_team(module_db, sharer, night)
     dbt(module_db, work_dir, "run", *SELECT, *NO_LOOKBACK)
     incremental = built_rows(module_db, "marts.fct_shares", ("share_id",))["rows"]
-    written = _newest_build(module_db)
+    written = written_by_last_build(module_db, "marts.fct_shares", "share_id")
     dbt(module_db, work_dir, "run", *SELECT, "--full-refresh", *NO_LOOKBACK)
     return {
         "sharer": sharer,

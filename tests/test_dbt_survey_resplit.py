@@ -16,7 +16,7 @@ from datetime import date
 
 import psycopg
 import pytest
-from simulated_warehouse import built_rows, dbt, land_night
+from simulated_warehouse import built_rows, dbt, land_night, month_builds, rebuilt_and_kept, written_by_last_build
 
 NIGHT = date(2026, 11, 24)
 NO_LOOKBACK = ("--vars", "{incremental_lookback_hours: 0}")
@@ -28,6 +28,7 @@ SHARE_ONLY_MARTS = {
     "marts.mart_month_team_network_shares": ("month", "team", "network"),
     "marts.mart_month_network_consent": ("month", "network"),
 }
+MONTH_MARTS = (*SPLIT_MARTS, *SHARE_ONLY_MARTS)
 TABLES = {
     "marts.fct_shares": ("share_id",),
     "marts.fct_share_motivation_attribution": ("share_id", "motivation"),
@@ -71,15 +72,6 @@ def _land_held_back_responses(url: str) -> None:
         conn.execute("drop table raw.held_back_responses")
 
 
-def _month_builds(url: str) -> dict[str, list]:
-    """Each month mart's (month, build time) pairs."""
-    with psycopg.connect(url) as conn:
-        return {
-            table: conn.execute(f"select distinct month, built_at from {table} order by 1").fetchall()
-            for table in (*SPLIT_MARTS, *SHARE_ONLY_MARTS)
-        }
-
-
 def _share_months(url: str) -> dict[str, date]:
     with psycopg.connect(url) as conn:
         return dict(conn.execute("select share_id, share_month from marts.fct_shares").fetchall())
@@ -91,15 +83,6 @@ def _respondents_shares(url: str, respondent: str) -> set[str]:
     return {share for (share,) in rows}
 
 
-def _rebuilt(url: str, table: str, column: str) -> set:
-    """The values of `column` in the rows of `table` its last build wrote."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            f"select distinct {column} from {table} where built_at = (select max(built_at) from {table})"
-        ).fetchall()
-    return {value for (value,) in rows}
-
-
 @pytest.fixture(scope="module")
 def builds(module_db, tmp_path_factory) -> dict:
     drop_dir, work_dir = tmp_path_factory.mktemp("drop"), tmp_path_factory.mktemp("dbt")
@@ -107,14 +90,14 @@ def builds(module_db, tmp_path_factory) -> dict:
     respondent, held = _hold_back_responses(module_db)
     dbt(module_db, work_dir, "build", *SELECT, "--exclude-resource-type", "test", "unit_test", *NO_LOOKBACK)
     before = {table: built_rows(module_db, table, key)["rows"] for table, key in TABLES.items()}
-    month_builds_before = _month_builds(module_db)
-    shares_built_before = _rebuilt(module_db, "marts.fct_shares", "built_at")
+    month_builds_before = month_builds(module_db, MONTH_MARTS)
+    shares_built_before = written_by_last_build(module_db, "marts.fct_shares", "built_at")
     _land_held_back_responses(module_db)
     dbt(module_db, work_dir, "run", *SELECT, *NO_LOOKBACK)
     incremental = {table: built_rows(module_db, table, key)["rows"] for table, key in TABLES.items()}
-    month_builds_after = _month_builds(module_db)
-    split_again = _rebuilt(module_db, "marts.fct_share_motivation_attribution", "share_id")
-    shares_built_after = _rebuilt(module_db, "marts.fct_shares", "built_at")
+    month_builds_after = month_builds(module_db, MONTH_MARTS)
+    split_again = written_by_last_build(module_db, "marts.fct_share_motivation_attribution", "share_id")
+    shares_built_after = written_by_last_build(module_db, "marts.fct_shares", "built_at")
     dbt(module_db, work_dir, "run", *SELECT, "--full-refresh", *NO_LOOKBACK)
     return {
         "respondent": respondent,
@@ -166,8 +149,8 @@ def test_the_split_marts_rebuilt_the_months_of_the_shares_written(builds):
     before, after = builds["month_builds"]
     for table in SPLIT_MARTS:
         assert before[table] != after[table], table
-        newest = max(built_at for _, built_at in after[table])
-        assert {month for month, built_at in after[table] if built_at == newest} == months, table
+        rebuilt, _ = rebuilt_and_kept(after[table])
+        assert rebuilt == months, table
 
 
 def test_the_share_only_marts_rebuilt_no_month(builds):
