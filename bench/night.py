@@ -531,14 +531,14 @@ def run(
                         + ", ".join(f"{k} {v:.1f} s" for k, v in full.items()),
                         flush=True,
                     )
-        for label in labels:
-            if reps > 1:
+        if reps > 1:
+            for label in labels:
                 report.add(
                     "set-up",
                     f"  {label} warehouse copied for a round (CREATE DATABASE … TEMPLATE): s",
                     copy_times[label].spread(1),
                 )
-        if reps == 1:
+        else:
             report.note("one round: each night ran on its set-up's warehouse itself, not on a copy")
         one = labels[0]
         _night_split(report, spec, stage_times[one], step_times)
