@@ -49,8 +49,16 @@ MONTH_MARTS = {
     "marts.mart_month_network_attribution": ("month", "network", "motivation"),
     "marts.mart_month_team_attribution": ("month", "team", "motivation"),
     "marts.mart_month_network_consent": ("month", "network"),
+    "marts.mart_team_month_sharing": ("month", "team"),
+    "marts.mart_team_month_content_reach": ("month", "team", "content_id", "network"),
 }
-SHARE_MARTS = "fct_shares fct_share_motivation_attribution " + " ".join(name.split(".")[1] for name in MONTH_MARTS)
+SHARE_MARTS = "fct_shares fct_share_motivation_attribution mart_content_sharers " + " ".join(
+    name.split(".")[1] for name in MONTH_MARTS
+)
+
+
+def _content_sharers(url: str) -> dict[tuple, dict]:
+    return built_rows(url, "marts.mart_content_sharers", ("content_id", "employee_id"))["rows"]
 
 
 def _month_marts(url: str) -> dict[str, dict]:
@@ -91,10 +99,11 @@ def builds(module_db, tmp_path_factory) -> dict:
     # seeds and models up to the attribution (the data tests of the marts read dimensions not selected here)
     select = ("--select", " ".join(f"+{name}" for name in SHARE_MARTS.split()))
     dbt(module_db, work_dir, "build", *select, "--exclude-resource-type", "test", *NO_LOOKBACK)
-    before, attributed_before, months_before = (
+    before, attributed_before, months_before, sharers_before = (
         _share_facts(module_db),
         _attributed_shares(module_db),
         _month_marts(module_db),
+        _content_sharers(module_db),
     )
     corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
     first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"])
@@ -102,6 +111,7 @@ def builds(module_db, tmp_path_factory) -> dict:
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
     incremental, attributed, months = _share_facts(module_db), _attributed_shares(module_db), _month_marts(module_db)
+    sharers = _content_sharers(module_db)
     builds_after_correction = month_builds(module_db, MONTH_MARTS)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)  # nothing changed since
     builds_unchanged = month_builds(module_db, MONTH_MARTS)
@@ -110,6 +120,9 @@ def builds(module_db, tmp_path_factory) -> dict:
         "months_before": months_before,
         "months": months,
         "months_full_refresh": _month_marts(module_db),
+        "sharers_before": sharers_before,
+        "sharers": sharers,
+        "sharers_full_refresh": _content_sharers(module_db),
         "month_builds": (builds_after_correction, builds_unchanged),
         "first_month": first_month,
         "emptied": emptied,
@@ -160,6 +173,16 @@ def test_the_month_marts_rebuilt_the_corrected_month_and_dropped_the_emptied_one
         assert rebuilt == {night_month}, table
         assert kept == {key[0] for key in before} - {first_month, night_month}, table
         assert after == builds["months_full_refresh"][table], table
+
+
+def test_the_content_sharers_lost_the_pairs_left_without_a_share_like_a_full_rebuild(builds):
+    """Withdrawing a whole month empties the content × sharer pairs shared only then: the incremental build deletes
+    them and re-sums the corrected ones, as a full rebuild does."""
+    before, after = builds["sharers_before"], builds["sharers"]
+    corrected = builds["before"][builds["corrected"]]
+    assert set(after) < set(before)
+    assert (corrected["content_id"], corrected["employee_id"]) in after
+    assert after == builds["sharers_full_refresh"]
 
 
 def test_a_build_with_nothing_changed_rebuilds_no_month(builds):

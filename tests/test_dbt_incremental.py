@@ -53,6 +53,11 @@ def _incremental_contents(url: str) -> dict:
         ),
         "month_team_attribution": built_rows(url, "marts.mart_month_team_attribution", ("month", "team", "motivation")),
         "month_consent": built_rows(url, "marts.mart_month_network_consent", ("month", "network")),
+        "month_team_sharing": built_rows(url, "marts.mart_team_month_sharing", ("month", "team")),
+        "month_content_reach": built_rows(
+            url, "marts.mart_team_month_content_reach", ("month", "team", "content_id", "network")
+        ),
+        "content_sharers": built_rows(url, "marts.mart_content_sharers", ("content_id", "employee_id")),
     }
 
 
@@ -93,10 +98,23 @@ def test_the_month_marts_hold_what_a_full_rebuild_gives(builds):
     """The second night touches both months of the simulated window (new readings of October's posts, a survey wave
     re-splitting October's shares), so both are rebuilt here; test_dbt_corrected_shares checks that a
     correction rebuilds only its month and that a build with nothing new rebuilds none."""
-    for table in ("month_shares", "month_attribution", "month_team_attribution", "month_consent"):
+    for table in (
+        "month_shares",
+        "month_attribution",
+        "month_team_attribution",
+        "month_consent",
+        "month_team_sharing",
+        "month_content_reach",
+    ):
         incremental, full_refresh = builds["incremental"][table], builds["full_refresh"][table]
         assert incremental["rows"] == full_refresh["rows"], table
         assert len({key[0] for key in incremental["rows"]}) == 2, table
+
+
+def test_the_content_sharers_rebuilt_only_the_pairs_whose_shares_or_splits_changed(builds):
+    incremental, full_refresh = builds["incremental"]["content_sharers"], builds["full_refresh"]["content_sharers"]
+    assert incremental["rows"] == full_refresh["rows"]
+    assert 0 < incremental["rebuilt"] < len(incremental["rows"]) == full_refresh["rebuilt"]
 
 
 def test_the_second_night_read_only_its_own_x_readings(builds):

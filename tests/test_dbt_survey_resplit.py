@@ -4,9 +4,10 @@ A night is landed from the simulator with one Typeform respondent's responses he
 responses land (as a later night's would) and the share marts build again, incrementally: the respondent's profiles
 changed, so the attribution splits every share of theirs again but writes only those whose rows came out changed
 (a share before the response's lookback stays `unattributed`); the marts that read the split
-(`mart_month_network_attribution`, `mart_month_team_attribution`) rebuild the months of the shares written; no share
-changed, so `fct_shares` writes no row and the marts that read only the shares (`mart_month_team_network_shares`,
-`mart_month_network_consent`) rebuild no month. Each table then equals a full rebuild's. The incremental lookback is
+(`mart_month_network_attribution`, `mart_month_team_attribution`, `mart_team_month_sharing`) rebuild the months of
+the shares written, `mart_content_sharers` their content × sharer pairs; no share changed, so `fct_shares` writes no
+row and the marts that read only the shares (`mart_month_team_network_shares`, `mart_month_network_consent`,
+`mart_team_month_content_reach`) rebuild no month. Each table then equals a full rebuild's. The incremental lookback is
 0, so the build really recomputes only what changed.
 """
 
@@ -23,17 +24,21 @@ NO_LOOKBACK = ("--vars", "{incremental_lookback_hours: 0}")
 SPLIT_MARTS = {
     "marts.mart_month_network_attribution": ("month", "network", "motivation"),
     "marts.mart_month_team_attribution": ("month", "team", "motivation"),
+    "marts.mart_team_month_sharing": ("month", "team"),
 }
 SHARE_ONLY_MARTS = {
     "marts.mart_month_team_network_shares": ("month", "team", "network"),
     "marts.mart_month_network_consent": ("month", "network"),
+    "marts.mart_team_month_content_reach": ("month", "team", "content_id", "network"),
 }
 MONTH_MARTS = (*SPLIT_MARTS, *SHARE_ONLY_MARTS)
+CONTENT_SHARERS = "marts.mart_content_sharers"
 TABLES = {
     "marts.fct_shares": ("share_id",),
     "marts.fct_share_motivation_attribution": ("share_id", "motivation"),
     **SPLIT_MARTS,
     **SHARE_ONLY_MARTS,
+    CONTENT_SHARERS: ("content_id", "employee_id"),
 }
 SELECT = ("--select", " ".join(f"+{table.split('.')[1]}" for table in TABLES))
 
@@ -77,6 +82,22 @@ def _share_months(url: str) -> dict[str, date]:
         return dict(conn.execute("select share_id, share_month from marts.fct_shares").fetchall())
 
 
+def _share_pairs(url: str) -> dict[str, tuple[str, str]]:
+    """share → its content × sharer pair."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select share_id, content_id, employee_id from marts.fct_shares").fetchall()
+    return {share: (content, employee) for share, content, employee in rows}
+
+
+def _pairs_written_by_last_build(url: str) -> set[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            f"select content_id, employee_id from {CONTENT_SHARERS}"
+            f" where built_at = (select max(built_at) from {CONTENT_SHARERS})"
+        ).fetchall()
+    return set(rows)
+
+
 def _respondents_shares(url: str, respondent: str) -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("select share_id from marts.fct_shares where employee_id = %s", (respondent,)).fetchall()
@@ -98,12 +119,15 @@ def builds(module_db, tmp_path_factory) -> dict:
     month_builds_after = month_builds(module_db, MONTH_MARTS)
     split_again = written_by_last_build(module_db, "marts.fct_share_motivation_attribution", "share_id")
     shares_built_after = written_by_last_build(module_db, "marts.fct_shares", "built_at")
+    pairs_written = _pairs_written_by_last_build(module_db)
     dbt(module_db, work_dir, "run", *SELECT, "--full-refresh", *NO_LOOKBACK)
     return {
         "respondent": respondent,
         "held": held,
         "respondents_shares": _respondents_shares(module_db, respondent),
         "share_months": _share_months(module_db),
+        "share_pairs": _share_pairs(module_db),
+        "pairs_written": pairs_written,
         "before": before,
         "incremental": incremental,
         "full_refresh": {table: built_rows(module_db, table, key)["rows"] for table, key in TABLES.items()},
@@ -158,6 +182,11 @@ def test_the_share_only_marts_rebuilt_no_month(builds):
     for table in SHARE_ONLY_MARTS:
         assert after[table], table
         assert before[table] == after[table], table
+
+
+def test_the_content_sharers_rebuilt_the_pairs_of_the_shares_written(builds):
+    """No share changed, so only the split moves a pair: exactly the re-split shares' pairs are rebuilt."""
+    assert builds["pairs_written"] == {builds["share_pairs"][share] for share in builds["split_again"]}
 
 
 def test_every_table_holds_what_a_full_rebuild_gives(builds):

@@ -2,20 +2,23 @@
 -- bi.salesy_risk, and the motivation split of the team's surveyed shares. Outcomes are at the fixed horizon and
 -- compared with what the same content gets elsewhere on the same network (expected = impressions × the content's
 -- baseline rate). Carries survey aggregates of any size: marts only; `bi` applies k-anonymity.
-
-{%- set constructs = var('motivation_constructs') %}
+--
+-- A table of one row per team × month, rebuilt each night from two narrow incremental marts: the team's sharing
+-- (mart_team_month_sharing) and its horizon impressions per content piece and network
+-- (mart_team_month_content_reach), priced at tonight's baselines. Σ over shares of impressions × rate equals Σ over
+-- pieces of (Σ impressions) × rate.
 
 with
 
-shares as (
+sharing as (
 
-    select * from {{ ref('fct_shares') }}
+    select * from {{ ref('mart_team_month_sharing') }}
 
 ),
 
-share_attribution as (
+content_reach as (
 
-    select * from {{ ref('fct_share_motivation_attribution') }}
+    select * from {{ ref('mart_team_month_content_reach') }}
 
 ),
 
@@ -25,63 +28,47 @@ content_baselines as (
 
 ),
 
-behaviour as (
+expected as (
 
+    -- what the same content gets on the same network: impressions × its baseline rates
     select
-        shares.team,
-        shares.share_month as month,
-        count(*) as shares,
-        count(distinct shares.employee_id) as sharers,
-        count(*) filter (where shares.share_mode = 'scheduled') as scheduled_shares,
-        count(*) filter (where not shares.copy_edited) as unedited_shares,
-        count(*) filter (where shares.is_nudged) as nudged_shares,
-        count(*) filter (where shares.is_matured) as matured_shares,
-        coalesce(sum(shares.horizon_impressions), 0) as horizon_impressions,
-        coalesce(sum(shares.horizon_engagements), 0) as horizon_engagements,
-        coalesce(sum(shares.horizon_clicks), 0) as horizon_clicks,
-        -- what the same content gets on the same network: impressions × its baseline rates
-        sum(shares.horizon_impressions * content_baselines.engagement_rate) as expected_engagements,
-        sum(shares.horizon_impressions * content_baselines.click_through_rate) as expected_clicks
-    from shares
+        content_reach.team,
+        content_reach.month,
+        sum(content_reach.horizon_impressions * content_baselines.engagement_rate) as expected_engagements,
+        sum(content_reach.horizon_impressions * content_baselines.click_through_rate) as expected_clicks
+    from content_reach
     left join content_baselines
-        on shares.content_id = content_baselines.content_id
-        and shares.network = content_baselines.network
-    group by shares.team, shares.share_month
-
-),
-
-motivation_split as (
-
-    select
-        shares.team,
-        shares.share_month as month,
-        count(distinct share_attribution.employee_id) as respondents,
-        count(distinct share_attribution.share_id) as surveyed_shares,
-    {%- for construct in constructs %}
-    coalesce(sum(share_attribution.weight) filter (where share_attribution.motivation = '{{ construct }}'), 0)
-        as {{ construct }}_attributed_shares{{ "," if not loop.last }}
-    {%- endfor %}
-    from share_attribution
-    inner join shares on share_attribution.share_id = shares.share_id
-    where share_attribution.motivation <> 'unattributed'
-    group by shares.team, shares.share_month
+        on content_reach.content_id = content_baselines.content_id
+        and content_reach.network = content_baselines.network
+    group by content_reach.team, content_reach.month
 
 ),
 
 final as (
 
     select
-        behaviour.*,
-        coalesce(motivation_split.respondents, 0) as respondents,
-        coalesce(motivation_split.surveyed_shares, 0) as surveyed_shares,
-    {%- for construct in constructs %}
-    coalesce(motivation_split.{{ construct }}_attributed_shares, 0) as {{ construct }}_attributed_shares
-    {{- "," if not loop.last }}
+        sharing.team,
+        sharing.month,
+        sharing.shares,
+        sharing.sharers,
+        sharing.scheduled_shares,
+        sharing.unedited_shares,
+        sharing.nudged_shares,
+        sharing.matured_shares,
+        sharing.horizon_impressions,
+        sharing.horizon_engagements,
+        sharing.horizon_clicks,
+        expected.expected_engagements,
+        expected.expected_clicks,
+        sharing.respondents,
+        sharing.surveyed_shares,
+    {%- for construct in var('motivation_constructs') %}
+    sharing.{{ construct }}_attributed_shares{{ "," if not loop.last }}
     {%- endfor %}
-    from behaviour
-    left join motivation_split
-        on behaviour.team = motivation_split.team
-        and behaviour.month = motivation_split.month
+    from sharing
+    left join expected
+        on sharing.team = expected.team
+        and sharing.month = expected.month
 
 )
 
