@@ -8,17 +8,17 @@
 -- shares), and Bitly counts per link and day, so a link's clicks of a day are credited to the link's latest share
 -- made that day or before (exact sums: a link's clicks are split over its shares without loss).
 --
--- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last
--- one — new shares; shares with post readings landed since (per network, minus var('incremental_lookback_hours'));
--- every share of a tracking link that got clicks landed since, a new share (the new share takes over the link's
--- later clicks) or a share a corrected export withdrew or changed (the link's clicks are credited anew); shares
+-- Incremental (delete+insert on share_id): a build recomputes only the shares whose inputs changed since the last one
+-- (minus var('incremental_lookback_hours')) — new shares (landed since); shares with post readings landed since (per
+-- network); every share of a tracking link that got clicks landed since, a new share (the new share takes over the
+-- link's later clicks) or a share a corrected export withdrew or changed (the link's clicks are credited anew); shares
 -- whose team at share time changed (a roster correction reaching back, a move: of the sharers whose spans
--- int_hr__team_span_digests rewrote since); shares landed again since the last build
--- (a corrected export replaces its previous version's rows). Of these it writes only the shares that come out
--- different from their built row (macro equals_built_row). A share a corrected export withdrew is deleted before
--- the build (pre-hook withdraw_superseded_shares). Nothing else a share row holds can change, so a full refresh
--- gives the same rows. How many shares a link serves is fct_tracking_links': a count on each share's row would
--- change every sibling's row with each reshare.
+-- int_hr__team_span_digests rewrote since); shares landed again since the last build (a corrected export replaces its
+-- previous version's rows). Of these it writes only the shares that come out different from their built row (macro
+-- equals_built_row). A share a corrected export withdrew is deleted before the build (pre-hook
+-- withdraw_superseded_shares). Nothing else a share row holds can change, so a full refresh gives the same rows. How
+-- many shares a link serves is fct_tracking_links': a count on each share's row would change every sibling's row with
+-- each reshare.
 
 {#- columns this model built once and no longer does: a table built before loses them in its next build (pre-hook) -#}
 {%- set retired_columns = ['tracking_link_shares'] %}
@@ -106,10 +106,14 @@ team_span_digests as (
 
 new_shares as (
 
-    -- share ids only: both sides are read from their unique indexes
+    -- the shares landed since the last build (through raw's index on extraction time) that it has not built: a
+    -- share the last build could not see yet landed after it started, or within the lookback (a load that
+    -- committed while the build ran). Not an anti-join of every landed share: that reads all of raw each night
     select all_shares.share_id
     from all_shares
-    where not exists (
+    where
+        all_shares.extracted_at > '{{ shares_landed_since }}'::timestamptz
+        and not exists (
             select from {{ this }} as built
             where built.share_id = all_shares.share_id
         )
