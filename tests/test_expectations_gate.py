@@ -1036,6 +1036,7 @@ POISONED_SOURCES = {
         "cumulative counts do not fall from the previous night by more than max(2, 0.01 × previous)",
     ),
     ("raw.bitly__link_clicks", "clicks are non-negative whole numbers"),
+    ("raw.linkedin__member_post_analytics", "every post counted is a share in raw.advocacy__shares"),
     (
         "raw.hr__roster",
         "payload is the export's row: exactly its columns, strings (manager, location may be null), the"
@@ -1065,6 +1066,8 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
         )
         insert_page_post(conn, PAGE_POSTS[0], 500, NIGHT_3, now)
         insert_page_post(conn, PAGE_POSTS[1], 2000, NIGHT_3, now)
+        # a LinkedIn count for a post no share made (number 97: none of the fixture's shares)
+        insert_count(conn, 97, "IMPRESSION", 40, NIGHT_3, now)
         # negative clicks; a roster row without an e-mail address
         insert_clicks(conn, NIGHT_2, -2, NIGHT_3, now)
         insert_roster_row(conn, "e-0001", NIGHT_3, now, email="e-0001")
@@ -1094,6 +1097,9 @@ def test_poisoned_sources_fail_naming_each_expectation(audit_only, warehouse):
     fallen = unexpected_rows(result, "raw.linkedin__organization_post_statistics", "cumulative counts")
     assert {(r["post_urn"], r["metric"]) for r in fallen} >= {(PAGE_POSTS[0], "impressionCount")}
     assert {r["post_urn"] for r in fallen} == {PAGE_POSTS[0]}
+    assert unexpected_rows(result, "raw.linkedin__member_post_analytics", "every post counted") == [
+        {"post_urn": post_urn(97)}
+    ]
     assert unexpected_rows(result, "raw.bitly__link_clicks", "clicks") == [
         {"bitlink": "bit.ly/abcdefg", "click_date": "2026-11-04", "clicks": -2}
     ]
@@ -1221,6 +1227,34 @@ def test_the_raw_audit_reads_the_rows_arrived_since_its_last_pass(audit_only, wa
 
     networks = unexpected_rows(result, "raw.advocacy__shares", "network is one of")
     assert sorted(row["share_id"] for row in networks) == ["s-11", "s-12"]
+
+
+def test_the_marts_value_ranges_read_the_rows_built_since_their_last_pass(audit_only, warehouse):
+    """The marts' value rules are rules over the rows built since the last audit their suite passed, like the
+    per-share reconciliations: a row edited in place without a build stamp is not read again; once a build
+    rewrites it (a new `built_at`), its broken values fail the audit, named per row."""
+    audit_only("marts")
+    assert audit_build(warehouse, "night-2").success
+    poison = (
+        "update marts.fct_shares set network = 'myspace' where share_id = 's-01';"
+        " update marts.fct_share_motivation_attribution set weight = 1.5, attributed_clicks = -1"
+        " where share_id = 's-02' and motivation = 'proud'"
+    )
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(poison)  # not a build: the rows keep the build time night-2 read them at
+    assert audit_build(warehouse, "night-3").success
+
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("update marts.fct_shares set built_at = now() where share_id = 's-01'")
+        conn.execute("update marts.fct_share_motivation_attribution set built_at = now() where share_id = 's-02'")
+    result = audit_build(warehouse, "night-4")
+
+    assert unexpected_rows(result, "marts.fct_shares", "share_month is the first day") == [
+        {"share_id": "s-01", "broken": ["network is allowed"]}
+    ]
+    assert unexpected_rows(result, "marts.fct_share_motivation_attribution", "weight is within") == [
+        {"share_id": "s-02", "motivation": "proud", "broken": ["weight in [0, 1]", "attributed_clicks >= 0"]}
+    ]
 
 
 def test_a_failed_nights_rows_are_read_again_until_a_later_row_corrects_them(audit_only, warehouse):
