@@ -49,8 +49,8 @@
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 
 {%- if is_incremental() %}
-{#- What landed since the last build, minus the lookback; an empty table (a first build before any share landed)
-    takes everything. Read before the build and written in as constants: PostgreSQL then plans each "landed since"
+{#- What landed since the last build, minus the lookback, and the last build's time itself (what dbt writes upstream
+    in the same build needs no lookback); an empty table (a first build before any share landed) takes everything. Read before the build and written in as constants: PostgreSQL then plans each "landed since"
     through the index on extraction time, where a subquery's value, unknown when planning, got it a scan of every
     row (bench/night.py's cost growth). Each maximum is read from its own index (a `max … filter` over the
     table would read every row). -#}
@@ -61,10 +61,11 @@
         (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'x'), '-infinity')
             - {{ lookback }})::text,
         (coalesce((select max(tracking_link_clicks_extracted_at) from {{ this }}), '-infinity') - {{ lookback }})::text,
-        (coalesce((select max(built_at) from {{ this }}), '-infinity') - {{ lookback }})::text
+        (coalesce((select max(built_at) from {{ this }}), '-infinity') - {{ lookback }})::text,
+        coalesce((select max(built_at) from {{ this }}), '-infinity')::text
 {%- endset %}
-{%- set since = run_query(watermark_query).rows[0] if execute else ['-infinity'] * 4 %}
-{%- set linkedin_readings_since, x_readings_since, link_clicks_since, shares_landed_since = since %}
+{%- set since = run_query(watermark_query).rows[0] if execute else ['-infinity'] * 5 %}
+{%- set linkedin_readings_since, x_readings_since, link_clicks_since, shares_landed_since, built_since = since %}
 {%- endif %}
 
 with
@@ -169,8 +170,10 @@ moved_shares as (
         and (roster_history.valid_to is null or built.shared_at < roster_history.valid_to)
     where
         built.employee_id = any(array(
+            -- no lookback: dbt writes the digests, upstream of this table in the same build, so those the last
+            -- build wrote are older than its rows (a lookback re-read every sharer the last build rewrote)
             select employee_id from team_span_digests
-            where built_at > '{{ shares_landed_since }}'::timestamptz
+            where built_at > '{{ built_since }}'::timestamptz
         ))
         and (
             coalesce(roster_history.team, 'unknown') is distinct from built.team
