@@ -52,9 +52,23 @@ MONTH_MARTS = {
     "marts.mart_team_month_sharing": ("month", "team"),
     "marts.mart_team_month_content_reach": ("month", "team", "content_id", "network"),
 }
-SHARE_MARTS = "fct_shares fct_share_motivation_attribution mart_content_sharers " + " ".join(
+SHARE_MARTS = "fct_shares fct_share_motivation_attribution mart_content_sharers fct_post_engagement_daily " + " ".join(
     name.split(".")[1] for name in MONTH_MARTS
 )
+
+
+def _engagement_days_without_their_share(url: str) -> int:
+    """fct_post_engagement_daily's rows whose share is not in fct_shares."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select count(*) from marts.fct_post_engagement_daily as daily"
+            " where not exists (select from marts.fct_shares as shares where shares.share_id = daily.share_id)"
+        ).fetchone()[0]
+
+
+def _shares_with_engagement_days(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {share for (share,) in conn.execute("select distinct share_id from marts.fct_post_engagement_daily")}
 
 
 def _content_sharers(url: str) -> dict[tuple, dict]:
@@ -105,6 +119,7 @@ def builds(module_db, tmp_path_factory) -> dict:
         _month_marts(module_db),
         _content_sharers(module_db),
     )
+    engaged_before = _shares_with_engagement_days(module_db)
     corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
     first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"])
     emptied = _empty_month(drop_dir, first_month.strftime("%Y-%m"))
@@ -112,6 +127,7 @@ def builds(module_db, tmp_path_factory) -> dict:
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
     incremental, attributed, months = _share_facts(module_db), _attributed_shares(module_db), _month_marts(module_db)
     sharers = _content_sharers(module_db)
+    orphan_engagement_days = _engagement_days_without_their_share(module_db)
     builds_after_correction = month_builds(module_db, MONTH_MARTS)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)  # nothing changed since
     builds_unchanged = month_builds(module_db, MONTH_MARTS)
@@ -120,6 +136,8 @@ def builds(module_db, tmp_path_factory) -> dict:
         "months_before": months_before,
         "months": months,
         "months_full_refresh": _month_marts(module_db),
+        "engaged_before": engaged_before,
+        "orphan_engagement_days": orphan_engagement_days,
         "sharers_before": sharers_before,
         "sharers": sharers,
         "sharers_full_refresh": _content_sharers(module_db),
@@ -173,6 +191,14 @@ def test_the_month_marts_rebuilt_the_corrected_month_and_dropped_the_emptied_one
         assert rebuilt == {night_month}, table
         assert kept == {key[0] for key in before} - {first_month, night_month}, table
         assert after == builds["months_full_refresh"][table], table
+
+
+def test_the_withdrawn_shares_leave_the_daily_engagement_too(builds):
+    """fct_post_engagement_daily is keyed by the post: its pre-hook deletes the withdrawn shares' days through the
+    post, so no day is left whose share fct_shares no longer has (its relationships test would fail the night)."""
+    withdrawn = set(builds["before"]) - set(builds["incremental"])
+    assert withdrawn & builds["engaged_before"]
+    assert builds["orphan_engagement_days"] == 0
 
 
 def test_the_content_sharers_lost_the_pairs_left_without_a_share_like_a_full_rebuild(builds):

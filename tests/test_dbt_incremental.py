@@ -218,3 +218,26 @@ def test_row_tests_read_the_rows_built_since_the_last_fully_tested_build(builds,
         assert len(failures) == 1 and "Got 1 result" in result.stdout, result.stdout[-3000:]
     finally:
         dbt(url, tmp_path, "build", "--select", "fct_shares", "--full-refresh", "--exclude-resource-type", "unit_test")
+
+
+def test_the_daily_engagement_relationships_test_reads_the_rows_built_since(builds, tmp_path):
+    """fct_post_engagement_daily's relationships test to fct_shares says why a row that passed keeps passing (a
+    share leaves fct_shares only withdrawn, and the table deletes that share's days in the same build), so it reads
+    the rows built since the last fully tested build: two days get a share fct_shares lacks by hand, one stamped as
+    rebuilt since; `dbt test` fails on that one alone."""
+    url = builds["url"]
+    with psycopg.connect(url) as conn:
+        stamped, kept = conn.execute(
+            "select post_urn, activity_date from marts.fct_post_engagement_daily order by 1, 2 limit 2"
+        ).fetchall()
+        edit = "update marts.fct_post_engagement_daily set share_id = 'no-such-share'{}"
+        conn.execute(edit.format(", built_at = now() where (post_urn, activity_date) = (%s, %s)"), stamped)
+        conn.execute(edit.format(" where (post_urn, activity_date) = (%s, %s)"), kept)
+    select = ("--select", "fct_post_engagement_daily", "--exclude-resource-type", "unit_test")
+    try:
+        result = dbt_result(url, tmp_path, "test", *select)
+        assert result.returncode == 1, result.stdout[-3000:]
+        failures = [line for line in result.stdout.splitlines() if "FAIL" in line and "relationships" in line]
+        assert len(failures) == 1 and "Got 1 result" in result.stdout, result.stdout[-3000:]
+    finally:
+        dbt(url, tmp_path, "build", *select, "--full-refresh")

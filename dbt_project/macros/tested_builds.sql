@@ -7,8 +7,11 @@
     built after it (get_where_subquery below): whether one of them passes depends on a row alone (sums_to_one on a
     share's rows, which a build always rewrites together), and a row that passed keeps passing until a build
     rewrites it, which stamps it anew. Tests that read other rows or tables (relationships, unique_combination) keep
-    reading every row; a run that skipped or failed any test of a table records nothing for it, so its next runs read
-    again from the last fully tested build; `--full-refresh` stamps every row, so every row is tested again. -#}
+    reading every row, unless the test's config says why a row that passed keeps passing (`meta:
+    reads_rows_built_since: <why>`; e.g. a relationships test whose parent loses a key only in a way the child
+    mirrors in the same build). A run that skipped or failed any test of a table records nothing for it, so its next
+    runs read again from the last fully tested build; `--full-refresh` stamps every row, so every row is tested
+    again. -#}
 
 {#- on-run-start: the record's table (dbt's own state; no model reads it). -#}
 {% macro create_tested_builds() %}
@@ -42,12 +45,14 @@ on conflict (relation) do update set tested_through = excluded.tested_through, r
 {% endmacro %}
 
 {#- The newest `built_at` the row-local tests of the current test's table have already read (text), or '' when the
-    test reads every row: not a row-local test, not on an incremental table, or no tested build recorded. -#}
+    test reads every row: not a row-local test (nor one whose config says it may read the rows built since), not on
+    an incremental table, or no tested build recorded. -#}
 {% macro tested_through() %}
 {%- set row_local_tests = ['not_null', 'accepted_values', 'expression_is_true', 'sums_to_one'] %}
 {%- set attached = graph.nodes.get(model.attached_node) if execute and model.attached_node else none %}
-{%- if attached and attached.config.materialized == 'incremental'
-    and (model.test_metadata or {}).get('name') in row_local_tests %}
+{%- set reads_rows_built_since = (model.test_metadata or {}).get('name') in row_local_tests
+    or (model.config.get('meta') or {}).get('reads_rows_built_since') %}
+{%- if attached and attached.config.materialized == 'incremental' and reads_rows_built_since %}
 {%- set rows = run_query(
     "select tested_through::text from dbt_state.tested_builds where relation = '"
     ~ attached.schema ~ "." ~ attached.alias ~ "'"

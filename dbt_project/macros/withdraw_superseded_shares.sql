@@ -4,16 +4,17 @@
     raw._superseded_rows, ingestion/file_manifest.py), so the candidates are `superseded_shares` since the table's
     newest build, minus var('incremental_lookback_hours'): looked up by their key, where a check of every built
     share against its source grew with the history. Both relations are arguments so that dbt sees the refs when it
-    parses the hook (the build order). -#}
-{% macro withdraw_superseded_shares(relation, kept_in, superseded_shares) %}
+    parses the hook (the build order). A table keyed by something else than the share looks its rows up by
+    `by` (its column) = `superseded_by` (the superseded share's), e.g. the post. -#}
+{% macro withdraw_superseded_shares(relation, kept_in, superseded_shares, by='share_id', superseded_by='share_id') %}
 {#- not in a full build, a unit test (no relation), nor the first build of a table made before it had `built_at` #}
 {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list
     if execute and relation is not none and is_incremental() else [] %}
 {%- if 'built_at' in columns %}
 delete from {{ relation }} as built
 where
-    built.share_id in (
-        select superseded.share_id
+    built.{{ by }} in (
+        select superseded.{{ superseded_by }}
         from {{ superseded_shares }} as superseded
         where superseded.superseded_at > (
                 select coalesce(max(built_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'

@@ -3,7 +3,9 @@
 -- team, content) join through share_id, so a late roster correction never leaves stale copies here.
 --
 -- Incremental (delete+insert on post × activity date): only the rows int_linkedin__post_metrics_nightly (re)built
--- since this model's last build.
+-- since this model's last build. The rows of a share a corrected export withdrew are deleted before the build
+-- (pre-hook withdraw_superseded_shares, through the post), as fct_shares deletes the share: a share leaves
+-- fct_shares in no other way, so a row here keeps its share there until a build rewrites the row.
 
 {{
     config(
@@ -11,6 +13,10 @@
         unique_key=['post_urn', 'activity_date'],
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['post_urn', 'activity_date'], 'unique': true}, {'columns': ['built_at']}],
+        pre_hook=[
+            "{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares'),"
+            " by='post_urn', superseded_by='post_id') }}",
+        ],
         post_hook=["{{ ensure_indexes(this, model.config.indexes) }}", "analyze {{ this }}"],
         on_schema_change='fail',
     )

@@ -16,6 +16,7 @@ renamed as (
         row ->> 'share_id' as share_id,
         row -> 'payload' ->> 'employee_id' as employee_id,
         row -> 'payload' ->> 'content_id' as content_id,
+        row -> 'payload' ->> 'post_id' as post_id,
         -- as stg_advocacy__shares reads it from the landed row's payload (the replaced row passed that once)
         (row -> 'payload' ->> 'shared_at')::timestamptz as shared_at,
         row -> 'payload' ->> 'tracking_link' as tracking_link,
