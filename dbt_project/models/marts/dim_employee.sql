@@ -13,7 +13,8 @@ employee_ids as (
 
     select employee_id from roster_history
     union
-    select employee_id from {{ ref('stg_advocacy__shares') }}
+    -- the sharers: every share is in fct_shares (built before this), read through its index on employee_id
+    select employee_id from ({{ distinct_values(ref('fct_shares'), 'employee_id') }}) as sharers
     union
     select employee_id from {{ ref('int_survey__responses') }}
     where employee_id is not null
