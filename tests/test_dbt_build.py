@@ -774,6 +774,35 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
     assert after == before and builds == 1 and indexes == 3
 
 
+def test_a_content_sharers_table_built_before_it_was_incremental_is_rebuilt_whole_on_its_next_build(
+    built: str, tmp_path: Path
+) -> None:
+    """A warehouse upgraded from when mart_content_sharers was a plain table (no `built_at`, no index) needs nothing
+    by hand: its next build gains the column, rebuilds every pair and adds the unique index; the rows are what they
+    were."""
+    query = "select content_id, employee_id, shares, is_respondent, attributed_shares from marts.mart_content_sharers"
+    with scratch_database("content_sharers", template=built) as url:
+        before = _rows(url, query + " order by 1, 2")
+        with psycopg.connect(url, autocommit=True) as conn:
+            for (index,) in conn.execute(
+                "select indexrelid::regclass::text from pg_index where indrelid = 'marts.mart_content_sharers'::regclass"
+            ).fetchall():
+                conn.execute(f"drop index {index}")
+            conn.execute("alter table marts.mart_content_sharers drop column built_at")
+        result = _dbt(url, tmp_path, "build", "mart_content_sharers")
+        after = _rows(url, query + " order by 1, 2")
+        with psycopg.connect(url) as conn:
+            (builds,) = conn.execute(
+                "select count(distinct built_at) from marts.mart_content_sharers where built_at is not null"
+            ).fetchone()
+            (unique_indexes,) = conn.execute(
+                "select count(*) from pg_index where indrelid = 'marts.mart_content_sharers'::regclass and indisunique"
+            ).fetchone()
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert after == before and builds == 1 and unique_indexes == 1
+
+
 @pytest.mark.parametrize(
     ("table", "key", "retired"),
     [

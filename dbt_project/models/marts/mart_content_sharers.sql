@@ -16,7 +16,7 @@
         unique_key=['content_id', 'employee_id'],
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['content_id', 'employee_id'], 'unique': true}],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook=[
             "{{ delete_emptied_content_sharers(this, ref('fct_shares'), ref('stg_advocacy__superseded_shares')) }}",
             "{{ ensure_indexes(this, model.config.indexes) }}",
@@ -24,20 +24,25 @@
     )
 }}
 
-{%- if is_incremental() %}
+{#- A table built before this model was incremental has no `built_at`: its first build since rebuilds every pair
+    (delete+insert of all of them) and gains the column (on_schema_change). -#}
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if execute and this is not none and is_incremental() else [] %}
+{%- set incremental = 'built_at' in columns %}
+{%- if incremental %}
 {%- set since = newest_built_at(this) %}
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 {%- endif %}
 
 with
 
-shares as {% if is_incremental() %}not materialized {% endif %}(
+shares as {% if incremental %}not materialized {% endif %}(
 
     select * from {{ ref('fct_shares') }}
 
 ),
 
-share_attribution as {% if is_incremental() %}not materialized {% endif %}(
+share_attribution as {% if incremental %}not materialized {% endif %}(
 
     select * from {{ ref('fct_share_motivation_attribution') }}
 
@@ -49,7 +54,7 @@ superseded_shares as (
 
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 changed_pairs as (
 
     select
