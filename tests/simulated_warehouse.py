@@ -111,13 +111,14 @@ def built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
     return {"rows": by_key, "rebuilt": rebuilt}
 
 
-def written_by_last_build(url: str, table: str, column: str) -> set:
-    """The values of `column` in the rows of the incremental `table` that its last build wrote."""
+def written_by_last_build(url: str, table: str, *columns: str) -> set:
+    """The values of `columns` (one column: its values; several: tuples) in the rows of the incremental `table` that
+    its last build wrote."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            f"select distinct {column} from {table} where built_at = (select max(built_at) from {table})"
+            f"select distinct {', '.join(columns)} from {table} where built_at = (select max(built_at) from {table})"
         ).fetchall()
-    return {value for (value,) in rows}
+    return {row[0] if len(columns) == 1 else row for row in rows}
 
 
 def month_builds(url: str, tables) -> dict[str, list]:

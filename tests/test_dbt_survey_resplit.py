@@ -89,15 +89,6 @@ def _share_pairs(url: str) -> dict[str, tuple[str, str]]:
     return {share: (content, employee) for share, content, employee in rows}
 
 
-def _pairs_written_by_last_build(url: str) -> set[tuple[str, str]]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            f"select content_id, employee_id from {CONTENT_SHARERS}"
-            f" where built_at = (select max(built_at) from {CONTENT_SHARERS})"
-        ).fetchall()
-    return set(rows)
-
-
 def _respondents_shares(url: str, respondent: str) -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("select share_id from marts.fct_shares where employee_id = %s", (respondent,)).fetchall()
@@ -119,7 +110,7 @@ def builds(module_db, tmp_path_factory) -> dict:
     month_builds_after = month_builds(module_db, MONTH_MARTS)
     split_again = written_by_last_build(module_db, "marts.fct_share_motivation_attribution", "share_id")
     shares_built_after = written_by_last_build(module_db, "marts.fct_shares", "built_at")
-    pairs_written = _pairs_written_by_last_build(module_db)
+    pairs_written = written_by_last_build(module_db, CONTENT_SHARERS, "content_id", "employee_id")
     dbt(module_db, work_dir, "run", *SELECT, "--full-refresh", *NO_LOOKBACK)
     return {
         "respondent": respondent,

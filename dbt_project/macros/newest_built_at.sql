@@ -5,3 +5,12 @@
     {{- run_query("select coalesce((select max(built_at) from " ~ relation ~ "), '-infinity')::text").rows[0][0]
         if execute else '-infinity' -}}
 {%- endmacro %}
+
+{#- `true` (text, as macros give their values) when this build of `relation` (the model's own table) is incremental
+    over rows stamped with `built_at`; empty in a full build, in a unit test (no relation), and in the first build of
+    a table made before its model was incremental (it has no `built_at`; that build rebuilds every row and adds the
+    column). -#}
+{% macro builds_on_built_at(relation) -%}
+    {%- if execute and relation is not none and is_incremental()
+        and 'built_at' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}true{% endif -%}
+{%- endmacro %}

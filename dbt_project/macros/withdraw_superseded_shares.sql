@@ -7,10 +7,7 @@
     parses the hook (the build order). A table keyed by something else than the share looks its rows up by
     `by` (its column) = `superseded_by` (the superseded share's), e.g. the post. -#}
 {% macro withdraw_superseded_shares(relation, kept_in, superseded_shares, by='share_id', superseded_by='share_id') %}
-{#- not in a full build, a unit test (no relation), nor the first build of a table made before it had `built_at` #}
-{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list
-    if execute and relation is not none and is_incremental() else [] %}
-{%- if 'built_at' in columns %}
+{%- if builds_on_built_at(relation) | trim == 'true' %}
 delete from {{ relation }} as built
 where
     built.{{ by }} in (

@@ -50,10 +50,11 @@
 
 {%- if is_incremental() %}
 {#- What landed since the last build, minus the lookback, and the last build's time itself (what dbt writes upstream
-    in the same build needs no lookback); an empty table (a first build before any share landed) takes everything. Read before the build and written in as constants: PostgreSQL then plans each "landed since"
-    through the index on extraction time, where a subquery's value, unknown when planning, got it a scan of every
-    row (bench/night.py's cost growth). Each maximum is read from its own index (a `max … filter` over the
-    table would read every row). -#}
+    in the same build needs no lookback); an empty table (a first build before any share landed) takes everything.
+    Read before the build and written in as constants: PostgreSQL then plans each "landed since" through the index
+    on extraction time, where a subquery's value, unknown when planning, got it a scan of every row
+    (bench/night.py's cost growth). Each maximum is read from its own index (a `max … filter` over the table would
+    read every row). -#}
 {%- set watermark_query %}
     select
         (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'linkedin'), '-infinity')
@@ -61,8 +62,9 @@
         (coalesce((select max(metrics_extracted_at) from {{ this }} where network = 'x'), '-infinity')
             - {{ lookback }})::text,
         (coalesce((select max(tracking_link_clicks_extracted_at) from {{ this }}), '-infinity') - {{ lookback }})::text,
-        (coalesce((select max(built_at) from {{ this }}), '-infinity') - {{ lookback }})::text,
-        coalesce((select max(built_at) from {{ this }}), '-infinity')::text
+        (last_build.built_at - {{ lookback }})::text,
+        last_build.built_at::text
+    from (select coalesce(max(built_at), '-infinity') as built_at from {{ this }}) as last_build
 {%- endset %}
 {%- set since = run_query(watermark_query).rows[0] if execute else ['-infinity'] * 5 %}
 {%- set linkedin_readings_since, x_readings_since, link_clicks_since, shares_landed_since, built_since = since %}

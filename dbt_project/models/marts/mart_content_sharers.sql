@@ -26,9 +26,7 @@
 
 {#- A table built before this model was incremental has no `built_at`: its first build since rebuilds every pair
     (delete+insert of all of them) and gains the column (on_schema_change). -#}
-{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
-    if execute and this is not none and is_incremental() else [] %}
-{%- set incremental = 'built_at' in columns %}
+{%- set incremental = builds_on_built_at(this) | trim == 'true' %}
 {%- if incremental %}
 {%- set since = newest_built_at(this) %}
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
