@@ -100,15 +100,20 @@ def dbt_result(url: str, work_dir: Path, *args: str) -> subprocess.CompletedProc
     )
 
 
-def built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
-    """The rows of an incremental table without their build time, by `key`; and how many rows the last build wrote."""
+def rows_by_key(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, dict]:
+    """The rows of a table by `key`, without their build time (if they have one)."""
     with psycopg.connect(url, row_factory=dict_row) as conn:
         rows = conn.execute(f"select * from {table}").fetchall()
-        rebuilt = conn.execute(
+    return {tuple(row[column] for column in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
+
+
+def built_rows(url: str, table: str, key: tuple[str, ...]) -> dict:
+    """The rows of an incremental table without their build time, by `key`; and how many rows the last build wrote."""
+    with psycopg.connect(url) as conn:
+        (rebuilt,) = conn.execute(
             f"select count(*) from {table} where built_at = (select max(built_at) from {table})"
-        ).fetchone()["count"]
-    by_key = {tuple(row[column] for column in key): {k: v for k, v in row.items() if k != "built_at"} for row in rows}
-    return {"rows": by_key, "rebuilt": rebuilt}
+        ).fetchone()
+    return {"rows": rows_by_key(url, table, key), "rebuilt": rebuilt}
 
 
 def written_by_last_build(url: str, table: str, *columns: str) -> set:

@@ -774,13 +774,25 @@ def test_an_attribution_table_built_before_it_was_incremental_is_split_whole_on_
     assert after == before and builds == 1 and indexes == 3
 
 
-def test_a_content_sharers_table_built_before_it_was_incremental_is_rebuilt_whole_on_its_next_build(
-    built: str, tmp_path: Path
+@pytest.mark.parametrize(
+    "dropped",
+    [
+        # a plain table, until 2026-12-05 (no build time, no index)
+        ("built_at",),
+        # incremental without each pair's first and last share, until 2026-12-05 (dim_content pools them now)
+        ("first_shared_at", "last_shared_at"),
+    ],
+)
+def test_a_content_sharers_table_built_before_its_columns_is_rebuilt_whole_on_its_next_build(
+    built: str, tmp_path: Path, dropped: tuple[str, ...]
 ) -> None:
-    """A warehouse upgraded from when mart_content_sharers was a plain table (no `built_at`, no index) needs nothing
-    by hand: its next build gains the column, rebuilds every pair and adds the unique index; the rows are what they
-    were."""
-    query = "select content_id, employee_id, shares, is_respondent, attributed_shares from marts.mart_content_sharers"
+    """A warehouse upgraded from an earlier mart_content_sharers (without the `dropped` columns, nor the index)
+    needs nothing by hand: its next build gains the columns, rebuilds every pair and adds the unique index; the
+    rows are what they were."""
+    query = (
+        "select content_id, employee_id, shares, first_shared_at, last_shared_at, is_respondent, attributed_shares"
+        " from marts.mart_content_sharers"
+    )
     with scratch_database("content_sharers", template=built) as url:
         before = _rows(url, query + " order by 1, 2")
         with psycopg.connect(url, autocommit=True) as conn:
@@ -788,7 +800,8 @@ def test_a_content_sharers_table_built_before_it_was_incremental_is_rebuilt_whol
                 "select indexrelid::regclass::text from pg_index where indrelid = 'marts.mart_content_sharers'::regclass"
             ).fetchall():
                 conn.execute(f"drop index {index}")
-            conn.execute("alter table marts.mart_content_sharers drop column built_at")
+            for column in dropped:
+                conn.execute(f"alter table marts.mart_content_sharers drop column {column}")
         result = _dbt(url, tmp_path, "build", "mart_content_sharers")
         after = _rows(url, query + " order by 1, 2")
         with psycopg.connect(url) as conn:

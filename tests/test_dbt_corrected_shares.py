@@ -17,7 +17,7 @@ from datetime import date
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from simulated_warehouse import built_rows, dbt, land_night, month_builds, rebuilt_and_kept
+from simulated_warehouse import built_rows, dbt, land_night, month_builds, rebuilt_and_kept, rows_by_key
 
 from ingestion.run import land_advocacy_shares
 
@@ -52,8 +52,9 @@ MONTH_MARTS = {
     "marts.mart_team_month_sharing": ("month", "team"),
     "marts.mart_team_month_content_reach": ("month", "team", "content_id", "network"),
 }
-SHARE_MARTS = "fct_shares fct_share_motivation_attribution mart_content_sharers fct_post_engagement_daily " + " ".join(
-    name.split(".")[1] for name in MONTH_MARTS
+SHARE_MARTS = (
+    "fct_shares fct_share_motivation_attribution mart_content_sharers fct_post_engagement_daily"
+    " int_advocacy__content_descriptions dim_content " + " ".join(name.split(".")[1] for name in MONTH_MARTS)
 )
 
 
@@ -75,6 +76,13 @@ def _content_sharers(url: str) -> dict[tuple, dict]:
     return built_rows(url, "marts.mart_content_sharers", ("content_id", "employee_id"))["rows"]
 
 
+def _content(url: str) -> dict[str, dict]:
+    """Each content piece's description (its describing share) and dim_content row."""
+    descriptions = built_rows(url, "intermediate.int_advocacy__content_descriptions", ("content_id",))["rows"]
+    dimension = rows_by_key(url, "marts.dim_content", ("content_id",))
+    return {content: {**descriptions.get((content,), {}), **row} for (content,), row in dimension.items()}
+
+
 def _month_marts(url: str) -> dict[str, dict]:
     """Each month mart's rows by key, without their build time."""
     return {table: built_rows(url, table, key)["rows"] for table, key in MONTH_MARTS.items()}
@@ -90,14 +98,15 @@ def _empty_month(drop_dir, month: str) -> int:
     return withdrawn
 
 
-def _correct(path) -> tuple[str, str, int]:
-    """Flip the first manual share's mode and copy flag, withdraw the last share; returns (corrected, withdrawn,
-    rows left in the file)."""
+def _correct(path, describing: set[str]) -> tuple[str, str, int]:
+    """Flip the first manual share's mode and copy flag, withdraw a share that describes its content piece (one of
+    `describing`); returns (corrected, withdrawn, rows left in the file)."""
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     corrected = next(row for row in rows if row["share_mode"] == "manual")
     corrected["share_mode"] = "scheduled"
     corrected["copy_edited"] = "false" if corrected["copy_edited"] == "true" else "true"
-    withdrawn = rows.pop()
+    withdrawn = next(row for row in rows if row["share_id"] in describing and row is not corrected)
+    rows.remove(withdrawn)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -119,14 +128,15 @@ def builds(module_db, tmp_path_factory) -> dict:
         _month_marts(module_db),
         _content_sharers(module_db),
     )
-    engaged_before = _shares_with_engagement_days(module_db)
-    corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv")
+    engaged_before, content_before = _shares_with_engagement_days(module_db), _content(module_db)
+    describing = {row["share_id"] for row in content_before.values()}
+    corrected, withdrawn, rows = _correct(drop_dir / "advocacy" / f"shares_{NIGHT.isoformat()}.csv", describing)
     first_month = min(key[0] for key in months_before["marts.mart_month_team_network_shares"])
     emptied = _empty_month(drop_dir, first_month.strftime("%Y-%m"))
     report = land_advocacy_shares(module_db, NIGHT, drop_dir)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)
     incremental, attributed, months = _share_facts(module_db), _attributed_shares(module_db), _month_marts(module_db)
-    sharers = _content_sharers(module_db)
+    sharers, content = _content_sharers(module_db), _content(module_db)
     orphan_engagement_days = _engagement_days_without_their_share(module_db)
     builds_after_correction = month_builds(module_db, MONTH_MARTS)
     dbt(module_db, work_dir, "run", "--select", SHARE_MARTS, *NO_LOOKBACK)  # nothing changed since
@@ -141,6 +151,9 @@ def builds(module_db, tmp_path_factory) -> dict:
         "sharers_before": sharers_before,
         "sharers": sharers,
         "sharers_full_refresh": _content_sharers(module_db),
+        "content_before": content_before,
+        "content": content,
+        "content_full_refresh": _content(module_db),
         "month_builds": (builds_after_correction, builds_unchanged),
         "first_month": first_month,
         "emptied": emptied,
@@ -209,6 +222,18 @@ def test_the_content_sharers_lost_the_pairs_left_without_a_share_like_a_full_reb
     assert set(after) < set(before)
     assert (corrected["content_id"], corrected["employee_id"]) in after
     assert after == builds["sharers_full_refresh"]
+
+
+def test_a_piece_whose_describing_share_was_withdrawn_is_described_by_another_like_a_full_rebuild(builds):
+    """The withdrawn share described its piece: the pre-hook deletes the piece's description and the build
+    describes it again from every share the piece has left (dim_content counts fewer: the emptied month took
+    some of its shares too)."""
+    withdrawn = builds["withdrawn"]
+    piece = next(content for content, row in builds["content_before"].items() if row["share_id"] == withdrawn)
+    before, after = builds["content_before"][piece], builds["content"][piece]
+    assert after["share_id"] != withdrawn
+    assert after["shares"] < before["shares"]
+    assert builds["content"] == builds["content_full_refresh"]
 
 
 def test_a_build_with_nothing_changed_rebuilds_no_month(builds):

@@ -15,7 +15,15 @@ from datetime import date
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
-from simulated_warehouse import assert_k_anonymous, bi_contents, built_rows, dbt, dbt_result, land_night
+from simulated_warehouse import (
+    assert_k_anonymous,
+    bi_contents,
+    built_rows,
+    dbt,
+    dbt_result,
+    land_night,
+    rows_by_key,
+)
 
 from expectations.thresholds import DEFAULT
 from ingestion.loader import apply_raw_schema
@@ -58,6 +66,8 @@ def _incremental_contents(url: str) -> dict:
             url, "marts.mart_team_month_content_reach", ("month", "team", "content_id", "network")
         ),
         "content_sharers": built_rows(url, "marts.mart_content_sharers", ("content_id", "employee_id")),
+        "content_descriptions": built_rows(url, "intermediate.int_advocacy__content_descriptions", ("content_id",)),
+        "content": rows_by_key(url, "marts.dim_content", ("content_id",)),
     }
 
 
@@ -115,6 +125,17 @@ def test_the_content_sharers_rebuilt_only_the_pairs_whose_shares_or_splits_chang
     incremental, full_refresh = builds["incremental"]["content_sharers"], builds["full_refresh"]["content_sharers"]
     assert incremental["rows"] == full_refresh["rows"]
     assert 0 < incremental["rebuilt"] < len(incremental["rows"]) == full_refresh["rebuilt"]
+
+
+def test_the_content_pieces_are_described_and_counted_as_a_full_rebuild_gives(builds):
+    """The descriptions compared only the second night's shares with each piece's describing share; dim_content
+    pooled the content × sharer rows: both as a full rebuild that reads every share."""
+    incremental, full_refresh = builds["incremental"], builds["full_refresh"]
+    descriptions = incremental["content_descriptions"]
+    assert descriptions["rows"] == full_refresh["content_descriptions"]["rows"]
+    assert 0 < descriptions["rebuilt"] < len(descriptions["rows"])
+    assert incremental["content"] == full_refresh["content"]
+    assert {row["content_type"] for row in incremental["content"].values()} - {"unknown"}
 
 
 def test_the_second_night_read_only_its_own_x_readings(builds):

@@ -9,8 +9,10 @@
 {#- `true` (text, as macros give their values) when this build of `relation` (the model's own table) is incremental
     over rows stamped with `built_at`; empty in a full build, in a unit test (no relation), and in the first build of
     a table made before its model was incremental (it has no `built_at`; that build rebuilds every row and adds the
-    column). -#}
-{% macro builds_on_built_at(relation) -%}
-    {%- if execute and relation is not none and is_incremental()
-        and 'built_at' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}true{% endif -%}
+    column) — or before the model wrote one of the columns `also` names (rows not rebuilt would keep them null). -#}
+{% macro builds_on_built_at(relation, also=[]) -%}
+{%- if execute and relation is not none and is_incremental() %}
+{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}
+{%- if (['built_at'] + also) | reject('in', columns) | list | length == 0 %}true{% endif %}
+{%- endif -%}
 {%- endmacro %}

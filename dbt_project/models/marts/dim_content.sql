@@ -1,39 +1,45 @@
--- The content pieces employees shared (the platform's export names them; there is no content catalogue source).
--- Title and type are optional export columns: a piece takes those of its latest share that has them, and the
--- type `unknown` when no share of it has one (exports older than the columns).
+-- The content pieces employees shared (the platform's export names them; there is no content catalogue source):
+-- title and type from int_advocacy__content_descriptions (type `unknown` when no share of the piece has one —
+-- exports older than the column), and how much and when the piece was shared, pooled from the content × sharer
+-- rows of mart_content_sharers: one narrow row per sharer of a piece, kept incrementally, instead of every share.
 
 with
 
-shares as (
+content_sharers as (
 
-    select * from {{ ref('stg_advocacy__shares') }}
+    select * from {{ ref('mart_content_sharers') }}
 
 ),
 
-described as (
+descriptions as (
 
-    select distinct on (content_id)
+    select * from {{ ref('int_advocacy__content_descriptions') }}
+
+),
+
+shared as (
+
+    select
         content_id,
-        content_title,
-        content_type
-    from shares
-    where content_title is not null or content_type is not null
-    order by content_id asc, (content_type is not null) desc, shared_at desc, extracted_at desc
+        min(first_shared_at) as first_shared_at,
+        max(last_shared_at) as last_shared_at,
+        sum(shares)::bigint as shares
+    from content_sharers
+    group by content_id
 
 ),
 
 final as (
 
     select
-        shares.content_id,
-        max(described.content_title) as content_title,
-        coalesce(max(described.content_type), 'unknown') as content_type,
-        min(shares.shared_at) as first_shared_at,
-        max(shares.shared_at) as last_shared_at,
-        count(*) as shares
-    from shares
-    left join described on shares.content_id = described.content_id
-    group by shares.content_id
+        shared.content_id,
+        descriptions.content_title,
+        coalesce(descriptions.content_type, 'unknown') as content_type,
+        shared.first_shared_at,
+        shared.last_shared_at,
+        shared.shares
+    from shared
+    left join descriptions on shared.content_id = descriptions.content_id
 
 )
 

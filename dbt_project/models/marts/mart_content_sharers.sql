@@ -1,7 +1,8 @@
 -- One row per content piece × employee who shared it: the sums bi.content_obligation and
 -- bi.content_type_obligation pool, so that both read one narrow row per sharer of a piece instead of every share
 -- and its attribution (twice over). Distinct sharers and respondents of any group of content are then counts of
--- these rows. Carries survey aggregates of any size: marts only; `bi` applies k-anonymity.
+-- these rows, and dim_content's share counts and first and last shares their sums, minima and maxima. Carries
+-- survey aggregates of any size: marts only; `bi` applies k-anonymity.
 --
 -- Incremental by pair (delete+insert on content_id, employee_id): a build rebuilds whole the pairs of the shares
 -- fct_shares or the attribution wrote since the table's newest build, and of the shares a corrected export withdrew
@@ -24,9 +25,10 @@
     )
 }}
 
-{#- A table built before this model was incremental has no `built_at`: its first build since rebuilds every pair
-    (delete+insert of all of them) and gains the column (on_schema_change). -#}
-{%- set incremental = builds_on_built_at(this) | trim == 'true' %}
+{#- A table built before this model was incremental has no `built_at`, one built before it kept the pair's first
+    and last share neither: its first build since rebuilds every pair (delete+insert of all of them) and gains the
+    columns (on_schema_change). -#}
+{%- set incremental = builds_on_built_at(this, also=['first_shared_at', 'last_shared_at']) | trim == 'true' %}
 {%- if incremental %}
 {%- set since = newest_built_at(this) %}
 {%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
@@ -99,6 +101,8 @@ performance as (
         content_id,
         employee_id,
         count(*) as shares,
+        min(shared_at) as first_shared_at,
+        max(shared_at) as last_shared_at,
         sum(engagements) filter (where impressions is not null) as engagements,
         sum(impressions) filter (where engagements is not null) as impressions_with_engagements,
         sum(clicks) filter (where impressions is not null) as clicks,
@@ -131,6 +135,8 @@ final as (
         performance.content_id,
         performance.employee_id,
         performance.shares,
+        performance.first_shared_at,
+        performance.last_shared_at,
         performance.engagements,
         performance.impressions_with_engagements,
         performance.clicks,
