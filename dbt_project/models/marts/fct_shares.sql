@@ -35,6 +35,7 @@
             {'columns': ['built_at']},
             {'columns': ['share_month']},
             {'columns': ['network', 'metrics_extracted_at']},
+            {'columns': ['network', 'shared_at']},
             {'columns': ['tracking_link_clicks_extracted_at']},
         ],
         on_schema_change='fail',
