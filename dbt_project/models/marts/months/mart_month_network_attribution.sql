@@ -3,23 +3,11 @@
 -- sum to its totals), and the group's respondents (distinct surveyed sharers, the same on each of its rows). Survey
 -- aggregates of any size: marts only; bi.motivation_attribution and bi.monthly_totals apply k-anonymity.
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares or splits changed
--- since its last build (macro share_month_to_rebuild); every share has a row in the attribution, so every month
--- with shares has rows here.
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares or splits changed since its last build (macro share_month_to_rebuild); every share has
+-- a row in the attribution, so every month with shares has rows here.
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'network', 'motivation'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'network', 'motivation'], 'unique': true}]) }}
 
 with
 

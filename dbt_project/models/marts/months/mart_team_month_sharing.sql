@@ -3,24 +3,13 @@
 -- baseline each night and are summed there from mart_team_month_content_reach. Team = the sharer's when sharing.
 -- Carries survey aggregates of any size: marts only; `bi` applies k-anonymity.
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares or splits changed
--- since its last build (macro share_month_to_rebuild); distinct counts within a month stay exact.
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares or splits changed since its last build (macro share_month_to_rebuild); distinct counts
+-- within a month stay exact.
 
 {%- set constructs = var('motivation_constructs') %}
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'team'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'team'], 'unique': true}]) }}
 
 with
 

@@ -4,22 +4,10 @@
 -- the `unattributed` row, so every month with shares has rows. Survey aggregates of any size: marts only;
 -- bi.team_motivation_clicks applies k-anonymity.
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares or splits changed
--- since its last build (macro share_month_to_rebuild).
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares or splits changed since its last build (macro share_month_to_rebuild).
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'team', 'motivation'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'team', 'motivation'], 'unique': true}]) }}
 
 with
 

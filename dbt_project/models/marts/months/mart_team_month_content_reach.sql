@@ -3,22 +3,11 @@
 -- outcomes: the baselines move every night (one more matured share of a piece moves its rate for every month it was
 -- shared in), these sums do not, so a night re-reads these rows instead of every share.
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares fct_shares wrote
--- since its last build (macro share_month_to_rebuild; the attribution does not enter here).
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares fct_shares wrote since its last build (macro share_month_to_rebuild; the attribution
+-- does not enter here).
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'team', 'content_id', 'network'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'team', 'content_id', 'network'], 'unique': true}]) }}
 
 with
 

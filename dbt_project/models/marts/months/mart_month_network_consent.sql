@@ -3,23 +3,12 @@
 -- no status that month counts as without consent; status_as_of is the month's last night that recorded statuses,
 -- null when none did (not measured).
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares changed since
--- its last build and those with token statuses landed since (macro share_month_to_rebuild; the attribution is no
--- input of this mart, so a survey response re-splitting a sharer's shares rebuilds no month here).
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares changed since its last build and those with token statuses landed since (macro
+-- share_month_to_rebuild; the attribution is no input of this mart, so a survey response re-splitting a sharer's shares
+-- rebuilds no month here).
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'network'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'network'], 'unique': true}]) }}
 
 {%- set status_month = "date_trunc('month', logical_date)::date" %}
 {%- set statuses_landed = [

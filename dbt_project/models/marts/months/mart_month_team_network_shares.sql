@@ -2,22 +2,11 @@
 -- shares, the three kinds of reach apart, engagements, clicks, and the tracking links' clicks with the gap. Sums are
 -- null where no share of the group has the count (a network without platform metrics), as over the shares.
 --
--- Incremental by month (delete+insert on `month`): a build rebuilds whole the months whose shares changed since its
--- last build (macro share_month_to_rebuild), so the `bi` models read a few rows per month instead of every share.
+-- Incremental by month (delete+insert on `month`, as every model of marts/months: dbt_project.yml): a build rebuilds
+-- whole the months whose shares changed since its last build (macro share_month_to_rebuild), so the `bi` models read a
+-- few rows per month instead of every share.
 
-{{
-    config(
-        materialized='incremental',
-        unique_key='month',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['month', 'team', 'network'], 'unique': true}],
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_emptied_months(this, ref('fct_shares')) }}",
-            "{{ ensure_indexes(this, model.config.indexes) }}",
-        ],
-    )
-}}
+{{ config(indexes=[{'columns': ['month', 'team', 'network'], 'unique': true}]) }}
 
 with
 
