@@ -25,6 +25,7 @@
     )
 }}
 
+{%- set share_columns = ['content_id', 'share_id', 'content_title', 'content_type', 'shared_at', 'extracted_at'] %}
 {%- set incremental = builds_on_built_at(this) | trim == 'true' %}
 {%- if incremental %}
 {#- the last build's time minus the lookback, read before the query (a constant plans as the index range it is) -#}
@@ -38,13 +39,7 @@ with
 
 shares as {% if incremental %}not materialized {% endif %}(
 
-    select
-        content_id,
-        share_id,
-        content_title,
-        content_type,
-        shared_at,
-        extracted_at
+    select {{ share_columns | join(', ') }}
     from {{ ref('stg_advocacy__shares') }}
 
 ),
@@ -88,13 +83,7 @@ candidates as (
 
     select * from landed
     union all
-    select
-        content_id,
-        share_id,
-        content_title,
-        content_type,
-        shared_at,
-        extracted_at
+    select {{ share_columns | join(', ') }}
     from {{ this }}
     where content_id in (select content_id from landed)
 
