@@ -1,5 +1,6 @@
 -- One row per day from the first share to the latest share or metrics night: the calendar facts join to
--- (share_date, activity_date).
+-- (share_date, activity_date). The bounds are read from the facts' indexes on those dates (a scan of both grew
+-- with the history: 1.4 s of reads at a million shares).
 
 with
 

@@ -12,7 +12,11 @@
         materialized='incremental',
         unique_key=['post_urn', 'activity_date'],
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['post_urn', 'activity_date'], 'unique': true}, {'columns': ['built_at']}],
+        indexes=[
+            {'columns': ['post_urn', 'activity_date'], 'unique': true},
+            {'columns': ['built_at']},
+            {'columns': ['activity_date']},
+        ],
         pre_hook=[
             "{{ withdraw_superseded_shares(this, ref('stg_advocacy__shares'), ref('stg_advocacy__superseded_shares'),"
             " by='post_urn', superseded_by='post_id') }}",

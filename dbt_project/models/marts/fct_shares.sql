@@ -34,6 +34,7 @@
             {'columns': ['employee_id']},
             {'columns': ['built_at']},
             {'columns': ['share_month']},
+            {'columns': ['share_date']},
             {'columns': ['network', 'metrics_extracted_at']},
             {'columns': ['network', 'shared_at']},
             {'columns': ['tracking_link_clicks_extracted_at']},
