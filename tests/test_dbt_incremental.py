@@ -262,3 +262,33 @@ def test_the_daily_engagement_relationships_test_reads_the_rows_built_since(buil
         assert len(failures) == 1 and "Got 1 result" in result.stdout, result.stdout[-3000:]
     finally:
         dbt(url, tmp_path, "build", *select, "--full-refresh")
+
+
+def test_a_new_pseudonym_salt_fails_the_key_test_though_the_relationships_test_reads_the_rows_built_since(
+    builds, tmp_path
+):
+    """fct_shares' relationships test to dim_employee reads the rows built since (dim_employee holds every sharer,
+    keyed under the current salt). A new salt changes every key and leaves the built rows with the old ones:
+    keyed_with_current_salt, one row per build, fails on each build — until a full refresh."""
+    url = builds["url"]
+    database = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(url) as conn:
+        # one share as if an earlier build had written it: the test reads one row of each build
+        conn.execute(
+            "update marts.fct_shares set built_at = built_at - interval '1 day'"
+            " where share_id = (select min(share_id) from marts.fct_shares)"
+        )
+        (build_count,) = conn.execute("select count(distinct built_at) from marts.fct_shares").fetchone()
+    assert build_count >= 2
+    select = ("--select", "fct_shares", "--exclude-resource-type", "unit_test")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"alter database \"{database}\" set sharewhy.pseudonym_salt = 'rotated'")
+    try:
+        result = dbt_result(url, tmp_path, "test", *select)
+        failures = [line for line in result.stdout.splitlines() if " FAIL " in line]
+        assert result.returncode == 1, result.stdout[-3000:]
+        assert len(failures) == 1 and "keyed_with_current_salt" in failures[0], result.stdout[-3000:]
+        assert f"FAIL {build_count} keyed_with_current_salt" in failures[0], failures
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'alter database "{database}" reset sharewhy.pseudonym_salt')
