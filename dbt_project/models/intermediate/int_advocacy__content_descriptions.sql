@@ -29,10 +29,8 @@
 {%- set incremental = builds_on_built_at(this) | trim == 'true' %}
 {%- if incremental %}
 {#- the last build's time minus the lookback, read before the query (a constant plans as the index range it is) -#}
-{%- set landed_since = run_query(
-    "select (coalesce(max(built_at), '-infinity') - interval '" ~ var('incremental_lookback_hours') ~ " hours')::text"
-    ~ " from " ~ this
-).rows[0][0] %}
+{%- set since = newest_built_at(this) %}
+{%- set lookback = "interval '" ~ var('incremental_lookback_hours') ~ " hours'" %}
 {%- endif %}
 
 with
@@ -57,7 +55,7 @@ described_again as (
     select distinct superseded_shares.content_id
     from superseded_shares
     where
-        superseded_shares.superseded_at > '{{ landed_since }}'::timestamptz
+        superseded_shares.superseded_at > ('{{ since }}'::timestamptz - {{ lookback }})
         and not exists (
             select from {{ this }} as built
             where built.content_id = superseded_shares.content_id
@@ -69,7 +67,7 @@ landed as (
 
     -- through raw's index on extraction time
     select * from shares
-    where extracted_at > '{{ landed_since }}'::timestamptz
+    where extracted_at > '{{ since }}'::timestamptz - {{ lookback }}
     union all
     -- every share of the pieces described again: only evaluated when there is one (a one-time filter)
     select * from shares
